@@ -1,0 +1,152 @@
+"""Backends: where an :class:`~tui.model.Inventory` comes from and where changes go.
+
+A backend is anything with ``load``, ``apply`` and ``close`` (:class:`Backend`). The
+snapshot backend reads a JSON file; the vsphere backend talks to vCenter through pyVmomi
+and is imported lazily so that ``--demo`` never loads pyVmomi.
+
+Errors are :class:`BackendError` subclasses carrying a plain-language message and the CLI
+exit code of DESIGN.md §10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tui.model import Inventory, Problem, SessionChange, Switch
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_CONNECTION = 3
+EXIT_FAULT = 4
+
+
+class BackendError(Exception):
+    """A failure to show to the user as it is: ``str(error)`` is the whole message."""
+
+    exit_code = EXIT_CONNECTION
+    title = "Error"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        """What the user can do about it (may be several lines)."""
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class SnapshotError(BackendError):
+    """A snapshot file is missing, unreadable or malformed."""
+
+    exit_code = EXIT_USAGE
+    title = "Cannot read snapshot"
+
+
+class ConnectionFailed(BackendError):
+    """vCenter could not be reached, or the connection dropped."""
+
+    title = "Cannot reach vCenter"
+
+
+class LoginFailed(BackendError):
+    """vCenter refused the credentials."""
+
+    title = "Login failed"
+
+
+class CertificateError(ConnectionFailed):
+    """The server's TLS certificate is not trusted."""
+
+    title = "Certificate not trusted"
+
+
+class SessionExpired(ConnectionFailed):
+    """The vCenter session is no longer valid."""
+
+    title = "Session expired"
+
+
+class ReadOnlyError(BackendError):
+    """A write was attempted in read-only mode."""
+
+    exit_code = EXIT_PROBLEMS
+    title = "Read-only"
+
+
+class ChangeRefused(BackendError):
+    """A change was not sent (our rules) or was refused by vCenter (a fault)."""
+
+    title = "Change refused"
+
+    def __init__(self, message: str, problems: Sequence[Problem], *, sent: bool, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.problems = list(problems)
+        self.sent = sent
+        """True when vCenter refused it (exit 4); False when our rules stopped it (exit 1)."""
+        self.exit_code = EXIT_FAULT if sent else EXIT_PROBLEMS
+
+
+class StaleSwitch(ChangeRefused):
+    """The switch changed since it was read (``ConcurrentAccess``); the fresh one is attached."""
+
+    title = "Switch changed meanwhile"
+
+    def __init__(self, message: str, problems: Sequence[Problem], switch: Switch | None) -> None:
+        super().__init__(message, problems, sent=True)
+        self.switch = switch
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProgress:
+    """A step of a load, for the progress bar.
+
+    ``partial`` carries an inventory that is already useful (switches and portgroups,
+    ports still missing) so the tree can appear before the load ends.
+    """
+
+    message: str
+    done: int = 0
+    total: int | None = None
+    partial: Inventory | None = None
+
+
+ProgressCallback = Callable[[LoadProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What ``Backend.apply`` did."""
+
+    switch: Switch
+    """The switch as re-read after the change."""
+    keys: tuple[str, ...] = ()
+    """Session keys the change created or touched, in change order."""
+    warnings: tuple[Problem, ...] = field(default_factory=tuple)
+
+
+class Backend(Protocol):
+    """Where the inventory comes from and where session changes are applied."""
+
+    label: str
+    """Shown in the header: ``demo lab``, ``snapshot lab.json``, ``vCenter vcsa01``."""
+    read_only: bool
+
+    def load(self, progress: ProgressCallback | None = None) -> Inventory:
+        """Read the whole inventory (blocking; call it from a worker thread)."""
+        ...
+
+    def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
+        """Send ``changes`` to one switch as one all-or-nothing reconfigure.
+
+        Raises :class:`ReadOnlyError`, :class:`ChangeRefused` (rules or fault),
+        :class:`StaleSwitch`, or a connection error. Never half-applies.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

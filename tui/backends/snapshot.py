@@ -1,0 +1,486 @@
+"""The snapshot backend: an inventory from a versioned JSON file.
+
+The format (README "Snapshot format") is one object::
+
+    {"format": "dvmirror-snapshot", "version": 1, "vcenter": ..., "datacenters": [...],
+     "hosts": [...], "switches": [...], "portgroups": [...], "ports": [...], "vms": [...]}
+
+``--demo`` is this backend on the bundled ``labs/demo.json``. Changes are applied in memory
+with the same rules as vCenter's and last for the run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui.backends import (
+    ApplyResult,
+    ChangeRefused,
+    LoadProgress,
+    ProgressCallback,
+    ReadOnlyError,
+    SnapshotError,
+    StaleSwitch,
+)
+from tui.model import (
+    Binding,
+    ChangeOperation,
+    Connectee,
+    ConnecteeType,
+    Host,
+    Inventory,
+    MirrorSession,
+    Nic,
+    Port,
+    Portgroup,
+    Problem,
+    SessionChange,
+    Switch,
+    SwitchCapability,
+    Vlan,
+    Vm,
+)
+
+FORMAT = "dvmirror-snapshot"
+VERSION = 1
+DEMO_LAB = "demo.json"
+
+T = TypeVar("T")
+
+
+class _Bad(Exception):
+    """A malformed value at a JSON path."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+
+
+class _Reader:
+    """Typed access to a JSON object that names the path of whatever is wrong."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise _Bad(path, f"expected an object, found {_kind(data)}")
+        self.data = data
+        self.path = path
+
+    def _get(self, name: str, kinds: type | tuple[type, ...], default: Any, required: bool) -> Any:
+        if name not in self.data or self.data[name] is None:
+            if required:
+                raise _Bad(f"{self.path}.{name}", "missing")
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+            raise _Bad(f"{self.path}.{name}", f"expected {_names(kinds)}, found a boolean")
+        if not isinstance(value, kinds):
+            raise _Bad(f"{self.path}.{name}", f"expected {_names(kinds)}, found {_kind(value)}")
+        return value
+
+    def str(self, name: str, default: str = "", *, required: bool = False) -> str:
+        return str(self._get(name, str, default, required))
+
+    def int(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
+        value = self._get(name, int, default, required)
+        return None if value is None else int(value)
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        return bool(self._get(name, bool, default, False))
+
+    def list(self, name: str, *, required: bool = False) -> list[Any]:
+        return list(self._get(name, list, [], required))
+
+    def obj(self, name: str) -> _Reader | None:
+        value = self._get(name, dict, None, False)
+        return None if value is None else _Reader(value, f"{self.path}.{name}")
+
+    def each(self, name: str, parse: Callable[[_Reader], T], *, required: bool = True) -> Iterator[T]:
+        for i, item in enumerate(self.list(name, required=required)):
+            yield parse(_Reader(item, f"{self.path}.{name}[{i}]"))
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _names(kinds: type | tuple[type, ...]) -> str:
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    return " or ".join({str: "text", int: "a whole number", bool: "a boolean", list: "a list", dict: "an object"}[k] for k in kinds)
+
+
+def _enum(r: _Reader, name: str, enum: type[Any], default: Any) -> Any:
+    raw = r.str(name, default.value)
+    try:
+        return enum(raw)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise _Bad(f"{r.path}.{name}", f"{raw!r} is not one of {allowed}") from None
+
+
+def _vlan(r: _Reader | None) -> Vlan:
+    if r is None:
+        return Vlan()
+    if "trunk" in r.data:
+        ranges = []
+        for i, pair in enumerate(r.list("trunk")):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
+                raise _Bad(f"{r.path}.trunk[{i}]", "expected [start, end]")
+            ranges.append((pair[0], pair[1]))
+        return Vlan(vlan_id=None, trunk=tuple(ranges))
+    if "pvlan" in r.data:
+        return Vlan(vlan_id=None, pvlan=r.int("pvlan"))
+    return Vlan(vlan_id=r.int("id", 0))
+
+
+def _host(r: _Reader) -> Host:
+    return Host(key=r.str("key", required=True), name=r.str("name", required=True))
+
+
+def _session(r: _Reader) -> MirrorSession:
+    try:
+        return MirrorSession.from_api(r.data)
+    except (TypeError, ValueError, KeyError) as e:
+        raise _Bad(r.path, f"not a valid session ({e})") from None
+
+
+def _switch(r: _Reader) -> Switch:
+    cap = r.obj("capability")
+    capability = SwitchCapability()
+    if cap is not None:
+        capability = SwitchCapability(
+            vspan=cap.bool("vspan", True),
+            session_types=tuple(str(t) for t in cap.list("sessionTypes")) or capability.session_types,
+            erspan=cap.bool("erspan", True),
+        )
+    return Switch(
+        key=r.str("key", required=True),
+        name=r.str("name", required=True),
+        moid=r.str("moid"),
+        datacenter=r.str("datacenter"),
+        version=r.str("version"),
+        uplink_names=tuple(str(u) for u in r.list("uplinkNames")),
+        config_version=r.str("configVersion", "1"),
+        capability=capability,
+        sessions=tuple(r.each("sessions", _session, required=False)),
+    )
+
+
+def _portgroup(r: _Reader) -> Portgroup:
+    return Portgroup(
+        key=r.str("key", required=True),
+        name=r.str("name", required=True),
+        switch=r.str("switch", required=True),
+        vlan=_vlan(r.obj("vlan")),
+        binding=_enum(r, "binding", Binding, Binding.EARLY),
+        promiscuous=r.bool("promiscuous"),
+        uplink=r.bool("uplink"),
+        num_ports=r.int("numPorts", 0) or 0,
+    )
+
+
+def _port(r: _Reader) -> Port:
+    c = r.obj("connectee")
+    connectee = None
+    if c is not None:
+        connectee = Connectee(
+            type=_enum(c, "type", ConnecteeType, ConnecteeType.VM_VNIC),
+            entity=c.str("entity", required=True),
+            nic_key=c.str("nicKey"),
+        )
+    return Port(
+        key=r.str("key", required=True),
+        switch=r.str("switch", required=True),
+        portgroup=r.str("portgroup"),
+        name=r.str("name"),
+        connectee=connectee,
+        host=r.str("host"),
+        link_up=r.bool("linkUp"),
+        mac=r.str("mac").lower(),
+        promiscuous=r.bool("promiscuous"),
+    )
+
+
+def _nic(r: _Reader) -> Nic:
+    return Nic(
+        key=r.int("key", required=True) or 0,
+        label=r.str("label", required=True),
+        mac=r.str("mac").lower(),
+        switch=r.str("switch"),
+        portgroup=r.str("portgroup"),
+        port=r.str("port"),
+        connected=r.bool("connected", True),
+        ips=tuple(str(ip) for ip in r.list("ips")),
+    )
+
+
+def _vm(r: _Reader) -> Vm:
+    return Vm(
+        key=r.str("key", required=True),
+        name=r.str("name", required=True),
+        host=r.str("host"),
+        power=r.str("power", "poweredOn"),
+        nics=tuple(r.each("nics", _nic, required=False)),
+    )
+
+
+def parse_inventory(data: Any, source: str) -> Inventory:
+    """Build an :class:`Inventory` from parsed snapshot JSON.
+
+    Raises :class:`SnapshotError` naming the JSON path of the first problem.
+    """
+    try:
+        root = _Reader(data, "$")
+        fmt = root.str("format")
+        if fmt != FORMAT:
+            raise _Bad("$.format", f"expected {FORMAT!r}, found {fmt!r}: this is not a dvmirror snapshot")
+        version = root.int("version", required=True)
+        if version != VERSION:
+            raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads version {VERSION})")
+        inv = Inventory.build(
+            vcenter=root.str("vcenter", required=True),
+            source=source,
+            datacenters=tuple(str(d) for d in root.list("datacenters")),
+            hosts=list(root.each("hosts", _host)),
+            switches=list(root.each("switches", _switch)),
+            portgroups=list(root.each("portgroups", _portgroup)),
+            ports=list(root.each("ports", _port)),
+            vms=list(root.each("vms", _vm)),
+        )
+    except _Bad as e:
+        raise SnapshotError(f"{source}: {e}") from None
+    _check_references(inv, source)
+    return inv
+
+
+def _check_references(inv: Inventory, source: str) -> None:
+    """Refuse dangling references: they would show as blanks or crash lookups later."""
+    for pg in inv.portgroups.values():
+        if pg.switch not in inv.switches:
+            raise SnapshotError(f"{source}: portgroup {pg.name!r} refers to unknown switch {pg.switch!r}")
+    for p in inv.ports.values():
+        if p.switch not in inv.switches:
+            raise SnapshotError(f"{source}: port {p.key!r} refers to unknown switch {p.switch!r}")
+        if p.portgroup and p.portgroup not in inv.portgroups:
+            raise SnapshotError(f"{source}: port {p.key!r} refers to unknown portgroup {p.portgroup!r}")
+    if len(inv.ports) != sum(len(v) for v in inv.ports_by_switch.values()):
+        raise SnapshotError(f"{source}: a port key appears twice on one switch")
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _vlan_json(v: Vlan) -> dict[str, Any]:
+    if v.trunk:
+        return {"trunk": [list(r) for r in v.trunk]}
+    if v.pvlan is not None:
+        return {"pvlan": v.pvlan}
+    return {"id": v.vlan_id or 0}
+
+
+def dump_inventory(inv: Inventory) -> dict[str, Any]:
+    """The snapshot JSON object for ``inv`` (inverse of :func:`parse_inventory`)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "saved": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "vcenter": inv.vcenter,
+        "datacenters": list(inv.datacenters),
+        "hosts": [{"key": h.key, "name": h.name} for h in inv.hosts.values()],
+        "switches": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "moid": s.moid,
+                "datacenter": s.datacenter,
+                "version": s.version,
+                "uplinkNames": list(s.uplink_names),
+                "configVersion": s.config_version,
+                "capability": {
+                    "vspan": s.capability.vspan,
+                    "sessionTypes": list(s.capability.session_types),
+                    "erspan": s.capability.erspan,
+                },
+                "sessions": [x.to_api() for x in s.sessions],
+            }
+            for s in inv.switches.values()
+        ],
+        "portgroups": [
+            {
+                "key": pg.key,
+                "name": pg.name,
+                "switch": pg.switch,
+                "vlan": _vlan_json(pg.vlan),
+                "binding": pg.binding.value,
+                "promiscuous": pg.promiscuous,
+                "uplink": pg.uplink,
+                "numPorts": pg.num_ports,
+            }
+            for pg in inv.portgroups.values()
+        ],
+        "ports": [
+            {
+                "key": p.key,
+                "switch": p.switch,
+                "portgroup": p.portgroup,
+                "name": p.name,
+                "connectee": None
+                if p.connectee is None
+                else {"type": p.connectee.type.value, "entity": p.connectee.entity, "nicKey": p.connectee.nic_key},
+                "host": p.host,
+                "linkUp": p.link_up,
+                "mac": p.mac,
+                "promiscuous": p.promiscuous,
+            }
+            for p in inv.ports.values()
+        ],
+        "vms": [
+            {
+                "key": vm.key,
+                "name": vm.name,
+                "host": vm.host,
+                "power": vm.power,
+                "nics": [
+                    {
+                        "key": n.key,
+                        "label": n.label,
+                        "mac": n.mac,
+                        "switch": n.switch,
+                        "portgroup": n.portgroup,
+                        "port": n.port,
+                        "connected": n.connected,
+                        "ips": list(n.ips),
+                    }
+                    for n in vm.nics
+                ],
+            }
+            for vm in inv.vms.values()
+        ],
+    }
+
+
+def save_inventory(inv: Inventory, path: Path) -> None:
+    """Write ``inv`` to ``path`` atomically (a temporary file, then a rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as f:
+            json.dump(dump_inventory(inv), f, indent=1, ensure_ascii=False)
+            f.write("\n")
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise SnapshotError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+# -- the backend --------------------------------------------------------------------------
+
+
+def read_snapshot(path: Path) -> Any:
+    """Parse ``path`` as JSON, turning every failure into a :class:`SnapshotError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: no such file", hint="Save one with `dvmirror snapshot save FILE`.") from None
+    except IsADirectoryError:
+        raise SnapshotError(f"{path}: is a directory, not a snapshot file") from None
+    except OSError as e:
+        raise SnapshotError(f"{path}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise SnapshotError(f"{path}: not a text file (a dvmirror snapshot is UTF-8 JSON)") from None
+    if not text.strip():
+        raise SnapshotError(f"{path}: the file is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        where = "the file ends too early (truncated?)" if e.pos >= len(text.rstrip()) else e.msg
+        raise SnapshotError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {where}") from None
+
+
+class SnapshotBackend:
+    """An inventory from a JSON snapshot; session changes apply in memory for this run."""
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        """Use ``path``, or the bundled demo lab when ``path`` is ``None``."""
+        self.path = path
+        self.read_only = read_only
+        self.label = "demo lab" if path is None else f"snapshot {path.name}"
+        self._inventory: Inventory | None = None
+        self._lock = threading.Lock()
+
+    def load(self, progress: ProgressCallback | None = None) -> Inventory:
+        """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
+        if self._inventory is not None:
+            return self._inventory
+        if progress:
+            progress(LoadProgress(f"Reading {self.label}"))
+        if self.path is None:
+            text = resources.files("tui.backends.labs").joinpath(DEMO_LAB).read_text(encoding="utf-8")
+            data = json.loads(text)
+        else:
+            data = read_snapshot(self.path)
+        inv = parse_inventory(data, self.label)
+        if progress:
+            progress(LoadProgress("Loaded", len(inv.ports), len(inv.ports)))
+        self._inventory = inv
+        return inv
+
+    def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
+        """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
+        from tui import rules
+
+        if self.read_only:
+            raise ReadOnlyError("read-only mode: no change was made", hint="Start without --read-only to make changes.")
+        with self._lock:
+            current = self.load()
+            switch = current.switches.get(switch_key)
+            if switch is None:
+                raise ChangeRefused(
+                    "the switch is gone", [Problem("NotFound", f"No switch with key {switch_key}.")], sent=False
+                )
+            seen = inventory.switches.get(switch_key)
+            if seen is not None and seen.config_version != switch.config_version:
+                raise StaleSwitch(
+                    f"{switch.name} was changed since it was read (configVersion "
+                    f"{seen.config_version} → {switch.config_version}); nothing was sent",
+                    [Problem("ConcurrentAccess", "The switch changed meanwhile; review it and try again.")],
+                    switch,
+                )
+            problems = rules.check(current, switch_key, changes)
+            errors = [p for p in problems if p.severity.value == "error"]
+            if errors:
+                raise ChangeRefused("the change breaks vCenter's rules; nothing was changed", errors, sent=False)
+            sessions = list(switch.sessions)
+            keys: list[str] = []
+            next_key = max((int(s.key) for s in sessions if s.key and s.key.isdigit()), default=0) + 1
+            for change in changes:
+                if change.operation is ChangeOperation.ADD:
+                    new = replace(change.session, key=str(next_key))
+                    next_key += 1
+                    sessions.append(new)
+                    keys.append(str(new.key))
+                elif change.operation is ChangeOperation.EDIT:
+                    sessions = [change.session if s.key == change.session.key else s for s in sessions]
+                    keys.append(str(change.session.key))
+                else:
+                    sessions = [s for s in sessions if s.key != change.session.key]
+                    keys.append(str(change.session.key))
+            new_switch = replace(
+                switch, sessions=tuple(sessions), config_version=str(_next_version(switch.config_version))
+            )
+            self._inventory = current.with_switch(new_switch)
+            warnings = tuple(p for p in problems if p.severity.value == "warning")
+            return ApplyResult(switch=new_switch, keys=tuple(keys), warnings=warnings)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _next_version(version: str) -> int:
+    return int(version) + 1 if version.isdigit() else 1

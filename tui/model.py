@@ -1,0 +1,607 @@
+"""The inventory model: frozen dataclasses shared by every layer.
+
+Nothing here imports Textual or pyVmomi. Backends convert what they read into these
+objects; the UI, the CLI, the lookup index and the rules only ever see these.
+
+Field names follow the vSphere API where an operator would recognise them. Mirror
+sessions keep the API's camelCase names in JSON (see ``MirrorSession.to_api``) so the
+CLI output reads like ``config.vspanSession``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from enum import Enum
+from typing import Any
+
+
+class SessionType(str, Enum):
+    """``VMwareDVSVspanSessionType`` (vspan.md §1.6), with the vSphere Client names."""
+
+    DV_PORT_MIRROR = "dvPortMirror"
+    REMOTE_MIRROR_SOURCE = "remoteMirrorSource"
+    REMOTE_MIRROR_DEST = "remoteMirrorDest"
+    ENCAPSULATED_REMOTE_MIRROR_SOURCE = "encapsulatedRemoteMirrorSource"
+    MIXED_DEST_MIRROR = "mixedDestMirror"
+
+    @property
+    def label(self) -> str:
+        """The name the vSphere Client shows (vspan.md §8.2)."""
+        return SESSION_TYPE_LABELS[self]
+
+
+SESSION_TYPE_LABELS: dict[SessionType, str] = {
+    SessionType.DV_PORT_MIRROR: "Distributed Port Mirroring",
+    SessionType.REMOTE_MIRROR_SOURCE: "Remote Mirroring Source",
+    SessionType.REMOTE_MIRROR_DEST: "Remote Mirroring Destination",
+    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: "Encapsulated Remote Mirroring (L3) Source",
+    SessionType.MIXED_DEST_MIRROR: "Distributed Port Mirroring (legacy)",
+}
+
+
+class EncapType(str, Enum):
+    """``VMwareDVSVspanSessionEncapType`` (since 6.5)."""
+
+    GRE = "gre"
+    ERSPAN2 = "erspan2"
+    ERSPAN3 = "erspan3"
+
+
+class Direction(str, Enum):
+    """A source port's mirrored direction, as the vSphere Client names it (vspan.md §2.3).
+
+    Ingress = traffic the port *receives* from the VM = ``sourcePortReceived``;
+    egress = ``sourcePortTransmitted``; both = the key in both lists.
+    """
+
+    BOTH = "both"
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+    @property
+    def label(self) -> str:
+        """Human label for tables and the marks bar."""
+        return {"both": "ingress+egress", "ingress": "ingress", "egress": "egress"}[self.value]
+
+
+class Binding(str, Enum):
+    """Portgroup port binding (``DVPortgroupConfigInfo.type``)."""
+
+    EARLY = "earlyBinding"
+    LATE = "lateBinding"
+    EPHEMERAL = "ephemeral"
+
+
+class ConnecteeType(str, Enum):
+    """``DistributedVirtualSwitchPortConnecteeConnecteeType`` (vspan.md §1.7)."""
+
+    VM_VNIC = "vmVnic"
+    PNIC = "pnic"
+    HOST_VMK_VNIC = "hostVmkVnic"
+    HOST_CONSOLE_VNIC = "hostConsoleVnic"
+    SYSTEM_CRX_VNIC = "systemCrxVnic"
+
+
+@dataclass(frozen=True, slots=True)
+class Vlan:
+    """A portgroup's VLAN policy: one ID (0 = none), a trunk of ranges, or a private VLAN."""
+
+    vlan_id: int | None = 0
+    """The access VLAN; ``None`` for a trunk or a private VLAN."""
+    trunk: tuple[tuple[int, int], ...] = ()
+    """Inclusive ``(start, end)`` ranges when the portgroup trunks VLANs."""
+    pvlan: int | None = None
+    """Secondary private VLAN ID, if any."""
+
+    @property
+    def is_trunk(self) -> bool:
+        """True when the portgroup is a VLAN trunk."""
+        return bool(self.trunk)
+
+    def carries(self, vlan: int) -> bool:
+        """Whether frames tagged ``vlan`` can pass this policy."""
+        if self.trunk:
+            return any(lo <= vlan <= hi for lo, hi in self.trunk)
+        if self.pvlan is not None:
+            return vlan == self.pvlan
+        return self.vlan_id == vlan
+
+    def __str__(self) -> str:
+        if self.trunk:
+            return "trunk " + ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.trunk)
+        if self.pvlan is not None:
+            return f"PVLAN {self.pvlan}"
+        return "none" if not self.vlan_id else str(self.vlan_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """An ESXi host."""
+
+    key: str
+    """Managed object ID, e.g. ``host-21``."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Nic:
+    """A VM network adapter."""
+
+    key: int
+    """Virtual device key (``VirtualDevice.key``), e.g. 4000."""
+    label: str
+    """``deviceInfo.label``, e.g. ``Network adapter 2``."""
+    mac: str = ""
+    """Lower-case colon notation."""
+    switch: str = ""
+    """Key (UUID) of the distributed switch the NIC is backed by; empty if not on a DVS."""
+    portgroup: str = ""
+    """Portgroup key of the backing."""
+    port: str = ""
+    """DVPort key of the backing (empty until connected on an ephemeral portgroup)."""
+    connected: bool = True
+    """``connectable.connected``."""
+    ips: tuple[str, ...] = ()
+    """Guest IP addresses reported by VMware Tools for this NIC."""
+
+
+@dataclass(frozen=True, slots=True)
+class Vm:
+    """A virtual machine."""
+
+    key: str
+    """Managed object ID, e.g. ``vm-1042``."""
+    name: str
+    host: str = ""
+    """Host key the VM runs on."""
+    power: str = "poweredOn"
+    nics: tuple[Nic, ...] = ()
+
+    def nic(self, nic_key: int) -> Nic | None:
+        """The NIC with device key ``nic_key``."""
+        return next((n for n in self.nics if n.key == nic_key), None)
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        """Every guest IP of the VM."""
+        return tuple(ip for n in self.nics for ip in n.ips)
+
+
+@dataclass(frozen=True, slots=True)
+class Connectee:
+    """What a DVPort is connected to (``DistributedVirtualPort.connectee``)."""
+
+    type: ConnecteeType
+    entity: str
+    """Key of the VM or host."""
+    nic_key: str = ""
+    """VM NIC device key (as text), ``vmk0``, or ``vmnic2``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """A distributed virtual port."""
+
+    key: str
+    """The port ID shown in the vSphere Client, e.g. ``448``."""
+    switch: str
+    """Switch key (UUID)."""
+    portgroup: str = ""
+    """Portgroup key; empty for a standalone port."""
+    name: str = ""
+    """``config.name``; for uplink ports the uplink name (``dvUplink1``)."""
+    connectee: Connectee | None = None
+    host: str = ""
+    """Host key (``proxyHost``) serving the port."""
+    link_up: bool = False
+    mac: str = ""
+    """Runtime MAC (``state.runtimeInfo.macAddress``)."""
+    promiscuous: bool = False
+    """Effective ``allowPromiscuous`` of the port."""
+
+    @property
+    def connected(self) -> bool:
+        """True when something is connected to the port."""
+        return self.connectee is not None
+
+    @property
+    def is_uplink(self) -> bool:
+        """True for a port connected to a physical NIC."""
+        return self.connectee is not None and self.connectee.type is ConnecteeType.PNIC
+
+
+@dataclass(frozen=True, slots=True)
+class Portgroup:
+    """A distributed portgroup."""
+
+    key: str
+    """e.g. ``dvportgroup-41``."""
+    name: str
+    switch: str
+    """Switch key (UUID)."""
+    vlan: Vlan = field(default_factory=Vlan)
+    binding: Binding = Binding.EARLY
+    promiscuous: bool = False
+    uplink: bool = False
+    """True for the switch's uplink portgroup."""
+    num_ports: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VspanPorts:
+    """``VMwareVspanPort``: one endpoint list of a mirror session (vspan.md §1.2)."""
+
+    port_keys: tuple[str, ...] = ()
+    uplink_names: tuple[str, ...] = ()
+    vlans: tuple[int, ...] = ()
+    ip_addresses: tuple[str, ...] = ()
+    wildcard_types: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.port_keys or self.uplink_names or self.vlans or self.ip_addresses or self.wildcard_types)
+
+    def to_api(self) -> dict[str, list[Any]]:
+        """The API shape, as used in JSON output and snapshots."""
+        out: dict[str, list[Any]] = {
+            "portKey": list(self.port_keys),
+            "uplinkPortName": list(self.uplink_names),
+            "vlans": list(self.vlans),
+            "ipAddress": list(self.ip_addresses),
+        }
+        if self.wildcard_types:
+            out["wildcardPortConnecteeType"] = list(self.wildcard_types)
+        return out
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any] | None) -> VspanPorts:
+        """Inverse of :meth:`to_api`; ``None`` gives an empty list."""
+        data = data or {}
+        return cls(
+            port_keys=tuple(str(k) for k in data.get("portKey") or ()),
+            uplink_names=tuple(str(u) for u in data.get("uplinkPortName") or ()),
+            vlans=tuple(int(v) for v in data.get("vlans") or ()),
+            ip_addresses=tuple(str(i) for i in data.get("ipAddress") or ()),
+            wildcard_types=tuple(str(w) for w in data.get("wildcardPortConnecteeType") or ()),
+        )
+
+
+# (model attribute, API name) for the scalar session fields, in API order.
+_SESSION_API_FIELDS: tuple[tuple[str, str], ...] = (
+    ("key", "key"),
+    ("name", "name"),
+    ("description", "description"),
+    ("enabled", "enabled"),
+    ("session_type", "sessionType"),
+    ("encapsulation_vlan_id", "encapsulationVlanId"),
+    ("strip_original_vlan", "stripOriginalVlan"),
+    ("mirrored_packet_length", "mirroredPacketLength"),
+    ("normal_traffic_allowed", "normalTrafficAllowed"),
+    ("sampling_rate", "samplingRate"),
+    ("encap_type", "encapType"),
+    ("erspan_id", "erspanId"),
+    ("erspan_cos", "erspanCOS"),
+    ("erspan_gra_nanosec", "erspanGraNanosec"),
+    ("netstack", "netstack"),
+)
+_SESSION_API_PORTS: tuple[tuple[str, str], ...] = (
+    ("source_tx", "sourcePortTransmitted"),
+    ("source_rx", "sourcePortReceived"),
+    ("destination", "destinationPort"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorSession:
+    """``VMwareVspanSession``: every field of vspan.md §1.1.
+
+    Optional API fields are ``None`` when unset; the three required booleans are always set.
+    """
+
+    key: str | None = None
+    """Generated by vCenter; ``None`` for a session not yet created."""
+    name: str = ""
+    description: str = ""
+    enabled: bool = True
+    session_type: str | None = SessionType.DV_PORT_MIRROR.value
+    """API string; kept as text so an unknown value from the server survives (rules flag it)."""
+    source_tx: VspanPorts = field(default_factory=VspanPorts)
+    """``sourcePortTransmitted`` (egress)."""
+    source_rx: VspanPorts = field(default_factory=VspanPorts)
+    """``sourcePortReceived`` (ingress; RMD VLANs live here)."""
+    destination: VspanPorts = field(default_factory=VspanPorts)
+    encapsulation_vlan_id: int | None = None
+    strip_original_vlan: bool = False
+    """``False`` = preserve the original VLAN (the UI shows the inverse)."""
+    mirrored_packet_length: int | None = None
+    """``None`` = mirror the whole frame."""
+    normal_traffic_allowed: bool = False
+    sampling_rate: int | None = None
+    encap_type: str | None = None
+    erspan_id: int | None = None
+    erspan_cos: int | None = None
+    erspan_gra_nanosec: bool | None = None
+    netstack: str | None = None
+
+    @property
+    def type(self) -> SessionType | None:
+        """The session type as an enum, or ``None`` if unset or unknown."""
+        try:
+            return SessionType(self.session_type) if self.session_type else None
+        except ValueError:
+            return None
+
+    @property
+    def type_label(self) -> str:
+        """vSphere Client name of the type (or the raw value)."""
+        t = self.type
+        return t.label if t else (self.session_type or "(legacy, untyped)")
+
+    @property
+    def preserve_original_vlan(self) -> bool:
+        """The UI's 'Preserve original VLAN' checkbox."""
+        return not self.strip_original_vlan
+
+    def sources(self) -> dict[str, Direction]:
+        """Source port keys with their direction, in first-seen order."""
+        out: dict[str, Direction] = {}
+        rx, tx = set(self.source_rx.port_keys), set(self.source_tx.port_keys)
+        for key in (*self.source_rx.port_keys, *self.source_tx.port_keys):
+            if key in out:
+                continue
+            out[key] = Direction.BOTH if key in rx and key in tx else Direction.INGRESS if key in rx else Direction.EGRESS
+        return out
+
+    def role_of(self, port_key: str) -> str | None:
+        """``"source (ingress+egress)"``, ``"destination"`` … or ``None`` if not in the session."""
+        roles = []
+        src = self.sources().get(port_key)
+        if src is not None:
+            roles.append(f"source ({src.label})")
+        if port_key in self.destination.port_keys:
+            roles.append("destination")
+        return ", ".join(roles) or None
+
+    def port_keys(self) -> set[str]:
+        """Every port key the session refers to."""
+        return {*self.source_rx.port_keys, *self.source_tx.port_keys, *self.destination.port_keys}
+
+    def to_api(self) -> dict[str, Any]:
+        """The session with the vSphere API's field names (DESIGN.md §10)."""
+        out: dict[str, Any] = {}
+        for attr, api in _SESSION_API_FIELDS:
+            out[api] = getattr(self, attr)
+        for attr, api in _SESSION_API_PORTS:
+            out[api] = getattr(self, attr).to_api()
+        return out
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> MirrorSession:
+        """Inverse of :meth:`to_api`. Raises ``KeyError``/``TypeError``/``ValueError`` on bad data."""
+        if not isinstance(data, dict):
+            raise TypeError(f"a session must be an object, not {type(data).__name__}")
+        kwargs: dict[str, Any] = {}
+        for attr, api in _SESSION_API_FIELDS:
+            if api in data:
+                kwargs[attr] = data[api]
+        for attr, api in _SESSION_API_PORTS:
+            kwargs[attr] = VspanPorts.from_api(data.get(api))
+        for attr in ("enabled", "strip_original_vlan", "normal_traffic_allowed"):
+            kwargs[attr] = bool(kwargs.get(attr, attr == "enabled"))
+        for attr in ("key",):
+            if kwargs.get(attr) is not None:
+                kwargs[attr] = str(kwargs[attr])
+        return cls(**kwargs)
+
+    def with_changes(self, **changes: Any) -> MirrorSession:
+        """A copy with ``changes`` applied (``dataclasses.replace``)."""
+        return replace(self, **changes)
+
+
+SESSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MirrorSession))
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchCapability:
+    """Which VSPAN features the switch supports (vspan.md §1.5)."""
+
+    vspan: bool = True
+    session_types: tuple[str, ...] = tuple(t.value for t in SessionType)
+    erspan: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """A vSphere Distributed Switch."""
+
+    key: str
+    """The switch UUID (``uuid``), the key ports and NIC backings refer to."""
+    name: str
+    moid: str = ""
+    """Managed object ID, e.g. ``dvs-21``."""
+    datacenter: str = ""
+    version: str = ""
+    """Product version, e.g. ``7.0.3``."""
+    uplink_names: tuple[str, ...] = ()
+    """``config.uplinkPortPolicy.uplinkPortName``."""
+    config_version: str = ""
+    capability: SwitchCapability = field(default_factory=SwitchCapability)
+    sessions: tuple[MirrorSession, ...] = ()
+
+    def session(self, key: str) -> MirrorSession | None:
+        """The session with ``key``."""
+        return next((s for s in self.sessions if s.key == key), None)
+
+
+class ChangeOperation(str, Enum):
+    """``ConfigSpecOperation``."""
+
+    ADD = "add"
+    EDIT = "edit"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    """One ``VspanConfigSpec``: an operation and the complete session."""
+
+    operation: ChangeOperation
+    session: MirrorSession
+
+    def to_api(self, switch_name: str) -> dict[str, Any]:
+        """The ``change`` object of the CLI's JSON result."""
+        return {"operation": self.operation.value, "switch": switch_name, "session": self.session.to_api()}
+
+
+class Severity(str, Enum):
+    """How serious a problem is: errors block a change, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A rule violation or a vCenter fault, in plain words."""
+
+    code: str
+    """vCenter's fault name (``VspanPortConflict``) or an app warning code."""
+    message: str
+    field: str = ""
+    """The session field concerned (model attribute name), or empty."""
+    severity: Severity = Severity.ERROR
+
+    def to_json(self) -> dict[str, str]:
+        """The CLI JSON shape."""
+        return {"code": self.code, "severity": self.severity.value, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Everything dvmirror knows about one vCenter, immutable.
+
+    Build it with :meth:`build`, which also fills the lookup dictionaries.
+    """
+
+    vcenter: str
+    source: str
+    """Where this came from: ``demo lab``, ``snapshot FILE`` or ``vCenter``."""
+    datacenters: tuple[str, ...]
+    hosts: dict[str, Host]
+    switches: dict[str, Switch]
+    portgroups: dict[str, Portgroup]
+    ports: dict[tuple[str, str], Port]
+    """Keyed by ``(switch key, port key)``: port keys are unique per switch only."""
+    vms: dict[str, Vm]
+    # Derived indexes (filled by build()).
+    ports_by_portgroup: dict[str, tuple[Port, ...]] = field(default_factory=dict)
+    ports_by_switch: dict[str, tuple[Port, ...]] = field(default_factory=dict)
+    portgroups_by_switch: dict[str, tuple[Portgroup, ...]] = field(default_factory=dict)
+    nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        vcenter: str,
+        source: str,
+        datacenters: tuple[str, ...] | list[str],
+        hosts: list[Host] | tuple[Host, ...],
+        switches: list[Switch] | tuple[Switch, ...],
+        portgroups: list[Portgroup] | tuple[Portgroup, ...],
+        ports: list[Port] | tuple[Port, ...],
+        vms: list[Vm] | tuple[Vm, ...],
+    ) -> Inventory:
+        """Assemble an inventory and its indexes. Port order is preserved per portgroup."""
+        by_pg: dict[str, list[Port]] = {}
+        by_sw: dict[str, list[Port]] = {}
+        for p in ports:
+            by_sw.setdefault(p.switch, []).append(p)
+            if p.portgroup:
+                by_pg.setdefault(p.portgroup, []).append(p)
+        pg_by_sw: dict[str, list[Portgroup]] = {}
+        for pg in portgroups:
+            pg_by_sw.setdefault(pg.switch, []).append(pg)
+        nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = {}
+        for vm in vms:
+            for nic in vm.nics:
+                if nic.switch and nic.port:
+                    nic_by_port[(nic.switch, nic.port)] = (vm, nic)
+        return cls(
+            vcenter=vcenter,
+            source=source,
+            datacenters=tuple(datacenters),
+            hosts={h.key: h for h in hosts},
+            switches={s.key: s for s in switches},
+            portgroups={pg.key: pg for pg in portgroups},
+            ports={(p.switch, p.key): p for p in ports},
+            vms={vm.key: vm for vm in vms},
+            ports_by_portgroup={k: tuple(v) for k, v in by_pg.items()},
+            ports_by_switch={k: tuple(v) for k, v in by_sw.items()},
+            portgroups_by_switch={k: tuple(v) for k, v in pg_by_sw.items()},
+            nic_by_port=nic_by_port,
+        )
+
+    # -- convenience lookups -------------------------------------------------------------
+
+    def switch_by_name(self, name: str) -> Switch | None:
+        """The switch called ``name`` (case-insensitive), or ``None``."""
+        low = name.lower()
+        return next((s for s in self.switches.values() if s.name.lower() == low or s.key == name), None)
+
+    def port(self, switch: str, key: str) -> Port | None:
+        """Port ``key`` on switch ``switch``."""
+        return self.ports.get((switch, key))
+
+    def vm_nic(self, port: Port) -> tuple[Vm, Nic] | None:
+        """The VM and NIC connected to ``port``, if any."""
+        return self.nic_by_port.get((port.switch, port.key))
+
+    def host_name(self, key: str) -> str:
+        """Host name for a host key ('' if unknown)."""
+        h = self.hosts.get(key)
+        return h.name if h else ""
+
+    def port_row(self, port: Port) -> dict[str, Any]:
+        """The JSON row of DESIGN.md §10 for ``port``."""
+        sw = self.switches.get(port.switch)
+        pg = self.portgroups.get(port.portgroup)
+        vmnic = self.vm_nic(port)
+        vm, nic = vmnic if vmnic else (None, None)
+        return {
+            "switch": sw.name if sw else port.switch,
+            "portgroup": pg.name if pg else "",
+            "port": port.key,
+            "vm": vm.name if vm else "",
+            "nic": nic.label if nic else (port.connectee.nic_key if port.connectee else ""),
+            "mac": (nic.mac if nic else "") or port.mac,
+            "ips": list(nic.ips) if nic else [],
+            "host": self.host_name(port.host),
+            "vlan": str(pg.vlan) if pg else "",
+            "connected": port.connected,
+        }
+
+    def port_label(self, port: Port) -> str:
+        """Short human description: ``448 · F5-LTM01 / Network adapter 2``."""
+        vmnic = self.vm_nic(port)
+        if vmnic:
+            return f"{port.key} · {vmnic[0].name} / {vmnic[1].label}"
+        if port.connectee is not None:
+            who = self.host_name(port.connectee.entity) or port.connectee.entity
+            return f"{port.key} · {who} {port.connectee.nic_key}".rstrip()
+        return f"{port.key} · {port.name or '(free)'}"
+
+    def sessions_of_port(self, port: Port) -> list[tuple[MirrorSession, str]]:
+        """``(session, role)`` for every session on the port's switch that uses the port."""
+        sw = self.switches.get(port.switch)
+        out: list[tuple[MirrorSession, str]] = []
+        for s in sw.sessions if sw else ():
+            role = s.role_of(port.key)
+            if role:
+                out.append((s, role))
+        return out
+
+    def with_switch(self, switch: Switch) -> Inventory:
+        """A copy with ``switch`` replaced (used after a session change)."""
+        switches = dict(self.switches)
+        switches[switch.key] = switch
+        return replace(self, switches=switches)
