@@ -1,0 +1,176 @@
+"""``dvmirror``: parse arguments, choose a backend, run the TUI or a subcommand.
+
+Source and connection options are accepted before or after the subcommand
+(``dvmirror --demo find 2258`` and ``dvmirror find 2258 --demo`` are the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from tui import cli
+from tui.backends import EXIT_USAGE, Backend, BackendError
+
+DESCRIPTION = """\
+Browse vSphere distributed switches (switch → portgroup → VM → port), find which port a VM,
+NIC, IP or MAC is on, and set up port mirroring (VSPAN) sessions, from a terminal.
+
+Without a subcommand dvmirror starts the interactive explorer."""
+
+EPILOG = """\
+examples:
+  dvmirror --demo                              explore the bundled demo lab
+  dvmirror --server vcsa01.lab.local --user admin@vsphere.local
+  dvmirror find MGTSRVR003UX --demo            which port is this VM on?
+  dvmirror ports --portgroup dvPgDMZ --json    ports of a portgroup as JSON
+  GOVC_URL=user@vcsa01 dvmirror sessions       govc's and Ansible's variables work too
+
+exit codes: 0 ok, 1 problems found or nothing matched (nothing sent), 2 usage error,
+3 connection or login failure, 4 vCenter fault."""
+
+
+def _source_arguments(parser: argparse.ArgumentParser) -> None:
+    from tui import config
+
+    group = parser.add_argument_group("inventory source")
+    exclusive = group.add_mutually_exclusive_group()
+    exclusive.add_argument("--demo", action="store_true", help="use the bundled demo lab (no vCenter needed)")
+    exclusive.add_argument("--snapshot", metavar="FILE", type=Path, help="use a snapshot saved by `dvmirror snapshot save`")
+    config.add_connection_arguments(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full ``dvmirror`` argument parser."""
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="dvmirror", description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _source_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+
+    def command(name: str, help: str, description: str = "") -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description or help, formatter_class=formatter, epilog=EPILOG)
+        return p
+
+    def finish(p: argparse.ArgumentParser) -> None:
+        before = len(p._actions)
+        _source_arguments(p)
+        for action in p._actions[before:]:
+            if action.option_strings:
+                action.default = argparse.SUPPRESS
+
+    ports = command("ports", "list ports (all, or of a switch, portgroup or VM)")
+    ports.add_argument("--switch", metavar="S", help="only this distributed switch")
+    ports.add_argument("--portgroup", metavar="P", help="only this portgroup")
+    ports.add_argument("--vm", metavar="V", help="only the ports of this VM")
+    ports.add_argument("--connected", action="store_true", help="only connected ports")
+    ports.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    ports.set_defaults(func=cli.cmd_ports)
+    finish(ports)
+
+    find = command(
+        "find",
+        "find the ports of a VM, NIC, IP, MAC or port ID",
+        "Find ports by VM name, NIC label, guest IP, MAC (any notation: 00:50:56:9a:1b:2c, "
+        "0050.569a.1b2c, ...), port ID or portgroup. Exact matches come first, then substrings. "
+        "Exit code 1 when nothing matches.",
+    )
+    find.add_argument("term", help="what to look for")
+    find.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    find.set_defaults(func=cli.cmd_find)
+    finish(find)
+
+    snapshot = command("snapshot", "record an inventory for offline use")
+    snap_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+    save = snap_sub.add_parser("save", help="save the inventory to FILE", formatter_class=formatter)
+    save.add_argument("file", metavar="FILE", help="where to write the snapshot (JSON)")
+    save.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    save.set_defaults(func=cli.cmd_snapshot_save)
+    finish(save)
+
+    _add_session_commands(command, finish)
+    return parser
+
+
+def _add_session_commands(
+    command: Callable[..., argparse.ArgumentParser], finish: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Session subcommands live in :mod:`tui.cli_sessions` when present."""
+    try:
+        from tui import cli_sessions
+    except ImportError:
+        return
+    cli_sessions.add_commands(command, finish)
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("dvmirror")
+    except Exception:
+        return "(not installed)"
+
+
+def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool) -> Backend:
+    """The backend the arguments ask for. Raises BackendError or cli.UsageError."""
+    from tui import config
+
+    read_only = bool(getattr(args, "read_only", False))
+    if getattr(args, "demo", False) or getattr(args, "snapshot", None):
+        from tui.backends.snapshot import SnapshotBackend
+
+        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only)
+    settings = config.resolve_settings(args, environ)
+    if not settings.server:
+        raise cli.UsageError(
+            "no vCenter given: use --server (or GOVC_URL, VMWARE_HOST, a profile in config.toml), "
+            "or --demo for the bundled demo lab"
+        )
+    if not settings.password and interactive:
+        import getpass
+        from dataclasses import replace
+
+        settings = replace(settings, password=getpass.getpass(f"Password for {settings.user or 'vCenter'}: "))
+    from tui.backends.vsphere import VsphereBackend
+
+    return VsphereBackend(settings)
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Entry point of the ``dvmirror`` console script."""
+    env = os.environ if environ is None else environ
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    interactive = sys.stdin.isatty()
+    backend: Backend | None = None
+    try:
+        backend = make_backend(args, env, interactive)
+        if func is None:
+            from tui import config
+            from tui.app import build_app
+
+            keymap = getattr(config.resolve_settings(args, env), "keymap", None) if not args.demo else None
+            app = build_app(backend, keymap=keymap)
+            app.run()
+            return app.return_code or 0
+        return int(func(backend, args))
+    except cli.UsageError as e:
+        return cli.report_usage(str(e))
+    except ValueError as e:  # config.ConfigError and friends: bad settings are usage errors
+        return cli.report_usage(str(e))
+    except BackendError as e:
+        return cli.report_error(e)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Non-interactive subcommands with Rich tables and ``--json`` (DESIGN.md §10).
+
+Every command takes a loaded backend and the parsed arguments and returns an exit code:
+0 ok, 1 problems found / nothing matched (nothing sent), 2 usage error, 3 connection or
+login failure, 4 vCenter fault.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
+from tui.lookup import LookupIndex
+from tui.model import Inventory, Port
+
+PORT_COLUMNS = ("switch", "portgroup", "port", "vm", "nic", "mac", "ips", "host", "vlan", "connected")
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse could not catch (exit 2)."""
+
+
+def console(stream: TextIO | None = None) -> Console:
+    """A console that never interprets vCenter names as markup or emoji."""
+    return Console(file=stream or sys.stdout, markup=False, emoji=False, highlight=False, soft_wrap=False)
+
+
+def err_console() -> Console:
+    """Console for messages on stderr."""
+    return console(sys.stderr)
+
+
+def load(backend: Backend, quiet: bool) -> Inventory:
+    """Load the inventory, with a transient progress line on stderr when interactive."""
+    err = err_console()
+    if quiet or not err.is_terminal:
+        return backend.load()
+    with err.status(f"Loading {backend.label}…") as status:
+
+        def progress(step: LoadProgress) -> None:
+            total = f"/{step.total}" if step.total else ""
+            status.update(f"{step.message} {step.done}{total}" if step.done else step.message)
+
+        return backend.load(progress)
+
+
+def emit_json(data: Any, stream: TextIO | None = None) -> None:
+    """Write ``data`` as JSON (UTF-8 names kept as they are)."""
+    out = stream or sys.stdout
+    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def _switch_key(inventory: Inventory, name: str | None) -> str | None:
+    if not name:
+        return None
+    sw = inventory.switch_by_name(name)
+    if sw is None:
+        known = ", ".join(sorted(s.name for s in inventory.switches.values()))
+        raise UsageError(f"no switch called {name!r} (known: {known})")
+    return sw.key
+
+
+def select_ports(inventory: Inventory, switch: str | None, portgroup: str | None, vm: str | None) -> list[Port]:
+    """Ports filtered by switch, portgroup and VM name (case-insensitive, exact names)."""
+    sw_key = _switch_key(inventory, switch)
+    ports: Iterable[Port] = inventory.ports.values()
+    if sw_key:
+        ports = [p for p in ports if p.switch == sw_key]
+    if portgroup:
+        low = portgroup.lower()
+        keys = {pg.key for pg in inventory.portgroups.values() if pg.name.lower() == low or pg.key == portgroup}
+        if not keys:
+            raise UsageError(f"no portgroup called {portgroup!r}")
+        ports = [p for p in ports if p.portgroup in keys]
+    if vm:
+        low = vm.lower()
+        vms = {v.key for v in inventory.vms.values() if v.name.lower() == low}
+        if not vms:
+            raise UsageError(f"no VM called {vm!r}")
+        ports = [p for p in ports if (vn := inventory.vm_nic(p)) is not None and vn[0].key in vms]
+    return list(ports)
+
+
+def port_table(inventory: Inventory, rows: Sequence[dict[str, Any]], extra: str | None = None) -> Table:
+    """A Rich table of port rows; names go in as ``Text`` (never markup)."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name in ("Switch", "Portgroup", "Port", "VM", "NIC", "MAC", "IPs", "Host", "VLAN", "Link"):
+        table.add_column(name, no_wrap=name not in ("IPs",), justify="right" if name == "Port" else "left")
+    if extra:
+        table.add_column(extra, style="dim")
+    for row in rows:
+        cells = [
+            Text(row["switch"]),
+            Text(row["portgroup"]),
+            Text(row["port"], style="bold"),
+            Text(row["vm"] or ("" if row["nic"] else "(free)")),
+            Text(row["nic"]),
+            Text(row["mac"]),
+            Text(", ".join(row["ips"])),
+            Text(row["host"]),
+            Text(row["vlan"]),
+            Text("connected" if row["connected"] else "free"),
+        ]
+        if extra:
+            cells.append(Text(row.get("matched", "")))
+        table.add_row(*cells)
+    return table
+
+
+def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror ports``: list ports, optionally filtered."""
+    inventory = load(backend, args.json)
+    ports = select_ports(inventory, args.switch, args.portgroup, args.vm)
+    if args.connected:
+        ports = [p for p in ports if p.connected]
+    rows = [inventory.port_row(p) for p in ports]
+    if args.json:
+        emit_json(rows)
+    else:
+        out = console()
+        out.print(port_table(inventory, rows))
+        out.print(Text(f"{len(rows)} port{'s' * (len(rows) != 1)}", style="dim"))
+    return EXIT_OK
+
+
+def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror find TERM``: one row per matching port, best match first."""
+    term = args.term.strip()
+    if not term:
+        raise UsageError("the search term is empty")
+    inventory = load(backend, args.json)
+    hits = LookupIndex(inventory).search(term, limit=None)
+    rows = []
+    for hit in hits:
+        row = inventory.port_row(hit.port)
+        row["matched"] = f"{hit.field.label}: {hit.text}"
+        row["match"] = hit.match.name.lower()
+        rows.append(row)
+    if args.json:
+        emit_json(rows)
+    elif rows:
+        out = console()
+        out.print(port_table(inventory, rows, extra="Matched"))
+    else:
+        err_console().print(Text(f"No port matches {term!r}.", style="bold"))
+    return EXIT_OK if rows else EXIT_PROBLEMS
+
+
+def cmd_snapshot_save(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror snapshot save FILE``: record the inventory for offline use."""
+    from tui.backends.snapshot import save_inventory
+
+    path = Path(args.file)
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; give a file name")
+    if path.exists() and not args.force:
+        raise UsageError(f"{path} exists; add --force to overwrite it")
+    inventory = load(backend, False)
+    save_inventory(inventory, path)
+    err_console().print(
+        Text(f"Saved {len(inventory.switches)} switches, {len(inventory.ports)} ports, {len(inventory.vms)} VMs to {path}")
+    )
+    return EXIT_OK
+
+
+def report_error(error: BackendError) -> int:
+    """Print a backend error on stderr; return its exit code."""
+    err = err_console()
+    err.print(Text(f"dvmirror: {error.message}", style="bold"))
+    if error.hint:
+        err.print(Text(error.hint))
+    for problem in getattr(error, "problems", []):
+        err.print(Text(f"  {problem.code}: {problem.message}"))
+    return error.exit_code
+
+
+def report_usage(message: str) -> int:
+    """Print a usage error; return 2."""
+    err_console().print(Text(f"dvmirror: {message}", style="bold"))
+    return EXIT_USAGE

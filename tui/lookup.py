@@ -1,0 +1,223 @@
+"""The search index: find ports by VM name, NIC, IP, MAC, port key or portgroup.
+
+Built once per inventory in memory (no vCenter call per keystroke). Exact matches rank
+first, then prefixes, then substrings; comparisons ignore case, and MAC addresses match
+in any common notation (``00:50:56:9a:1b:2c``, ``00-50-56-9A-1B-2C``, ``0050.569a.1b2c``,
+``0050569a1b2c``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+from tui.model import Inventory, Port
+
+
+class Field(IntEnum):
+    """What a hit matched, in ranking order (lower is better)."""
+
+    PORT = 0
+    VM = 1
+    IP = 2
+    MAC = 3
+    VM_NIC = 4
+    NIC = 5
+    PORTGROUP = 6
+    HOST = 7
+
+    @property
+    def label(self) -> str:
+        """Short human name."""
+        return {4: "vm/nic"}.get(self.value, self.name.lower())
+
+
+class Match(IntEnum):
+    """How well a hit matched."""
+
+    EXACT = 0
+    PREFIX = 1
+    SUBSTRING = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matching port and why it matched."""
+
+    port: Port
+    field: Field
+    match: Match
+    text: str
+    """The value that matched, as shown to the user."""
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """Sort key: match quality first, then field."""
+        return (self.match, self.field)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+_MAC_SEPARATORS = re.compile(r"[:\-.\s]")
+
+
+def normalize_mac(text: str) -> str | None:
+    """Twelve lower-case hex digits for a MAC in any common notation, else ``None``."""
+    digits = _MAC_SEPARATORS.sub("", text.strip().lower())
+    if len(digits) == 12 and _HEX.fullmatch(digits):
+        return digits
+    return None
+
+
+def _mac_fragment(text: str) -> str | None:
+    """Hex digits of a partial MAC such as ``9a:1b`` (needs a separator or 4+ hex digits)."""
+    low = text.strip().lower()
+    digits = _MAC_SEPARATORS.sub("", low)
+    if not digits or not _HEX.fullmatch(digits):
+        return None
+    if _MAC_SEPARATORS.search(low) or len(digits) >= 4:
+        return digits
+    return None
+
+
+def format_mac(digits: str) -> str:
+    """``00:50:56:9a:1b:2c`` from twelve hex digits."""
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+class LookupIndex:
+    """Search an :class:`Inventory` for ports."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        # (lower-cased text, field, shown text, port) for every searchable value.
+        self._entries: list[tuple[str, Field, str, Port]] = []
+        self._exact: dict[str, list[int]] = {}
+        self._macs: list[tuple[str, int]] = []
+        inv = inventory
+        for port in inv.ports.values():
+            self._add(port.key, Field.PORT, port)
+            pg = inv.portgroups.get(port.portgroup)
+            if pg is not None:
+                self._add(pg.name, Field.PORTGROUP, port)
+            vmnic = inv.vm_nic(port)
+            mac = port.mac
+            if vmnic is not None:
+                vm, nic = vmnic
+                self._add(vm.name, Field.VM, port)
+                self._add(f"{vm.name}/{nic.label}", Field.VM_NIC, port)
+                self._add(nic.label, Field.NIC, port)
+                for ip in nic.ips:
+                    self._add(ip, Field.IP, port)
+                mac = nic.mac or mac
+            elif port.connectee is not None:
+                host = inv.host_name(port.connectee.entity)
+                if host:
+                    self._add(f"{host}/{port.connectee.nic_key}", Field.VM_NIC, port)
+                    self._add(port.connectee.nic_key, Field.NIC, port)
+            if mac:
+                digits = normalize_mac(mac)
+                if digits:
+                    self._macs.append((digits, len(self._entries)))
+                    self._add(format_mac(digits), Field.MAC, port, exact_key=digits)
+            host = inv.host_name(port.host)
+            if host:
+                self._add(host, Field.HOST, port, substring=False)
+
+    def _add(self, text: str, field: Field, port: Port, *, exact_key: str | None = None, substring: bool = True) -> None:
+        low = text.lower()
+        index = len(self._entries)
+        self._entries.append((low if substring else "", field, text, port))
+        self._exact.setdefault(exact_key or low, []).append(index)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def search(self, query: str, limit: int | None = 200) -> list[Hit]:
+        """Ports matching ``query``, best first, one hit per port."""
+        q = query.strip().lower()
+        if not q:
+            return []
+        best: dict[tuple[str, str], Hit] = {}
+
+        def offer(i: int, match: Match) -> None:
+            _, field, text, port = self._entries[i]
+            hit = Hit(port, field, match, text)
+            k = (port.switch, port.key)
+            old = best.get(k)
+            if old is None or hit.rank < old.rank:
+                best[k] = hit
+
+        exact_keys = {q}
+        mac = normalize_mac(q)
+        if mac:
+            exact_keys.add(mac)
+        for key in exact_keys:
+            for i in self._exact.get(key, ()):
+                offer(i, Match.EXACT)
+        fragment = _mac_fragment(q)
+        if fragment is not None:
+            for digits, i in self._macs:
+                if digits != mac and fragment in digits:
+                    offer(i, Match.PREFIX if digits.startswith(fragment) else Match.SUBSTRING)
+        for i, (low, _field, _text, _port) in enumerate(self._entries):
+            if low and low != q and q in low:
+                offer(i, Match.PREFIX if low.startswith(q) else Match.SUBSTRING)
+        hits = sorted(best.values(), key=lambda h: (h.rank, natural_key(h.text), natural_key(h.port.key)))
+        return hits if limit is None else hits[:limit]
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``port 9`` before ``port 10``."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text.lower()) if part)
+
+
+class ResolveError(ValueError):
+    """A port reference matched nothing, or more than one port."""
+
+    def __init__(self, message: str, candidates: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+def resolve_port(inventory: Inventory, ref: str, switch: str | None = None) -> Port:
+    """The one port that ``ref`` names: a port key, a VM name, or ``VM/NIC label``.
+
+    ``switch`` (a switch key) narrows the search. A VM name alone must have exactly one
+    connected NIC on the switch(es) searched. Raises :class:`ResolveError` listing candidates.
+    """
+    ref = ref.strip()
+    if not ref:
+        raise ResolveError("empty port reference")
+    ports = [p for p in inventory.ports.values() if switch is None or p.switch == switch]
+    by_key = [p for p in ports if p.key == ref]
+    if by_key:
+        return _one(inventory, ref, by_key)
+    low = ref.lower()
+    vm_part, _, nic_part = low.rpartition("/") if "/" in low else (low, "", "")
+    by_name: list[Port] = []
+    for p in ports:
+        vmnic = inventory.vm_nic(p)
+        if vmnic is None:
+            continue
+        vm, nic = vmnic
+        if vm.name.lower() == low and not nic_part:
+            by_name.append(p)
+        elif nic_part and vm.name.lower() == vm_part and nic.label.lower() == nic_part:
+            by_name.append(p)
+    if not by_name and "/" in low:
+        # A VM whose own name contains "/": try the whole text as a VM name.
+        by_name = [p for p in ports if (vn := inventory.vm_nic(p)) and vn[0].name.lower() == low]
+    if by_name:
+        return _one(inventory, ref, by_name)
+    raise ResolveError(f"no port, VM or VM/NIC called {ref!r}" + (" on that switch" if switch else ""))
+
+
+def _one(inventory: Inventory, ref: str, ports: list[Port]) -> Port:
+    if len(ports) == 1:
+        return ports[0]
+    candidates = []
+    for p in ports:
+        sw = inventory.switches.get(p.switch)
+        candidates.append(f"{inventory.port_label(p)} on {sw.name if sw else p.switch}")
+    raise ResolveError(f"{ref!r} is ambiguous: it matches {len(ports)} ports", candidates)

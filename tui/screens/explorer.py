@@ -1,0 +1,263 @@
+"""The explorer: Networking tree, port table, port detail, marks bar."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, ProgressBar
+
+from tui.marks import MarkError, Marks
+from tui.model import Inventory, Port
+from widgets.app_header import AppHeader
+from widgets.inventory_tree import InventoryTree, NodeRef
+from widgets.marks_bar import MarksBar
+from widgets.port_detail import PortDetail
+from widgets.port_table import PortTable
+
+if TYPE_CHECKING:
+    from tui.app import DvMirrorApp
+
+# Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
+_DEBOUNCE_ROWS = 2000
+
+
+class ExplorerScreen(Screen[None]):
+    """Browse switch → portgroup → VM → port; find, mark and copy ports."""
+
+    BINDINGS = [
+        Binding("slash", "find", "Find", key_display="/", id="find"),
+        Binding("s", "mark_source", "Source", id="mark-source"),
+        Binding("d", "mark_dest", "Dest", id="mark-dest"),
+        Binding("x", "clear_marks", "Clear", id="clear-marks"),
+        Binding("y", "copy", "Copy ID", id="copy"),
+        Binding("r", "app.refresh", "Refresh", id="refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks = Marks()
+        self.current_port: Port | None = None
+        self._selection: NodeRef | None = None
+        self._pending: Timer | None = None
+        self._loading = True
+
+    @property
+    def dv_app(self) -> DvMirrorApp:
+        """The app, typed."""
+        from tui.app import DvMirrorApp
+
+        assert isinstance(self.app, DvMirrorApp)
+        return self.app
+
+    @property
+    def inventory(self) -> Inventory | None:
+        """The inventory shown."""
+        return self.dv_app.inventory
+
+    def compose(self) -> ComposeResult:
+        """Layout: header, tree | (table / detail), progress, marks bar, footer."""
+        yield AppHeader(id="header")
+        with Horizontal(id="main"):
+            yield InventoryTree(id="tree")
+            with Vertical(id="right"):
+                yield PortTable(id="ports")
+                yield PortDetail(id="detail")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield MarksBar(id="marks")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Wait for the inventory."""
+        app = self.dv_app
+        self.query_one(AppHeader).show("", app.backend.label, app.read_only, _insecure(app))
+        self.query_one(InventoryTree).show_message(f"Loading {app.backend.label}…")
+        self.query_one("#ports", PortTable).border_title = "Ports"
+        self.query_one("#detail", PortDetail).border_title = "Port"
+        self.query_one("#tree", InventoryTree).border_title = "Networking"
+        self.query_one(MarksBar).show_marks(None, self.marks)
+        self.query_one(PortDetail).show_port(None, None)
+        self.watch(app, "inventory", self._inventory_changed, init=True)
+        self.watch(app, "index", self._index_changed, init=True)
+
+    # -- inventory ------------------------------------------------------------------------
+
+    def _inventory_changed(self, inventory: Inventory | None) -> None:
+        if inventory is None:
+            return
+        dc = " / ".join(inventory.datacenters)
+        app = self.dv_app
+        self.query_one(AppHeader).show(f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, _insecure(app))
+        tree = self.query_one(InventoryTree)
+        tree.set_inventory(inventory)
+        if self.marks and self.marks.switch not in inventory.switches:
+            self.marks = Marks()
+        if self.current_port is not None:
+            self.current_port = inventory.port(self.current_port.switch, self.current_port.key)
+        if self._selection is not None:
+            self._show_selection(self._selection, now=True)
+        self.query_one(MarksBar).show_marks(inventory, self.marks)
+        if not tree.has_focus and not self.query_one(PortTable).has_focus:
+            tree.focus()
+
+    def _index_changed(self, index: object) -> None:
+        done = index is not None
+        self._loading = not done
+        self.query_one("#progress", ProgressBar).display = not done
+
+    def update_progress(self, done: int, total: int | None, text: str) -> None:
+        """Show a load step."""
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=total, progress=done)
+        bar.tooltip = text
+
+    # -- selection ------------------------------------------------------------------------
+
+    @on(InventoryTree.Highlighted)
+    def _tree_highlighted(self, event: InventoryTree.Highlighted) -> None:
+        self._show_selection(event.ref)
+
+    @on(PortTable.PortHighlighted)
+    def _row_highlighted(self, event: PortTable.PortHighlighted) -> None:
+        self._set_port(event.port)
+
+    def _ports_for(self, ref: NodeRef) -> tuple[str, list[Port], Port | None]:
+        inv = self.inventory
+        assert inv is not None
+        if ref.kind == "switch":
+            sw = inv.switches[ref.switch]
+            return sw.name, list(inv.ports_by_switch.get(ref.switch, ())), None
+        if ref.kind == "portgroup":
+            pg = inv.portgroups[ref.portgroup]
+            return pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
+        if ref.kind == "vm":
+            vm = inv.vms[ref.vm]
+            ports = [p for n in vm.nics if n.port and (p := inv.port(n.switch, n.port)) is not None]
+            return vm.name, ports, None
+        if ref.kind == "port":
+            port = inv.port(ref.switch, ref.port)
+            if port is None:
+                return "", [], None
+            if port.portgroup:
+                pg = inv.portgroups[port.portgroup]
+                return pg.name, list(inv.ports_by_portgroup.get(port.portgroup, ())), port
+            return "standalone", [port], port
+        return "", [], None
+
+    def _show_selection(self, ref: NodeRef, now: bool = False) -> None:
+        inv = self.inventory
+        if inv is None or ref.kind in ("info", "vcenter", "datacenter"):
+            return
+        self._selection = ref
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+        title, ports, port = self._ports_for(ref)
+        if port is not None:
+            self._set_port(port)
+        if now or len(ports) < _DEBOUNCE_ROWS:
+            self._fill_table(title, ports, port)
+        else:
+            self._pending = self.set_timer(0.25, lambda: self._fill_table(title, ports, port))
+
+    def _fill_table(self, title: str, ports: list[Port], select: Port | None) -> None:
+        inv = self.inventory
+        if inv is None:
+            return
+        table = self.query_one("#ports", PortTable)
+        table.show_ports(inv, ports, self.marks, select)
+        connected = sum(1 for p in ports if p.connectee is not None)
+        table.border_title = f"{title}  {len(ports)} ports, {connected} connected" if title else "Ports"
+        if select is None and ports and self.current_port not in ports:
+            self._set_port(None)
+
+    def _set_port(self, port: Port | None) -> None:
+        self.current_port = port
+        inv = self.inventory
+        detail = self.query_one(PortDetail)
+        if inv is None:
+            return
+        detail.show_port(inv, port)
+        detail.border_title = f"Port {port.key}" if port else "Port"
+
+    def go_to_port(self, port: Port) -> None:
+        """Expand the tree to ``port`` and select it everywhere."""
+        tree = self.query_one(InventoryTree)
+        if not tree.select_port(port):
+            self.notify(f"Port {port.key} is not in the tree.", severity="warning")
+            return
+        self._show_selection(NodeRef("port", switch=port.switch, port=port.key), now=True)
+        tree.focus()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_find(self) -> None:
+        """Open the finder."""
+        from tui.screens.find import FindScreen
+
+        app = self.dv_app
+        if app.index is None or app.inventory is None:
+            self.notify("Still loading: search is available when every port is known.", severity="warning")
+            return
+
+        def chosen(port: Port | None) -> None:
+            if port is not None:
+                self.go_to_port(port)
+
+        app.push_screen(FindScreen(app.inventory, app.index), chosen)
+
+    def _port_or_warn(self) -> Port | None:
+        if self.current_port is None:
+            self.notify("Select a port first (in the tree or the table).", severity="warning")
+        return self.current_port
+
+    def _mark(self, destination: bool) -> None:
+        inv, port = self.inventory, self._port_or_warn()
+        if inv is None or port is None:
+            return
+        sw = inv.switches[port.switch]
+        marked = inv.switches.get(self.marks.switch)
+        try:
+            if destination:
+                self.marks = self.marks.toggle_destination(port, sw.name, marked.name if marked else "")
+            else:
+                self.marks = self.marks.cycle_source(port, sw.name, marked.name if marked else "")
+        except MarkError as e:
+            self.notify(str(e), severity="error", timeout=8)
+            return
+        self.query_one(MarksBar).show_marks(inv, self.marks)
+        self.query_one("#ports", PortTable).refresh_marks(self.marks)
+
+    def action_mark_source(self) -> None:
+        """Mark the port as a source; again to change direction."""
+        self._mark(destination=False)
+
+    def action_mark_dest(self) -> None:
+        """Mark or unmark the port as a destination."""
+        self._mark(destination=True)
+
+    def action_clear_marks(self) -> None:
+        """Forget every mark."""
+        self.marks = Marks()
+        self.query_one(MarksBar).show_marks(self.inventory, self.marks)
+        self.query_one("#ports", PortTable).refresh_marks(self.marks)
+
+    def action_copy(self) -> None:
+        """Copy the port ID to the clipboard."""
+        port = self._port_or_warn()
+        if port is None:
+            return
+        app = self.dv_app
+        app.copy_to_clipboard(port.key)
+        how = app.last_copy.describe() if app.last_copy else "copied"
+        self.notify(f"Port ID {port.key} {how}.", title="Copied", timeout=4)
+
+
+def _insecure(app: DvMirrorApp) -> bool:
+    return bool(getattr(app.backend, "insecure", False))

@@ -1,0 +1,104 @@
+"""The finder: type a VM name, NIC, IP, MAC or port ID; enter jumps to the port."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from tui.lookup import Hit, LookupIndex
+from tui.model import Inventory, Port
+
+LIMIT = 200
+
+
+class FindScreen(ModalScreen[Port | None]):
+    """Search the in-memory index as you type."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="close"),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("pagedown", "move(10)", show=False),
+        Binding("pageup", "move(-10)", show=False),
+    ]
+
+    def __init__(self, inventory: Inventory, index: LookupIndex, query: str = "") -> None:
+        super().__init__()
+        self.inventory = inventory
+        self.index = index
+        self.hits: list[Hit] = []
+        self._query = query
+
+    def compose(self) -> ComposeResult:
+        """Input over results."""
+        with Vertical(id="find-box"):
+            yield Input(self._query, placeholder="VM, NIC, IP, MAC or port ID", id="find-input")
+            yield Label(id="find-status")
+            yield OptionList(id="find-results")
+
+    def on_mount(self) -> None:
+        """Focus the input; show results for a preset query."""
+        self.query_one("#find-box").border_title = "Find port"
+        self.query_one("#find-box").border_subtitle = "enter go · esc close"
+        self._search(self._query)
+
+    @on(Input.Changed, "#find-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    def _search(self, query: str) -> None:
+        self.hits = self.index.search(query, limit=LIMIT + 1) if query.strip() else []
+        results = self.query_one("#find-results", OptionList)
+        results.clear_options()
+        shown = self.hits[:LIMIT]
+        results.add_options(Option(self._label(h)) for h in shown)
+        if shown:
+            results.highlighted = 0
+        status = self.query_one("#find-status", Label)
+        if not query.strip():
+            status.update(Text("Type to search every port by VM, NIC, IP, MAC (any notation) or port ID.", style="dim"))
+        elif not shown:
+            status.update(Text(f"No port matches {query.strip()!r}.", style="bold"))
+        else:
+            more = f" (first {LIMIT} shown; type more to narrow)" if len(self.hits) > LIMIT else ""
+            status.update(Text(f"{len(shown)} port{'s' * (len(shown) != 1)}{more}", style="dim"))
+
+    def _label(self, hit: Hit) -> Text:
+        inv = self.inventory
+        p = hit.port
+        row = inv.port_row(p)
+        text = Text()
+        text.append(f"{p.key:>6}", style="bold")
+        who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
+        text.append(f"  {who}")
+        text.append(f"  {row['portgroup']} · {row['switch']}", style="dim")
+        if row["host"]:
+            text.append(f" · {row['host']}", style="dim")
+        text.append(f"   {hit.field.label}: ", style="italic dim")
+        text.append(hit.text, style="italic")
+        return text
+
+    def action_move(self, delta: int) -> None:
+        """Move the highlight while typing."""
+        results = self.query_one("#find-results", OptionList)
+        if results.option_count:
+            current = results.highlighted or 0
+            results.highlighted = max(0, min(results.option_count - 1, current + delta))
+
+    @on(Input.Submitted, "#find-input")
+    def _submitted(self) -> None:
+        results = self.query_one("#find-results", OptionList)
+        if results.highlighted is not None and results.highlighted < len(self.hits):
+            self.dismiss(self.hits[results.highlighted].port)
+        elif self.hits:
+            self.dismiss(self.hits[0].port)
+
+    @on(OptionList.OptionSelected, "#find-results")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.hits[event.option_index].port)

@@ -1,0 +1,62 @@
+"""Command-palette provider: "Go to VM…" and "Go to port…" from the in-memory index."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.lookup import Field
+from tui.model import Port
+
+if TYPE_CHECKING:
+    from tui.app import DvMirrorApp
+
+
+class InventoryCommands(Provider):
+    """Jump to a VM or a port by typing part of its name, IP, MAC or port ID."""
+
+    @property
+    def dv_app(self) -> DvMirrorApp:
+        """The app, typed."""
+        from tui.app import DvMirrorApp
+
+        assert isinstance(self.app, DvMirrorApp)
+        return self.app
+
+    def _go(self, port: Port) -> None:
+        from tui.screens.explorer import ExplorerScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, ExplorerScreen):
+                screen.go_to_port(port)
+
+    async def discover(self) -> Hits:
+        """Offer the finder when the palette opens."""
+        yield DiscoveryHit("Go to port…", self._open_find, help="Find a port by VM, NIC, IP, MAC or port ID (/)")
+
+    def _open_find(self) -> None:
+        from tui.screens.explorer import ExplorerScreen
+
+        screen = self.app.screen
+        if isinstance(screen, ExplorerScreen):
+            screen.action_find()
+
+    async def search(self, query: str) -> Hits:
+        """Ports and VMs matching ``query`` (exact matches first)."""
+        app = self.dv_app
+        index, inv = app.index, app.inventory
+        if index is None or inv is None or not query.strip():
+            return
+        matcher = self.matcher(query)
+        seen_vms: set[str] = set()
+        for n, hit in enumerate(index.search(query, limit=40)):
+            score = max(matcher.match(hit.text), 1.0 - n / 100)
+            vmnic = inv.vm_nic(hit.port)
+            if hit.field in (Field.VM, Field.VM_NIC) and vmnic is not None and vmnic[0].key not in seen_vms:
+                seen_vms.add(vmnic[0].key)
+                yield Hit(score, Text(f"Go to VM {vmnic[0].name}"), partial(self._go, hit.port), help=inv.port_label(hit.port))
+            label = Text(f"Go to port {inv.port_label(hit.port)}")
+            yield Hit(score * 0.99, label, partial(self._go, hit.port), help=f"matched {hit.field.label}: {hit.text}")

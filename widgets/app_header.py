@@ -1,0 +1,37 @@
+"""The one-line header: app, vCenter and datacenter on the left; source and mode on the right."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+
+class AppHeader(Horizontal):
+    """``dvmirror  vcsa01.lab.local / DC-Cloud            demo lab  read-write``."""
+
+    DEFAULT_CSS = """
+    AppHeader { height: 1; dock: top; }
+    AppHeader > #header-left { width: 1fr; }
+    AppHeader > #header-right { width: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Two labels."""
+        yield Label(id="header-left")
+        yield Label(id="header-right")
+
+    def show(self, where: str, source: str, read_only: bool, insecure: bool = False) -> None:
+        """Update the texts (plain text: names are never parsed as markup)."""
+        left = Text(" dvmirror ", style="bold reverse")
+        if where:
+            left.append(f"  {where}")
+        right = Text(source)
+        right.append("  ")
+        right.append("read-only" if read_only else "read-write", style="bold" if read_only else "")
+        if insecure:
+            right.append("  TLS NOT VERIFIED", style="bold reverse")
+        right.append(" ")
+        self.query_one("#header-left", Label).update(left)
+        self.query_one("#header-right", Label).update(right)

@@ -1,0 +1,240 @@
+"""The Networking tree: vCenter → datacenter → switch → portgroup → VM → port.
+
+Children are built when a node is first expanded, so a 40,000-VM inventory costs only the
+nodes on screen. Labels are ``rich.text.Text`` built from vCenter names as plain text:
+``vm[prod]`` and ``[/x]`` show literally and are never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from tui.lookup import natural_key
+from tui.model import Inventory, Port, Portgroup, Vm
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """What a tree node stands for."""
+
+    kind: str
+    """``vcenter``, ``datacenter``, ``switch``, ``portgroup``, ``vm``, ``port`` or ``info``."""
+    switch: str = ""
+    portgroup: str = ""
+    vm: str = ""
+    port: str = ""
+
+
+class InventoryTree(Tree[NodeRef]):
+    """A lazily built tree of the inventory."""
+
+    DEFAULT_CSS = """
+    InventoryTree { scrollbar-size-vertical: 1; }
+    """
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to a node."""
+
+        tree: InventoryTree
+        ref: NodeRef
+
+        @property
+        def control(self) -> InventoryTree:
+            """The tree (for ``@on`` selectors)."""
+            return self.tree
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("Networking", NodeRef("info"), id=id)
+        self.show_root = False
+        self.guide_depth = 2
+        self.inventory: Inventory | None = None
+        self._filled: set[int] = set()
+
+    # -- building ------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        """Replace the tree with a single informational line (loading, errors)."""
+        self.inventory = None
+        self.clear()
+        self._filled.clear()
+        self.root.add_leaf(Text(text, style="italic"), NodeRef("info"))
+
+    def set_inventory(self, inventory: Inventory) -> None:
+        """Show ``inventory``, keeping the cursor's place when the same objects still exist."""
+        keep = self.cursor_node.data if self.cursor_node is not None else None
+        self.inventory = inventory
+        self.clear()
+        self._filled.clear()
+        vc = self.root.add(Text(inventory.vcenter, style="bold"), NodeRef("vcenter"), expand=True)
+        self._filled.add(vc.id)
+        dcs = inventory.datacenters or ("",)
+        for dc in dcs:
+            dc_node = vc.add(Text(dc or "(datacenter)"), NodeRef("datacenter"), expand=True)
+            self._filled.add(dc_node.id)
+            switches = [s for s in inventory.switches.values() if s.datacenter in (dc, "") or len(dcs) == 1]
+            for sw in sorted(switches, key=lambda s: natural_key(s.name)):
+                label = Text(sw.name, style="bold")
+                if sw.sessions:
+                    label.append(f"  {len(sw.sessions)} mirror session{'s' * (len(sw.sessions) != 1)}", style="dim")
+                dc_node.add(label, NodeRef("switch", switch=sw.key), expand=len(inventory.switches) <= 3)
+        self._fill_expanded(self.root)
+        if keep is None or keep.kind in ("info", "vcenter", "datacenter"):
+            first = min(inventory.switches.values(), key=lambda s: natural_key(s.name), default=None)
+            keep = NodeRef("switch", switch=first.key) if first else None
+        if keep is not None:
+            self.select_ref(keep)
+
+    def _fill_expanded(self, node: TreeNode[NodeRef]) -> None:
+        for child in node.children:
+            if child.is_expanded:
+                self._fill(child)
+                self._fill_expanded(child)
+
+    def _fill(self, node: TreeNode[NodeRef]) -> None:
+        """Create ``node``'s children if they do not exist yet."""
+        if node.id in self._filled or self.inventory is None or node.data is None:
+            return
+        self._filled.add(node.id)
+        inv, ref = self.inventory, node.data
+        if ref.kind == "switch":
+            pgs = sorted(inv.portgroups_by_switch.get(ref.switch, ()), key=lambda p: (not p.uplink, natural_key(p.name)))
+            for pg in pgs:
+                node.add(self._portgroup_label(pg), NodeRef("portgroup", switch=ref.switch, portgroup=pg.key))
+            standalone = [p for p in inv.ports_by_switch.get(ref.switch, ()) if not p.portgroup]
+            for p in standalone:
+                node.add_leaf(self._port_label(p, standalone=True), NodeRef("port", switch=ref.switch, port=p.key))
+        elif ref.kind == "portgroup":
+            ports = inv.ports_by_portgroup.get(ref.portgroup, ())
+            vms: dict[str, Vm] = {}
+            others: list[Port] = []
+            for p in ports:
+                vmnic = inv.vm_nic(p)
+                if vmnic is not None:
+                    vms.setdefault(vmnic[0].key, vmnic[0])
+                elif p.connectee is not None:
+                    others.append(p)
+            for vm in sorted(vms.values(), key=lambda v: natural_key(v.name)):
+                label = Text(vm.name)
+                if vm.power != "poweredOn":
+                    label.append("  off", style="dim")
+                node.add(label, NodeRef("vm", switch=ref.switch, portgroup=ref.portgroup, vm=vm.key))
+            for p in others:
+                node.add_leaf(self._port_label(p, standalone=True), NodeRef("port", switch=ref.switch, port=p.key))
+            if not vms and not others:
+                free = len(ports)
+                node.add_leaf(Text(f"no connected ports ({free} free)", style="dim italic"), NodeRef("info"))
+        elif ref.kind == "vm":
+            vm = inv.vms.get(ref.vm)
+            for nic in vm.nics if vm else ():
+                if nic.portgroup == ref.portgroup and nic.port:
+                    port = inv.port(nic.switch, nic.port)
+                    if port is not None:
+                        node.add_leaf(self._port_label(port), NodeRef("port", switch=ref.switch, port=port.key))
+
+    def _portgroup_label(self, pg: Portgroup) -> Text:
+        label = Text(pg.name)
+        if pg.uplink:
+            label.stylize("italic")
+        label.append(f"  {pg.vlan}" if pg.vlan.is_trunk or pg.vlan.pvlan is not None else f"  VLAN {pg.vlan}", style="dim")
+        if pg.promiscuous:
+            label.append("  promiscuous", style="dim")
+        if pg.binding.value == "ephemeral":
+            label.append("  ephemeral", style="dim")
+        return label
+
+    def _port_label(self, port: Port, standalone: bool = False) -> Text:
+        assert self.inventory is not None
+        inv = self.inventory
+        label = Text(port.key, style="bold")
+        vmnic = inv.vm_nic(port)
+        if vmnic is not None:
+            label.append(f"  {vmnic[1].label}")
+        elif port.connectee is not None:
+            who = inv.host_name(port.connectee.entity) if standalone else ""
+            label.append(f"  {who} {port.connectee.nic_key}".rstrip() if who else f"  {port.connectee.nic_key}")
+            if port.name:
+                label.append(f" ({port.name})", style="dim")
+        if port.connectee is not None and not port.link_up:
+            label.append("  down", style="dim")
+        return label
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
+        """Build children the first time a node opens."""
+        self._fill(event.node)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeRef]) -> None:
+        """Tell the screen what is under the cursor."""
+        event.stop()
+        if event.node.data is not None:
+            self.post_message(self.Highlighted(self, event.node.data))
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def _child(self, node: TreeNode[NodeRef], match: NodeRef) -> TreeNode[NodeRef] | None:
+        self._fill(node)
+        for child in node.children:
+            d = child.data
+            if d is None or d.kind != match.kind:
+                continue
+            if match.kind == "switch" and d.switch == match.switch:
+                return child
+            if match.kind == "portgroup" and d.portgroup == match.portgroup:
+                return child
+            if match.kind == "vm" and d.vm == match.vm:
+                return child
+            if match.kind == "port" and d.port == match.port and d.switch == match.switch:
+                return child
+        return None
+
+    def find_node(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
+        """The node for ``ref``, creating (not expanding) the nodes on its path."""
+        if self.inventory is None:
+            return None
+        path: list[NodeRef] = []
+        if ref.kind in ("switch", "portgroup", "vm", "port"):
+            path.append(NodeRef("switch", switch=ref.switch))
+        if ref.kind == "port":
+            port = self.inventory.port(ref.switch, ref.port)
+            if port is None:
+                return None
+            if port.portgroup:
+                path.append(NodeRef("portgroup", switch=ref.switch, portgroup=port.portgroup))
+            vmnic = self.inventory.vm_nic(port)
+            if vmnic is not None and port.portgroup:
+                path.append(NodeRef("vm", switch=ref.switch, portgroup=port.portgroup, vm=vmnic[0].key))
+            path.append(ref)
+        elif ref.kind == "vm":
+            path += [NodeRef("portgroup", switch=ref.switch, portgroup=ref.portgroup), ref]
+        elif ref.kind == "portgroup":
+            path.append(ref)
+        node: TreeNode[NodeRef] | None = None
+        for dc in self.root.children[0].children if self.root.children else ():
+            node = dc
+            for step in path:
+                node = self._child(node, step) if node is not None else None
+            if node is not None:
+                return node
+        return None
+
+    def select_ref(self, ref: NodeRef) -> bool:
+        """Expand the path to ``ref`` and put the cursor on it. Returns False if not found."""
+        node = self.find_node(ref)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        # Line numbers are recomputed on the next refresh, after the expansions above.
+        self.call_after_refresh(self.move_cursor, node)
+        return True
+
+    def select_port(self, port: Port) -> bool:
+        """Put the cursor on ``port``'s node."""
+        return self.select_ref(NodeRef("port", switch=port.switch, port=port.key))

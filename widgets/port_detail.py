@@ -1,0 +1,78 @@
+"""The port detail panel: everything about one port, and the sessions it is in."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.model import Inventory, Port
+
+
+class PortDetail(Static):
+    """Key facts of the selected port as a two-column grid."""
+
+    DEFAULT_CSS = """
+    PortDetail { height: auto; }
+    """
+
+    def show_port(self, inventory: Inventory | None, port: Port | None) -> None:
+        """Render ``port`` (or a hint when nothing is selected)."""
+        if port is None or inventory is None:
+            self.update(Text("Select a port to see its details.", style="dim italic"))
+            return
+        self.update(render_port(inventory, port))
+
+
+def render_port(inventory: Inventory, port: Port) -> Group:
+    """A Rich renderable describing ``port`` (also used by the CLI)."""
+    inv = inventory
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    sw = inv.switches.get(port.switch)
+    pg = inv.portgroups.get(port.portgroup)
+    vmnic = inv.vm_nic(port)
+    grid.add_row("Port", Text(port.key) + Text(f"  on {sw.name}" if sw else "", style="dim"))
+    if pg is not None:
+        vlan = f"VLAN {pg.vlan}" if not (pg.vlan.is_trunk or pg.vlan.pvlan is not None) else str(pg.vlan)
+        extras = [vlan, pg.binding.value]
+        if pg.promiscuous:
+            extras.append("promiscuous")
+        grid.add_row("Portgroup", Text(pg.name) + Text("  " + ", ".join(extras), style="dim"))
+    else:
+        grid.add_row("Portgroup", Text("(standalone port)", style="dim"))
+    if vmnic is not None:
+        vm, nic = vmnic
+        grid.add_row("VM", Text(vm.name) + Text(f"  {vm.power}" if vm.power != "poweredOn" else "", style="dim"))
+        grid.add_row("NIC", Text(nic.label) + Text(f"  key {nic.key}", style="dim"))
+        grid.add_row("MAC", Text(nic.mac or port.mac))
+        grid.add_row("IPs", Text(", ".join(nic.ips) or "-"))
+    elif port.connectee is not None:
+        who = inv.host_name(port.connectee.entity) or port.connectee.entity
+        grid.add_row("Connectee", Text(f"{who} {port.connectee.nic_key}") + Text(f"  {port.connectee.type.value}", style="dim"))
+        if port.name:
+            grid.add_row("Name", Text(port.name))
+        if port.mac:
+            grid.add_row("MAC", Text(port.mac))
+    else:
+        grid.add_row("Connectee", Text("(free port)", style="dim"))
+    state = "free" if port.connectee is None else ("link up" if port.link_up else "link down")
+    host = inv.host_name(port.host)
+    grid.add_row("Host", Text(host or "-") + Text(f"  {state}", style="dim"))
+    if port.promiscuous:
+        grid.add_row("Security", Text("promiscuous mode allowed"))
+    sessions = inv.sessions_of_port(port)
+    if sessions:
+        lines = Text()
+        for i, (s, role) in enumerate(sessions):
+            if i:
+                lines.append("\n")
+            lines.append(s.name or f"session {s.key}")
+            lines.append(f"  {role}", style="bold")
+            lines.append(f"  {s.type_label}{'' if s.enabled else ', disabled'}", style="dim")
+        grid.add_row("Sessions", lines)
+    else:
+        grid.add_row("Sessions", Text("none", style="dim"))
+    return Group(grid)
