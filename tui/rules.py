@@ -238,7 +238,7 @@ def _session_text(s: MirrorSession) -> str:
     return "a new session of this change"
 
 
-def _effective_type(s: MirrorSession) -> SessionType | None:
+def effective_type(s: MirrorSession) -> SessionType | None:
     """The type vCenter applies: unset means ``mixedDestMirror`` (§1.1, §10.3); ``None`` if unknown."""
     if not s.session_type:
         return SessionType.MIXED_DEST_MIRROR
@@ -512,7 +512,7 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
 
 def _session_errors(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
     _check_support(ctx, s, out)
-    t = _effective_type(s)
+    t = effective_type(s)
     if t is not None:
         _check_lists(ctx, s, t, out)
     _check_endpoints(ctx, s, t, out)
@@ -764,7 +764,7 @@ def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], 
 
 
 def _warnings(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
-    t = _effective_type(s)
+    t = effective_type(s)
     if t is None:
         return
     _warn_hosts(ctx, s, t, out)
@@ -927,7 +927,7 @@ def notes(inventory: Inventory, switch_key: str, session: MirrorSession) -> list
     if switch is None:
         return []
     ctx = _Ctx(inventory, switch)
-    t = _effective_type(session)
+    t = effective_type(session)
     out: list[str] = []
     if t in (SessionType.DV_PORT_MIRROR, SessionType.MIXED_DEST_MIRROR):
         src_hosts = {p.host for k in session.sources() if (p := ctx.port(k)) is not None and p.host}
@@ -980,7 +980,7 @@ def upstream_requirements(inventory: Inventory, switch_key: str, session: Mirror
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return []
-    t = _effective_type(session)
+    t = effective_type(session)
     enc = session.encapsulation_vlan_id
     all_uplinks = uplink_range(switch.uplink_names) or "the uplinks"
     out: list[str] = []
