@@ -1,0 +1,205 @@
+"""The audit log: one JSON line per change sent (or tried) to vCenter (DESIGN.md §8).
+
+Pure Python: no Textual, no pyVmomi. The log is append-only JSON lines at
+``platformdirs.user_state_path("dvmirror") / "audit.jsonl"``; ``$DVMIRROR_AUDIT_LOG`` or the
+``path`` argument moves it. Each line holds::
+
+    {"time": "2026-11-28T06:09:07Z", "user": "administrator@vsphere.local", "local_user": "ops",
+     "client": "jump01", "vcenter": "vcsa01.lab.local", "switch": "dvSwitchCloud", "dry_run": false,
+     "result": "ok", "changes": [{"operation": "add", "switch": ..., "session": {...}}],
+     "problems": [{"code": ..., "severity": ..., "field": ..., "message": ...}]}
+
+``result`` is ``ok`` (applied), ``refused`` (our rules stopped it; nothing sent), ``fault``
+(vCenter refused it) or ``error`` (the connection or the task failed).
+
+Security: passwords never reach the log. The caller passes a user name, never a password, and
+a password embedded in the vCenter URL (``GOVC_URL=https://user:secret@vc/sdk``) is removed.
+The directory is created with mode 0700 and the file with 0600 (both narrowed further by the
+umask, never widened).
+
+Robustness: writing never raises. :meth:`AuditLog.record` returns ``None`` on success or a
+plain-language error message for the UI to show; the change itself is not undone.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tui.model import Problem, SessionChange
+
+ENV_PATH = "DVMIRROR_AUDIT_LOG"
+"""Environment variable that moves the log."""
+RESULTS = ("ok", "refused", "fault", "error")
+"""The values of an entry's ``result``."""
+
+
+def default_path() -> Path:
+    """``$DVMIRROR_AUDIT_LOG``, or ``audit.jsonl`` in the platformdirs user state directory."""
+    env = os.environ.get(ENV_PATH, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_state_path("dvmirror") / "audit.jsonl"
+
+
+def redact_url(text: str) -> str:
+    """``text`` with the password of any ``user:password@`` part removed.
+
+    ``https://admin:s3cret@vcsa01/sdk`` → ``https://admin@vcsa01/sdk``;
+    ``admin:s3cret@vcsa01`` → ``admin@vcsa01``; text without a ``user:password@`` part is
+    returned unchanged.
+    """
+    if "@" not in text:
+        return text
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    # The last '@' ends the user info: a password may itself hold '@', '/' or ':' unencoded.
+    userinfo, _, hostpart = rest.rpartition("@")
+    if ":" not in userinfo:
+        return text
+    user = userinfo.split(":", 1)[0]
+    prefix = f"{scheme}://" if sep else ""
+    return f"{prefix}{user}@{hostpart}" if user else f"{prefix}{hostpart}"
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry, no USER variable: not worth failing an audit line
+        return ""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AuditLog:
+    """An append-only JSON-lines audit log."""
+
+    def __init__(self, path: Path | str | None = None, *, clock: Callable[[], datetime] | None = None) -> None:
+        """Log to ``path``, or to :func:`default_path` (``$DVMIRROR_AUDIT_LOG`` or the state dir)."""
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        self._clock = clock or _utc_now
+
+    def entry(
+        self,
+        *,
+        user: str,
+        vcenter: str,
+        switch: str,
+        changes: Iterable[SessionChange],
+        result: str,
+        problems: Iterable[Problem] = (),
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """The JSON object :meth:`record` writes (``ValueError`` for an unknown ``result``)."""
+        if result not in RESULTS:
+            raise ValueError(f"audit result must be one of {', '.join(RESULTS)}, not {result!r}")
+        now = self._clock().astimezone(UTC)
+        return {
+            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "user": user,
+            "local_user": _local_user(),
+            "client": socket.gethostname(),
+            "vcenter": redact_url(vcenter),
+            "switch": switch,
+            "dry_run": bool(dry_run),
+            "result": result,
+            "changes": [c.to_api(switch) for c in changes],
+            "problems": [p.to_json() for p in problems],
+        }
+
+    def record(
+        self,
+        *,
+        user: str,
+        vcenter: str,
+        switch: str,
+        changes: Iterable[SessionChange],
+        result: str,
+        problems: Iterable[Problem] = (),
+        dry_run: bool = False,
+    ) -> str | None:
+        """Append one line; ``None`` when written, else a message saying why not (never raises OSError)."""
+        entry = self.entry(
+            user=user,
+            vcenter=vcenter,
+            switch=switch,
+            changes=changes,
+            result=result,
+            problems=problems,
+            dry_run=dry_run,
+        )
+        try:
+            line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+        except (TypeError, ValueError) as e:
+            return f"The audit log entry could not be written: {e}"
+        try:
+            self._append(line.encode("utf-8"))
+        except OSError as e:
+            reason = e.strerror or str(e)
+            return f"The change was not recorded in the audit log {self.path}: {reason}."
+        return None
+
+    def _append(self, data: bytes) -> None:
+        parent = self.path.parent
+        if not parent.is_dir():
+            parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(self.path, flags, 0o600)
+        try:
+            # One write per line: with O_APPEND, concurrent writers do not interleave within it.
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry in the log, oldest first; unreadable lines (a torn last line) are skipped."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out: list[dict[str, Any]] = []
+        for line in text.splitlines():
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                out.append(value)
+        return out
+
+
+def record(
+    *,
+    user: str,
+    vcenter: str,
+    switch: str,
+    changes: Iterable[SessionChange],
+    result: str,
+    problems: Iterable[Problem] = (),
+    dry_run: bool = False,
+    path: Path | str | None = None,
+) -> str | None:
+    """Append one entry to the log at ``path`` (default :func:`default_path`); see :meth:`AuditLog.record`."""
+    return AuditLog(path).record(
+        user=user,
+        vcenter=vcenter,
+        switch=switch,
+        changes=changes,
+        result=result,
+        problems=problems,
+        dry_run=dry_run,
+    )
