@@ -30,8 +30,13 @@ class UsageError(Exception):
 
 
 def console(stream: TextIO | None = None) -> Console:
-    """A console that never interprets vCenter names as markup or emoji."""
-    return Console(file=stream or sys.stdout, markup=False, emoji=False, highlight=False, soft_wrap=False)
+    """A console that never interprets vCenter names as markup or emoji.
+
+    Piped output is not cut to 80 columns: a script reading the table gets whole values.
+    """
+    out = stream or sys.stdout
+    wide = None if out.isatty() else 400
+    return Console(file=out, markup=False, emoji=False, highlight=False, soft_wrap=False, width=wide)
 
 
 def err_console() -> Console:
@@ -95,7 +100,8 @@ def port_table(inventory: Inventory, rows: Sequence[dict[str, Any]], extra: str 
     """A Rich table of port rows; names go in as ``Text`` (never markup)."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name in ("Switch", "Portgroup", "Port", "VM", "NIC", "MAC", "IPs", "Host", "VLAN", "Link"):
-        table.add_column(name, no_wrap=name not in ("IPs",), justify="right" if name == "Port" else "left")
+        fixed = name in ("Port", "MAC", "Link")
+        table.add_column(name, no_wrap=fixed, overflow="fold", justify="right" if name == "Port" else "left", min_width=4 if fixed else None)
     if extra:
         table.add_column(extra, style="dim")
     for row in rows:
