@@ -42,7 +42,9 @@ class Lab:
         self.hosts.append({"key": key, "name": name})
         return key
 
-    def switch(self, key: str, name: str, moid: str, version: str, uplinks: list[str], types: list[str] | None = None) -> None:
+    def switch(
+        self, key: str, name: str, moid: str, version: str, uplinks: list[str], types: list[str] | None = None
+    ) -> None:
         self.switches.append(
             {
                 "key": key,
@@ -55,7 +57,13 @@ class Lab:
                 "capability": {
                     "vspan": True,
                     "sessionTypes": types
-                    or ["dvPortMirror", "remoteMirrorSource", "remoteMirrorDest", "encapsulatedRemoteMirrorSource", "mixedDestMirror"],
+                    or [
+                        "dvPortMirror",
+                        "remoteMirrorSource",
+                        "remoteMirrorDest",
+                        "encapsulatedRemoteMirrorSource",
+                        "mixedDestMirror",
+                    ],
                     "erspan": True,
                 },
                 "sessions": [],
@@ -124,7 +132,9 @@ class Lab:
         self._mac += 1
         return f"00:50:56:9a:{(self._mac >> 8) & 0xFF:02x}:{self._mac & 0xFF:02x}"
 
-    def connect(self, pgkey: str, host: str, connectee: dict[str, Any], mac: str, port: str | None = None, name: str = "") -> str:
+    def connect(
+        self, pgkey: str, host: str, connectee: dict[str, Any], mac: str, port: str | None = None, name: str = ""
+    ) -> str:
         pg = next(p for p in self.portgroups if p["key"] == pgkey)
         key = self._take(pgkey, port)
         if pg["binding"] == "ephemeral":
@@ -136,7 +146,15 @@ class Lab:
         entry.update(connectee=connectee, host=host, linkUp=True, mac=mac, name=name)
         return key
 
-    def vm(self, name: str, host: str, nics: list[tuple[str, str | None, list[str]]], *, power: str = "poweredOn", macs: list[str] | None = None) -> str:
+    def vm(
+        self,
+        name: str,
+        host: str,
+        nics: list[tuple[str, str | None, list[str]]],
+        *,
+        power: str = "poweredOn",
+        macs: list[str] | None = None,
+    ) -> str:
         """Add a VM; ``nics`` is ``[(portgroup key, port key or None, [ips])]``."""
         key = f"vm-{self._vm_seq}"
         self._vm_seq += 1
@@ -146,8 +164,10 @@ class Lab:
             mac = macs[i] if macs and i < len(macs) else self.mac()
             switch = next(p for p in self.portgroups if p["key"] == pg)["switch"]
             connected = power == "poweredOn"
-            pkey = self.connect(pg, host, {"type": "vmVnic", "entity": key, "nicKey": str(nic_key)}, mac, port) if connected else (
-                self._take(pg, port)
+            pkey = (
+                self.connect(pg, host, {"type": "vmVnic", "entity": key, "nicKey": str(nic_key)}, mac, port)
+                if connected
+                else (self._take(pg, port))
             )
             if not connected:
                 self._find_port(switch, pkey)["mac"] = ""
@@ -192,10 +212,12 @@ def demo_lab() -> dict[str, Any]:
     up = lab.portgroup(CLOUD, "dvSwitchCloud-DVUplinks", {"trunk": [[0, 4094]]}, range(0, 16), uplink=True)
     for h, host in enumerate(esx):
         for u in range(4):
-            lab.connect(up, host, {"type": "pnic", "entity": host, "nicKey": f"vmnic{u}"}, lab.mac(), str(h * 4 + u), uplinks[u])
+            lab.connect(
+                up, host, {"type": "pnic", "entity": host, "nicKey": f"vmnic{u}"}, lab.mac(), str(h * 4 + u), uplinks[u]
+            )
     vmk = lab.portgroup(CLOUD, "dvPgMgmt-VMK", {"id": 10}, range(16, 32))
     vmo = lab.portgroup(CLOUD, "dvPgvMotion", {"id": 11}, range(32, 48))
-    for h, host in enumerate(esx):
+    for host in esx:
         lab.connect(vmk, host, {"type": "hostVmkVnic", "entity": host, "nicKey": "vmk0"}, lab.mac())
         lab.connect(vmo, host, {"type": "hostVmkVnic", "entity": host, "nicKey": "vmk1"}, lab.mac())
     web = lab.portgroup(CLOUD, "dvPgWeb", {"id": 100}, range(100, 164))
@@ -204,11 +226,18 @@ def demo_lab() -> dict[str, Any]:
     dmz = lab.portgroup(CLOUD, "dvPgDMZ", {"id": 204}, range(416, 464))
     mir = lab.portgroup(CLOUD, "dvPgMirror", {"id": 205}, range(2240, 2272))
     ids = lab.portgroup(CLOUD, "dvPgIDS-Trunk", {"trunk": [[1, 4094]]}, range(2300, 2316), promiscuous=True)
-    eph = lab.portgroup(CLOUD, "dvPgLab-Ephemeral", {"id": 300}, range(3000, 3032), binding="ephemeral", create_free=False)
+    eph = lab.portgroup(
+        CLOUD, "dvPgLab-Ephemeral", {"id": 300}, range(3000, 3032), binding="ephemeral", create_free=False
+    )
     hostile = lab.portgroup(CLOUD, "dvPg[prod]", {"id": 130}, range(500, 516))
 
     # The walkthrough's two ports, fixed.
-    lab.vm("F5-LTM01", esx[2], [(web, None, ["10.20.1.10"]), (dmz, "448", ["10.20.4.10"])], macs=["00:50:56:9a:1b:2b", "00:50:56:9a:1b:2c"])
+    lab.vm(
+        "F5-LTM01",
+        esx[2],
+        [(web, None, ["10.20.1.10"]), (dmz, "448", ["10.20.4.10"])],
+        macs=["00:50:56:9a:1b:2b", "00:50:56:9a:1b:2c"],
+    )
     lab.vm("WEB-DMZ02", esx[0], [(dmz, "449", ["10.20.4.12"])], macs=["00:50:56:9a:44:01"])
     lab.vm("MGTSRVR003UX", esx[2], [(srv, None, ["172.24.4.20"]), (mir, "2258", ["192.168.205.5"])])
     lab.vm("IDS-SENSOR01", esx[2], [(srv, None, ["172.24.4.21"]), (mir, "2241", [])])
@@ -220,10 +249,16 @@ def demo_lab() -> dict[str, Any]:
     for i in range(1, 13):
         lab.vm(f"WEB{i:02d}", esx[i % 4], [(web, None, [f"10.20.1.{20 + i}"])])
     for i in range(1, 11):
-        lab.vm(f"APP{i:02d}", esx[(i + 1) % 4], [(app, None, [f"10.20.2.{20 + i}"]), (srv, None, [f"172.24.4.{100 + i}"])])
+        lab.vm(
+            f"APP{i:02d}", esx[(i + 1) % 4], [(app, None, [f"10.20.2.{20 + i}"]), (srv, None, [f"172.24.4.{100 + i}"])]
+        )
     for i in range(1, 7):
         lab.vm(f"DB{i:02d}", esx[(i + 2) % 4], [(srv, None, [f"172.24.4.{60 + i}"])])
-    lab.vm("SQL-CLUSTER01", esx[1], [(srv, None, ["172.24.4.70"]), (app, None, ["10.20.2.70"]), (srv, None, ["172.24.4.71"])])
+    lab.vm(
+        "SQL-CLUSTER01",
+        esx[1],
+        [(srv, None, ["172.24.4.70"]), (app, None, ["10.20.2.70"]), (srv, None, ["172.24.4.71"])],
+    )
     lab.vm("IDS-SENSOR02", esx[3], [(ids, None, [])])
     lab.vm("PCAP-PROBE01", esx[0], [(ids, None, [])])
     lab.vm("WEB13", esx[2], [(web, None, [])], power="poweredOff")
@@ -237,22 +272,45 @@ def demo_lab() -> dict[str, Any]:
     up2 = lab.portgroup(MGMT, "dvSwitchMgmt-DVUplinks", {"trunk": [[0, 4094]]}, range(0, 8), uplink=True)
     for h, host in enumerate(esx):
         for u in range(2):
-            lab.connect(up2, host, {"type": "pnic", "entity": host, "nicKey": f"vmnic{4 + u}"}, lab.mac(), str(h * 2 + u), f"dvUplink{u + 1}")
+            lab.connect(
+                up2,
+                host,
+                {"type": "pnic", "entity": host, "nicKey": f"vmnic{4 + u}"},
+                lab.mac(),
+                str(h * 2 + u),
+                f"dvUplink{u + 1}",
+            )
     oob = lab.portgroup(MGMT, "dvPgOOB", {"id": 900}, range(10, 42))
     bak = lab.portgroup(MGMT, "dvPgBackup", {"id": 910}, range(50, 82))
     odd = lab.portgroup(MGMT, "[/x]", {"pvlan": 999}, range(90, 98))
     for i in range(1, 5):
         lab.vm(f"JUMP0{i}", esx[i % 4], [(oob, None, [f"10.99.0.{10 + i}"])])
     for i in range(1, 5):
-        lab.vm(f"BACKUP-PROXY0{i}", esx[i % 4], [(bak, None, [f"10.91.0.{10 + i}"]), (oob, None, [f"10.99.0.{50 + i}"])])
+        lab.vm(
+            f"BACKUP-PROXY0{i}", esx[i % 4], [(bak, None, [f"10.91.0.{10 + i}"]), (oob, None, [f"10.99.0.{50 + i}"])]
+        )
     lab.vm("NTP01", esx[0], [(oob, None, ["10.99.0.123"]), (odd, None, [])])
 
     sw = lab.switches[0]
     sw["sessions"] = [
-        _session("1", "DMZ-IDS", "dvPortMirror", rx=["448", "449"], tx=["448", "449"], dst=["2241"], desc="DMZ web tier to the IDS sensor"),
         _session(
-            "2", "RSPAN-Core", "remoteMirrorSource", rx=["104"], dst_uplinks=["dvUplink4"], enabled=False,
-            encap=310, desc="Web01 ingress to the core RSPAN VLAN",
+            "1",
+            "DMZ-IDS",
+            "dvPortMirror",
+            rx=["448", "449"],
+            tx=["448", "449"],
+            dst=["2241"],
+            desc="DMZ web tier to the IDS sensor",
+        ),
+        _session(
+            "2",
+            "RSPAN-Core",
+            "remoteMirrorSource",
+            rx=["104"],
+            dst_uplinks=["dvUplink4"],
+            enabled=False,
+            encap=310,
+            desc="Web01 ingress to the core RSPAN VLAN",
         ),
     ]
     return lab.to_json()
@@ -296,7 +354,9 @@ def _session(
     }
 
 
-def scaled_lab(vms: int, *, hosts: int = 0, portgroups: int = 0, switches: int = 2, nics: int = 1, free_per_pg: int = 8) -> dict[str, Any]:
+def scaled_lab(
+    vms: int, *, hosts: int = 0, portgroups: int = 0, switches: int = 2, nics: int = 1, free_per_pg: int = 8
+) -> dict[str, Any]:
     """A synthetic lab shaped like performance.md's: VMs spread over hosts and portgroups.
 
     Defaults scale hosts and portgroups with the VM count (one host per 50 VMs, one portgroup
@@ -312,10 +372,19 @@ def scaled_lab(vms: int, *, hosts: int = 0, portgroups: int = 0, switches: int =
         lab.switch(key, f"dvSwitch{s + 1:02d}", f"dvs-{s + 1}", "7.0.3", ["dvUplink1", "dvUplink2"])
     next_key = dict.fromkeys(sw_keys, 0)
     for s, key in enumerate(sw_keys):
-        up = lab.portgroup(key, f"dvSwitch{s + 1:02d}-DVUplinks", {"trunk": [[0, 4094]]}, range(0, 2 * hosts), uplink=True)
+        up = lab.portgroup(
+            key, f"dvSwitch{s + 1:02d}-DVUplinks", {"trunk": [[0, 4094]]}, range(0, 2 * hosts), uplink=True
+        )
         for h, host in enumerate(host_keys):
             for u in range(2):
-                lab.connect(up, host, {"type": "pnic", "entity": host, "nicKey": f"vmnic{u}"}, lab.mac(), str(h * 2 + u), f"dvUplink{u + 1}")
+                lab.connect(
+                    up,
+                    host,
+                    {"type": "pnic", "entity": host, "nicKey": f"vmnic{u}"},
+                    lab.mac(),
+                    str(h * 2 + u),
+                    f"dvUplink{u + 1}",
+                )
         next_key[key] = 2 * hosts
     per_pg = -(-vms * nics // portgroups)
     pgs = []
@@ -361,7 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "demo":
         write(demo_lab(), args.out)
     else:
-        write(scaled_lab(args.vms, hosts=args.hosts, portgroups=args.portgroups, switches=args.switches, nics=args.nics), args.out)
+        write(
+            scaled_lab(args.vms, hosts=args.hosts, portgroups=args.portgroups, switches=args.switches, nics=args.nics),
+            args.out,
+        )
     return 0
 
 

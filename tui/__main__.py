@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tui import cli
-from tui.backends import EXIT_USAGE, Backend, BackendError
+from tui.backends import Backend, BackendError
 
 DESCRIPTION = """\
 Browse vSphere distributed switches (switch → portgroup → VM → port), find which port a VM,
@@ -39,7 +39,9 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("inventory source")
     exclusive = group.add_mutually_exclusive_group()
     exclusive.add_argument("--demo", action="store_true", help="use the bundled demo lab (no vCenter needed)")
-    exclusive.add_argument("--snapshot", metavar="FILE", type=Path, help="use a snapshot saved by `dvmirror snapshot save`")
+    exclusive.add_argument(
+        "--snapshot", metavar="FILE", type=Path, help="use a snapshot saved by `dvmirror snapshot save`"
+    )
     config.add_connection_arguments(parser)
 
 

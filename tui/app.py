@@ -17,10 +17,10 @@ from textual.reactive import var
 
 from tui.backends import Backend, BackendError, LoadProgress
 from tui.clipboard import CopyResult, copy_text
-from tui.screens.palette import InventoryCommands
 from tui.lookup import LookupIndex
 from tui.model import Inventory
 from tui.paths import STYLES_DIR
+from tui.screens.palette import InventoryCommands
 
 
 @dataclass
@@ -160,6 +160,8 @@ class DvMirrorApp(App[None]):
         self.last_copy = copy_text(text, driver.write if driver is not None else (lambda _s: None), self.environ)
 
 
-def build_app(backend: Backend, *, keymap: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> DvMirrorApp:
+def build_app(
+    backend: Backend, *, keymap: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> DvMirrorApp:
     """The application for ``backend`` (shared by the CLI, tests and screenshots)."""
     return DvMirrorApp(backend, keymap=keymap, environ=environ)

@@ -101,7 +101,13 @@ def port_table(inventory: Inventory, rows: Sequence[dict[str, Any]], extra: str 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name in ("Switch", "Portgroup", "Port", "VM", "NIC", "MAC", "IPs", "Host", "VLAN", "Link"):
         fixed = name in ("Port", "MAC", "Link")
-        table.add_column(name, no_wrap=fixed, overflow="fold", justify="right" if name == "Port" else "left", min_width=4 if fixed else None)
+        table.add_column(
+            name,
+            no_wrap=fixed,
+            overflow="fold",
+            justify="right" if name == "Port" else "left",
+            min_width=4 if fixed else None,
+        )
     if extra:
         table.add_column(extra, style="dim")
     for row in rows:
@@ -173,9 +179,8 @@ def cmd_snapshot_save(backend: Backend, args: argparse.Namespace) -> int:
         raise UsageError(f"{path} exists; add --force to overwrite it")
     inventory = load(backend, False)
     save_inventory(inventory, path)
-    err_console().print(
-        Text(f"Saved {len(inventory.switches)} switches, {len(inventory.ports)} ports, {len(inventory.vms)} VMs to {path}")
-    )
+    counts = f"{len(inventory.switches)} switches, {len(inventory.ports)} ports, {len(inventory.vms)} VMs"
+    err_console().print(Text(f"Saved {counts} to {path}"))
     return EXIT_OK
 
 

@@ -124,7 +124,9 @@ class LookupIndex:
             if host:
                 self._add(host, Field.HOST, port, substring=False)
 
-    def _add(self, text: str, field: Field, port: Port, *, exact_key: str | None = None, substring: bool = True) -> None:
+    def _add(
+        self, text: str, field: Field, port: Port, *, exact_key: str | None = None, substring: bool = True
+    ) -> None:
         low = text.lower()
         index = len(self._entries)
         self._entries.append((low if substring else "", field, text, port))
@@ -201,9 +203,13 @@ def resolve_port(inventory: Inventory, ref: str, switch: str | None = None) -> P
         if vmnic is None:
             continue
         vm, nic = vmnic
-        if vm.name.lower() == low and not nic_part:
-            by_name.append(p)
-        elif nic_part and vm.name.lower() == vm_part and nic.label.lower() == nic_part:
+        if (
+            vm.name.lower() == low
+            and not nic_part
+            or nic_part
+            and vm.name.lower() == vm_part
+            and nic.label.lower() == nic_part
+        ):
             by_name.append(p)
     if not by_name and "/" in low:
         # A VM whose own name contains "/": try the whole text as a VM name.

@@ -89,4 +89,3 @@ class Marks:
             source_tx=VspanPorts(port_keys=tx),
             destination=VspanPorts(port_keys=tuple(self.destinations)),
         )
-

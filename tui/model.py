@@ -11,11 +11,11 @@ CLI output reads like ``config.vspanSession``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class SessionType(str, Enum):
+class SessionType(StrEnum):
     """``VMwareDVSVspanSessionType`` (vspan.md §1.6), with the vSphere Client names."""
 
     DV_PORT_MIRROR = "dvPortMirror"
@@ -39,7 +39,7 @@ SESSION_TYPE_LABELS: dict[SessionType, str] = {
 }
 
 
-class EncapType(str, Enum):
+class EncapType(StrEnum):
     """``VMwareDVSVspanSessionEncapType`` (since 6.5)."""
 
     GRE = "gre"
@@ -47,7 +47,7 @@ class EncapType(str, Enum):
     ERSPAN3 = "erspan3"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """A source port's mirrored direction, as the vSphere Client names it (vspan.md §2.3).
 
     Ingress = traffic the port *receives* from the VM = ``sourcePortReceived``;
@@ -64,7 +64,7 @@ class Direction(str, Enum):
         return {"both": "ingress+egress", "ingress": "ingress", "egress": "egress"}[self.value]
 
 
-class Binding(str, Enum):
+class Binding(StrEnum):
     """Portgroup port binding (``DVPortgroupConfigInfo.type``)."""
 
     EARLY = "earlyBinding"
@@ -72,7 +72,7 @@ class Binding(str, Enum):
     EPHEMERAL = "ephemeral"
 
 
-class ConnecteeType(str, Enum):
+class ConnecteeType(StrEnum):
     """``DistributedVirtualSwitchPortConnecteeConnecteeType`` (vspan.md §1.7)."""
 
     VM_VNIC = "vmVnic"
@@ -348,7 +348,9 @@ class MirrorSession:
         for key in (*self.source_rx.port_keys, *self.source_tx.port_keys):
             if key in out:
                 continue
-            out[key] = Direction.BOTH if key in rx and key in tx else Direction.INGRESS if key in rx else Direction.EGRESS
+            out[key] = (
+                Direction.BOTH if key in rx and key in tx else Direction.INGRESS if key in rx else Direction.EGRESS
+            )
         return out
 
     def role_of(self, port_key: str) -> str | None:
@@ -432,7 +434,7 @@ class Switch:
         return next((s for s in self.sessions if s.key == key), None)
 
 
-class ChangeOperation(str, Enum):
+class ChangeOperation(StrEnum):
     """``ConfigSpecOperation``."""
 
     ADD = "add"
@@ -452,7 +454,7 @@ class SessionChange:
         return {"operation": self.operation.value, "switch": switch_name, "session": self.session.to_api()}
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How serious a problem is: errors block a change, warnings do not."""
 
     ERROR = "error"

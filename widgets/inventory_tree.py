@@ -103,7 +103,9 @@ class InventoryTree(Tree[NodeRef]):
         self._filled.add(node.id)
         inv, ref = self.inventory, node.data
         if ref.kind == "switch":
-            pgs = sorted(inv.portgroups_by_switch.get(ref.switch, ()), key=lambda p: (not p.uplink, natural_key(p.name)))
+            pgs = sorted(
+                inv.portgroups_by_switch.get(ref.switch, ()), key=lambda p: (not p.uplink, natural_key(p.name))
+            )
             for pg in pgs:
                 node.add(self._portgroup_label(pg), NodeRef("portgroup", switch=ref.switch, portgroup=pg.key))
             standalone = [p for p in inv.ports_by_switch.get(ref.switch, ()) if not p.portgroup]
@@ -130,8 +132,8 @@ class InventoryTree(Tree[NodeRef]):
                 free = len(ports)
                 node.add_leaf(Text(f"no connected ports ({free} free)", style="dim italic"), NodeRef("info"))
         elif ref.kind == "vm":
-            vm = inv.vms.get(ref.vm)
-            for nic in vm.nics if vm else ():
+            owner = inv.vms.get(ref.vm)
+            for nic in owner.nics if owner else ():
                 if nic.portgroup == ref.portgroup and nic.port:
                     port = inv.port(nic.switch, nic.port)
                     if port is not None:
@@ -141,7 +143,9 @@ class InventoryTree(Tree[NodeRef]):
         label = Text(pg.name)
         if pg.uplink:
             label.stylize("italic")
-        label.append(f"  {pg.vlan}" if pg.vlan.is_trunk or pg.vlan.pvlan is not None else f"  VLAN {pg.vlan}", style="dim")
+        label.append(
+            f"  {pg.vlan}" if pg.vlan.is_trunk or pg.vlan.pvlan is not None else f"  VLAN {pg.vlan}", style="dim"
+        )
         if pg.promiscuous:
             label.append("  promiscuous", style="dim")
         if pg.binding.value == "ephemeral":

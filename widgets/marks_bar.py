@@ -20,7 +20,9 @@ class MarksBar(Static):
         """Render ``marks`` (or the hint on how to mark)."""
         self.set_class(bool(marks), "-marked")
         if not marks or inventory is None:
-            self.update(Text("No ports marked: s marks a source (again to change direction), d a destination", style="dim"))
+            self.update(
+                Text("No ports marked: s marks a source (again to change direction), d a destination", style="dim")
+            )
             return
         sw = inventory.switches.get(marks.switch)
         text = Text()

@@ -51,7 +51,9 @@ def render_port(inventory: Inventory, port: Port) -> Group:
         grid.add_row("IPs", Text(", ".join(nic.ips) or "-"))
     elif port.connectee is not None:
         who = inv.host_name(port.connectee.entity) or port.connectee.entity
-        grid.add_row("Connectee", Text(f"{who} {port.connectee.nic_key}") + Text(f"  {port.connectee.type.value}", style="dim"))
+        grid.add_row(
+            "Connectee", Text(f"{who} {port.connectee.nic_key}") + Text(f"  {port.connectee.type.value}", style="dim")
+        )
         if port.name:
             grid.add_row("Name", Text(port.name))
         if port.mac:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from tui.marks import Marks
@@ -49,7 +50,9 @@ class PortTable(DataTable[Text]):
         for name in COLUMNS:
             self.add_column(name, key=name)
 
-    def show_ports(self, inventory: Inventory, ports: list[Port] | tuple[Port, ...], marks: Marks, select: Port | None = None) -> None:
+    def show_ports(
+        self, inventory: Inventory, ports: list[Port] | tuple[Port, ...], marks: Marks, select: Port | None = None
+    ) -> None:
         """Replace the rows with ``ports``; put the cursor on ``select`` if given."""
         self.inventory = inventory
         self.marks = marks
@@ -70,7 +73,7 @@ class PortTable(DataTable[Text]):
         """Redraw the Mirror column after marks change."""
         self.marks = marks
         for i, p in enumerate(self.ports):
-            self.update_cell_at((i, _MIRROR), self._mirror_cell(p))
+            self.update_cell_at(Coordinate(i, _MIRROR), self._mirror_cell(p))
 
     @property
     def current_port(self) -> Port | None:

@@ -15,7 +15,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,17 +83,17 @@ class _Reader:
             raise _Bad(f"{self.path}.{name}", f"expected {_names(kinds)}, found {_kind(value)}")
         return value
 
-    def str(self, name: str, default: str = "", *, required: bool = False) -> str:
+    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
         return str(self._get(name, str, default, required))
 
-    def int(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
+    def integer(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
         value = self._get(name, int, default, required)
         return None if value is None else int(value)
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         return bool(self._get(name, bool, default, False))
 
-    def list(self, name: str, *, required: bool = False) -> list[Any]:
+    def items(self, name: str, *, required: bool = False) -> list[Any]:
         return list(self._get(name, list, [], required))
 
     def obj(self, name: str) -> _Reader | None:
@@ -101,7 +101,7 @@ class _Reader:
         return None if value is None else _Reader(value, f"{self.path}.{name}")
 
     def each(self, name: str, parse: Callable[[_Reader], T], *, required: bool = True) -> Iterator[T]:
-        for i, item in enumerate(self.list(name, required=required)):
+        for i, item in enumerate(self.items(name, required=required)):
             yield parse(_Reader(item, f"{self.path}.{name}[{i}]"))
 
 
@@ -113,11 +113,13 @@ def _kind(value: Any) -> str:
 
 def _names(kinds: type | tuple[type, ...]) -> str:
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-    return " or ".join({str: "text", int: "a whole number", bool: "a boolean", list: "a list", dict: "an object"}[k] for k in kinds)
+    return " or ".join(
+        {str: "text", int: "a whole number", bool: "a boolean", list: "a list", dict: "an object"}[k] for k in kinds
+    )
 
 
 def _enum(r: _Reader, name: str, enum: type[Any], default: Any) -> Any:
-    raw = r.str(name, default.value)
+    raw = r.text(name, default.value)
     try:
         return enum(raw)
     except ValueError:
@@ -130,18 +132,18 @@ def _vlan(r: _Reader | None) -> Vlan:
         return Vlan()
     if "trunk" in r.data:
         ranges = []
-        for i, pair in enumerate(r.list("trunk")):
+        for i, pair in enumerate(r.items("trunk")):
             if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
                 raise _Bad(f"{r.path}.trunk[{i}]", "expected [start, end]")
             ranges.append((pair[0], pair[1]))
         return Vlan(vlan_id=None, trunk=tuple(ranges))
     if "pvlan" in r.data:
-        return Vlan(vlan_id=None, pvlan=r.int("pvlan"))
-    return Vlan(vlan_id=r.int("id", 0))
+        return Vlan(vlan_id=None, pvlan=r.integer("pvlan"))
+    return Vlan(vlan_id=r.integer("id", 0))
 
 
 def _host(r: _Reader) -> Host:
-    return Host(key=r.str("key", required=True), name=r.str("name", required=True))
+    return Host(key=r.text("key", required=True), name=r.text("name", required=True))
 
 
 def _session(r: _Reader) -> MirrorSession:
@@ -156,18 +158,18 @@ def _switch(r: _Reader) -> Switch:
     capability = SwitchCapability()
     if cap is not None:
         capability = SwitchCapability(
-            vspan=cap.bool("vspan", True),
-            session_types=tuple(str(t) for t in cap.list("sessionTypes")) or capability.session_types,
-            erspan=cap.bool("erspan", True),
+            vspan=cap.flag("vspan", True),
+            session_types=tuple(str(t) for t in cap.items("sessionTypes")) or capability.session_types,
+            erspan=cap.flag("erspan", True),
         )
     return Switch(
-        key=r.str("key", required=True),
-        name=r.str("name", required=True),
-        moid=r.str("moid"),
-        datacenter=r.str("datacenter"),
-        version=r.str("version"),
-        uplink_names=tuple(str(u) for u in r.list("uplinkNames")),
-        config_version=r.str("configVersion", "1"),
+        key=r.text("key", required=True),
+        name=r.text("name", required=True),
+        moid=r.text("moid"),
+        datacenter=r.text("datacenter"),
+        version=r.text("version"),
+        uplink_names=tuple(str(u) for u in r.items("uplinkNames")),
+        config_version=r.text("configVersion", "1"),
         capability=capability,
         sessions=tuple(r.each("sessions", _session, required=False)),
     )
@@ -175,14 +177,14 @@ def _switch(r: _Reader) -> Switch:
 
 def _portgroup(r: _Reader) -> Portgroup:
     return Portgroup(
-        key=r.str("key", required=True),
-        name=r.str("name", required=True),
-        switch=r.str("switch", required=True),
+        key=r.text("key", required=True),
+        name=r.text("name", required=True),
+        switch=r.text("switch", required=True),
         vlan=_vlan(r.obj("vlan")),
         binding=_enum(r, "binding", Binding, Binding.EARLY),
-        promiscuous=r.bool("promiscuous"),
-        uplink=r.bool("uplink"),
-        num_ports=r.int("numPorts", 0) or 0,
+        promiscuous=r.flag("promiscuous"),
+        uplink=r.flag("uplink"),
+        num_ports=r.integer("numPorts", 0) or 0,
     )
 
 
@@ -192,41 +194,41 @@ def _port(r: _Reader) -> Port:
     if c is not None:
         connectee = Connectee(
             type=_enum(c, "type", ConnecteeType, ConnecteeType.VM_VNIC),
-            entity=c.str("entity", required=True),
-            nic_key=c.str("nicKey"),
+            entity=c.text("entity", required=True),
+            nic_key=c.text("nicKey"),
         )
     return Port(
-        key=r.str("key", required=True),
-        switch=r.str("switch", required=True),
-        portgroup=r.str("portgroup"),
-        name=r.str("name"),
+        key=r.text("key", required=True),
+        switch=r.text("switch", required=True),
+        portgroup=r.text("portgroup"),
+        name=r.text("name"),
         connectee=connectee,
-        host=r.str("host"),
-        link_up=r.bool("linkUp"),
-        mac=r.str("mac").lower(),
-        promiscuous=r.bool("promiscuous"),
+        host=r.text("host"),
+        link_up=r.flag("linkUp"),
+        mac=r.text("mac").lower(),
+        promiscuous=r.flag("promiscuous"),
     )
 
 
 def _nic(r: _Reader) -> Nic:
     return Nic(
-        key=r.int("key", required=True) or 0,
-        label=r.str("label", required=True),
-        mac=r.str("mac").lower(),
-        switch=r.str("switch"),
-        portgroup=r.str("portgroup"),
-        port=r.str("port"),
-        connected=r.bool("connected", True),
-        ips=tuple(str(ip) for ip in r.list("ips")),
+        key=r.integer("key", required=True) or 0,
+        label=r.text("label", required=True),
+        mac=r.text("mac").lower(),
+        switch=r.text("switch"),
+        portgroup=r.text("portgroup"),
+        port=r.text("port"),
+        connected=r.flag("connected", True),
+        ips=tuple(str(ip) for ip in r.items("ips")),
     )
 
 
 def _vm(r: _Reader) -> Vm:
     return Vm(
-        key=r.str("key", required=True),
-        name=r.str("name", required=True),
-        host=r.str("host"),
-        power=r.str("power", "poweredOn"),
+        key=r.text("key", required=True),
+        name=r.text("name", required=True),
+        host=r.text("host"),
+        power=r.text("power", "poweredOn"),
         nics=tuple(r.each("nics", _nic, required=False)),
     )
 
@@ -238,16 +240,16 @@ def parse_inventory(data: Any, source: str) -> Inventory:
     """
     try:
         root = _Reader(data, "$")
-        fmt = root.str("format")
+        fmt = root.text("format")
         if fmt != FORMAT:
             raise _Bad("$.format", f"expected {FORMAT!r}, found {fmt!r}: this is not a dvmirror snapshot")
-        version = root.int("version", required=True)
+        version = root.integer("version", required=True)
         if version != VERSION:
             raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads version {VERSION})")
         inv = Inventory.build(
-            vcenter=root.str("vcenter", required=True),
+            vcenter=root.text("vcenter", required=True),
             source=source,
-            datacenters=tuple(str(d) for d in root.list("datacenters")),
+            datacenters=tuple(str(d) for d in root.items("datacenters")),
             hosts=list(root.each("hosts", _host)),
             switches=list(root.each("switches", _switch)),
             portgroups=list(root.each("portgroups", _portgroup)),
@@ -290,7 +292,7 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "saved": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "saved": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "vcenter": inv.vcenter,
         "datacenters": list(inv.datacenters),
         "hosts": [{"key": h.key, "name": h.name} for h in inv.hosts.values()],

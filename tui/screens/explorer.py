@@ -92,7 +92,9 @@ class ExplorerScreen(Screen[None]):
             return
         dc = " / ".join(inventory.datacenters)
         app = self.dv_app
-        self.query_one(AppHeader).show(f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, _insecure(app))
+        self.query_one(AppHeader).show(
+            f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, _insecure(app)
+        )
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)
         if self.marks and self.marks.switch not in inventory.switches:

@@ -57,6 +57,8 @@ class InventoryCommands(Provider):
             vmnic = inv.vm_nic(hit.port)
             if hit.field in (Field.VM, Field.VM_NIC) and vmnic is not None and vmnic[0].key not in seen_vms:
                 seen_vms.add(vmnic[0].key)
-                yield Hit(score, Text(f"Go to VM {vmnic[0].name}"), partial(self._go, hit.port), help=inv.port_label(hit.port))
+                yield Hit(
+                    score, Text(f"Go to VM {vmnic[0].name}"), partial(self._go, hit.port), help=inv.port_label(hit.port)
+                )
             label = Text(f"Go to port {inv.port_label(hit.port)}")
             yield Hit(score * 0.99, label, partial(self._go, hit.port), help=f"matched {hit.field.label}: {hit.text}")

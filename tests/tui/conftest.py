@@ -1,0 +1,33 @@
+"""Helpers for Pilot and snapshot tests."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tui.app import DvMirrorApp, build_app
+from tui.backends.snapshot import SnapshotBackend
+
+
+def demo_app(read_only: bool = False) -> DvMirrorApp:
+    """The app on a fresh demo lab, with no environment leaking in (no TMUX, no DISPLAY)."""
+    return build_app(SnapshotBackend(read_only=read_only), environ={})
+
+
+async def loaded(pilot: Pilot[None]) -> None:
+    """Wait until the inventory and the index are in place and the screen settled."""
+    app = pilot.app
+    assert isinstance(app, DvMirrorApp)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert app.index is not None, "the inventory did not load"
+    await pilot.pause()
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let deferred work (cursor moves after refresh, debounced tables) run; stop cursor blink."""
+    for _ in range(3):
+        await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()

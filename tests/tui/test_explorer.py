@@ -1,0 +1,201 @@
+"""Pilot tests of the explorer: tree navigation, find, marks, copy, small terminals."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import OptionList
+
+from tests.tui.conftest import demo_app, loaded, settle
+from tui.clipboard import osc52
+from tui.screens.explorer import ExplorerScreen
+from tui.screens.find import FindScreen
+from tui.screens.help import HelpScreen
+from widgets.inventory_tree import InventoryTree
+from widgets.marks_bar import MarksBar
+from widgets.port_detail import PortDetail
+from widgets.port_table import PortTable
+
+
+def explorer(app: object) -> ExplorerScreen:
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, ExplorerScreen)
+    return screen
+
+
+def plain(widget: PortDetail) -> str:
+    """The detail panel's text as shown."""
+    lines = widget.app.console.render_lines(widget.content, widget.app.console.options.update_width(100))  # type: ignore[arg-type]
+    return "\n".join("".join(seg.text for seg in line).rstrip() for line in lines)
+
+
+async def test_keyboard_navigation_to_port_448() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await settle(pilot)
+        screen = explorer(app)
+        tree = screen.query_one(InventoryTree)
+        assert tree.has_focus
+        assert tree.cursor_node is not None and tree.cursor_node.data is not None
+        assert tree.cursor_node.data.kind == "switch"
+        # uplinks, dvPg[prod], dvPgApp, dvPgDMZ
+        await pilot.press("down", "down", "down", "down")
+        assert str(tree.cursor_node.label).startswith("dvPgDMZ")
+        table = screen.query_one(PortTable)
+        assert table.border_title is not None and table.border_title.startswith("dvPgDMZ  48 ports")
+        await pilot.press("enter", "down")
+        assert str(tree.cursor_node.label) == "F5-LTM01"
+        await pilot.press("enter", "down")
+        await settle(pilot)
+        assert str(tree.cursor_node.label).startswith("448")
+        assert screen.current_port is not None and screen.current_port.key == "448"
+        text = plain(screen.query_one(PortDetail))
+        assert "F5-LTM01" in text and "Network adapter 2" in text and "dvPgDMZ" in text
+        assert "esx-03" in text and "DMZ-IDS  source (ingress+egress)" in text
+        assert table.current_port is not None and table.current_port.key == "448"
+
+
+async def test_find_port_2258_by_key() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen)
+        await pilot.press(*"2258", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is not None and screen.current_port.key == "2258"
+        tree = screen.query_one(InventoryTree)
+        assert tree.cursor_node is not None and str(tree.cursor_node.label).startswith("2258")
+        assert tree.cursor_node.parent is not None and str(tree.cursor_node.parent.label) == "MGTSRVR003UX"
+        text = plain(screen.query_one(PortDetail))
+        assert "MGTSRVR003UX" in text and "dvPgMirror" in text
+
+
+async def test_find_vm_lists_its_ports_and_picks_one() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"MGTSRVR003UX")
+        await settle(pilot)
+        finder = app.screen
+        assert isinstance(finder, FindScreen)
+        assert [h.port.key for h in finder.hits] == ["300", "2258"]
+        assert finder.query_one(OptionList).option_count == 2
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert explorer(app).current_port is not None and explorer(app).current_port.key == "2258"  # type: ignore[union-attr]
+
+
+async def test_find_ip_then_escape_keeps_selection() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"172.24.4.52", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is not None and screen.current_port.key == "302"
+        assert "KRBCLIENT01" in plain(screen.query_one(PortDetail))
+        await pilot.press("slash", *"zzz-nothing")
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen) and app.screen.hits == []
+        await pilot.press("enter", "escape")
+        await settle(pilot)
+        assert explorer(app).current_port is not None and explorer(app).current_port.key == "302"  # type: ignore[union-attr]
+
+
+async def test_marks_and_copy() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        written: list[str] = []
+        assert app._driver is not None
+        original = app._driver.write
+        app._driver.write = lambda data: (written.append(data), original(data))[1]  # type: ignore[method-assign]
+        await pilot.press("slash", *"448", "enter")
+        await settle(pilot)
+        await pilot.press("s")
+        screen = explorer(app)
+        assert screen.marks.sources == (("448", screen.marks.sources[0][1]),)
+        await pilot.press("s")  # ingress
+        await pilot.press("s", "s")  # egress, then off
+        assert not screen.marks
+        await pilot.press("s")  # both again
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == "448"
+        assert osc52("448") in written
+        await pilot.press("slash", *"2258", "enter")
+        await settle(pilot)
+        await pilot.press("d")
+        bar = screen.query_one(MarksBar)
+        shown = str(bar.content) if not isinstance(bar.content, Text) else bar.content.plain
+        assert "Sources 448 (ingress+egress)" in shown and "Destinations 2258" in shown
+        table = screen.query_one(PortTable)
+        assert table.current_port is not None and table.current_port.key == "2258"
+        assert "[dest]" in table.get_row_at(table.cursor_row)[5].plain
+        # A port on the other switch is refused with a message, marks unchanged.
+        await pilot.press("slash", *"NTP01/Network adapter 1", "enter")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.marks.destinations == ("2258",)
+        assert any("a mirror session lives on one switch" in str(n.message) for n in app._notifications)
+        await pilot.press("x")
+        assert not screen.marks
+
+
+async def test_copy_inside_tmux_uses_passthrough() -> None:
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    app = build_app(SnapshotBackend(), environ={"TMUX": "/tmp/tmux-0/default,1,0"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"2258", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        assert app.last_copy is not None and len(app.last_copy.sent) == 2
+        assert app.last_copy.sent[1].startswith("\x1bPtmux;")
+
+
+async def test_help_lists_the_keys() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ExplorerScreen)
+
+
+async def test_small_terminal_is_usable() -> None:
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        screen = explorer(app)
+        for selector in ("#tree", "#ports", "#detail", "#marks"):
+            region = screen.query_one(selector).region
+            assert region.width > 0 and region.height > 0, selector
+        assert screen.query_one("#ports").region.height >= 5
+        await pilot.press("slash", *"2258", "enter")
+        await settle(pilot)
+        assert screen.current_port is not None and screen.current_port.key == "2258"
+        await pilot.press("s")
+        assert screen.marks.sources
+
+
+async def test_hostile_names_render_literally() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"[/x]", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        tree = screen.query_one(InventoryTree)
+        assert tree.cursor_node is not None and tree.cursor_node.parent is not None
+        assert tree.cursor_node.parent.label.plain == "[/x]"
+        assert "[/x]" in plain(screen.query_one(PortDetail))
