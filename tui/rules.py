@@ -987,7 +987,7 @@ def upstream_requirements(inventory: Inventory, switch_key: str, session: Mirror
 
     def trunk(vlans: str, behind: str, why: str) -> str:
         return (
-            f"The physical switch ports behind {behind} must trunk VLAN {vlans} "
+            f"The physical switch ports behind {behind} must trunk VLAN{'s' if ',' in vlans else ''} {vlans} "
             f"(e.g. `switchport trunk allowed vlan add {vlans}`){why}."
         )
 
