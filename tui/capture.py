@@ -57,6 +57,41 @@ from tui.rules import effective_type
 _MAC = re.compile(r"(?i)^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _PLACEHOLDER_IFACE = "IFACE"
+# libpcap filter keywords: never valid as a host name in a filter.
+_PCAP_WORDS = frozenset(
+    [
+        "host",
+        "net",
+        "port",
+        "portrange",
+        "src",
+        "dst",
+        "ether",
+        "ip",
+        "ip6",
+        "arp",
+        "rarp",
+        "tcp",
+        "udp",
+        "icmp",
+        "icmp6",
+        "proto",
+        "vlan",
+        "mpls",
+        "gateway",
+        "broadcast",
+        "multicast",
+        "less",
+        "greater",
+        "and",
+        "or",
+        "not",
+        "len",
+        "inbound",
+        "outbound",
+        "link",
+    ]
+)
 
 
 def _host_term(value: str) -> str:
@@ -73,7 +108,7 @@ def _host_term(value: str) -> str:
             return f"net {ipaddress.ip_network(value, strict=False)}"
         except ValueError:
             pass
-    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit() and value.lower() not in _PCAP_WORDS:
         return f"host {value}"
     raise ValueError(f"{value!r} is not an IP address, network, MAC address or host name")
 
