@@ -1,0 +1,1132 @@
+"""The vCenter backend: pyVmomi for the session and small calls, a streaming parser for bulk.
+
+Importing this module is cheap: pyVmomi is imported when :meth:`VsphereBackend.connect` runs.
+No pyVmomi object leaves this module; everything is converted to :mod:`tui.model` objects.
+
+How a load goes (DESIGN.md §9, performance.md §8):
+
+1. one container view over datacenters, folders, switches, portgroups, hosts and VMs;
+2. one ``RetrievePropertiesEx`` (pyVmomi, paged) for the switches, portgroups and hosts with a
+   minimal ``pathSet`` → a partial inventory is reported at once so the tree can appear;
+3. the VMs (name, host, power state, NIC devices, guest IPs) with ``RetrievePropertiesEx`` +
+   ``ContinueRetrievePropertiesEx``, ``maxObjects`` 1000, parsed as a stream (:mod:`._soap`);
+4. one ``FetchDVPorts`` per switch (criteria unset: explicit false flags are ambiguous,
+   peers.md §2.0), parsed as a stream, with progress per switch.
+
+So the number of SOAP calls grows only with pages of 1000 VMs: 3 to log in, then
+``3 + ceil(VMs / 1000) + switches + 1``. Changes go through pyVmomi: read ``configVersion``,
+one ``ReconfigureDvs_Task``, wait, re-read (vspan.md §5).
+
+Saving a live inventory for offline use: :func:`save_snapshot` (``dvmirror snapshot save``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui.backends import (
+    EXIT_USAGE,
+    ApplyResult,
+    BackendError,
+    CertificateError,
+    ChangeRefused,
+    ConnectionFailed,
+    LoadProgress,
+    LoginFailed,
+    ProgressCallback,
+    ReadOnlyError,
+    SessionExpired,
+    StaleSwitch,
+)
+from tui.config import ConfigError, Settings, read_known_hosts
+from tui.model import (
+    Binding,
+    ChangeOperation,
+    Host,
+    Inventory,
+    MirrorSession,
+    Portgroup,
+    Problem,
+    SessionChange,
+    SessionType,
+    Severity,
+    Switch,
+    SwitchCapability,
+    Vlan,
+    VspanPorts,
+)
+
+T = TypeVar("T")
+
+PAGE_SIZE = 1000
+"""``maxObjects`` per page (performance.md §4: 500-1000 is the sweet spot)."""
+TASK_TIMEOUT = 300.0
+DEFAULT_TIMEOUT = 60.0
+"""Seconds to wait on a socket operation (connect, or silence in the middle of a response)."""
+
+_SWITCH_PATHS = [
+    "name",
+    "uuid",
+    "parent",
+    "config.configVersion",
+    "config.uplinkPortPolicy",
+    "config.uplinkPortgroup",
+    "config.productInfo.version",
+    "capability.featuresSupported",
+]
+_VMWARE_SWITCH_PATHS = [*_SWITCH_PATHS, "config.vspanSession"]
+"""Only ``VmwareDistributedVirtualSwitch`` has sessions; vCenter refuses the path on the base type."""
+_PORTGROUP_PATHS = [
+    "name",
+    "key",
+    "config.distributedVirtualSwitch",
+    "config.defaultPortConfig",
+    "config.type",
+    "config.numPorts",
+]
+_VM_PATHS = ["name", "runtime.host", "runtime.powerState", "config.hardware.device", "guest.net"]
+
+
+class NoSuchDatacenter(BackendError):
+    """``--datacenter`` names a datacenter that does not exist."""
+
+    exit_code = EXIT_USAGE
+    title = "Unknown datacenter"
+
+
+# -- TLS ----------------------------------------------------------------------------------
+
+
+def server_thumbprint(host: str, port: int, timeout: float = 10.0) -> str:
+    """The SHA-1 thumbprint (``AB:CD:...``) of the certificate ``host:port`` presents, or ''."""
+    try:
+        pem = ssl.get_server_certificate((host, port), timeout=timeout)
+    except (OSError, ssl.SSLError, ValueError):
+        return ""
+    return _sha1(ssl.PEM_cert_to_DER_cert(pem))
+
+
+def _sha1(der: bytes) -> str:
+    digest = hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - the thumbprint format vSphere uses
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+def _sha256(der: bytes) -> str:
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+class ThumbprintMismatch(ssl.SSLError):
+    """The server's certificate is not the pinned one."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"certificate thumbprint {actual} does not match the pinned {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+def _pinned_connection_class(thumbprint: str) -> type:
+    """An ``HTTPSConnection`` that accepts exactly the certificate with ``thumbprint``."""
+    from http.client import HTTPSConnection
+
+    want = thumbprint.upper()
+
+    class PinnedHTTPSConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sock: Any = self.sock
+            der = sock.getpeercert(binary_form=True) or b""
+            actual = _sha1(der) if len(want) == 59 else _sha256(der)
+            if actual != want:
+                self.close()
+                raise ThumbprintMismatch(want, _sha1(der))
+
+    return PinnedHTTPSConnection
+
+
+# -- the backend --------------------------------------------------------------------------
+
+
+class VsphereBackend:
+    """A live vCenter, through pyVmomi. Thread-safe: one call at a time."""
+
+    def __init__(self, settings: Settings, *, page_size: int = PAGE_SIZE, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.settings = settings
+        self.read_only = settings.read_only
+        self.label = f"vCenter {settings.server}" + (" (insecure)" if settings.insecure else "")
+        self.page_size = page_size
+        self.timeout = timeout
+        from tui.backends._soap import WireStats
+
+        self.stats = WireStats()
+        """Raw (streamed) requests and bytes, for benchmarks and ``--debug``."""
+        self.api_version = ""
+        """The vSphere API version the session speaks, e.g. ``8.0.3.0``."""
+        self._lock = threading.RLock()
+        self._si: Any = None
+        self._content: Any = None
+        self._stub: Any = None
+        self._vcenter_name = ""
+        self._switch_refs: dict[str, Any] = {}
+        self._dc_names: dict[str, str] = {}
+
+    # -- connection ---------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Log in (idempotent). Raises ConnectionFailed, CertificateError or LoginFailed."""
+        with self._lock:
+            if self._si is None:
+                with self._errors("connecting"):
+                    self._connect()
+
+    def _ssl_context(self) -> tuple[ssl.SSLContext, str]:
+        """The TLS context and the pinned thumbprint ('' = verify with CAs)."""
+        s = self.settings
+        thumbprint = s.thumbprint
+        if not thumbprint and s.known_hosts:
+            try:
+                thumbprint = read_known_hosts(s.known_hosts, s.host_port)
+            except ConfigError as e:
+                raise CertificateError(str(e)) from None
+        if s.insecure or thumbprint:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx, ("" if s.insecure else thumbprint)
+        ctx = ssl.create_default_context()
+        for ca in filter(None, s.ca_file.split(os.pathsep)):
+            try:
+                ctx.load_verify_locations(cafile=ca)
+            except FileNotFoundError:
+                raise CertificateError(f"CA file {ca} does not exist") from None
+            except (ssl.SSLError, OSError) as e:
+                raise CertificateError(f"cannot use CA file {ca}: {e}") from None
+        return ctx, ""
+
+    def _connect(self) -> None:
+        vim, VmomiSupport = _vim(), _support()
+        from pyVmomi import SoapStubAdapter
+
+        s = self.settings
+        if not s.server:
+            raise ConnectionFailed(
+                "no vCenter given",
+                hint="Use --server HOST, DVMIRROR_SERVER or GOVC_URL, a profile, or --demo to try the demo lab.",
+            )
+        if not s.user:
+            raise LoginFailed(
+                f"no user name for {s.server}",
+                hint="Use --user, DVMIRROR_USER or GOVC_USERNAME (or user@host in GOVC_URL).",
+            )
+        ctx, thumbprint = self._ssl_context() if s.scheme == "https" else (None, "")
+        version = self._negotiate_version(ctx, thumbprint)
+        port = s.port if s.scheme == "https" else -s.port
+        stub: Any = SoapStubAdapter(
+            host=s.server,
+            port=port,
+            path=s.path,
+            version=version,
+            sslContext=ctx,
+            httpConnectionTimeout=self.timeout,
+            connectionPoolTimeout=-1,
+        )
+        if thumbprint:
+            stub.scheme = _pinned_connection_class(thumbprint)
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        content: Any = si.RetrieveContent()
+        try:
+            content.sessionManager.Login(s.user, s.password, None)
+        except vim.fault.InvalidLogin:
+            raise LoginFailed(
+                f"vCenter {s.server} refused the user name or password for {s.user}",
+                hint="Check the user (e.g. administrator@vsphere.local) and the password "
+                f"(from {s.source('password')}).",
+            ) from None
+        self._si, self._content, self._stub = si, content, stub
+        self.api_version = VmomiSupport.versionIdMap.get(version, version)
+
+    def _negotiate_version(self, ctx: ssl.SSLContext | None, thumbprint: str) -> str:
+        """The newest pyVmomi vim25 version the server supports (``vimServiceVersions.xml``)."""
+        from http.client import HTTPConnection, HTTPSConnection
+        from xml.etree import ElementTree as ET
+
+        VmomiSupport = _support()
+
+        s = self.settings
+        conn: HTTPConnection
+        if s.scheme == "https":
+            cls = _pinned_connection_class(thumbprint) if thumbprint else HTTPSConnection
+            conn = cls(s.server, s.port, context=ctx, timeout=self.timeout)
+        else:
+            conn = HTTPConnection(s.server, s.port, timeout=self.timeout)
+        try:
+            conn.request("GET", s.path.rstrip("/") + "/vimServiceVersions.xml")
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if resp.status != 200:
+            raise ConnectionFailed(
+                f"{s.url} does not look like vCenter (HTTP {resp.status} for vimServiceVersions.xml)",
+                hint="Check the server address and path (the default path is /sdk).",
+            )
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            raise ConnectionFailed(f"{s.url} does not look like vCenter (bad vimServiceVersions.xml)") from None
+        server_versions = []
+        for ns in root.iter("namespace"):
+            if (ns.findtext("name") or "") == "urn:vim25":
+                server_versions.append(ns.findtext("version") or "")
+        newest = max((_version_tuple(v) for v in server_versions), default=(6, 5))
+        for name in VmomiSupport.GetServiceVersions("vim25"):
+            vid = VmomiSupport.versionIdMap.get(name, "")
+            if re.fullmatch(r"\d+(\.\d+)*", vid) and _version_tuple(vid) <= newest:
+                return str(name)
+        return "vim.version.version11"
+
+    def _relogin(self) -> None:
+        s = self.settings
+        vim = _vim()
+
+        try:
+            self._content.sessionManager.Login(s.user, s.password, None)
+        except vim.fault.InvalidLogin:
+            raise SessionExpired(
+                f"the vCenter session expired and logging in again as {s.user} was refused",
+                hint="Connect again with the current password.",
+            ) from None
+
+    def close(self) -> None:
+        """Log out and drop connections, quietly."""
+        with self._lock:
+            si, self._si = self._si, None
+            if si is None:
+                return
+            with contextlib.suppress(Exception):
+                self._content.sessionManager.Logout()
+            with contextlib.suppress(Exception):
+                self._stub.DropConnections()
+            self._content = self._stub = None
+
+    # -- error mapping ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Turn socket, TLS, HTTP and vCenter failures into BackendErrors with plain messages."""
+        import http.client
+        from xml.etree.ElementTree import ParseError
+
+        vim, vmodl = _vim(), _vmodl()
+
+        from tui.backends._soap import NotAuthenticatedError
+
+        s = self.settings
+        where = f"{s.server}:{s.port}"
+        try:
+            yield
+        except BackendError:
+            raise
+        except ThumbprintMismatch as e:
+            raise CertificateError(
+                f"the certificate of {where} is not the pinned one",
+                hint=f"Pinned: {e.expected}\nServer: {e.actual}\n"
+                "If the certificate was replaced on purpose, pin the new thumbprint with --thumbprint.",
+            ) from None
+        except ssl.SSLCertVerificationError as e:
+            raise self._certificate_error(e) from None
+        except (vim.fault.NotAuthenticated, NotAuthenticatedError):
+            raise SessionExpired(f"the vCenter session ended while {doing}", hint="Connect again.") from None
+        except vim.fault.InvalidLogin:
+            raise LoginFailed(f"vCenter {s.server} refused the login for {s.user}") from None
+        except vim.fault.NoPermission as e:
+            priv = getattr(e, "privilegeId", "") or "a read privilege"
+            raise BackendError(
+                f"{s.user} may not read this (missing {priv}) while {doing}",
+                hint="Ask the vCenter administrator for read access to the networking inventory.",
+            ) from None
+        except vmodl.MethodFault as e:
+            raise BackendError(f"vCenter refused a request while {doing}: {_fault_name(e)}: {_fault_msg(e)}") from None
+        except socket.gaierror:
+            raise ConnectionFailed(
+                f"cannot resolve the host name {s.server!r}", hint="Check the server name or use its address."
+            ) from None
+        except ConnectionRefusedError:
+            raise ConnectionFailed(
+                f"nothing is listening on {where}",
+                hint="Check the server address and port, and that vCenter is running.",
+            ) from None
+        except TimeoutError:
+            raise ConnectionFailed(
+                f"{where} did not answer within {self.timeout:g} s while {doing}",
+                hint="Check the network path (VPN, firewall) to vCenter.",
+            ) from None
+        except ssl.SSLError as e:
+            raise ConnectionFailed(f"TLS with {where} failed: {e.reason or e}") from None
+        except (ConnectionError, http.client.HTTPException, ParseError, EOFError):
+            raise ConnectionFailed(
+                f"the connection to {where} dropped while {doing}",
+                hint="vCenter may have restarted or the network failed; try again (r).",
+            ) from None
+        except OSError as e:
+            raise ConnectionFailed(f"cannot talk to {where} while {doing}: {e.strerror or e}") from None
+
+    def _certificate_error(self, e: ssl.SSLCertVerificationError) -> CertificateError:
+        s = self.settings
+        actual = server_thumbprint(s.server, s.port)
+        shown = actual or "(could not be read)"
+        reason = getattr(e, "verify_message", "") or str(e)
+        return CertificateError(
+            f"the TLS certificate of {s.server} is not trusted ({reason})",
+            hint="Three ways forward:\n"
+            "  1. trust its CA: --ca-file FILE (or GOVC_TLS_CA_CERTS / DVMIRROR_CA_FILE);\n"
+            f"  2. pin this certificate: --thumbprint {shown}\n"
+            "     (compare it with the one vCenter shows first);\n"
+            "  3. skip verification: --insecure (not recommended; shown on screen).",
+        )
+
+    def _session(self, doing: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` with errors mapped; if the session expired, log in again once and retry."""
+        vim = _vim()
+
+        from tui.backends._soap import NotAuthenticatedError
+
+        with self._lock:
+            self.connect()
+            with self._errors(doing):
+                try:
+                    return fn()
+                except (vim.fault.NotAuthenticated, NotAuthenticatedError):
+                    self._relogin()
+                    return fn()
+
+    # -- load ---------------------------------------------------------------------------
+
+    def load(self, progress: ProgressCallback | None = None) -> Inventory:
+        """Read switches, portgroups, hosts, VMs and ports (blocking; run it in a worker)."""
+        report: ProgressCallback = progress or (lambda _p: None)
+        report(LoadProgress(f"Connecting to {self.settings.server}"))
+        self.connect()
+        return self._session("loading the inventory", lambda: self._load(report))
+
+    def _load(self, report: ProgressCallback) -> Inventory:
+        vim = _vim()
+
+        content = self._content
+        vcenter = self._vcenter()
+        root = content.rootFolder
+        datacenters: tuple[str, ...] = ()
+        if self.settings.datacenter:
+            root = self._find_datacenter(self.settings.datacenter)
+            datacenters = (self.settings.datacenter,)
+        view = content.viewManager.CreateContainerView(
+            root,
+            [
+                vim.Datacenter,
+                vim.Folder,
+                vim.DistributedVirtualSwitch,
+                vim.dvs.DistributedVirtualPortgroup,
+                vim.HostSystem,
+                vim.VirtualMachine,
+            ],
+            True,
+        )
+        try:
+            report(LoadProgress("Reading switches and portgroups"))
+            tree = self._read_tree(view, root)
+            if not datacenters:
+                datacenters = tuple(sorted(set(self._dc_names.values())))
+            switches, portgroups, hosts = tree
+            partial = Inventory.build(
+                vcenter=vcenter,
+                source="vCenter",
+                datacenters=datacenters,
+                hosts=hosts,
+                switches=switches,
+                portgroups=portgroups,
+                ports=[],
+                vms=[],
+            )
+            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=partial))
+            vms = self._read_vms(view, report)
+            report(
+                LoadProgress(
+                    f"{len(vms)} VMs",
+                    partial=Inventory.build(
+                        vcenter=vcenter,
+                        source="vCenter",
+                        datacenters=datacenters,
+                        hosts=hosts,
+                        switches=switches,
+                        portgroups=portgroups,
+                        ports=[],
+                        vms=vms,
+                    ),
+                )
+            )
+            ports = []
+            for i, sw in enumerate(switches):
+                report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
+                ports.extend(self._read_ports(sw))
+            report(LoadProgress(f"{len(ports)} ports", done=len(switches), total=len(switches)))
+        finally:
+            with contextlib.suppress(Exception):
+                view.DestroyView()
+        return Inventory.build(
+            vcenter=vcenter,
+            source="vCenter",
+            datacenters=datacenters,
+            hosts=hosts,
+            switches=switches,
+            portgroups=portgroups,
+            ports=ports,
+            vms=vms,
+        )
+
+    def _vcenter(self) -> str:
+        """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else the server we dialled."""
+        if self._vcenter_name:
+            return self._vcenter_name
+        name = ""
+        with contextlib.suppress(Exception):
+            values = {o.key: o.value for o in self._content.setting.QueryOptions("VirtualCenter.") or ()}
+            for key in ("VirtualCenter.FQDN", "VirtualCenter.InstanceName"):
+                value = str(values.get(key) or "")
+                if value and not _is_address(value):
+                    name = value
+                    break
+        self._vcenter_name = name or self.settings.server
+        return self._vcenter_name
+
+    def _find_datacenter(self, name: str) -> Any:
+        vim = _vim()
+
+        dc = self._content.searchIndex.FindByInventoryPath(name)
+        if isinstance(dc, vim.Datacenter):
+            return dc
+        known = sorted(self._datacenter_names())
+        raise NoSuchDatacenter(
+            f"vCenter has no datacenter {name!r}",
+            hint=f"Datacenters: {', '.join(known) or 'none'}. "
+            "Fix --datacenter, DVMIRROR_DATACENTER or GOVC_DATACENTER.",
+        )
+
+    def _datacenter_names(self) -> list[str]:
+        vim = _vim()
+
+        view = self._content.viewManager.CreateContainerView(self._content.rootFolder, [vim.Datacenter], True)
+        try:
+            return [
+                _unescape(str(props.get("name", "")))
+                for _obj, props in self._retrieve(view, {vim.Datacenter: ["name"]})
+            ]
+        finally:
+            with contextlib.suppress(Exception):
+                view.DestroyView()
+
+    def _retrieve(self, view: Any, paths: dict[Any, list[str]]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """``(object, {path: value})`` for every object of ``view``, via pyVmomi, paged."""
+        from tui.backends._soap import NotAuthenticatedError
+
+        pc = self._content.propertyCollector
+        spec = _filter_spec(view, paths)
+        vmodl = _vmodl()
+
+        result = pc.RetrievePropertiesEx(
+            [spec], vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
+        )
+        while result is not None:
+            for oc in result.objects or ():
+                for missing in oc.missingSet or ():
+                    if type(missing.fault).__name__.endswith("NotAuthenticated"):
+                        raise NotAuthenticatedError(str(oc.obj))
+                yield oc.obj, {p.name: p.val for p in oc.propSet or ()}
+            if not result.token:
+                break
+            result = pc.ContinueRetrievePropertiesEx(result.token)
+
+    def _read_tree(self, view: Any, root: Any) -> tuple[list[Switch], list[Portgroup], list[Host]]:
+        """Phase 1: datacenters, switches, portgroups and hosts (pyVmomi: a few hundred objects)."""
+        vim, VmomiSupport = _vim(), _support()
+
+        pg_paths = list(_PORTGROUP_PATHS)
+        if VmomiSupport.IsChildVersion(self._stub.version, "vim.version.version11"):
+            pg_paths.append("config.uplink")
+        paths = {
+            vim.Datacenter: ["name"],
+            vim.Folder: ["parent"],
+            vim.DistributedVirtualSwitch: _SWITCH_PATHS,
+            vim.VmwareDistributedVirtualSwitch: _VMWARE_SWITCH_PATHS,
+            vim.dvs.DistributedVirtualPortgroup: pg_paths,
+            vim.HostSystem: ["name"],
+        }
+        parents: dict[str, str] = {}
+        dc_names: dict[str, str] = {}
+        if isinstance(root, vim.Datacenter):
+            dc_names[root._moId] = self.settings.datacenter
+        raw_switches: list[tuple[Any, dict[str, Any]]] = []
+        raw_pgs: list[tuple[Any, dict[str, Any]]] = []
+        hosts: list[Host] = []
+        for obj, props in self._retrieve(view, paths):
+            if isinstance(obj, vim.Datacenter):
+                dc_names[obj._moId] = _unescape(str(props.get("name", "")))
+            elif isinstance(obj, vim.Folder):
+                parent = props.get("parent")
+                if parent is not None:
+                    parents[obj._moId] = parent._moId
+            elif isinstance(obj, vim.DistributedVirtualSwitch):
+                raw_switches.append((obj, props))
+            elif isinstance(obj, vim.dvs.DistributedVirtualPortgroup):
+                raw_pgs.append((obj, props))
+            elif isinstance(obj, vim.HostSystem):
+                hosts.append(Host(key=obj._moId, name=_unescape(str(props.get("name", obj._moId)))))
+        self._dc_names = dc_names
+
+        def datacenter_of(moid: str) -> str:
+            seen = 0
+            while moid and moid not in dc_names and seen < 64:
+                moid = parents.get(moid, "")
+                seen += 1
+            return dc_names.get(moid, "")
+
+        switches: list[Switch] = []
+        uuid_of: dict[str, str] = {}
+        uplink_pgs: set[str] = set()
+        for obj, props in raw_switches:
+            parent = props.get("parent")
+            sw = _switch_from_props(obj._moId, props, datacenter_of(parent._moId) if parent is not None else "")
+            switches.append(sw)
+            uuid_of[obj._moId] = sw.key
+            self._switch_refs[sw.key] = obj
+            uplink_pgs.update(pg._moId for pg in props.get("config.uplinkPortgroup") or ())
+        portgroups = [_portgroup_from_props(obj, props, uuid_of, uplink_pgs) for obj, props in raw_pgs]
+        portgroups = [pg for pg in portgroups if pg.switch in {s.key for s in switches}]
+        switches.sort(key=lambda s: s.name.lower())
+        portgroups.sort(key=lambda p: (p.switch, not p.uplink, p.name.lower()))
+        hosts.sort(key=lambda h: h.name.lower())
+        return switches, portgroups, hosts
+
+    def _read_vms(self, view: Any, report: ProgressCallback) -> list[Any]:
+        """Phase 2: VMs with their NICs and guest IPs, streamed page by page."""
+        vim, vmodl = _vim(), _vmodl()
+
+        from tui.backends._soap import OBJECTS, TOKEN, RawSoap, parse_vm
+
+        raw = RawSoap(self._stub, self.stats)
+        pc = self._content.propertyCollector
+        spec = _filter_spec(view, {vim.VirtualMachine: _VM_PATHS})
+        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
+        vms = []
+        items = frozenset({OBJECTS, TOKEN})
+        token = ""
+        elements = raw.stream(pc, "RetrievePropertiesEx", [[spec], options], items)
+        while True:
+            token = ""
+            for elem in elements:
+                if elem.tag == TOKEN:
+                    token = elem.text or ""
+                else:
+                    vms.append(parse_vm(elem))
+            report(LoadProgress(f"Reading VMs: {len(vms)}", done=len(vms)))
+            if not token:
+                break
+            elements = raw.stream(pc, "ContinueRetrievePropertiesEx", [token], items)
+        vms.sort(key=lambda v: v.name.lower())
+        return vms
+
+    def _read_ports(self, switch: Switch) -> list[Any]:
+        """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
+        from tui.backends._soap import RETURNVAL, RawSoap, parse_port
+
+        raw = RawSoap(self._stub, self.stats)
+        dvs = self._switch_ref(switch)
+        return [parse_port(e, switch.key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
+
+    def _switch_ref(self, switch: Switch) -> Any:
+        vim = _vim()
+
+        ref = self._switch_refs.get(switch.key)
+        if ref is None:
+            ref = vim.VmwareDistributedVirtualSwitch(switch.moid, self._stub)
+            self._switch_refs[switch.key] = ref
+        return ref
+
+    def read_switch(self, switch: Switch) -> Switch:
+        """The switch as vCenter has it now (configVersion, sessions, ...): one small call."""
+        return self._session(f"reading {switch.name}", lambda: self._read_switch(switch))
+
+    def _read_switch(self, switch: Switch) -> Switch:
+        vmodl = _vmodl()
+
+        dvs = self._switch_ref(switch)
+        pc = self._content.propertyCollector
+        paths = _VMWARE_SWITCH_PATHS if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch) else _SWITCH_PATHS
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
+        )
+        result = pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+        objects = result.objects if result is not None else []
+        if not objects:
+            raise ChangeRefused(
+                f"switch {switch.name} no longer exists",
+                [Problem("NotFound", f"{switch.name} was removed.")],
+                sent=False,
+            )
+        props = {p.name: p.val for p in objects[0].propSet or ()}
+        return _switch_from_props(dvs._moId, props, switch.datacenter)
+
+    # -- apply --------------------------------------------------------------------------
+
+    def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
+        """Send ``changes`` as one ``ReconfigureDvs_Task`` (see :class:`tui.backends.Backend`)."""
+        if self.read_only:
+            raise ReadOnlyError("read-only mode: nothing was sent to vCenter", hint="Start without --read-only.")
+        switch = inventory.switches.get(switch_key)
+        if switch is None:
+            raise ChangeRefused(
+                "unknown switch; nothing was sent",
+                [Problem("NotFound", f"No switch with key {switch_key}.")],
+                sent=False,
+            )
+        if not changes:
+            return ApplyResult(switch=switch)
+        warnings = self._check_rules(inventory, switch_key, changes)
+        return self._session(f"changing {switch.name}", lambda: self._apply(switch, changes, warnings))
+
+    @staticmethod
+    def _check_rules(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
+        try:
+            from tui import rules
+        except ImportError as e:  # rules.py not written yet: vCenter's own checks still apply
+            if e.name not in ("tui.rules", "rules"):
+                raise
+            return ()
+        problems = rules.check(inventory, switch_key, changes)
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        if errors:
+            raise ChangeRefused("the change breaks vCenter's rules; nothing was sent", errors, sent=False)
+        return tuple(problems)
+
+    def _apply(self, seen: Switch, changes: Sequence[SessionChange], warnings: tuple[Problem, ...]) -> ApplyResult:
+        vim, vmodl = _vim(), _vmodl()
+
+        current = self._read_switch(seen)
+        if current.config_version != seen.config_version:
+            raise StaleSwitch(
+                f"{current.name} was changed by someone else since it was read (configVersion "
+                f"{seen.config_version} → {current.config_version}); nothing was sent",
+                [Problem("ConcurrentAccess", "The switch changed meanwhile: review its sessions and try again.")],
+                current,
+            )
+        spec = _config_spec(current, changes)
+        dvs = self._switch_ref(current)
+        try:
+            task = dvs.ReconfigureDvs_Task(spec)
+            self._wait(task)
+        except vim.fault.ConcurrentAccess:
+            fresh = self._read_switch(seen)
+            raise StaleSwitch(
+                f"{fresh.name} changed while the change was being sent (ConcurrentAccess); nothing was applied",
+                [Problem("ConcurrentAccess", "Someone else changed the switch at the same moment; review and retry.")],
+                fresh,
+            ) from None
+        except (vim.fault.NotAuthenticated, vim.fault.InvalidLogin):
+            raise
+        except vmodl.MethodFault as fault:
+            problems = [_problem_from_fault(fault)]
+            raise ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True) from None
+        after = self._read_switch(seen)
+        before_keys = {s.key for s in current.sessions}
+        added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
+        keys: list[str] = []
+        for change in changes:
+            if change.operation is ChangeOperation.ADD:
+                if added:
+                    keys.append(str(added.pop(0)))
+            elif change.session.key:
+                keys.append(change.session.key)
+        return ApplyResult(
+            switch=after, keys=tuple(keys), warnings=tuple(w for w in warnings if w.severity is Severity.WARNING)
+        )
+
+    def _wait(self, task: Any) -> None:
+        """Wait for a vCenter task; raise its fault if it failed."""
+        delay = 0.05
+        deadline = time.monotonic() + TASK_TIMEOUT
+        while True:
+            info = task.info
+            if info.state == "success":
+                return
+            if info.state == "error":
+                raise info.error
+            if time.monotonic() > deadline:
+                raise ChangeRefused(
+                    f"vCenter did not finish the change within {TASK_TIMEOUT:g} s",
+                    [Problem("Timeout", "The task is still running; check the switch in vCenter before retrying.")],
+                    sent=True,
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+# -- pyVmomi, lazily and untyped (its stubs lack the VMware DVS types) --------------------
+
+
+def _vim() -> Any:
+    from pyVmomi import vim
+
+    return vim
+
+
+def _vmodl() -> Any:
+    from pyVmomi import vmodl
+
+    return vmodl
+
+
+def _support() -> Any:
+    from pyVmomi import VmomiSupport
+
+    return VmomiSupport
+
+
+# -- conversions --------------------------------------------------------------------------
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = [int(p) for p in re.findall(r"\d+", text)[:4]]
+    while len(parts) < 4:
+        parts.append(0)
+    return tuple(parts)
+
+
+def _is_address(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _unescape(name: str) -> str:
+    from tui.backends._soap import unescape_name
+
+    return unescape_name(name)
+
+
+def _filter_spec(view: Any, paths: dict[Any, list[str]]) -> Any:
+    vmodl = _vmodl()
+
+    PC = vmodl.query.PropertyCollector
+    traverse = PC.TraversalSpec(name="view", type=type(view), path="view", skip=False)
+    return PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+        propSet=[PC.PropertySpec(type=t, all=False, pathSet=list(p)) for t, p in paths.items()],
+    )
+
+
+def _capability(features: Any) -> SwitchCapability:
+    """VSPAN capability of a switch (vspan.md §1.5); unknown → assume everything, vCenter decides."""
+    if features is None:
+        return SwitchCapability()
+    vspan = bool(getattr(features, "vspanSupported", True))
+    cap = getattr(features, "vspanCapability", None)
+    if not vspan:
+        return SwitchCapability(vspan=False, session_types=(), erspan=False)
+    if cap is None:
+        return SwitchCapability(vspan=True, session_types=(SessionType.MIXED_DEST_MIRROR.value,), erspan=False)
+    flags = (
+        ("dvportSupported", SessionType.DV_PORT_MIRROR),
+        ("remoteSourceSupported", SessionType.REMOTE_MIRROR_SOURCE),
+        ("remoteDestSupported", SessionType.REMOTE_MIRROR_DEST),
+        ("encapRemoteSourceSupported", SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE),
+        ("mixedDestSupported", SessionType.MIXED_DEST_MIRROR),
+    )
+    types = tuple(t.value for attr, t in flags if getattr(cap, attr, False))
+    return SwitchCapability(
+        vspan=True, session_types=types, erspan=bool(getattr(cap, "erspanProtocolSupported", False))
+    )
+
+
+def _ports_from_vim(p: Any) -> VspanPorts:
+    if p is None:
+        return VspanPorts()
+    return VspanPorts(
+        port_keys=tuple(str(k) for k in p.portKey or ()),
+        uplink_names=tuple(str(u) for u in p.uplinkPortName or ()),
+        vlans=tuple(int(v) for v in getattr(p, "vlans", None) or ()),
+        ip_addresses=tuple(str(i) for i in getattr(p, "ipAddress", None) or ()),
+        wildcard_types=tuple(str(w) for w in p.wildcardPortConnecteeType or ()),
+    )
+
+
+def session_from_vim(s: Any) -> MirrorSession:
+    """A :class:`MirrorSession` from a pyVmomi ``VspanSession`` (every field of vspan.md §1.1)."""
+    length = s.mirroredPacketLength
+    return MirrorSession(
+        key=str(s.key) if s.key is not None else None,
+        name=s.name or "",
+        description=s.description or "",
+        enabled=bool(s.enabled),
+        session_type=getattr(s, "sessionType", None),
+        source_tx=_ports_from_vim(s.sourcePortTransmitted),
+        source_rx=_ports_from_vim(s.sourcePortReceived),
+        destination=_ports_from_vim(s.destinationPort),
+        encapsulation_vlan_id=s.encapsulationVlanId,
+        strip_original_vlan=bool(s.stripOriginalVlan),
+        mirrored_packet_length=length if length is not None and length > 0 else None,
+        normal_traffic_allowed=bool(s.normalTrafficAllowed),
+        sampling_rate=getattr(s, "samplingRate", None),
+        encap_type=getattr(s, "encapType", None),
+        erspan_id=getattr(s, "erspanId", None),
+        erspan_cos=getattr(s, "erspanCOS", None),
+        erspan_gra_nanosec=getattr(s, "erspanGraNanosec", None),
+        netstack=getattr(s, "netstack", None),
+    )
+
+
+def _switch_from_props(moid: str, props: dict[str, Any], datacenter: str) -> Switch:
+    policy = props.get("config.uplinkPortPolicy")
+    uplinks = tuple(str(u) for u in getattr(policy, "uplinkPortName", None) or ())
+    return Switch(
+        key=str(props.get("uuid", "")),
+        name=_unescape(str(props.get("name", moid))),
+        moid=moid,
+        datacenter=datacenter,
+        version=str(props.get("config.productInfo.version") or ""),
+        uplink_names=uplinks,
+        config_version=str(props.get("config.configVersion") or ""),
+        capability=_capability(props.get("capability.featuresSupported")),
+        sessions=tuple(session_from_vim(s) for s in props.get("config.vspanSession") or ()),
+    )
+
+
+def _vlan_from_vim(spec: Any) -> Vlan:
+    vim = _vim()
+
+    VS = vim.dvs.VmwareDistributedVirtualSwitch
+    if isinstance(spec, VS.TrunkVlanSpec):
+        return Vlan(vlan_id=None, trunk=tuple((int(r.start), int(r.end)) for r in spec.vlanId or ()))
+    if isinstance(spec, VS.PvlanSpec):
+        return Vlan(vlan_id=None, pvlan=int(spec.pvlanId))
+    if isinstance(spec, VS.VlanIdSpec):
+        return Vlan(vlan_id=int(spec.vlanId or 0))
+    return Vlan()
+
+
+def _promiscuous(setting: Any) -> bool:
+    mac = getattr(setting, "macManagementPolicy", None)
+    if mac is not None and mac.allowPromiscuous is not None:
+        return bool(mac.allowPromiscuous)
+    sec = getattr(setting, "securityPolicy", None)
+    allow = getattr(sec, "allowPromiscuous", None)
+    return bool(getattr(allow, "value", False))
+
+
+def _portgroup_from_props(obj: Any, props: dict[str, Any], uuid_of: dict[str, str], uplink_pgs: set[str]) -> Portgroup:
+    setting = props.get("config.defaultPortConfig")
+    dvs = props.get("config.distributedVirtualSwitch")
+    try:
+        binding = Binding(str(props.get("config.type") or "earlyBinding"))
+    except ValueError:
+        binding = Binding.EARLY
+    return Portgroup(
+        key=str(props.get("key") or obj._moId),
+        name=_unescape(str(props.get("name", obj._moId))),
+        switch=uuid_of.get(dvs._moId, "") if dvs is not None else "",
+        vlan=_vlan_from_vim(getattr(setting, "vlan", None)),
+        binding=binding,
+        promiscuous=_promiscuous(setting),
+        uplink=bool(props.get("config.uplink")) or obj._moId in uplink_pgs,
+        num_ports=int(props.get("config.numPorts") or 0),
+    )
+
+
+def _ports_to_vim(ports: VspanPorts, previous: VspanPorts | None) -> Any:
+    """A ``VspanPorts``; ``None`` when empty, unless an edit must clear a stored list."""
+    vim = _vim()
+
+    if not ports:
+        return vim.dvs.VmwareDistributedVirtualSwitch.VspanPorts() if previous else None
+    # Lists, never bare strings (vspan.md §1.8 pitfall 2).
+    return vim.dvs.VmwareDistributedVirtualSwitch.VspanPorts(
+        portKey=list(ports.port_keys),
+        uplinkPortName=list(ports.uplink_names),
+        vlans=list(ports.vlans),
+        ipAddress=list(ports.ip_addresses),
+        wildcardPortConnecteeType=list(ports.wildcard_types),
+    )
+
+
+def session_to_vim(session: MirrorSession, previous: MirrorSession | None = None) -> Any:
+    """A pyVmomi ``VspanSession`` carrying every set field of ``session``.
+
+    ``previous`` is the stored session for an edit: vCenter merges an edit into it, so a list
+    that became empty is sent empty and a packet length that was removed is sent as -1
+    (mirror whole frames).
+    """
+    vim = _vim()
+
+    s = vim.dvs.VmwareDistributedVirtualSwitch.VspanSession()
+    if session.key is not None:
+        s.key = session.key
+    s.name = session.name
+    s.description = session.description
+    s.enabled = session.enabled
+    s.stripOriginalVlan = session.strip_original_vlan
+    s.normalTrafficAllowed = session.normal_traffic_allowed
+    if session.session_type is not None:
+        s.sessionType = session.session_type
+    s.sourcePortTransmitted = _ports_to_vim(session.source_tx, previous.source_tx if previous else None)
+    s.sourcePortReceived = _ports_to_vim(session.source_rx, previous.source_rx if previous else None)
+    s.destinationPort = _ports_to_vim(session.destination, previous.destination if previous else None)
+    if session.encapsulation_vlan_id is not None:
+        s.encapsulationVlanId = session.encapsulation_vlan_id
+    if session.mirrored_packet_length is not None:
+        s.mirroredPacketLength = session.mirrored_packet_length
+    elif previous is not None and previous.mirrored_packet_length is not None:
+        s.mirroredPacketLength = -1
+    for attr, api in (
+        ("sampling_rate", "samplingRate"),
+        ("encap_type", "encapType"),
+        ("erspan_id", "erspanId"),
+        ("erspan_cos", "erspanCOS"),
+        ("erspan_gra_nanosec", "erspanGraNanosec"),
+        ("netstack", "netstack"),
+    ):
+        value = getattr(session, attr)
+        if value is not None:
+            setattr(s, api, value)
+    return s
+
+
+def _config_spec(current: Switch, changes: Sequence[SessionChange]) -> Any:
+    """One ``VMwareDVSConfigSpec`` with the current ``configVersion`` and every change."""
+    vim = _vim()
+
+    VS = vim.dvs.VmwareDistributedVirtualSwitch
+    specs = []
+    for change in changes:
+        if change.operation is ChangeOperation.ADD:
+            session = session_to_vim(change.session.with_changes(key=None))
+        elif change.operation is ChangeOperation.EDIT:
+            session = session_to_vim(change.session, current.session(change.session.key or ""))
+        else:
+            session = VS.VspanSession(key=change.session.key)
+        specs.append(VS.VspanConfigSpec(operation=change.operation.value, vspanSession=session))
+    return VS.ConfigSpec(configVersion=current.config_version, vspanConfigSpec=specs)
+
+
+# -- faults -------------------------------------------------------------------------------
+
+_API_TO_FIELD = {
+    "sourcePortTransmitted": "source_tx",
+    "sourcePortReceived": "source_rx",
+    "destinationPort": "destination",
+    "encapsulationVlanId": "encapsulation_vlan_id",
+    "mirroredPacketLength": "mirrored_packet_length",
+    "samplingRate": "sampling_rate",
+    "sessionType": "session_type",
+    "encapType": "encap_type",
+    "erspanId": "erspan_id",
+    "erspanCOS": "erspan_cos",
+    "erspanGraNanosec": "erspan_gra_nanosec",
+    "stripOriginalVlan": "strip_original_vlan",
+    "normalTrafficAllowed": "normal_traffic_allowed",
+    "name": "name",
+    "key": "key",
+    "vlans": "source_rx",
+    "ipAddress": "destination",
+    "uplinkPortName": "destination",
+}
+
+
+def _fault_name(fault: Any) -> str:
+    return str(getattr(fault, "_wsdlName", "") or type(fault).__name__.rsplit(".", 1)[-1])
+
+
+def _fault_msg(fault: Any) -> str:
+    msg = str(getattr(fault, "msg", "") or "")
+    if not msg:
+        for lm in getattr(fault, "faultMessage", None) or ():
+            msg = str(getattr(lm, "message", "") or "")
+            if msg:
+                break
+    return msg.strip()
+
+
+def _problem_from_fault(fault: Any) -> Problem:
+    """A vCenter fault as a :class:`Problem` whose code is the fault's name (vspan.md §4)."""
+    name = _fault_name(fault)
+    msg = _fault_msg(fault)
+    port = str(getattr(fault, "portKey", "") or "")
+    key = str(getattr(fault, "vspanSessionKey", "") or "")
+    k1 = str(getattr(fault, "vspanSessionKey1", "") or "")
+    k2 = str(getattr(fault, "vspanSessionKey2", "") or "")
+    field = ""
+    if name == "VspanSameSessionPortConflict":
+        text = f"Port {port} is both a source and the destination of session {key}; a port can be only one of them."
+        field = "destination"
+    elif name == "VspanPortConflict":
+        text = (
+            f"Port {port} is an egress (transmitted) source in session {k1} and the destination of session {k2}; "
+            "that would mirror a mirror."
+        )
+        field = "destination"
+    elif name == "VspanDestPortConflict":
+        text = (
+            f"Port {port} is already the destination of another session ({k1}, {k2}); a destination serves one session."
+        )
+        field = "destination"
+    elif name == "VspanPromiscuousPortNotSupported":
+        text = f"Port {port} is promiscuous; it cannot be an egress source or a destination of session {key}."
+    elif name in ("VspanPortPromiscChangeFault", "VspanPortMoveFault", "VspanPortgroupPromiscChangeFault"):
+        text = f"A mirrored port or portgroup cannot become promiscuous ({name})."
+    elif name == "VspanPortgroupTypeChangeFault":
+        text = "A portgroup whose ports are mirrored cannot become ephemeral."
+    elif name == "NotFound":
+        text = "vCenter could not find a port, uplink or session the change refers to" + (f": {msg}" if msg else ".")
+    elif name == "InvalidArgument":
+        prop = str(getattr(fault, "invalidProperty", "") or "")
+        field = _API_TO_FIELD.get(prop.rsplit(".", 1)[-1], "") if prop else ""
+        text = "vCenter rejected a value" + (f" ({prop})" if prop else "") + (f": {msg}" if msg else ".")
+    elif name in ("NoPermission", "DvsNotAuthorized"):
+        priv = str(getattr(fault, "privilegeId", "") or "DVSwitch.Vspan")
+        text = (
+            f"You lack the {priv} privilege on this switch; mirror sessions need DVSwitch.Vspan. "
+            "Ask your vCenter administrator."
+        )
+    elif name == "DvsOperationBulkFault":
+        hosts = [
+            f"{getattr(h.host, '_moId', h.host)}: {_fault_msg(h.innerFault)}"
+            for h in getattr(fault, "hostFault", None) or ()
+        ]
+        text = "Hosts refused the change" + (": " + "; ".join(hosts) if hosts else (f": {msg}" if msg else "."))
+    else:
+        text = f"vCenter refused the change ({name})" + (f": {msg}" if msg else ".")
+    return Problem(code=name, message=text, field=field)
+
+
+# -- snapshots ----------------------------------------------------------------------------
+
+
+def save_snapshot(backend: Any, path: Path, progress: ProgressCallback | None = None) -> Inventory:
+    """``dvmirror snapshot save FILE``: load ``backend`` and write a snapshot for ``--snapshot``."""
+    from tui.backends.snapshot import save_inventory
+
+    inventory = backend.load(progress)
+    save_inventory(inventory, path)
+    return inventory
