@@ -57,9 +57,8 @@ class DvMirrorApp(App[None]):
     CSS_PATH = [STYLES_DIR / "app.tcss"]
     COMMANDS = App.COMMANDS | {InventoryCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="palette"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit dvmirror"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help", tooltip="This help"),
     ]
 
     inventory: var[Inventory | None] = var(None, init=False)

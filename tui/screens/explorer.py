@@ -31,12 +31,22 @@ class ExplorerScreen(Screen[None]):
     """Browse switch → portgroup → VM → port; find, mark and copy ports."""
 
     BINDINGS = [
-        Binding("slash", "find", "Find", key_display="/", id="find"),
-        Binding("s", "mark_source", "Source", id="mark-source"),
-        Binding("d", "mark_dest", "Dest", id="mark-dest"),
-        Binding("x", "clear_marks", "Clear", id="clear-marks"),
-        Binding("y", "copy", "Copy ID", id="copy"),
-        Binding("r", "app.refresh", "Refresh", id="refresh"),
+        Binding(
+            "slash", "find", "Find", key_display="/", id="find", tooltip="Find a port by VM, NIC, IP, MAC or port ID"
+        ),
+        Binding(
+            "s",
+            "mark_source",
+            "Source",
+            id="mark-source",
+            tooltip="Mark the port as a mirror source; again: ingress+egress → ingress → egress → off",
+        ),
+        Binding("d", "mark_dest", "Dest", id="mark-dest", tooltip="Mark or unmark the port as a mirror destination"),
+        Binding("x", "clear_marks", "Clear", id="clear-marks", tooltip="Clear every mark"),
+        Binding(
+            "y", "copy", "Copy ID", id="copy", tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)"
+        ),
+        Binding("r", "app.refresh", "Refresh", id="refresh", tooltip="Reload the inventory"),
     ]
 
     def __init__(self) -> None:

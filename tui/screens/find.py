@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.lookup import Hit, LookupIndex
+from tui.lookup import Field, Hit, LookupIndex
 from tui.model import Inventory, Port
 
 LIMIT = 200
@@ -77,11 +77,12 @@ class FindScreen(ModalScreen[Port | None]):
         text.append(f"{p.key:>6}", style="bold")
         who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
         text.append(f"  {who}")
-        text.append(f"  {row['portgroup']} · {row['switch']}", style="dim")
+        text.append(f"  {row['portgroup'] or '(standalone)'}", style="dim")
         if row["host"]:
-            text.append(f" · {row['host']}", style="dim")
-        text.append(f"   {hit.field.label}: ", style="italic dim")
-        text.append(hit.text, style="italic")
+            text.append(f"  {row['host']}", style="dim")
+        # Say what matched when it is not already on the line (an IP, a MAC, a portgroup...).
+        if hit.field not in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC):
+            text.append(f"  {hit.field.label} {hit.text}", style="italic")
         return text
 
     def action_move(self, delta: int) -> None:

@@ -17,6 +17,14 @@ ABOUT = (
 )
 
 
+GENERAL = (
+    ("tab", "Move between the tree and the port table"),
+    ("enter", "Expand or collapse a tree node"),
+    ("ctrl+p", "Command palette: go to a VM or port, change theme"),
+    ("ctrl+q", "Quit at once"),
+)
+
+
 class HelpScreen(ModalScreen[None]):
     """Key map of the screen that opened it."""
 
@@ -43,15 +51,16 @@ class HelpScreen(ModalScreen[None]):
 
     def _keys(self) -> Table:
         table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", justify="right")
+        table.add_column(style="bold", justify="right", no_wrap=True)
         table.add_column()
         seen: set[str] = set()
         for key, active in self.under.active_bindings.items():
             binding = active.binding
-            if not isinstance(active.node, (Screen, App)) or not binding.description or binding.action in seen:
+            # Only dvmirror's own keys (they carry ids, so they can be remapped in config.toml).
+            if binding.id is None or not isinstance(active.node, (Screen, App)) or binding.id in seen:
                 continue
-            seen.add(binding.action)
+            seen.add(binding.id)
             table.add_row(self.app.get_key_display(binding) or key, binding.tooltip or binding.description)
-        table.add_row("tab", "Move between the tree, the table and the detail")
-        table.add_row("enter", "Expand or collapse a tree node")
+        for key, what in GENERAL:
+            table.add_row(key, what)
         return table

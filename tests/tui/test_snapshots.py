@@ -1,0 +1,57 @@
+"""Snapshot tests: the explorer, find results, marks bar and help, at 120x40 and 80x24.
+
+Review changes in snapshot_report.html before accepting them with ``--snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import demo_app, loaded, settle
+
+SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
+Compare = Callable[..., bool]
+
+
+def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run(pilot: Pilot[None]) -> None:
+        await loaded(pilot)
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_explorer(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("down", "down", "down", "down", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_port_selected_with_sessions(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", *"448", "enter"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_find_results(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", *"web-dmz"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_marks_bar(snap_compare: Compare, size: tuple[int, int]) -> None:
+    keys = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps(*keys))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("question_mark"))
+
+
+def test_read_only_header(snap_compare: Compare) -> None:
+    assert snap_compare(demo_app(read_only=True), terminal_size=(120, 40), run_before=steps())
