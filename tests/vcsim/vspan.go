@@ -19,8 +19,17 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
-// VMwareVspanPort is the WSDL VMwareVspanPort (govmomi's type is fine: all lists).
-type VMwareVspanPort = types.VMwareVspanPort
+// VMwareVspanPort is the WSDL VMwareVspanPort. govmomi's omitempty drops list items equal
+// to the zero value (VLAN 0) when encoding; these lists have no omitempty.
+type VMwareVspanPort struct {
+	types.DynamicData
+
+	PortKey                   []string `xml:"portKey"`
+	UplinkPortName            []string `xml:"uplinkPortName"`
+	WildcardPortConnecteeType []string `xml:"wildcardPortConnecteeType"`
+	Vlans                     []int32  `xml:"vlans"`
+	IpAddress                 []string `xml:"ipAddress"`
+}
 
 // VMwareVspanSession is the WSDL VMwareVspanSession with pointers for optional scalars.
 type VMwareVspanSession struct {
@@ -87,6 +96,7 @@ type VMwareDVSConfigInfo struct {
 }
 
 func init() {
+	types.Add("VMwareVspanPort", reflect.TypeOf((*VMwareVspanPort)(nil)).Elem())
 	types.Add("VMwareVspanSession", reflect.TypeOf((*VMwareVspanSession)(nil)).Elem())
 	types.Add("ArrayOfVMwareVspanSession", reflect.TypeOf((*ArrayOfVMwareVspanSession)(nil)).Elem())
 	types.Add("VMwareDVSVspanConfigSpec", reflect.TypeOf((*VMwareDVSVspanConfigSpec)(nil)).Elem())

@@ -1,0 +1,263 @@
+"""Fixtures that build and run the vcsim test server (tests/vcsim, DESIGN.md §7).
+
+- ``vcsim_binary`` (session): the server binary, built once per run into ``tests/vcsim/.build/``
+  and rebuilt only when a ``.go`` file is newer. Without Go or govmomi the tests are skipped,
+  or fail when ``CI`` is set (in CI they must run, never skip).
+- ``vcsim`` (session): one server on the demo lab over http, shared and read-only: tests that
+  change anything (sessions, login state) must start their own with ``start_vcsim``.
+- ``start_vcsim`` (function): a factory ``start_vcsim(lab=None, tls=False, delay=0, ...)``;
+  every server it starts is stopped when the test ends.
+
+Each server is a :class:`VcsimServer` with ``url``, ``user``, ``password``, ``host``, ``port``,
+``proc`` (the ``subprocess.Popen``), ``thumbprint`` and ``cert`` (TLS only), ``lab`` and
+``connect()`` (a pyVmomi ``ServiceInstance``). The server exits when its standard input closes,
+so it dies with the test process even if pytest is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VCSIM_DIR = REPO / "tests" / "vcsim"
+BUILD_DIR = VCSIM_DIR / ".build"
+BINARY = BUILD_DIR / "vcsim-dvmirror"
+DEMO_LAB = REPO / "tui" / "backends" / "labs" / "demo.json"
+GOPATH = Path(os.environ.get("DVMIRROR_GOPATH", "/usr/share/gocode"))
+INSTALL_HINT = "apt-get install -y golang-go golang-github-vmware-govmomi-dev"
+STARTUP_TIMEOUT = float(os.environ.get("DVMIRROR_VCSIM_STARTUP_TIMEOUT", "300"))
+
+
+def _unavailable(message: str) -> None:
+    """Skip locally; fail in CI, where the vcsim tests must run."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (CI is set, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(message)
+
+
+def _newest_source() -> float:
+    return max(p.stat().st_mtime for p in VCSIM_DIR.glob("*.go"))
+
+
+def build_vcsim() -> Path:
+    """Build the server if a .go file is newer than the binary; return the binary's path."""
+    if BINARY.exists() and BINARY.stat().st_mtime >= _newest_source():
+        return BINARY
+    if shutil.which("go") is None:
+        _unavailable(f"Go is not installed, so the vcsim test server cannot be built ({INSTALL_HINT})")
+    if not (GOPATH / "src" / "github.com" / "vmware" / "govmomi" / "simulator").is_dir():
+        _unavailable(f"govmomi is not in {GOPATH}, so the vcsim test server cannot be built ({INSTALL_HINT})")
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    # One build at a time (pytest-xdist workers share the binary); build to a temporary
+    # name and rename, so nobody ever runs a half-written file.
+    with (BUILD_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if BINARY.exists() and BINARY.stat().st_mtime >= _newest_source():
+            return BINARY
+        tmp = BUILD_DIR / f"vcsim-dvmirror.{os.getpid()}.tmp"
+        started = time.monotonic()
+        result = subprocess.run(
+            ["sh", str(VCSIM_DIR / "build.sh"), str(tmp)], capture_output=True, text=True, timeout=900
+        )
+        if result.returncode != 0:
+            tmp.unlink(missing_ok=True)
+            pytest.fail(f"building the vcsim test server failed:\n{result.stdout}{result.stderr}", pytrace=False)
+        os.replace(tmp, BINARY)
+        print(f"built {BINARY.relative_to(REPO)} in {time.monotonic() - started:.1f}s")
+    return BINARY
+
+
+@dataclass
+class VcsimServer:
+    """A running vcsim test server."""
+
+    url: str
+    user: str
+    password: str
+    host: str
+    port: int
+    proc: subprocess.Popen[str]
+    lab: Path
+    thumbprint: str = ""
+    cert: str = ""
+    log_path: Path | None = None
+    startup_seconds: float = 0.0
+    _sis: list[Any] = field(default_factory=list, repr=False)
+
+    @property
+    def tls(self) -> bool:
+        return self.url.startswith("https:")
+
+    def connect(self, user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+        """A pyVmomi ServiceInstance logged in to this server (closed when the server stops)."""
+        import ssl
+
+        from pyVim.connect import SmartConnect
+
+        if self.tls:
+            kwargs.setdefault("sslContext", ssl.create_default_context(cafile=self.cert))
+        si = SmartConnect(
+            host=self.host,
+            port=self.port,
+            user=self.user if user is None else user,
+            pwd=self.password if password is None else password,
+            protocol="https" if self.tls else "http",
+            connectionPoolTimeout=-1,
+            **kwargs,
+        )
+        self._sis.append(si)
+        return si
+
+    def log(self) -> str:
+        """What the server wrote to standard error so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stop(self) -> None:
+        """Close standard input (the server exits on EOF); escalate if it does not."""
+        for si in self._sis:
+            with contextlib.suppress(Exception):
+                si._stub.DropConnections()
+        self._sis.clear()
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(Exception):
+                stream.close()  # type: ignore[union-attr]
+        if self.log_path:
+            self.log_path.unlink(missing_ok=True)
+        if self.cert and self.cert.startswith(tempfile.gettempdir()):
+            Path(self.cert).unlink(missing_ok=True)
+
+
+def start_server(
+    binary: Path,
+    lab: Path | None = None,
+    *,
+    tls: bool = False,
+    delay: int = 0,
+    user: str = "user",
+    password: str = "pass",
+    session_idle: float | None = None,
+    args: tuple[str, ...] = (),
+    timeout: float = STARTUP_TIMEOUT,
+) -> VcsimServer:
+    """Start the server and wait for its JSON line (url, thumbprint, cert)."""
+    lab = DEMO_LAB if lab is None else Path(lab)
+    fd, log_name = tempfile.mkstemp(prefix="vcsim-dvmirror-", suffix=".log")
+    os.close(fd)
+    cmd = [
+        str(binary),
+        "-lab", str(lab),
+        "-listen", "127.0.0.1:0",
+        "-user", user,
+        "-password", password,
+        "-delay", str(delay),
+    ]  # fmt: skip
+    cert = ""
+    if tls:
+        fd, cert = tempfile.mkstemp(prefix="vcsim-dvmirror-", suffix=".pem")
+        os.close(fd)
+        cmd += ["-tls", "-cert-out", cert]
+    if session_idle is not None:
+        cmd += ["-session-idle", f"{session_idle}s"]
+    cmd += list(args)
+    started = time.monotonic()
+    with open(log_name, "w") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
+    assert proc.stdout is not None
+    deadline = started + timeout
+    line = ""
+    while not line:
+        remaining = deadline - time.monotonic()
+        if proc.poll() is not None or remaining <= 0:
+            break
+        ready, _, _ = select.select([proc.stdout], [], [], min(remaining, 0.5))
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                break
+    if not line:
+        proc.kill()
+        proc.wait()
+        output = Path(log_name).read_text(errors="replace")
+        Path(log_name).unlink(missing_ok=True)
+        raise RuntimeError(f"vcsim test server did not start (exit {proc.returncode}): {' '.join(cmd)}\n{output}")
+    info = json.loads(line)
+    parts = urlsplit(info["url"])
+    return VcsimServer(
+        url=info["url"],
+        user=user,
+        password=password,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (443 if parts.scheme == "https" else 80),
+        proc=proc,
+        lab=lab,
+        thumbprint=info.get("thumbprint", ""),
+        cert=info.get("cert", "") or cert,
+        log_path=Path(log_name),
+        startup_seconds=time.monotonic() - started,
+    )
+
+
+@pytest.fixture(scope="session")
+def vcsim_binary() -> Path:
+    """The vcsim test server binary (built on first use)."""
+    return build_vcsim()
+
+
+@pytest.fixture(scope="session")
+def vcsim(vcsim_binary: Path) -> Iterator[VcsimServer]:
+    """A shared server on the demo lab over http. Do not change its state: use start_vcsim."""
+    server = start_server(vcsim_binary)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def start_vcsim(vcsim_binary: Path, tmp_path: Path) -> Iterator[Callable[..., VcsimServer]]:
+    """Factory: ``start_vcsim(lab=None, tls=False, delay=0, user=..., password=..., session_idle=None,
+    args=())`` starts a server of the test's own. ``lab`` is a path or a lab dict (written to a file).
+    Every server started is stopped at the end of the test."""
+    servers: list[VcsimServer] = []
+
+    def start(lab: Path | str | dict[str, Any] | None = None, **kwargs: Any) -> VcsimServer:
+        if isinstance(lab, dict):
+            path = tmp_path / f"lab-{len(servers)}.json"
+            path.write_text(json.dumps(lab), encoding="utf-8")
+            lab = path
+        server = start_server(vcsim_binary, None if lab is None else Path(lab), **kwargs)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
