@@ -84,6 +84,10 @@ func main() {
 	trace := flag.Bool("trace", false, "log every SOAP request and response to standard error")
 	flag.Parse()
 
+	// Catch SIGTERM before anything else, so a signal right after the URL line is not fatal.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
 	log.SetPrefix("vcsim-dvmirror: ")
 
@@ -187,9 +191,7 @@ func main() {
 			close(done)
 		})
 	}
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	go func() { stop(fmt.Sprint((<-signals).String())) }()
+	go func() { stop((<-signals).String()) }()
 	if *stdinEOF {
 		go func() {
 			_, _ = io.Copy(ioutil.Discard, os.Stdin)
