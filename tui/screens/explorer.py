@@ -38,11 +38,11 @@ class ExplorerScreen(Screen[None]):
             "s",
             "mark_source",
             "Source",
-            id="mark-source",
+            id="mark_source",
             tooltip="Mark the port as a mirror source; again: ingress+egress → ingress → egress → off",
         ),
-        Binding("d", "mark_dest", "Dest", id="mark-dest", tooltip="Mark or unmark the port as a mirror destination"),
-        Binding("x", "clear_marks", "Clear", id="clear-marks", tooltip="Clear every mark"),
+        Binding("d", "mark_dest", "Dest", id="mark_dest", tooltip="Mark or unmark the port as a mirror destination"),
+        Binding("x", "clear_marks", "Clear", id="clear_marks", tooltip="Clear every mark"),
         Binding(
             "y", "copy", "Copy ID", id="copy", tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)"
         ),

@@ -57,7 +57,7 @@ class FindScreen(ModalScreen[Port | None]):
         results = self.query_one("#find-results", OptionList)
         results.clear_options()
         shown = self.hits[:LIMIT]
-        results.add_options(Option(self._label(h)) for h in shown)
+        results.add_options(Option(label) for label in self._labels(shown))
         if shown:
             results.highlighted = 0
         status = self.query_one("#find-status", Label)
@@ -69,21 +69,29 @@ class FindScreen(ModalScreen[Port | None]):
             more = f" (first {LIMIT} shown; type more to narrow)" if len(self.hits) > LIMIT else ""
             status.update(Text(f"{len(shown)} port{'s' * (len(shown) != 1)}{more}", style="dim"))
 
-    def _label(self, hit: Hit) -> Text:
-        inv = self.inventory
-        p = hit.port
-        row = inv.port_row(p)
-        text = Text()
-        text.append(f"{p.key:>6}", style="bold")
+    def _columns(self, hit: Hit) -> tuple[str, str, str, str]:
+        row = self.inventory.port_row(hit.port)
         who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
-        text.append(f"  {who}")
-        text.append(f"  {row['portgroup'] or '(standalone)'}", style="dim")
-        if row["host"]:
-            text.append(f"  {row['host']}", style="dim")
         # Say what matched when it is not already on the line (an IP, a MAC, a portgroup...).
-        if hit.field not in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC):
-            text.append(f"  {hit.field.label} {hit.text}", style="italic")
-        return text
+        why = "" if hit.field in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC) else f"{hit.field.label} {hit.text}"
+        return who, row["portgroup"] or "(standalone)", row["host"], why
+
+    def _labels(self, hits: list[Hit]) -> list[Text]:
+        """One aligned line per hit: port, VM / NIC, portgroup, host, what matched."""
+        cols = [self._columns(h) for h in hits]
+        w_who = min(44, max((len(c[0]) for c in cols), default=0))
+        w_pg = min(24, max((len(c[1]) for c in cols), default=0))
+        w_host = min(16, max((len(c[2]) for c in cols), default=0))
+        out = []
+        for hit, (who, pg, host, why) in zip(hits, cols, strict=True):
+            text = Text()
+            text.append(f"{hit.port.key:>6}", style="bold")
+            text.append(f"  {who:<{w_who}}")
+            text.append(f"  {pg:<{w_pg}}  {host:<{w_host}}", style="dim")
+            if why:
+                text.append(f"  {why}", style="italic")
+            out.append(text)
+        return out
 
     def action_move(self, delta: int) -> None:
         """Move the highlight while typing."""

@@ -1,0 +1,65 @@
+"""Render the README's SVG screenshots from the demo lab.
+
+    python screenshots/make.py            # writes screenshots/*.svg
+    python screenshots/make.py --out DIR  # somewhere else
+
+Each scene drives the real app headlessly with key presses, like a user would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from textual.widgets import Input  # noqa: E402
+
+from tui.app import build_app  # noqa: E402
+from tui.backends.snapshot import SnapshotBackend  # noqa: E402
+
+# name: (terminal size, keys)
+SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
+    "explorer": ((120, 40), ("slash", *"448", "enter")),
+    "find": ((120, 40), ("slash", *"172.24")),
+    "marks": ((120, 40), ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")),
+    "help": ((120, 40), ("question_mark",)),
+    "explorer-80x24": ((80, 24), ("slash", *"2258", "enter")),
+}
+
+
+async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Path) -> Path:
+    """Run one scene and save its SVG."""
+    app = build_app(SnapshotBackend(), environ={})
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        for _ in range(3):
+            await pilot.pause()
+        for widget in app.screen.query(Input):
+            widget.cursor_blink = False
+        await pilot.pause()
+        return Path(app.save_screenshot(f"{name}.svg", str(out)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("scenes", nargs="*", default=list(SCENES), help="which scenes (default: all)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in args.scenes:
+        size, keys = SCENES[name]
+        print(asyncio.run(render(name, size, keys, args.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
