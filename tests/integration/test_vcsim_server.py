@@ -550,14 +550,20 @@ def test_vspan_add_edit_remove_round_trip(own: tuple[VcsimServer, Any, Any]) -> 
     assert list(edited.sourcePortTransmitted.portKey) == ["2258"]
     assert api(sessions(dvs)["1"]) == LAB["switches"][0]["sessions"][0]  # untouched
 
-    reconfigure(dvs, ("remove", V.VspanSession(key="3")))
+    # -1 = mirror whole frames: the length becomes unset (vspan.md §3).
+    edited.mirroredPacketLength = -1
+    reconfigure(dvs, ("edit", edited))
+    assert sessions(dvs)["3"].mirroredPacketLength is None
     assert dvs.config.configVersion == "15"
+
+    reconfigure(dvs, ("remove", V.VspanSession(key="3")))
+    assert dvs.config.configVersion == "16"
     assert sorted(sessions(dvs)) == ["1", "2"]
 
     # Keys keep increasing: a removed key is never reused.
     reconfigure(dvs, ("add", session()), ("add", session(destinationPort=vspan_ports(("2260",)))))
     assert sorted(sessions(dvs)) == ["1", "2", "4", "5"]
-    assert dvs.config.configVersion == "16"
+    assert dvs.config.configVersion == "17"
 
 
 def test_vspan_batch_and_session_types(own: tuple[VcsimServer, Any, Any]) -> None:
@@ -787,6 +793,7 @@ def _invalid_cases() -> list[Any]:
         ("sampling-rate-on-mixed", "vspanSession.samplingRate", {"sessionType": "mixedDestMirror", "samplingRate": 1}),
         ("packet-length-59", "vspanSession.mirroredPacketLength", {"mirroredPacketLength": 59}),
         ("packet-length-0", "vspanSession.mirroredPacketLength", {"mirroredPacketLength": 0}),
+        ("packet-length-minus-2", "vspanSession.mirroredPacketLength", {"mirroredPacketLength": -2}),
         ("rms-without-encap-vlan", "vspanSession.encapsulationVlanId", {**rms, "encapsulationVlanId": None}),
         ("rms-encap-vlan-0", "vspanSession.encapsulationVlanId", {**rms, "encapsulationVlanId": 0}),
         ("rms-encap-vlan-4095", "vspanSession.encapsulationVlanId", {**rms, "encapsulationVlanId": 4095}),

@@ -18,12 +18,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 func decodeJSON(raw []byte, v interface{}) error {
@@ -62,6 +64,14 @@ func loopback(hostport string) error {
 	return nil
 }
 
+// parseSeconds reads "1.5" as seconds, or a Go duration such as "2s" or "500ms".
+func parseSeconds(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	return time.ParseDuration(s)
+}
+
 func thumbprint(der []byte) string {
 	sum := sha1.Sum(der)
 	parts := make([]string, len(sum))
@@ -79,7 +89,7 @@ func main() {
 	user := flag.String("user", "user", "user name to accept")
 	password := flag.String("password", "pass", "password to accept")
 	delay := flag.Int("delay", 0, "milliseconds added to every SOAP call")
-	idle := flag.Duration("session-idle", 0, "expire sessions idle this long (e.g. 2s; 0 = never)")
+	idle := flag.String("session-idle", "0", "expire sessions idle this long: seconds or a Go duration (1.5, 2s, 500ms; 0 = never)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", true, "exit when standard input reaches end of file")
 	trace := flag.Bool("trace", false, "log every SOAP request and response to standard error")
 	flag.Parse()
@@ -104,7 +114,11 @@ func main() {
 		log.Fatal(err)
 	}
 
-	simulator.SessionIdleTimeout = *idle
+	idleTimeout, err := parseSeconds(*idle)
+	if err != nil {
+		log.Fatalf("-session-idle: %v", err)
+	}
+	simulator.SessionIdleTimeout = idleTimeout
 	if *trace {
 		simulator.Trace = true
 		simulator.TraceFile = os.Stderr
@@ -140,6 +154,12 @@ func main() {
 	if err := buildLab(l); err != nil {
 		log.Fatalf("%s: %v", *labPath, err)
 	}
+	// Where a client looks for the vCenter's name (vpxd settings of a real vCenter).
+	options := simulator.Map.OptionManager()
+	options.Setting = append(options.Setting,
+		&types.OptionValue{Key: "VirtualCenter.FQDN", Value: l.Vcenter},
+		&types.OptionValue{Key: "VirtualCenter.InstanceName", Value: l.Vcenter},
+	)
 	runtime.GC()
 	built := time.Since(start)
 

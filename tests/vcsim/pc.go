@@ -97,3 +97,10 @@ func (pc *PropertyCollector) CancelRetrievePropertiesEx(ctx *simulator.Context, 
 	body.Res = &types.CancelRetrievePropertiesExResponse{}
 	return body
 }
+
+// CreatePropertyCollector makes private collectors of this type too, so they page as well.
+func (pc *PropertyCollector) CreatePropertyCollector(ctx *simulator.Context, c *types.CreatePropertyCollector) soap.HasFault {
+	return &methods.CreatePropertyCollectorBody{
+		Res: &types.CreatePropertyCollectorResponse{Returnval: ctx.Session.Put(&PropertyCollector{}).Reference()},
+	}
+}

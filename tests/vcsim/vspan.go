@@ -206,8 +206,11 @@ func (c *vspanContext) checkSession(s *VMwareVspanSession, key string) *vspanFau
 			return invalidArgument("vspanSession.samplingRate", "sampling rate %d is outside 1-65535", *s.SamplingRate)
 		}
 	}
-	if s.MirroredPacketLength != nil && *s.MirroredPacketLength < 60 {
-		return invalidArgument("vspanSession.mirroredPacketLength", "mirrored packet length %d is less than 60", *s.MirroredPacketLength)
+	// -1 means "mirror whole frames" (vCenter's QA data, vspan.md §3): stored as unset.
+	if v := s.MirroredPacketLength; v != nil && *v == -1 {
+		s.MirroredPacketLength = nil
+	} else if v != nil && *v < 60 {
+		return invalidArgument("vspanSession.mirroredPacketLength", "mirrored packet length %d is less than 60 (or -1 for whole frames)", *v)
 	}
 	switch st {
 	case "remoteMirrorSource":
