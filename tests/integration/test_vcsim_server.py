@@ -518,6 +518,50 @@ def test_cancel_retrieve_properties(si: Any) -> None:
     view.DestroyView()
 
 
+def test_private_property_collectors_page_too(si: Any) -> None:
+    content = si.RetrieveContent()
+    pc = content.propertyCollector.CreatePropertyCollector()
+    try:
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        spec = PC.FilterSpec(
+            objectSet=[
+                PC.ObjectSpec(
+                    obj=view, skip=True, selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view")]
+                )
+            ],
+            propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+        )
+        result = pc.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=40))
+        names = [o.propSet[0].val for o in result.objects]
+        assert len(names) == 40 and result.token
+        rest = pc.ContinueRetrievePropertiesEx(result.token)
+        names += [o.propSet[0].val for o in rest.objects]
+        assert rest.token is None
+        assert sorted(names) == sorted(vm["name"] for vm in LAB["vms"])
+        view.DestroyView()
+    finally:
+        pc.DestroyPropertyCollector()
+
+
+def test_nothing_matched_is_no_result(si: Any) -> None:
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datastore], True)
+    spec = PC.FilterSpec(
+        objectSet=[
+            PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view")])
+        ],
+        propSet=[PC.PropertySpec(type=vim.Datastore, pathSet=["name"])],
+    )
+    assert content.propertyCollector.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=10)) is None
+    view.DestroyView()
+
+
+def test_vcenter_name_setting(si: Any) -> None:
+    options = si.RetrieveContent().setting.QueryOptions("VirtualCenter.FQDN")
+    assert [o.value for o in options] == [LAB["vcenter"]]
+    assert si.RetrieveContent().about.apiVersion == "7.0.3.0"
+
+
 # -- VSPAN ------------------------------------------------------------------------------------
 
 
