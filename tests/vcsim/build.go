@@ -557,7 +557,7 @@ func (b *builder) vms() error {
 						Connectable: &types.VirtualDeviceConnectInfo{
 							StartConnected:    connected,
 							AllowGuestControl: true,
-							Connected:         connected && on,
+							Connected:         connected, // the lab's flag, even on powered-off VMs
 							Status:            "ok",
 						},
 						ControllerKey: 100,
@@ -579,12 +579,6 @@ func (b *builder) vms() error {
 				firstIP = n.Ips[0]
 			}
 		}
-		// The lab's connected flag is the NIC's own; keep it even for powered-off VMs.
-		for _, d := range devices {
-			c := d.GetVirtualDevice().Connectable
-			c.Connected = c.StartConnected
-		}
-
 		id := stableUUID("vm:" + l.Key + ":" + l.Name)
 		vmx := fmt.Sprintf("[datastore1] %s/%s.vmx", l.Name, l.Name)
 		var hostPtr *types.ManagedObjectReference
