@@ -831,6 +831,8 @@ def _invalid_cases() -> list[Any]:
             "vspanSession.destinationPort.portKey",
             {**ers, "destinationPort": P(("2259",), ips=("192.0.2.1",))},
         ),
+        ("port-destination-of-rms", "vspanSession.destinationPort.portKey", {**rms, "destinationPort": P(("2259",))}),
+        ("rx-ports-in-rmd", "vspanSession.sourcePortReceived.portKey", {**rmd, "sourcePortReceived": P(("2258",))}),
         ("unknown-session-type", "vspanSession.sessionType", {"sessionType": "aaa"}),
         ("sampling-rate-0", "vspanSession.samplingRate", {"samplingRate": 0}),
         ("sampling-rate-65536", "vspanSession.samplingRate", {"samplingRate": 65536}),

@@ -183,6 +183,9 @@ func (c *vspanContext) checkSession(s *VMwareVspanSession, key string) *vspanFau
 		if len(rx.PortKey) > 0 {
 			return invalidArgument("vspanSession.sourcePortReceived.portKey", "remoteMirrorDest sessions take VLANs, not ports, as sources")
 		}
+		if len(rx.WildcardPortConnecteeType) > 0 {
+			return invalidArgument("vspanSession.sourcePortReceived.wildcardPortConnecteeType", "remoteMirrorDest sessions take VLANs, not ports, as sources")
+		}
 	}
 	if len(dst.Vlans) > 0 {
 		return invalidArgument("vspanSession.destinationPort.vlans", "VLANs cannot be mirror destinations")
@@ -193,8 +196,8 @@ func (c *vspanContext) checkSession(s *VMwareVspanSession, key string) *vspanFau
 	if len(dst.UplinkPortName) > 0 && st != "remoteMirrorSource" && st != "mixedDestMirror" {
 		return invalidArgument("vspanSession.destinationPort.uplinkPortName", "uplink destinations are only allowed for remoteMirrorSource and mixedDestMirror sessions")
 	}
-	if len(dst.PortKey) > 0 && st == "encapsulatedRemoteMirrorSource" {
-		return invalidArgument("vspanSession.destinationPort.portKey", "encapsulatedRemoteMirrorSource sessions mirror to IP addresses, not ports")
+	if len(dst.PortKey) > 0 && (st == "encapsulatedRemoteMirrorSource" || st == "remoteMirrorSource") {
+		return invalidArgument("vspanSession.destinationPort.portKey", "%s sessions do not mirror to ports (vspan.md §2.1)", st)
 	}
 
 	// Ranges (V11, V12).
