@@ -1,0 +1,297 @@
+"""The streaming SOAP parser of the vsphere backend, on canned vCenter responses (no server)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tui.backends._soap import (
+    OBJECTS,
+    RETURNVAL,
+    TOKEN,
+    NotAuthenticatedError,
+    RawSoap,
+    parse_port,
+    parse_vm,
+    unescape_name,
+)
+from tui.model import ConnecteeType
+
+ENVELOPE = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" '
+    'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<soapenv:Body>{}</soapenv:Body></soapenv:Envelope>"
+)
+
+VM_PAGE = ENVELOPE.format(
+    '<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><token>tok-1</token>'
+    '<objects><obj type="VirtualMachine">vm-1000</obj>'
+    '<propSet><name>config.hardware.device</name><val xsi:type="ArrayOfVirtualDevice">'
+    '<VirtualDevice xsi:type="VirtualIDEController"><key>200</key><deviceInfo><label>IDE 0</label>'
+    "<summary>IDE 0</summary></deviceInfo><busNumber>0</busNumber></VirtualDevice>"
+    '<VirtualDevice xsi:type="VirtualVmxnet3"><key>4000</key><deviceInfo><label>Network adapter 1</label>'
+    "<summary>DVSwitch: 50 36</summary></deviceInfo>"
+    '<backing xsi:type="VirtualEthernetCardDistributedVirtualPortBackingInfo"><port>'
+    "<switchUuid>50 36 4e</switchUuid><portgroupKey>dvportgroup-43</portgroupKey><portKey>100</portKey>"
+    "<connectionCookie>17</connectionCookie></port></backing>"
+    "<connectable><startConnected>true</startConnected><allowGuestControl>true</allowGuestControl>"
+    "<connected>true</connected><status>ok</status></connectable>"
+    "<addressType>assigned</addressType><macAddress>00:50:56:9A:1B:2B</macAddress></VirtualDevice>"
+    '<VirtualDevice xsi:type="VirtualE1000e"><key>4001</key><deviceInfo><label>Network adapter 2</label>'
+    "</deviceInfo>"
+    '<backing xsi:type="VirtualEthernetCardNetworkBackingInfo"><deviceName>VM Network</deviceName></backing>'
+    "<connectable><connected>false</connected></connectable>"
+    "<macAddress>00:50:56:9a:00:02</macAddress></VirtualDevice>"
+    "</val></propSet>"
+    '<propSet><name>guest.net</name><val xsi:type="ArrayOfGuestNicInfo">'
+    "<GuestNicInfo><network>dvPgWeb</network><ipAddress>10.20.1.10</ipAddress>"
+    "<ipAddress>fe80::250:56ff:fe9a:1b2b</ipAddress><macAddress>00:50:56:9a:1b:2b</macAddress>"
+    "<connected>true</connected><deviceConfigId>4000</deviceConfigId></GuestNicInfo>"
+    "<GuestNicInfo><connected>false</connected><deviceConfigId>4001</deviceConfigId>"
+    "<ipConfig><ipAddress><ipAddress>192.0.2.7</ipAddress><prefixLength>24</prefixLength></ipAddress>"
+    "</ipConfig></GuestNicInfo>"
+    "<GuestNicInfo><connected>false</connected><deviceConfigId>-1</deviceConfigId></GuestNicInfo>"
+    "</val></propSet>"
+    '<propSet><name>name</name><val xsi:type="xsd:string">web%2f01 [prod]</val></propSet>'
+    '<propSet><name>runtime.host</name><val type="HostSystem" xsi:type="ManagedObjectReference">host-21</val>'
+    "</propSet>"
+    '<propSet><name>runtime.powerState</name><val xsi:type="VirtualMachinePowerState">poweredOn</val></propSet>'
+    "</objects>"
+    '<objects><obj type="VirtualMachine">vm-1001</obj>'
+    '<propSet><name>name</name><val xsi:type="xsd:string">bare</val></propSet></objects>'
+    "</returnval></RetrievePropertiesExResponse>"
+)
+
+PORTS = ENVELOPE.format(
+    '<FetchDVPortsResponse xmlns="urn:vim25">'
+    "<returnval><key>448</key><config><generation>3</generation><name></name>"
+    '<setting xsi:type="VMwareDVSPortSetting"><blocked><inherited>true</inherited><value>false</value></blocked>'
+    '<vlan xsi:type="VmwareDistributedVirtualSwitchVlanIdSpec"><inherited>true</inherited><vlanId>204</vlanId></vlan>'
+    "<securityPolicy><inherited>true</inherited><allowPromiscuous><inherited>true</inherited><value>true</value>"
+    "</allowPromiscuous></securityPolicy>"
+    "<macManagementPolicy><inherited>true</inherited><allowPromiscuous>false</allowPromiscuous>"
+    "</macManagementPolicy></setting></config>"
+    "<dvsUuid>50 36 4e</dvsUuid><portgroupKey>dvportgroup-46</portgroupKey>"
+    '<proxyHost type="HostSystem">host-21</proxyHost>'
+    '<connectee><connectedEntity type="VirtualMachine">vm-1000</connectedEntity><nicKey>4001</nicKey>'
+    "<type>vmVnic</type></connectee><conflict>false</conflict>"
+    "<state><runtimeInfo><linkUp>true</linkUp><blocked>false</blocked><trunkingMode>false</trunkingMode>"
+    "<macAddress>00:50:56:9A:1B:2C</macAddress></runtimeInfo>"
+    "<stats><packetsInMulticast>0</packetsInMulticast></stats></state></returnval>"
+    "<returnval><key>0</key><config><name>dvUplink1</name>"
+    '<setting xsi:type="VMwareDVSPortSetting"><securityPolicy><allowPromiscuous><value>true</value>'
+    "</allowPromiscuous></securityPolicy></setting></config>"
+    "<portgroupKey>dvportgroup-40</portgroupKey>"
+    '<connectee><connectedEntity type="HostSystem">host-11</connectedEntity><nicKey>vmnic0</nicKey>'
+    "<type>pnic</type></connectee></returnval>"
+    "<returnval><key>9</key><config/><conflict>false</conflict></returnval>"
+    "</FetchDVPortsResponse>"
+)
+
+
+def _items(xml: str, tags: frozenset[str], convert: Callable[[Any], Any]) -> list[Any]:
+    """Run RawSoap on a canned response; convert each item during its turn (it is emptied after)."""
+    out: list[Any] = []
+    raw = RawSoap(FakeStub([FakeResponse(200, xml.encode())]))
+    for elem in raw.stream(FakeMo(), "M", [], tags):
+        out.append(elem.text if elem.tag == TOKEN else convert(elem))
+    return out
+
+
+class FakeResponse:
+    def __init__(self, status: int, body: bytes, encoding: str = "identity") -> None:
+        self.status = status
+        self.reason = "OK" if status == 200 else "Internal Server Error"
+        self.body = io.BytesIO(body)
+        self.headers = {"Content-Encoding": encoding}
+
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+    def read(self, n: int = -1) -> bytes:
+        return self.body.read(n)
+
+
+class FakeConnection:
+    def __init__(self, response: FakeResponse) -> None:
+        self.response = response
+        self.sent: list[tuple[str, str, bytes, dict[str, str]]] = []
+        self.closed = False
+
+    def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+        self.sent.append((method, path, body, headers))
+
+    def getresponse(self) -> FakeResponse:
+        return self.response
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeStub:
+    """Just what RawSoap uses of pyVmomi's SoapStubAdapter."""
+
+    cookie = 'vmware_soap_session="abc"'
+    versionId = '"urn:vim25/7.0.3.0"'
+    path = "/sdk"
+
+    def __init__(self, responses: list[FakeResponse]) -> None:
+        self.connections = [FakeConnection(r) for r in responses]
+        self.returned: list[FakeConnection] = []
+
+    def SerializeRequest(self, mo: Any, info: Any, args: list[Any]) -> bytes:  # noqa: N802 - pyVmomi's name
+        return b"<request/>"
+
+    def GetConnection(self) -> FakeConnection:  # noqa: N802
+        return self.connections.pop(0)
+
+    def ReturnConnection(self, conn: FakeConnection) -> None:  # noqa: N802
+        self.returned.append(conn)
+
+
+class FakeMo:
+    @classmethod
+    def _GetMethodInfo(cls, name: str) -> Any:  # noqa: N802
+        return None
+
+
+def test_vms_from_a_page() -> None:
+    items = _items(VM_PAGE, frozenset({OBJECTS, TOKEN}), parse_vm)
+    assert items[0] == "tok-1"
+    vms = items[1:]
+    assert [vm.key for vm in vms] == ["vm-1000", "vm-1001"]
+    vm = vms[0]
+    assert vm.name == "web/01 [prod]", "vCenter's %2f escape is undone"
+    assert (vm.host, vm.power) == ("host-21", "poweredOn")
+    assert [n.key for n in vm.nics] == [4000, 4001], "only network adapters, not the IDE controller"
+    a, b = vm.nics
+    assert (a.label, a.mac, a.switch, a.portgroup, a.port, a.connected) == (
+        "Network adapter 1",
+        "00:50:56:9a:1b:2b",
+        "50 36 4e",
+        "dvportgroup-43",
+        "100",
+        True,
+    )
+    assert a.ips == ("10.20.1.10", "fe80::250:56ff:fe9a:1b2b")
+    assert (b.label, b.switch, b.port, b.connected) == ("Network adapter 2", "", "", False)
+    assert b.ips == ("192.0.2.7",), "from ipConfig when ipAddress is absent"
+    assert vms[1].nics == () and vms[1].host == ""
+
+
+def test_ports_from_fetch_dvports() -> None:
+    ports = _items(PORTS, frozenset({RETURNVAL}), lambda e: parse_port(e, "SW"))
+    assert [p.key for p in ports] == ["448", "0", "9"]
+    p = ports[0]
+    assert (p.switch, p.portgroup, p.host, p.link_up, p.mac) == (
+        "SW",
+        "dvportgroup-46",
+        "host-21",
+        True,
+        "00:50:56:9a:1b:2c",
+    )
+    assert p.connectee is not None
+    assert (p.connectee.type, p.connectee.entity, p.connectee.nic_key) == (ConnecteeType.VM_VNIC, "vm-1000", "4001")
+    assert p.promiscuous is False, "the MAC management policy (6.7+) wins over the security policy"
+    up = ports[1]
+    assert up.name == "dvUplink1" and up.promiscuous is True and up.is_uplink
+    free = ports[2]
+    assert free.connectee is None and free.portgroup == "" and not free.link_up
+
+
+def test_gzip_responses_are_decompressed() -> None:
+    body = gzip.compress(PORTS.encode())
+    stub = FakeStub([FakeResponse(200, body, "gzip")])
+    raw = RawSoap(stub)
+    keys = [e.findtext("{urn:vim25}key") for e in raw.stream(FakeMo(), "M", [], frozenset({RETURNVAL}))]
+    assert keys == ["448", "0", "9"]
+    sent = stub.returned[0].sent[0]
+    assert sent[3]["Accept-Encoding"] == "gzip, deflate"
+    assert sent[3]["Cookie"] == FakeStub.cookie
+    assert raw.stats.bytes_received == len(body) and raw.stats.requests == 1
+
+
+def test_items_are_emptied_after_their_turn() -> None:
+    """Memory stays flat: a consumed item does not keep its subtree."""
+    kept = _items(PORTS, frozenset({RETURNVAL}), lambda e: e)
+    assert [len(e) for e in kept] == [0, 0, 0]
+
+
+def test_a_connection_abandoned_mid_stream_is_closed_not_reused() -> None:
+    stub = FakeStub([FakeResponse(200, PORTS.encode())])
+    stream = RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL}))
+    next(stream)
+    stream.close()
+    assert stub.returned == []
+
+
+def test_truncated_response_raises() -> None:
+    from xml.etree.ElementTree import ParseError
+
+    stub = FakeStub([FakeResponse(200, PORTS.encode()[:900])])
+    with pytest.raises(ParseError):
+        list(RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL})))
+
+
+def test_http_error_status_raises() -> None:
+    from http.client import HTTPException
+
+    stub = FakeStub([FakeResponse(503, b"busy")])
+    with pytest.raises(HTTPException, match="503"):
+        list(RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL})))
+
+
+def test_missing_property_because_the_session_is_gone() -> None:
+    xml = ENVELOPE.format(
+        '<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="VirtualMachine">vm-1</obj>'
+        '<missingSet><path>name</path><fault><fault xsi:type="NotAuthenticated"><object>vm-1</object>'
+        "<privilegeId>System.Read</privilegeId></fault><localizedMessage></localizedMessage></fault></missingSet>"
+        "</objects></returnval></RetrievePropertiesExResponse>"
+    )
+    with pytest.raises(NotAuthenticatedError):
+        _items(xml, frozenset({OBJECTS}), parse_vm)
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [("plain", "plain"), ("a%2fb", "a/b"), ("a%2Fb%5cc", "a/b\\c"), ("100%25", "100%"), ("50%", "50%"), ("%2", "%2")],
+)
+def test_unescape_name(raw: str, name: str) -> None:
+    assert unescape_name(raw) == name
+
+
+FAULT = ENVELOPE.format(
+    "<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>The session is not authenticated.</faultstring>"
+    '<detail><NotAuthenticatedFault xmlns="urn:vim25" xsi:type="NotAuthenticated">'
+    '<object type="PropertyCollector">propertyCollector</object><privilegeId>System.View</privilegeId>'
+    "</NotAuthenticatedFault></detail></soapenv:Fault>"
+)
+
+
+def test_a_soap_fault_is_raised_as_pyvmomi_would() -> None:
+    from pyVmomi import SoapStubAdapter, vim, vmodl
+
+    stub = SoapStubAdapter(host="127.0.0.1", port=-9, version="vim.version.v7_0_3_0")
+    conn = FakeConnection(FakeResponse(500, FAULT.encode()))
+    returned: list[Any] = []
+    stub.GetConnection = lambda: conn
+    stub.ReturnConnection = returned.append
+    pc = vmodl.query.PropertyCollector("propertyCollector", stub)
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-1", stub))],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+    options = PC.RetrieveOptions(maxObjects=10)
+    with pytest.raises(vim.fault.NotAuthenticated) as err:
+        list(RawSoap(stub).stream(pc, "RetrievePropertiesEx", [[spec], options], frozenset({OBJECTS})))
+    assert err.value.privilegeId == "System.View"
+    assert returned == [conn], "the connection is reused after a complete fault response"
+    body = conn.sent[0][2].decode()
+    assert "<RetrievePropertiesEx" in body and "<maxObjects>10</maxObjects>" in body
