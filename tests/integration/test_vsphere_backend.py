@@ -154,6 +154,7 @@ def test_switches_match_the_demo_lab(live: Inventory, demo: Inventory) -> None:
         assert sw.capability == want.capability
         assert [s.to_api() for s in sw.sessions] == [s.to_api() for s in want.sessions]
     assert live.datacenters == demo.datacenters
+    assert live.vcenter == demo.vcenter == "vcsa01.lab.local"
     assert sorted(h.name for h in live.hosts.values()) == sorted(h.name for h in demo.hosts.values())
 
 
@@ -334,12 +335,8 @@ def test_edit_keeps_untouched_fields(start_vcsim: Any, backend_for: Any) -> None
     assert list(s.sourcePortTransmitted.portKey) == list(old.source_tx.port_keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="vcsim refuses mirroredPacketLength=-1, which vCenter's QA data documents as 'mirror whole frames' "
-    "(vspan.md §3); the backend sends -1 to clear a length because vCenter merges edits (vspan.md §10.5)",
-)
 def test_edit_can_remove_the_packet_length(start_vcsim: Any, backend_for: Any) -> None:
+    """vCenter merges an edit into the stored session, so an unset length is sent as -1 (whole frames)."""
     server = start_vcsim()
     backend = backend_for(server)
     inv = backend.load()

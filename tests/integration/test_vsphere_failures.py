@@ -259,3 +259,33 @@ def test_close_is_quiet(start_vcsim: Any) -> None:
     server.stop()
     b.close()  # the server is gone: still no exception
     b.close()
+
+
+def test_close_during_a_load_cuts_it_short(start_vcsim: Any) -> None:
+    server = start_vcsim(lab=scaled_lab(3000), delay=100)
+    b = VsphereBackend(settings_for(server), page_size=500)
+    b.connect()
+    reading = threading.Event()
+    outcome: list[BaseException | None] = []
+
+    def progress(step: Any) -> None:
+        if step.message.startswith("Reading VMs"):
+            reading.set()
+
+    def load() -> None:
+        try:
+            b.load(progress)
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    worker = threading.Thread(target=load)
+    worker.start()
+    assert reading.wait(30)
+    started = time.monotonic()
+    b.close()
+    assert time.monotonic() - started < 2, "close() does not wait for the load"
+    worker.join(10)
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], ConnectionFailed)
+    assert b._si is None, "the loading thread logged out when it stopped"

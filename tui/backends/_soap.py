@@ -13,6 +13,7 @@ converters below work on plain ``xml.etree`` elements and are unit-testable with
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zlib
 from collections.abc import Iterator
@@ -47,6 +48,23 @@ class RawSoap:
     def __init__(self, stub: Any, stats: WireStats | None = None) -> None:
         self.stub = stub
         self.stats = stats or WireStats()
+        self.active: Any = None
+        """The connection of the response being read (for :meth:`abort`)."""
+        self.aborted = False
+
+    def abort(self) -> None:
+        """Cut the response being read (from another thread) and refuse further calls.
+
+        The reading thread then fails with a connection error.
+        """
+        self.aborted = True
+        conn = self.active
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            import socket
+
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -66,10 +84,13 @@ class RawSoap:
         """
         from http.client import HTTPException
 
+        if self.aborted:
+            raise ConnectionAbortedError("closed")
         stub = self.stub
         info = type(mo)._GetMethodInfo(method)
         body = stub.SerializeRequest(mo, info, args)
         conn = stub.GetConnection()
+        self.active = conn
         reusable = False
         try:
             self.stats.requests += 1
@@ -100,6 +121,7 @@ class RawSoap:
             yield from _finished(parser, items)
             reusable = True
         finally:
+            self.active = None
             if reusable:
                 stub.ReturnConnection(conn)
             else:

@@ -97,6 +97,14 @@ _PORTGROUP_PATHS = [
 _VM_PATHS = ["name", "runtime.host", "runtime.powerState", "config.hardware.device", "guest.net"]
 
 
+def _dropped() -> tuple[type[BaseException], ...]:
+    """What a dropped or stale connection raises (``ConnectionRefusedError`` is a ``ConnectionError``)."""
+    import http.client
+    from xml.etree.ElementTree import ParseError
+
+    return (ConnectionError, http.client.HTTPException, ParseError, EOFError)
+
+
 class NoSuchDatacenter(BackendError):
     """``--datacenter`` names a datacenter that does not exist."""
 
@@ -179,6 +187,9 @@ class VsphereBackend:
         self._vcenter_name = ""
         self._switch_refs: dict[str, Any] = {}
         self._dc_names: dict[str, str] = {}
+        self._raw: Any = None
+        self._closing = False
+        """Set by close() while another thread is loading: that thread logs out when it stops."""
 
     # -- connection ---------------------------------------------------------------------
 
@@ -252,7 +263,10 @@ class VsphereBackend:
                 hint="Check the user (e.g. administrator@vsphere.local) and the password "
                 f"(from {s.source('password')}).",
             ) from None
+        from tui.backends._soap import RawSoap
+
         self._si, self._content, self._stub = si, content, stub
+        self._raw = RawSoap(stub, self.stats)
         self.api_version = VmomiSupport.versionIdMap.get(version, version)
 
     def _negotiate_version(self, ctx: ssl.SSLContext | None, thumbprint: str) -> str:
@@ -308,16 +322,34 @@ class VsphereBackend:
             ) from None
 
     def close(self) -> None:
-        """Log out and drop connections, quietly."""
-        with self._lock:
-            si, self._si = self._si, None
-            if si is None:
-                return
-            with contextlib.suppress(Exception):
-                self._content.sessionManager.Logout()
-            with contextlib.suppress(Exception):
-                self._stub.DropConnections()
-            self._content = self._stub = None
+        """Log out and drop connections, quietly.
+
+        If a load is running in another thread, its transfer is cut (that thread then fails
+        with ConnectionFailed and logs out), so quitting never waits for a long load.
+        """
+        if self._lock.acquire(timeout=0.5):
+            try:
+                self._logout()
+            finally:
+                self._lock.release()
+            return
+        self._closing = True
+        raw = self._raw
+        if raw is not None:
+            raw.abort()
+        with contextlib.suppress(Exception):
+            self._stub.DropConnections()
+
+    def _logout(self) -> None:
+        si, self._si = self._si, None
+        self._closing = False
+        if si is None:
+            return
+        with contextlib.suppress(Exception):
+            self._content.sessionManager.Logout()
+        with contextlib.suppress(Exception):
+            self._stub.DropConnections()
+        self._switch_refs.clear()
 
     # -- error mapping ------------------------------------------------------------------
 
@@ -395,8 +427,13 @@ class VsphereBackend:
             "  3. skip verification: --insecure (not recommended; shown on screen).",
         )
 
-    def _session(self, doing: str, fn: Callable[[], T]) -> T:
-        """Run ``fn`` with errors mapped; if the session expired, log in again once and retry."""
+    def _session(self, doing: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Run ``fn`` with errors mapped, retrying once where that is safe.
+
+        A ``NotAuthenticated`` fault means vCenter did nothing: log in again and call ``fn``
+        once more. A dropped connection (a keep-alive connection vCenter closed while idle, or
+        a restart) is retried once on fresh connections only when ``fn`` is ``idempotent``.
+        """
         vim = _vim()
 
         from tui.backends._soap import NotAuthenticatedError
@@ -409,6 +446,15 @@ class VsphereBackend:
                 except (vim.fault.NotAuthenticated, NotAuthenticatedError):
                     self._relogin()
                     return fn()
+                except _dropped():
+                    if not idempotent or self._closing:
+                        raise
+                    with contextlib.suppress(Exception):
+                        self._stub.DropConnections()
+                    return fn()
+                finally:
+                    if self._closing:
+                        self._logout()
 
     # -- load ---------------------------------------------------------------------------
 
@@ -620,9 +666,9 @@ class VsphereBackend:
         """Phase 2: VMs with their NICs and guest IPs, streamed page by page."""
         vim, vmodl = _vim(), _vmodl()
 
-        from tui.backends._soap import OBJECTS, TOKEN, RawSoap, parse_vm
+        from tui.backends._soap import OBJECTS, TOKEN, parse_vm
 
-        raw = RawSoap(self._stub, self.stats)
+        raw = self._raw
         pc = self._content.propertyCollector
         spec = _filter_spec(view, {vim.VirtualMachine: _VM_PATHS})
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
@@ -646,9 +692,9 @@ class VsphereBackend:
 
     def _read_ports(self, switch: Switch) -> list[Any]:
         """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
-        from tui.backends._soap import RETURNVAL, RawSoap, parse_port
+        from tui.backends._soap import RETURNVAL, parse_port
 
-        raw = RawSoap(self._stub, self.stats)
+        raw = self._raw
         dvs = self._switch_ref(switch)
         return [parse_port(e, switch.key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
 
@@ -702,7 +748,39 @@ class VsphereBackend:
         if not changes:
             return ApplyResult(switch=switch)
         warnings = self._check_rules(inventory, switch_key, changes)
-        return self._session(f"changing {switch.name}", lambda: self._apply(switch, changes, warnings))
+        doing = f"changing {switch.name}"
+        current = self._session(doing, lambda: self._read_switch(switch))
+        if current.config_version != switch.config_version:
+            raise StaleSwitch(
+                f"{current.name} was changed by someone else since it was read (configVersion "
+                f"{switch.config_version} → {current.config_version}); nothing was sent",
+                [Problem("ConcurrentAccess", "The switch changed meanwhile: review its sessions and try again.")],
+                current,
+            )
+        spec = _config_spec(current, changes)
+        try:
+            task = self._session(doing, lambda: self._send(current, spec), idempotent=False)
+        except ConnectionFailed as e:
+            if isinstance(e, SessionExpired):
+                raise
+            raise ConnectionFailed(
+                f"the connection dropped while the change to {switch.name} was being sent",
+                hint="It may or may not have been applied: refresh (r) and look at the sessions before retrying.",
+            ) from None
+        self._session(doing, lambda: self._wait(task, switch))
+        after = self._session(doing, lambda: self._read_switch(switch))
+        before_keys = {s.key for s in current.sessions}
+        added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
+        keys: list[str] = []
+        for change in changes:
+            if change.operation is ChangeOperation.ADD:
+                if added:
+                    keys.append(str(added.pop(0)))
+            elif change.session.key:
+                keys.append(change.session.key)
+        return ApplyResult(
+            switch=after, keys=tuple(keys), warnings=tuple(w for w in warnings if w.severity is Severity.WARNING)
+        )
 
     @staticmethod
     def _check_rules(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
@@ -718,50 +796,31 @@ class VsphereBackend:
             raise ChangeRefused("the change breaks vCenter's rules; nothing was sent", errors, sent=False)
         return tuple(problems)
 
-    def _apply(self, seen: Switch, changes: Sequence[SessionChange], warnings: tuple[Problem, ...]) -> ApplyResult:
-        vim, vmodl = _vim(), _vmodl()
-
-        current = self._read_switch(seen)
-        if current.config_version != seen.config_version:
-            raise StaleSwitch(
-                f"{current.name} was changed by someone else since it was read (configVersion "
-                f"{seen.config_version} → {current.config_version}); nothing was sent",
-                [Problem("ConcurrentAccess", "The switch changed meanwhile: review its sessions and try again.")],
-                current,
-            )
-        spec = _config_spec(current, changes)
-        dvs = self._switch_ref(current)
+    def _send(self, current: Switch, spec: Any) -> Any:
+        """``ReconfigureDvs_Task``; a fault raised at once (nothing changed) becomes a refusal."""
+        vmodl = _vmodl()
         try:
-            task = dvs.ReconfigureDvs_Task(spec)
-            self._wait(task)
-        except vim.fault.ConcurrentAccess:
-            fresh = self._read_switch(seen)
-            raise StaleSwitch(
+            return self._switch_ref(current).ReconfigureDvs_Task(spec)
+        except vmodl.MethodFault as fault:
+            raise self._refusal(fault, current) from None
+
+    def _refusal(self, fault: Any, switch: Switch) -> ChangeRefused:
+        """A vCenter fault as ChangeRefused, or StaleSwitch (with the switch re-read) for ConcurrentAccess."""
+        vim = _vim()
+        if isinstance(fault, (vim.fault.NotAuthenticated, vim.fault.InvalidLogin)):
+            raise fault
+        if isinstance(fault, vim.fault.ConcurrentAccess):
+            fresh = self._read_switch(switch)
+            return StaleSwitch(
                 f"{fresh.name} changed while the change was being sent (ConcurrentAccess); nothing was applied",
                 [Problem("ConcurrentAccess", "Someone else changed the switch at the same moment; review and retry.")],
                 fresh,
-            ) from None
-        except (vim.fault.NotAuthenticated, vim.fault.InvalidLogin):
-            raise
-        except vmodl.MethodFault as fault:
-            problems = [_problem_from_fault(fault)]
-            raise ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True) from None
-        after = self._read_switch(seen)
-        before_keys = {s.key for s in current.sessions}
-        added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
-        keys: list[str] = []
-        for change in changes:
-            if change.operation is ChangeOperation.ADD:
-                if added:
-                    keys.append(str(added.pop(0)))
-            elif change.session.key:
-                keys.append(change.session.key)
-        return ApplyResult(
-            switch=after, keys=tuple(keys), warnings=tuple(w for w in warnings if w.severity is Severity.WARNING)
-        )
+            )
+        problems = [_problem_from_fault(fault)]
+        return ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True)
 
-    def _wait(self, task: Any) -> None:
-        """Wait for a vCenter task; raise its fault if it failed."""
+    def _wait(self, task: Any, switch: Switch) -> None:
+        """Wait for a vCenter task (polling is idempotent); raise its fault as a refusal."""
         delay = 0.05
         deadline = time.monotonic() + TASK_TIMEOUT
         while True:
@@ -769,7 +828,9 @@ class VsphereBackend:
             if info.state == "success":
                 return
             if info.state == "error":
-                raise info.error
+                raise self._refusal(info.error, switch)
+            if self._closing:
+                raise ConnectionFailed("closed while waiting for vCenter to apply the change")
             if time.monotonic() > deadline:
                 raise ChangeRefused(
                     f"vCenter did not finish the change within {TASK_TIMEOUT:g} s",
