@@ -144,7 +144,7 @@ class Settings:
             ("datacenter", self.datacenter or "(all)", self.source("datacenter")),
             ("read_only", _yes(self.read_only), self.source("read_only")),
             ("profile", self.profile or "(none)", self.source("profile")),
-            ("config_file", self.config_file or "(none)", "default" if self.config_file else ""),
+            ("config_file", self.config_file or "(none)", self.source("config_file")),
             ("theme", self.theme or "(default)", self.source("theme")),
         ]
         rows.extend((f"keymap.{action}", key, self.source("keymap")) for action, key in sorted(self.keymap.items()))
@@ -526,6 +526,8 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
             values[name], sources[name] = found
     if profile_name:
         sources["profile"] = profile_source
+    if data:
+        sources["config_file"] = "--config" if arg("config") else "DVMIRROR_CONFIG" if cfg_text else "default"
     if data.get("keymap"):
         sources["keymap"] = str(cfg_path)
     if data.get("theme"):

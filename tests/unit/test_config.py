@@ -225,6 +225,8 @@ def test_profile_file_parsing(tmp_path: Path) -> None:
     assert s.keymap == {"mark_source": "S", "find": "ctrl+f"}
     assert s.theme == "textual-light"
     assert s.config_file == str(cfg)
+    assert ("config_file", str(cfg), "--config") in s.explain()
+    assert ("keymap.find", "ctrl+f", str(cfg)) in s.explain()
 
 
 def test_default_profile_and_dvmirror_profile(tmp_path: Path) -> None:
