@@ -204,7 +204,10 @@ examples:
   dvmirror sessions --switch dvSwitchCloud --json
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
-"switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings"."""
+"switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
+
+exit codes: 0 ok (also when there is no session), 2 usage error (unknown switch),
+3 connection or login failure."""
 
 Handler = Callable[[Backend, argparse.Namespace], int]
 
