@@ -28,8 +28,14 @@ class InventoryLoaded(Message):
     """A load finished (or a partial inventory is ready to show)."""
 
     inventory: Inventory
-    index: LookupIndex | None
     partial: bool = False
+
+
+@dataclass
+class IndexBuilt(Message):
+    """The search index of the loaded inventory is ready."""
+
+    index: LookupIndex
 
 
 @dataclass
@@ -99,24 +105,36 @@ class DvMirrorApp(App[None]):
 
         def progress(step: LoadProgress) -> None:
             if step.partial is not None:
-                self.post_message(InventoryLoaded(step.partial, None, partial=True))
+                self.post_message(InventoryLoaded(step.partial, partial=True))
             self.post_message(LoadProgressed(step))
 
         try:
             inventory = self.backend.load(progress)
-            index = LookupIndex(inventory)
         except BackendError as e:
             self.post_message(LoadFailed(e))
             return
         except Exception as e:  # anything unexpected still reaches the user as a message
             self.post_message(LoadFailed(BackendError(f"Loading failed unexpectedly: {e.__class__.__name__}: {e}")))
             return
-        self.post_message(InventoryLoaded(inventory, index))
+        self.post_message(InventoryLoaded(inventory))
 
     def on_inventory_loaded(self, message: InventoryLoaded) -> None:
-        """Publish the inventory to the screens."""
+        """Publish the inventory to the screens; index it for search once it is on screen."""
         self.inventory = message.inventory
         if not message.partial:
+            self.index = None
+            # Indexing holds the GIL for a second at 50,000 ports: paint the tree first.
+            self.call_after_refresh(self.build_index, message.inventory)
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Indexing ports")
+    def build_index(self, inventory: Inventory) -> None:
+        """Build the search index in a thread."""
+        self.post_message(LoadProgressed(LoadProgress("Indexing ports for search…", 0, None)))
+        self.post_message(IndexBuilt(LookupIndex(inventory)))
+
+    def on_index_built(self, message: IndexBuilt) -> None:
+        """Search is ready (unless a newer inventory arrived meanwhile)."""
+        if message.index.inventory is self.inventory:
             self.index = message.index
 
     def on_load_progressed(self, message: LoadProgressed) -> None:

@@ -8,6 +8,7 @@ in any common notation (``00:50:56:9a:1b:2c``, ``00-50-56-9A-1B-2C``, ``0050.569
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from enum import IntEnum
@@ -116,10 +117,12 @@ class LookupIndex:
                     self._add(f"{host}/{port.connectee.nic_key}", Field.VM_NIC, port)
                     self._add(port.connectee.nic_key, Field.NIC, port)
             if mac:
-                digits = normalize_mac(mac)
+                # Backends give ``00:50:56:9a:1b:2c`` already; anything else is normalised.
+                canonical = len(mac) == 17 and mac[2::3] == ":::::"
+                digits = mac.replace(":", "") if canonical else normalize_mac(mac)
                 if digits:
                     self._macs.append((digits, len(self._entries)))
-                    self._add(format_mac(digits), Field.MAC, port, exact_key=digits)
+                    self._add(mac if canonical else format_mac(digits), Field.MAC, port, exact_key=digits)
             host = inv.host_name(port.host)
             if host:
                 self._add(host, Field.HOST, port, substring=False)
@@ -136,19 +139,26 @@ class LookupIndex:
         return len(self._entries)
 
     def search(self, query: str, limit: int | None = 200) -> list[Hit]:
-        """Ports matching ``query``, best first, one hit per port."""
+        """Ports matching ``query``, best first, one hit per port.
+
+        Hits are ranked by match quality, then field, then a cheap natural order (shorter
+        text first, so ``WEB2`` comes before ``WEB10``). Only the kept hits become objects,
+        so a one-letter query over 50,000 ports stays fast.
+        """
         q = query.strip().lower()
         if not q:
             return []
-        best: dict[tuple[str, str], Hit] = {}
+        entries = self._entries
+        # (switch, port key) -> (match, field, entry index): the best reason each port matched.
+        best: dict[tuple[str, str], tuple[int, int, int]] = {}
 
         def offer(i: int, match: Match) -> None:
-            _, field, text, port = self._entries[i]
-            hit = Hit(port, field, match, text)
+            port = entries[i][3]
             k = (port.switch, port.key)
+            cand = (match, entries[i][1], i)
             old = best.get(k)
-            if old is None or hit.rank < old.rank:
-                best[k] = hit
+            if old is None or cand[:2] < old[:2]:
+                best[k] = cand
 
         exact_keys = {q}
         mac = normalize_mac(q)
@@ -162,11 +172,16 @@ class LookupIndex:
             for digits, i in self._macs:
                 if digits != mac and fragment in digits:
                     offer(i, Match.PREFIX if digits.startswith(fragment) else Match.SUBSTRING)
-        for i, (low, _field, _text, _port) in enumerate(self._entries):
+        for i, (low, _field, _text, _port) in enumerate(entries):
             if low and low != q and q in low:
                 offer(i, Match.PREFIX if low.startswith(q) else Match.SUBSTRING)
-        hits = sorted(best.values(), key=lambda h: (h.rank, natural_key(h.text), natural_key(h.port.key)))
-        return hits if limit is None else hits[:limit]
+
+        def order(c: tuple[int, int, int]) -> tuple[int, int, int, str, int, str]:
+            text, port = entries[c[2]][2], entries[c[2]][3]
+            return (c[0], c[1], len(text), text.lower(), len(port.key), port.key)
+
+        chosen = sorted(best.values(), key=order) if limit is None else heapq.nsmallest(limit, best.values(), key=order)
+        return [Hit(entries[i][3], Field(field), Match(match), entries[i][2]) for match, field, i in chosen]
 
 
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:

@@ -18,6 +18,8 @@ from tui.model import Inventory, Port
 
 COLUMNS = ("Port", "VM / connectee", "NIC", "Host", "Link", "Mirror", "MAC", "IP")
 _MIRROR = COLUMNS.index("Mirror")
+MAX_ROWS = 500
+"""Rows shown at most: a whole 25,000-port switch would freeze the screen for seconds."""
 
 
 class PortTable(DataTable[Text]):
@@ -43,6 +45,8 @@ class PortTable(DataTable[Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.inventory: Inventory | None = None
         self.ports: list[Port] = []
+        self.total = 0
+        """How many ports the selection has (``len(ports)`` unless capped at MAX_ROWS)."""
         self.marks = Marks()
 
     def on_mount(self) -> None:
@@ -56,7 +60,10 @@ class PortTable(DataTable[Text]):
         """Replace the rows with ``ports``; put the cursor on ``select`` if given."""
         self.inventory = inventory
         self.marks = marks
-        self.ports = list(ports)
+        self.total = len(ports)
+        self.ports = list(ports[:MAX_ROWS])
+        if select is not None and select not in self.ports:
+            self.ports.append(select)
         self.clear()
         self.add_rows(self._row(p) for p in self.ports)
         if select is not None:

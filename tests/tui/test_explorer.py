@@ -199,3 +199,26 @@ async def test_hostile_names_render_literally() -> None:
         assert tree.cursor_node is not None and tree.cursor_node.parent is not None
         assert tree.cursor_node.parent.label.plain == "[/x]"
         assert "[/x]" in plain(screen.query_one(PortDetail))
+
+
+async def test_hostile_portgroup_titles_and_messages() -> None:
+    """Border titles and notifications are markup in Textual: names must not break them."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"NTP01/Network adapter 2", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        table = screen.query_one(PortTable)
+        assert table.border_title is not None and "[/x]" in str(table.render_str(table.border_title))
+        tree = screen.query_one(InventoryTree)
+        await pilot.press("up", "up")  # from the port, past its VM, to the "[/x]" portgroup node
+        await settle(pilot)
+        assert tree.cursor_node is not None and tree.cursor_node.label.plain.startswith("[/x]")
+        await pilot.press("s")  # a port on dvSwitchMgmt ...
+        await pilot.press("slash", *"vm[prod]", "enter")
+        await settle(pilot)
+        await pilot.press("d")  # ... then one on dvSwitchCloud: refused, with names in the message
+        await settle(pilot)
+        assert any("dvSwitchMgmt" in str(n.message) for n in app._notifications)
+        app.export_screenshot()  # renders every title and toast: a markup error would raise here

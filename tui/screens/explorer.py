@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
@@ -18,13 +19,13 @@ from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
 from widgets.port_detail import PortDetail
-from widgets.port_table import PortTable
+from widgets.port_table import MAX_ROWS, PortTable
 
 if TYPE_CHECKING:
     from tui.app import DvMirrorApp
 
 # Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
-_DEBOUNCE_ROWS = 2000
+_DEBOUNCE_ROWS = 200
 
 
 class ExplorerScreen(Screen[None]):
@@ -55,7 +56,8 @@ class ExplorerScreen(Screen[None]):
         self.current_port: Port | None = None
         self._selection: NodeRef | None = None
         self._pending: Timer | None = None
-        self._loading = True
+        self._listing: tuple[str, str] = ("", "")
+        """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
 
     @property
     def dv_app(self) -> DvMirrorApp:
@@ -118,9 +120,7 @@ class ExplorerScreen(Screen[None]):
             tree.focus()
 
     def _index_changed(self, index: object) -> None:
-        done = index is not None
-        self._loading = not done
-        self.query_one("#progress", ProgressBar).display = not done
+        self.query_one("#progress", ProgressBar).display = index is None
 
     def update_progress(self, done: int, total: int | None, text: str) -> None:
         """Show a load step."""
@@ -139,28 +139,29 @@ class ExplorerScreen(Screen[None]):
     def _row_highlighted(self, event: PortTable.PortHighlighted) -> None:
         self._set_port(event.port)
 
-    def _ports_for(self, ref: NodeRef) -> tuple[str, list[Port], Port | None]:
+    def _ports_for(self, ref: NodeRef) -> tuple[tuple[str, str], str, list[Port], Port | None]:
+        """(what the table lists, its title, the ports, the port to select) for a tree node."""
         inv = self.inventory
         assert inv is not None
         if ref.kind == "switch":
             sw = inv.switches[ref.switch]
-            return sw.name, list(inv.ports_by_switch.get(ref.switch, ())), None
+            return ("switch", ref.switch), sw.name, list(inv.ports_by_switch.get(ref.switch, ())), None
         if ref.kind == "portgroup":
             pg = inv.portgroups[ref.portgroup]
-            return pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
+            return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
         if ref.kind == "vm":
             vm = inv.vms[ref.vm]
             ports = [p for n in vm.nics if n.port and (p := inv.port(n.switch, n.port)) is not None]
-            return vm.name, ports, None
+            return ("vm", vm.key), vm.name, ports, None
         if ref.kind == "port":
             port = inv.port(ref.switch, ref.port)
             if port is None:
-                return "", [], None
+                return ("", ""), "", [], None
             if port.portgroup:
                 pg = inv.portgroups[port.portgroup]
-                return pg.name, list(inv.ports_by_portgroup.get(port.portgroup, ())), port
-            return "standalone", [port], port
-        return "", [], None
+                return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(port.portgroup, ())), port
+            return ("port", port.key), "standalone", [port], port
+        return ("", ""), "", [], None
 
     def _show_selection(self, ref: NodeRef, now: bool = False) -> None:
         inv = self.inventory
@@ -170,22 +171,32 @@ class ExplorerScreen(Screen[None]):
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
-        title, ports, port = self._ports_for(ref)
+        listing, title, ports, port = self._ports_for(ref)
         if port is not None:
             self._set_port(port)
+        table = self.query_one("#ports", PortTable)
+        if listing == self._listing and not now:
+            # Same ports as shown (moving between ports of one portgroup): just move the row cursor.
+            if port is not None:
+                table.select_port(port)
+            return
         if now or len(ports) < _DEBOUNCE_ROWS:
-            self._fill_table(title, ports, port)
+            self._fill_table(listing, title, ports, port)
         else:
-            self._pending = self.set_timer(0.25, lambda: self._fill_table(title, ports, port))
+            self._pending = self.set_timer(0.15, lambda: self._fill_table(listing, title, ports, port))
 
-    def _fill_table(self, title: str, ports: list[Port], select: Port | None) -> None:
+    def _fill_table(self, listing: tuple[str, str], title: str, ports: list[Port], select: Port | None) -> None:
         inv = self.inventory
         if inv is None:
             return
+        self._listing = listing
         table = self.query_one("#ports", PortTable)
         table.show_ports(inv, ports, self.marks, select)
         connected = sum(1 for p in ports if p.connectee is not None)
-        table.border_title = f"{title}  {len(ports)} ports, {connected} connected" if title else "Ports"
+        # Border titles are markup: vCenter names such as "[/x]" must be escaped.
+        table.border_title = escape(f"{title}  {len(ports)} ports, {connected} connected") if title else "Ports"
+        capped = table.total > MAX_ROWS
+        table.border_subtitle = f"first {MAX_ROWS:,} shown: open a portgroup or press / to find" if capped else ""
         if select is None and ports and self.current_port not in ports:
             self._set_port(None)
 
@@ -196,13 +207,13 @@ class ExplorerScreen(Screen[None]):
         if inv is None:
             return
         detail.show_port(inv, port)
-        detail.border_title = f"Port {port.key}" if port else "Port"
+        detail.border_title = escape(f"Port {port.key}") if port else "Port"
 
     def go_to_port(self, port: Port) -> None:
         """Expand the tree to ``port`` and select it everywhere."""
         tree = self.query_one(InventoryTree)
         if not tree.select_port(port):
-            self.notify(f"Port {port.key} is not in the tree.", severity="warning")
+            self.notify(f"Port {port.key} is not in the tree.", severity="warning", markup=False)
             return
         self._show_selection(NodeRef("port", switch=port.switch, port=port.key), now=True)
         tree.focus()
@@ -241,7 +252,7 @@ class ExplorerScreen(Screen[None]):
             else:
                 self.marks = self.marks.cycle_source(port, sw.name, marked.name if marked else "")
         except MarkError as e:
-            self.notify(str(e), severity="error", timeout=8)
+            self.notify(str(e), severity="error", timeout=8, markup=False)
             return
         self.query_one(MarksBar).show_marks(inv, self.marks)
         self.query_one("#ports", PortTable).refresh_marks(self.marks)
@@ -268,7 +279,7 @@ class ExplorerScreen(Screen[None]):
         app = self.dv_app
         app.copy_to_clipboard(port.key)
         how = app.last_copy.describe() if app.last_copy else "copied"
-        self.notify(f"Port ID {port.key} {how}.", title="Copied", timeout=4)
+        self.notify(f"Port ID {port.key} {how}.", title="Copied", timeout=4, markup=False)
 
 
 def _insecure(app: DvMirrorApp) -> bool:

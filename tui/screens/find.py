@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -15,6 +16,8 @@ from tui.lookup import Field, Hit, LookupIndex
 from tui.model import Inventory, Port
 
 LIMIT = 200
+DEBOUNCE_ENTRIES = 50_000
+"""Index size above which the search waits for a pause in typing."""
 
 
 class FindScreen(ModalScreen[Port | None]):
@@ -34,6 +37,7 @@ class FindScreen(ModalScreen[Port | None]):
         self.index = index
         self.hits: list[Hit] = []
         self._query = query
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Input over results."""
@@ -50,7 +54,14 @@ class FindScreen(ModalScreen[Port | None]):
 
     @on(Input.Changed, "#find-input")
     def _changed(self, event: Input.Changed) -> None:
-        self._search(event.value)
+        # On a large inventory, search when typing pauses rather than on every key.
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if len(self.index) < DEBOUNCE_ENTRIES:
+            self._search(event.value)
+        else:
+            self._timer = self.set_timer(0.15, lambda: self._search(event.value))
 
     def _search(self, query: str) -> None:
         self.hits = self.index.search(query, limit=LIMIT + 1) if query.strip() else []
@@ -101,7 +112,11 @@ class FindScreen(ModalScreen[Port | None]):
             results.highlighted = max(0, min(results.option_count - 1, current + delta))
 
     @on(Input.Submitted, "#find-input")
-    def _submitted(self) -> None:
+    def _submitted(self, event: Input.Submitted) -> None:
+        if self._timer is not None:  # enter before the pause: search now
+            self._timer.stop()
+            self._timer = None
+            self._search(event.value)
         results = self.query_one("#find-results", OptionList)
         if results.highlighted is not None and results.highlighted < len(self.hits):
             self.dismiss(self.hits[results.highlighted].port)
