@@ -108,12 +108,16 @@ JSON
      "capture_filter": str | null, "capture_command": str | null, "stored": {API fields} | null}
 
 ``ok`` is true when the change was applied (or, with ``--dry-run``, would be sent; or changes
-nothing). ``problems`` holds errors first, then warnings (``severity``). On success the session in
-``change`` carries the key vCenter assigned. Extra keys: ``dry_run``; ``sent`` (the change reached
-the backend and was applied); ``notes`` and ``upstream`` (:func:`tui.rules.notes`,
-:func:`tui.rules.upstream_requirements`); ``capture_filter`` / ``capture_command`` (tcpdump, for
-create and edit without errors; else null); ``stored`` (the session as the switch holds it after
-the change, re-read by the backend; null for a dry run, a delete or a failure).
+nothing). ``problems`` holds errors first, then warnings (``severity``); codes are vCenter's fault
+names (from our rules or from vCenter itself, e.g. ``VspanPortConflict``, ``ConcurrentAccess``),
+the app's warning codes (:data:`tui.rules.WARNING_CODES`) and ``ReadOnly`` (read-only mode). On
+success the session in ``change`` carries the key vCenter assigned. Extra keys: ``dry_run``;
+``sent`` (the change reached vCenter, or the in-memory lab: true when applied and when vCenter
+refused it with a fault, false for dry runs, rule errors and read-only mode); ``notes`` and
+``upstream`` (:func:`tui.rules.notes`, :func:`tui.rules.upstream_requirements`);
+``capture_filter`` / ``capture_command`` (tcpdump, for create and edit without errors; else
+null); ``stored`` (the session as the switch holds it after the change, re-read by the backend;
+null for a dry run, a delete or a failure).
 """
 
 from __future__ import annotations
@@ -1085,7 +1089,7 @@ def _endpoint_lines(inventory: Inventory, switch: Switch | None, api: str, ports
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return str(value) if value != "" else '""'
 
 
 def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession) -> list[tuple[str, str]]:
