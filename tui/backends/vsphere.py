@@ -260,10 +260,10 @@ class VsphereBackend:
         try:
             content.sessionManager.Login(s.user, s.password, None)
         except vim.fault.InvalidLogin:
+            where = f"from {s.source('password')}" if s.password else "none was given"
             raise LoginFailed(
                 f"vCenter {s.server} refused the user name or password for {s.user}",
-                hint="Check the user (e.g. administrator@vsphere.local) and the password "
-                f"(from {s.source('password')}).",
+                hint=f"Check the user (e.g. administrator@vsphere.local) and the password ({where}).",
             ) from None
         from tui.backends._soap import RawSoap
 
@@ -304,7 +304,7 @@ class VsphereBackend:
         for ns in root.iter("namespace"):
             if (ns.findtext("name") or "") == "urn:vim25":
                 server_versions.append(ns.findtext("version") or "")
-        newest = max((_version_tuple(v) for v in server_versions), default=(6, 5))
+        newest = max((_version_tuple(v) for v in server_versions), default=(6, 5, 0, 0))
         for name in VmomiSupport.GetServiceVersions("vim25"):
             vid = VmomiSupport.versionIdMap.get(name, "")
             if re.fullmatch(r"\d+(\.\d+)*", vid) and _version_tuple(vid) <= newest:
@@ -465,7 +465,10 @@ class VsphereBackend:
         report: ProgressCallback = progress or (lambda _p: None)
         report(LoadProgress(f"Connecting to {self.settings.server}"))
         self.connect()
-        return self._session("loading the inventory", lambda: self._load(report))
+        from tui.backends._soap import gc_paused
+
+        with gc_paused():
+            return self._session("loading the inventory", lambda: self._load(report))
 
     def _load(self, report: ProgressCallback) -> Inventory:
         vim = _vim()
@@ -546,13 +549,17 @@ class VsphereBackend:
         if self._vcenter_name:
             return self._vcenter_name
         name = ""
-        with contextlib.suppress(Exception):
+        try:
             values = {o.key: o.value for o in self._content.setting.QueryOptions("VirtualCenter.") or ()}
-            for key in ("VirtualCenter.FQDN", "VirtualCenter.InstanceName"):
-                value = str(values.get(key) or "")
-                if value and not _is_address(value):
-                    name = value
-                    break
+        except _vim().fault.NotAuthenticated:
+            raise
+        except Exception:  # no such setting or no right to read it: fall back to the address dialled
+            values = {}
+        for key in ("VirtualCenter.FQDN", "VirtualCenter.InstanceName"):
+            value = str(values.get(key) or "")
+            if value and not _is_address(value):
+                name = value
+                break
         self._vcenter_name = name or self.settings.server
         return self._vcenter_name
 
