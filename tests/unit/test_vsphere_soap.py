@@ -295,3 +295,24 @@ def test_a_soap_fault_is_raised_as_pyvmomi_would() -> None:
     assert returned == [conn], "the connection is reused after a complete fault response"
     body = conn.sent[0][2].decode()
     assert "<RetrievePropertiesEx" in body and "<maxObjects>10</maxObjects>" in body
+
+
+def test_gc_pause_nests_and_restores() -> None:
+    import gc
+
+    from tui.backends._soap import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "the outer pause still holds"
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
