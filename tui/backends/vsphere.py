@@ -189,6 +189,7 @@ class VsphereBackend:
         self._vcenter_name = ""
         self._switch_refs: dict[str, Any] = {}
         self._dc_names: dict[str, str] = {}
+        self._host_names: dict[str, str] = {}
         self._raw: Any = None
         self._closing = False
         """Set by close() while another thread is loading: that thread logs out when it stops."""
@@ -646,6 +647,7 @@ class VsphereBackend:
             elif isinstance(obj, vim.HostSystem):
                 hosts.append(Host(key=obj._moId, name=_unescape(str(props.get("name", obj._moId)))))
         self._dc_names = dc_names
+        self._host_names = {h.key: h.name for h in hosts}
 
         def datacenter_of(moid: str) -> str:
             seen = 0
@@ -825,7 +827,7 @@ class VsphereBackend:
                 [Problem("ConcurrentAccess", "Someone else changed the switch at the same moment; review and retry.")],
                 fresh,
             )
-        problems = [_problem_from_fault(fault)]
+        problems = [_problem_from_fault(fault, self._host_names)]
         return ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True)
 
     def _wait(self, task: Any, switch: Switch) -> None:
@@ -1138,7 +1140,7 @@ def _fault_msg(fault: Any) -> str:
     return msg.strip()
 
 
-def _problem_from_fault(fault: Any) -> Problem:
+def _problem_from_fault(fault: Any, host_names: dict[str, str] | None = None) -> Problem:
     """A vCenter fault as a :class:`Problem` whose code is the fault's name (vspan.md §4)."""
     name = _fault_name(fault)
     msg = _fault_msg(fault)
@@ -1180,10 +1182,11 @@ def _problem_from_fault(fault: Any) -> Problem:
             "Ask your vCenter administrator."
         )
     elif name == "DvsOperationBulkFault":
-        hosts = [
-            f"{getattr(h.host, '_moId', h.host)}: {_fault_msg(h.innerFault)}"
-            for h in getattr(fault, "hostFault", None) or ()
-        ]
+        names = host_names or {}
+        hosts = []
+        for h in getattr(fault, "hostFault", None) or ():
+            moid = str(getattr(h.host, "_moId", h.host))
+            hosts.append(f"{names.get(moid, moid)}: {_fault_msg(h.fault) or _fault_name(h.fault)}")
         text = "Hosts refused the change" + (": " + "; ".join(hosts) if hosts else (f": {msg}" if msg else "."))
     else:
         text = f"vCenter refused the change ({name})" + (f": {msg}" if msg else ".")

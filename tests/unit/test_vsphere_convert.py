@@ -1,0 +1,215 @@
+"""Conversions between pyVmomi objects and the model, and vCenter faults as problems (no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tui.backends import vsphere
+from tui.model import ChangeOperation, MirrorSession, SessionChange, SessionType, Switch, Vlan, VspanPorts
+
+pyVmomi = pytest.importorskip("pyVmomi")
+vim = pyVmomi.vim
+VS = vim.dvs.VmwareDistributedVirtualSwitch
+
+FULL = MirrorSession(
+    key="7",
+    name="ERSPAN to sensor",
+    description="all fields set",
+    enabled=False,
+    session_type=SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE.value,
+    source_tx=VspanPorts(port_keys=("817",)),
+    source_rx=VspanPorts(port_keys=("817", "818")),
+    destination=VspanPorts(ip_addresses=("192.0.2.1", "2001:db8::1")),
+    strip_original_vlan=True,
+    mirrored_packet_length=128,
+    normal_traffic_allowed=True,
+    sampling_rate=10,
+    encap_type="erspan3",
+    erspan_id=1023,
+    erspan_cos=7,
+    erspan_gra_nanosec=True,
+    netstack="mirror",
+)
+
+
+def test_every_session_field_survives_a_round_trip() -> None:
+    s = vsphere.session_to_vim(FULL)
+    assert list(s.sourcePortTransmitted.portKey) == ["817"], "a list, never a bare string (vspan.md §1.8)"
+    assert vsphere.session_from_vim(s) == FULL
+    rsd = MirrorSession(
+        key="3",
+        session_type="remoteMirrorDest",
+        source_rx=VspanPorts(vlans=(0, 4094)),
+        destination=VspanPorts(port_keys=("12",)),
+        encapsulation_vlan_id=None,
+    )
+    assert vsphere.session_from_vim(vsphere.session_to_vim(rsd)) == rsd
+    rms = MirrorSession(
+        key="4",
+        session_type="remoteMirrorSource",
+        source_tx=VspanPorts(port_keys=("1",)),
+        destination=VspanPorts(uplink_names=("dvUplink1", "dvUplink2")),
+        encapsulation_vlan_id=205,
+    )
+    assert vsphere.session_from_vim(vsphere.session_to_vim(rms)) == rms
+
+
+def test_add_sends_no_key_and_omits_empty_lists() -> None:
+    current = Switch(key="u", name="sw", config_version="12")
+    spec = vsphere._config_spec(
+        current, [SessionChange(ChangeOperation.ADD, FULL.with_changes(destination=VspanPorts()))]
+    )
+    assert spec.configVersion == "12"
+    (entry,) = spec.vspanConfigSpec
+    assert entry.operation == "add"
+    assert entry.vspanSession.key is None
+    assert entry.vspanSession.destinationPort is None
+
+
+def test_edit_sends_the_whole_session_and_clears_what_was_removed() -> None:
+    stored = FULL.with_changes(destination=VspanPorts(port_keys=("9",)), session_type="dvPortMirror")
+    edited = stored.with_changes(destination=VspanPorts(), mirrored_packet_length=None, name="renamed")
+    current = Switch(key="u", name="sw", config_version="13", sessions=(stored,))
+    spec = vsphere._config_spec(current, [SessionChange(ChangeOperation.EDIT, edited)])
+    s = spec.vspanConfigSpec[0].vspanSession
+    assert s.key == "7" and s.name == "renamed"
+    assert s.destinationPort is not None and not s.destinationPort.portKey, "an empty list clears a merged edit"
+    assert s.mirroredPacketLength == -1, "whole frames again (vspan.md §3)"
+    assert s.samplingRate == 10 and s.enabled is False and s.normalTrafficAllowed is True
+
+
+def test_remove_sends_the_key() -> None:
+    current = Switch(key="u", name="sw", config_version="2", sessions=(FULL,))
+    spec = vsphere._config_spec(current, [SessionChange(ChangeOperation.REMOVE, FULL)])
+    entry = spec.vspanConfigSpec[0]
+    assert (entry.operation, entry.vspanSession.key, entry.vspanSession.name) == ("remove", "7", None)
+
+
+def test_unset_length_and_non_positive_lengths_read_as_whole_frames() -> None:
+    s = VS.VspanSession(key="1", mirroredPacketLength=-1)
+    assert vsphere.session_from_vim(s).mirrored_packet_length is None
+    assert vsphere.session_from_vim(VS.VspanSession(key="1")).session_type is None
+
+
+FAULTS = [
+    (
+        vim.fault.VspanDestPortConflict(vspanSessionKey1="1", vspanSessionKey2="3", portKey="2241"),
+        "VspanDestPortConflict",
+        "Port 2241 is already the destination",
+        "destination",
+    ),
+    (
+        vim.fault.VspanPortConflict(vspanSessionKey1="1", vspanSessionKey2="2", portKey="448"),
+        "VspanPortConflict",
+        "egress (transmitted) source in session 1",
+        "destination",
+    ),
+    (
+        vim.fault.VspanSameSessionPortConflict(vspanSessionKey="5", portKey="448"),
+        "VspanSameSessionPortConflict",
+        "both a source and the destination of session 5",
+        "destination",
+    ),
+    (
+        vim.fault.VspanPromiscuousPortNotSupported(vspanSessionKey="5", portKey="12"),
+        "VspanPromiscuousPortNotSupported",
+        "Port 12 is promiscuous",
+        "",
+    ),
+    (
+        vim.fault.NotFound(msg="port 99999 not found"),
+        "NotFound",
+        "could not find a port, uplink or session the change refers to: port 99999",
+        "",
+    ),
+    (
+        pyVmomi.vmodl.fault.InvalidArgument(invalidProperty="vspanSession.samplingRate"),
+        "InvalidArgument",
+        "rejected a value (vspanSession.samplingRate)",
+        "sampling_rate",
+    ),
+    (
+        vim.fault.NoPermission(privilegeId="DVSwitch.Vspan"),
+        "NoPermission",
+        "You lack the DVSwitch.Vspan privilege",
+        "",
+    ),
+    (
+        vim.fault.DvsFault(msg="host esx-03 is unreachable"),
+        "DvsFault",
+        "vCenter refused the change (DvsFault): host esx-03 is unreachable",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fault", "code", "words", "field"), FAULTS, ids=[f[1] for f in FAULTS])
+def test_faults_become_plain_problems(fault: Any, code: str, words: str, field: str) -> None:
+    problem = vsphere._problem_from_fault(fault)
+    assert problem.code == code
+    assert words in problem.message
+    assert problem.field == field
+    assert "vim." not in problem.message
+
+
+def test_bulk_fault_names_the_hosts() -> None:
+    host = vim.HostSystem("host-21", None)
+    inner = vim.fault.DvsFault(msg="ERSPAN destination unreachable")
+    fault = vim.fault.DvsOperationBulkFault(
+        hostFault=[vim.fault.DvsOperationBulkFault.FaultOnHost(host=host, fault=inner)]
+    )
+    problem = vsphere._problem_from_fault(fault, {"host-21": "esx-03"})
+    assert problem.code == "DvsOperationBulkFault"
+    assert "esx-03: ERSPAN destination unreachable" in problem.message
+    assert "host-21: ERSPAN" in vsphere._problem_from_fault(fault).message
+
+
+def test_capability_from_feature_flags() -> None:
+    cap = VS.VspanFeatureCapability(
+        mixedDestSupported=True,
+        dvportSupported=True,
+        remoteSourceSupported=True,
+        remoteDestSupported=False,
+        encapRemoteSourceSupported=True,
+        erspanProtocolSupported=False,
+    )
+    features = VS.FeatureCapability(vspanSupported=True, vspanCapability=cap)
+    got = vsphere._capability(features)
+    assert got.vspan and not got.erspan
+    assert set(got.session_types) == {
+        "mixedDestMirror",
+        "dvPortMirror",
+        "remoteMirrorSource",
+        "encapsulatedRemoteMirrorSource",
+    }
+    legacy = vsphere._capability(VS.FeatureCapability(vspanSupported=True))
+    assert legacy.session_types == ("mixedDestMirror",)
+    assert not vsphere._capability(VS.FeatureCapability(vspanSupported=False)).vspan
+    assert vsphere._capability(None).vspan, "unknown: offer everything and let vCenter decide"
+
+
+def test_vlan_specs() -> None:
+    assert vsphere._vlan_from_vim(VS.VlanIdSpec(vlanId=204)) == Vlan(vlan_id=204)
+    trunk = VS.TrunkVlanSpec(vlanId=[vim.NumericRange(start=1, end=99), vim.NumericRange(start=205, end=205)])
+    assert vsphere._vlan_from_vim(trunk) == Vlan(vlan_id=None, trunk=((1, 99), (205, 205)))
+    assert vsphere._vlan_from_vim(VS.PvlanSpec(pvlanId=999)) == Vlan(vlan_id=None, pvlan=999)
+    assert vsphere._vlan_from_vim(None) == Vlan()
+
+
+def test_promiscuous_prefers_the_mac_management_policy() -> None:
+    both = VS.VmwarePortConfigPolicy(
+        securityPolicy=VS.SecurityPolicy(allowPromiscuous=vim.BoolPolicy(value=True)),
+        macManagementPolicy=VS.MacManagementPolicy(allowPromiscuous=False),
+    )
+    assert vsphere._promiscuous(both) is False
+    old = VS.VmwarePortConfigPolicy(securityPolicy=VS.SecurityPolicy(allowPromiscuous=vim.BoolPolicy(value=True)))
+    assert vsphere._promiscuous(old) is True
+    assert vsphere._promiscuous(None) is False
+
+
+def test_version_tuple() -> None:
+    assert vsphere._version_tuple("7.0.3.0") > vsphere._version_tuple("7.0")
+    assert vsphere._version_tuple("6.7") > vsphere._version_tuple("6.5")
+    assert vsphere._version_tuple("8.0.1.0") <= vsphere._version_tuple("8.0.3.0")
