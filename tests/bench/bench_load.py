@@ -74,19 +74,19 @@ class Wire:
             wire.received += len(data)
             return data
 
-        http.client.HTTPConnection.request = request  # type: ignore[method-assign]
-        socket.socket.recv_into = recv_into  # type: ignore[method-assign]
-        socket.socket.recv = recv  # type: ignore[method-assign]
+        setattr(http.client.HTTPConnection, "request", request)  # noqa: B010 - patching the class for counting
+        setattr(socket.socket, "recv_into", recv_into)  # noqa: B010
+        setattr(socket.socket, "recv", recv)  # noqa: B010
 
     def reset(self) -> None:
         self.requests = 0
         self.received = 0
 
 
-def _digest(rows: list[tuple[str, ...]]) -> str:
+def _digest(rows: list[tuple[Any, ...]]) -> str:
     h = hashlib.sha1()  # noqa: S324 - a checksum, not security
     for row in sorted(rows):
-        h.update("\t".join(row).encode())
+        h.update("\t".join(str(v) for v in row).encode())
         h.update(b"\n")
     return h.hexdigest()
 
@@ -179,7 +179,7 @@ def run_naive(url: str, user: str, password: str) -> dict[str, Any]:
                     host_names[host._moId] = host.name
                 for dev in vm.config.hardware.device:
                     if isinstance(dev, vim.vm.device.VirtualEthernetCard):
-                        nic_label[(moid, dev.key)] = dev.deviceInfo.label
+                        nic_label[(moid, dev.key)] = dev.deviceInfo.label if dev.deviceInfo else ""
                 _ips = [n.ipAddress for n in (vm.guest.net or [])]
     rows = []
     for _dvs, name, _uuid, pgs in switches:
