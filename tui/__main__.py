@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tui import cli
-from tui.backends import Backend, BackendError
+from tui.backends import Backend, BackendError, LoginFailed
 
 DESCRIPTION = """\
 Browse vSphere distributed switches (switch → portgroup → VM → port), find which port a VM,
@@ -117,7 +117,7 @@ def _version() -> str:
         return "(not installed)"
 
 
-def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool) -> Backend:
+def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool, tui: bool = False) -> Backend:
     """The backend the arguments ask for. Raises BackendError or cli.UsageError."""
     from tui import config
 
@@ -132,11 +132,19 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
             "no vCenter given: use --server (or GOVC_URL, VMWARE_HOST, a profile in config.toml), "
             "or --demo for the bundled demo lab"
         )
-    if not settings.password and interactive:
+    settings = config.keyring_password(settings)
+    if settings.needs_password and not tui:
+        # The TUI asks in a modal; the CLI asks here, and never when nobody can answer.
+        if not interactive:
+            raise LoginFailed(
+                f"no password for {settings.user or 'the user'} on {settings.server}",
+                hint="Set DVMIRROR_PASSWORD (or GOVC_PASSWORD / VMWARE_PASSWORD); "
+                "standard input is not a terminal, so dvmirror cannot ask.",
+            )
         import getpass
-        from dataclasses import replace
 
-        settings = replace(settings, password=getpass.getpass(f"Password for {settings.user or 'vCenter'}: "))
+        who = f"{settings.user}@{settings.server}" if settings.user else settings.server
+        settings = settings.with_password(getpass.getpass(f"Password for {who}: "))
     from tui.backends.vsphere import VsphereBackend
 
     return VsphereBackend(settings)
@@ -151,13 +159,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     interactive = sys.stdin.isatty()
     backend: Backend | None = None
     try:
-        backend = make_backend(args, env, interactive)
+        backend = make_backend(args, env, interactive, tui=func is None)
         if func is None:
             from tui import config
             from tui.app import build_app
 
-            keymap = getattr(config.resolve_settings(args, env), "keymap", None) if not args.demo else None
-            app = build_app(backend, keymap=keymap)
+            app = build_app(backend, keymap=config.resolve_settings(args, env).keymap)
             app.run()
             return app.return_code or 0
         return int(func(backend, args))

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from textual import work
@@ -15,10 +15,21 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import var
 
-from tui.backends import Backend, BackendError, LoadProgress
+from tui import audit
+from tui.backends import (
+    EXIT_CONNECTION,
+    ApplyResult,
+    Backend,
+    BackendError,
+    ChangeRefused,
+    LoadProgress,
+    LoginFailed,
+    StaleSwitch,
+)
+from tui.backends.snapshot import SnapshotBackend
 from tui.clipboard import CopyResult, copy_text
 from tui.lookup import LookupIndex
-from tui.model import Inventory
+from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
 from tui.paths import STYLES_DIR
 from tui.screens.palette import InventoryCommands
 
@@ -53,6 +64,24 @@ class LoadProgressed(Message):
 class LoadFailed(Message):
     """The load failed with a message for the user."""
 
+    error: BackendError
+
+
+@dataclass
+class ChangeApplied(Message):
+    """vCenter (or the snapshot) accepted a session change."""
+
+    switch_key: str
+    changes: list[SessionChange]
+    result: ApplyResult
+
+
+@dataclass
+class ChangeFailed(Message):
+    """A session change was refused, failed, or found the switch changed meanwhile."""
+
+    switch_key: str
+    changes: list[SessionChange]
     error: BackendError
 
 
@@ -97,7 +126,31 @@ class DvMirrorApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self.push_screen(ExplorerScreen())
-        self.load_inventory()
+        if self._needs_password():
+            self.ask_password()
+        else:
+            self.load_inventory()
+
+    def _needs_password(self) -> bool:
+        settings = getattr(self.backend, "settings", None)
+        return bool(settings is not None and settings.needs_password)
+
+    def ask_password(self, reason: str = "") -> None:
+        """Ask for the vCenter password, then load (escape quits)."""
+        from tui.screens.connect import PasswordScreen
+
+        settings = getattr(self.backend, "settings", None)
+        if settings is None:
+            return
+
+        def entered(password: str | None) -> None:
+            if password is None:
+                self.exit(return_code=EXIT_CONNECTION)
+                return
+            self.backend.settings = settings.with_password(password)  # type: ignore[attr-defined]
+            self.load_inventory()
+
+        self.push_screen(PasswordScreen(settings.user, settings.server, reason), entered)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False, description="Loading inventory")
     def load_inventory(self) -> None:
@@ -151,12 +204,113 @@ class DvMirrorApp(App[None]):
         from tui.screens.error import ErrorScreen
 
         def retry(again: bool | None) -> None:
-            if again:
+            if again and isinstance(message.error, LoginFailed):
+                self.ask_password(message.error.message)
+            elif again:
                 self.load_inventory()
             elif self.inventory is None:
                 self.exit(return_code=message.error.exit_code)
 
         self.push_screen(ErrorScreen(message.error, retry_label="Retry"), retry)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    @work(thread=True, group="apply", exit_on_error=False, description="Applying a session change")
+    def apply_changes(self, switch_key: str, changes: list[SessionChange]) -> None:
+        """Send ``changes`` to one switch in a thread; the outcome arrives as a message."""
+        inventory = self.inventory
+        if inventory is None:
+            return
+        switch = inventory.switches[switch_key]
+        try:
+            result = self.backend.apply(inventory, switch_key, changes)
+        except ChangeRefused as e:
+            outcome = "fault" if e.sent else "refused"
+            self._audit(inventory, switch.name, changes, outcome, e.problems)
+            self.post_message(ChangeFailed(switch_key, changes, e))
+            return
+        except BackendError as e:
+            self._audit(inventory, switch.name, changes, "error", [Problem(type(e).__name__, e.message)])
+            self.post_message(ChangeFailed(switch_key, changes, e))
+            return
+        except Exception as e:  # never a traceback: report it like any other failure
+            error = BackendError(f"The change failed unexpectedly: {e.__class__.__name__}: {e}")
+            self._audit(inventory, switch.name, changes, "error", [Problem("Error", error.message)])
+            self.post_message(ChangeFailed(switch_key, changes, error))
+            return
+        done = list(changes)
+        if result.keys:  # give added sessions the key vCenter chose
+            done = [
+                SessionChange(c.operation, c.session.with_changes(key=k)) if c.operation is ChangeOperation.ADD else c
+                for c, k in zip(changes, result.keys, strict=False)
+            ]
+        self._audit(inventory, switch.name, done, "ok", result.warnings)
+        self.post_message(ChangeApplied(switch_key, done, result))
+
+    def _audit(
+        self, inventory: Inventory, switch: str, changes: list[SessionChange], outcome: str, problems: Iterable[Problem]
+    ) -> None:
+        failure = audit.record_change(self.backend, inventory, switch, changes, outcome, problems)
+        if failure:
+            self.call_from_thread(self.notify, failure, title="Audit log", severity="warning", markup=False)
+
+    def on_change_applied(self, message: ChangeApplied) -> None:
+        """Show the re-read switch and say what happened."""
+        from tui.screens.explorer import ExplorerScreen
+
+        if self.inventory is not None:
+            self.inventory = self.inventory.with_switch(message.result.switch)
+            self.index = None
+            self.call_after_refresh(self.build_index, self.inventory)
+        for change in message.changes:
+            s = change.session
+            verb = {"add": "Created", "edit": "Updated", "remove": "Deleted"}[change.operation.value]
+            name = f" {s.name!r}" if s.name else ""
+            where = f" ({self.backend.label}: this run only)" if isinstance(self.backend, SnapshotBackend) else ""
+            self.notify(
+                f"{verb} session{name} (key {s.key}) on {message.result.switch.name}{where}.",
+                title="Port mirroring",
+                markup=False,
+            )
+        for screen in self.screen_stack:
+            if isinstance(screen, ExplorerScreen):
+                screen.change_applied(message.switch_key, message.changes)
+
+    def on_change_failed(self, message: ChangeFailed) -> None:
+        """Explain the failure; a stale switch is re-read and shown before anything is resent."""
+        from tui.screens.error import ErrorScreen
+
+        error = message.error
+        if isinstance(error, StaleSwitch) and error.switch is not None and self.inventory is not None:
+            self.inventory = self.inventory.with_switch(error.switch)
+        editable = [c for c in message.changes if c.operation is not ChangeOperation.REMOVE]
+        retry = "Review again" if editable and isinstance(error, ChangeRefused) else None
+
+        def again(review: bool | None) -> None:
+            if review and editable:
+                self.open_wizard(message.switch_key, editable[0].session, editable[0].operation)
+
+        self.push_screen(ErrorScreen(error, retry_label=retry), again)
+
+    def open_wizard(
+        self, switch_key: str, session: MirrorSession, operation: ChangeOperation = ChangeOperation.ADD
+    ) -> None:
+        """Open the session wizard; apply what it returns."""
+        from tui.screens.wizard import SessionWizard
+
+        if self.inventory is None:
+            return
+        if operation is ChangeOperation.EDIT and session.key:
+            current = self.inventory.switches[switch_key].session(session.key)
+            if current is None:
+                self.notify("That session no longer exists on the switch.", severity="error")
+                return
+
+        def done(change: SessionChange | None) -> None:
+            if change is not None:
+                self.apply_changes(switch_key, [change])
+
+        self.push_screen(SessionWizard(self.inventory, switch_key, session, operation), done)
 
     def action_refresh(self) -> None:
         """Reload the inventory from the backend."""

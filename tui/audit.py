@@ -34,7 +34,8 @@ from typing import Any
 
 import platformdirs
 
-from tui.model import Problem, SessionChange
+from tui.backends import Backend
+from tui.model import Inventory, Problem, SessionChange
 
 ENV_PATH = "DVMIRROR_AUDIT_LOG"
 """Environment variable that moves the log."""
@@ -203,3 +204,26 @@ def record(
         problems=problems,
         dry_run=dry_run,
     )
+
+
+def record_change(
+    backend: Backend,
+    inventory: Inventory,
+    switch: str,
+    changes: Iterable[SessionChange],
+    result: str,
+    problems: Iterable[Problem] = (),
+) -> str | None:
+    """Record a change handed to ``backend.apply`` (shared by the CLI and the TUI).
+
+    The user is the vCenter user of the backend's settings, else the OS user; entries from
+    the demo lab or a snapshot name their source after the vCenter (``vcsa01 (demo lab)``),
+    so practice runs are never mistaken for real changes.
+    """
+    from tui.backends.snapshot import SnapshotBackend
+
+    settings = getattr(backend, "settings", None)
+    user = str(getattr(settings, "user", "") or "") or _local_user()
+    offline = isinstance(backend, SnapshotBackend)
+    vcenter = inventory.vcenter + (f" ({backend.label})" if offline else "")
+    return record(user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems)

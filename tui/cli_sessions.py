@@ -123,8 +123,7 @@ null for a dry run, a delete or a failure).
 from __future__ import annotations
 
 import argparse
-import getpass
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +142,7 @@ from tui.backends import (
     ChangeRefused,
     ReadOnlyError,
 )
+from tui.backends.snapshot import SnapshotBackend
 from tui.cli import UsageError, console, emit_json, err_console, load
 from tui.lookup import ResolveError, natural_key, resolve_port
 from tui.model import (
@@ -988,7 +988,8 @@ def _send(backend: Backend, inventory: Inventory, switch: Switch, result: _Resul
         result.sent = e.sent
         outcome, code = ("fault" if e.sent else "refused"), e.exit_code
     except BackendError as e:
-        result.audit_error = _record(backend, inventory, switch, change, "error", [Problem(type(e).__name__, str(e))])
+        failure = [Problem(type(e).__name__, str(e))]
+        result.audit_error = audit.record_change(backend, inventory, switch.name, [change], "error", failure)
         if result.audit_error:
             err_console().print(Text(f"dvmirror: {result.audit_error}"))
         raise
@@ -1001,44 +1002,10 @@ def _send(backend: Backend, inventory: Inventory, switch: Switch, result: _Resul
             result.stored = applied.switch.session(key)
         known = {(p.code, p.message) for p in result.problems}
         result.problems += [w for w in applied.warnings if (w.code, w.message) not in known]
-    result.audit_error = _record(backend, inventory, switch, result.plan.change, outcome, result.problems)
-    return EXIT_FAULT if outcome == "fault" else code
-
-
-def _audit_user(backend: Backend) -> str:
-    settings = getattr(backend, "settings", None)
-    user = str(getattr(settings, "user", "") or "")
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # no passwd entry and no USER variable
-        return ""
-
-
-def _is_offline(backend: Backend) -> bool:
-    from tui.backends.snapshot import SnapshotBackend
-
-    return isinstance(backend, SnapshotBackend)
-
-
-def _record(
-    backend: Backend,
-    inventory: Inventory,
-    switch: Switch,
-    change: SessionChange,
-    outcome: str,
-    problems: Iterable[Problem],
-) -> str | None:
-    vcenter = inventory.vcenter + (f" ({backend.label})" if _is_offline(backend) else "")
-    return audit.record(
-        user=_audit_user(backend),
-        vcenter=vcenter,
-        switch=switch.name,
-        changes=[change],
-        result=outcome,
-        problems=problems,
+    result.audit_error = audit.record_change(
+        backend, inventory, switch.name, [result.plan.change], outcome, result.problems
     )
+    return EXIT_FAULT if outcome == "fault" else code
 
 
 def _result_json(result: _Result) -> dict[str, Any]:
@@ -1197,7 +1164,8 @@ def _print_result(out: Console, backend: Backend, inventory: Inventory, result: 
     elif result.sent and switch is not None:
         key = plan.change.session.key
         name = f" {key}" + (f" ({s.name})" if s.name else "")
-        where = f"{backend.label}: changes apply to this run only" if _is_offline(backend) else backend.label
+        offline = isinstance(backend, SnapshotBackend)
+        where = f"{backend.label}: changes apply to this run only" if offline else backend.label
         out.print(Text(f"{_DONE[plan.verb]} session{name} on {switch.name} ({where}).", style="bold"))
 
 

@@ -569,7 +569,7 @@ class _FaultyBackend(SnapshotBackend):
 
 
 def _with_backend(monkeypatch: pytest.MonkeyPatch, backend: SnapshotBackend) -> None:
-    def make(args: argparse.Namespace, environ: Any, interactive: bool) -> SnapshotBackend:
+    def make(args: argparse.Namespace, environ: Any, interactive: bool, tui: bool = False) -> SnapshotBackend:
         return backend
 
     monkeypatch.setattr(entry, "make_backend", make)

@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
 from tui.marks import MarkError, Marks
-from tui.model import Inventory, Port
+from tui.model import ChangeOperation, Inventory, MirrorSession, Port, SessionChange
 from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
@@ -47,6 +47,8 @@ class ExplorerScreen(Screen[None]):
         Binding(
             "y", "copy", "Copy ID", id="copy", tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)"
         ),
+        Binding("m", "mirror", "Mirror", id="mirror", tooltip="New mirror session from the marked ports"),
+        Binding("S", "sessions", "Sessions", id="sessions", tooltip="Mirror sessions of this switch"),
         Binding("r", "app.refresh", "Refresh", id="refresh", tooltip="Reload the inventory"),
     ]
 
@@ -271,6 +273,50 @@ class ExplorerScreen(Screen[None]):
         self.query_one(MarksBar).show_marks(self.inventory, self.marks)
         self.query_one("#ports", PortTable).refresh_marks(self.marks)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No session wizard in read-only mode."""
+        return not (action == "mirror" and self.dv_app.read_only)
+
+    def _switch_in_view(self) -> str | None:
+        """The switch of the marks, else of the selection, else the first one."""
+        inv = self.inventory
+        if inv is None:
+            return None
+        if self.marks:
+            return self.marks.switch
+        if self.current_port is not None:
+            return self.current_port.switch
+        if self._selection is not None and self._selection.switch:
+            return self._selection.switch
+        return next(iter(inv.switches), None)
+
+    def action_mirror(self) -> None:
+        """Open the wizard pre-filled with the marks."""
+        inv, switch_key = self.inventory, self._switch_in_view()
+        if inv is None or switch_key is None:
+            return
+        types = inv.switches[switch_key].capability.session_types
+        default = "dvPortMirror" if "dvPortMirror" in types else (types[0] if types else None)
+        # Like the vSphere Client: "Preserve original VLAN" starts unchecked.
+        base = MirrorSession(session_type=default, strip_original_vlan=True)
+        self.dv_app.open_wizard(switch_key, self.marks.to_session(base))
+
+    def action_sessions(self) -> None:
+        """Show the mirror sessions of the switch in view."""
+        from tui.screens.sessions import SessionsScreen
+
+        switch_key = self._switch_in_view()
+        if switch_key is not None:
+            self.app.push_screen(SessionsScreen(switch_key))
+
+    def change_applied(self, switch_key: str, changes: list[SessionChange]) -> None:
+        """Forget the marks once a session made from them exists."""
+        if not self.marks or self.marks.switch != switch_key:
+            return
+        marked = {k for k, _ in self.marks.sources} | set(self.marks.destinations)
+        if any(c.operation is ChangeOperation.ADD and marked <= c.session.port_keys() for c in changes):
+            self.action_clear_marks()
+
     def action_copy(self) -> None:
         """Copy the port ID to the clipboard."""
         port = self._port_or_warn()
@@ -283,4 +329,4 @@ class ExplorerScreen(Screen[None]):
 
 
 def _insecure(app: DvMirrorApp) -> bool:
-    return bool(getattr(app.backend, "insecure", False))
+    return bool(getattr(getattr(app.backend, "settings", None), "insecure", False))

@@ -1,0 +1,315 @@
+"""The sessions screen: every mirror session of a switch, with endpoints, warnings and actions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Static
+
+from tui import capture, rules
+from tui.lookup import natural_key
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, Switch
+from tui.screens.wizard import problem_text, session_table
+from widgets.app_header import AppHeader
+
+if TYPE_CHECKING:
+    from tui.app import DvMirrorApp
+
+
+SHORT_TYPES = {
+    "dvPortMirror": "Distributed",
+    "remoteMirrorSource": "RSPAN source",
+    "remoteMirrorDest": "RSPAN destination",
+    "encapsulatedRemoteMirrorSource": "L3 source (GRE/ERSPAN)",
+    "mixedDestMirror": "Legacy",
+}
+"""Session types in few words, for the table (the detail gives the vSphere Client's names)."""
+
+
+def endpoints(inventory: Inventory, switch: Switch, s: MirrorSession) -> tuple[Text, Text]:
+    """Sources and destinations in one line each: ``448 F5-LTM01 ⇄``, ``uplink dvUplink4``."""
+    arrows = {"both": "⇄", "ingress": "in", "egress": "out"}
+    src = Text()
+    for i, (key, direction) in enumerate(s.sources().items()):
+        port = inventory.port(switch.key, key)
+        vmnic = inventory.vm_nic(port) if port else None
+        src.append(("  " if i else "") + key, style="bold")
+        src.append(f" {vmnic[0].name}" if vmnic else "")
+        src.append(f" {arrows[direction.value]}", style="dim")
+    for v in s.source_rx.vlans:
+        src.append(("  " if src else "") + f"VLAN {v}")
+    dst = Text()
+    for key in s.destination.port_keys:
+        port = inventory.port(switch.key, key)
+        vmnic = inventory.vm_nic(port) if port else None
+        dst.append(("  " if dst else "") + key, style="bold")
+        dst.append(f" {vmnic[0].name}" if vmnic else "")
+    for u in s.destination.uplink_names:
+        dst.append(("  " if dst else "") + f"uplink {u}")
+    for ip in s.destination.ip_addresses:
+        dst.append(("  " if dst else "") + f"IP {ip}")
+    return src, dst
+
+
+class ConfirmDeleteScreen(ModalScreen[bool]):
+    """Deleting a session needs its name (or key) typed in."""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm_cancel")]
+
+    def __init__(self, session: MirrorSession, switch_name: str) -> None:
+        super().__init__()
+        self.session = session
+        self.switch_name = switch_name
+        self.expected = session.name or str(session.key)
+
+    def compose(self) -> ComposeResult:
+        """Question, input, buttons."""
+        what = "name" if self.session.name else "key"
+        with Vertical(id="confirm-box"):
+            yield Static(
+                Text(
+                    f"Delete session {self.expected!r} ({self.session.type_label}) from {self.switch_name}? "
+                    f"Mirroring stops at once. Type its {what} to confirm:"
+                )
+            )
+            yield Input(placeholder=self.expected, id="confirm-input")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="confirm-no", compact=True)
+                yield Button("Delete", id="confirm-yes", variant="error", disabled=True, compact=True)
+
+    def on_mount(self) -> None:
+        """Title and focus."""
+        self.query_one("#confirm-box").border_title = "Delete mirror session"
+        self.query_one("#confirm-input", Input).focus()
+
+    @on(Input.Changed, "#confirm-input")
+    def _typed(self, event: Input.Changed) -> None:
+        self.query_one("#confirm-yes", Button).disabled = event.value != self.expected
+
+    @on(Input.Submitted, "#confirm-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value == self.expected:
+            self.dismiss(True)
+        else:
+            self.notify(f"Type {self.expected!r} exactly to delete it.", severity="warning", markup=False)
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+
+class SessionsScreen(Screen[None]):
+    """The mirror sessions of one switch."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="sessions_back"),
+        Binding("n", "new", "New", id="session_new", tooltip="New session on this switch"),
+        Binding("e,enter", "edit", "Edit", id="session_edit", tooltip="Edit the selected session"),
+        Binding("c", "clone", "Clone", id="session_clone", tooltip="New session starting from this one", show=False),
+        Binding(
+            "space", "toggle_enabled", "Enable/disable", id="session_toggle", tooltip="Enable or disable the session"
+        ),
+        Binding("delete,D", "delete", "Delete", id="session_delete", tooltip="Delete (asks for the name)"),
+        Binding("y", "copy_filter", "Copy filter", id="session_copy_filter", tooltip="Copy the capture filter"),
+        Binding(
+            "w",
+            "next_switch",
+            "Next switch",
+            id="sessions_switch",
+            tooltip="Show the next switch's sessions",
+            show=False,
+        ),
+    ]
+
+    def __init__(self, switch_key: str) -> None:
+        super().__init__()
+        self.switch_key = switch_key
+        self.sessions: list[MirrorSession] = []
+        self.filter = ""
+
+    @property
+    def dv_app(self) -> DvMirrorApp:
+        """The app, typed."""
+        from tui.app import DvMirrorApp
+
+        assert isinstance(self.app, DvMirrorApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        """Header, table, detail, footer."""
+        yield AppHeader(id="header")
+        with Vertical(id="sessions-main"):
+            yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="session-detail"):
+                yield Static(id="session-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns, then follow the inventory."""
+        table = self.query_one("#sessions-table", DataTable)
+        for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
+            table.add_column(name, key=name)
+        self.watch(self.dv_app, "inventory", self._inventory_changed, init=True)
+        table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the writes in read-only mode; dim the ones that need a session."""
+        if action in ("new", "edit", "clone", "toggle_enabled", "delete") and self.dv_app.read_only:
+            return False
+        if action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter") and self.current is None:
+            return None
+        if action == "next_switch":
+            inv = self.dv_app.inventory
+            return inv is not None and len(inv.switches) > 1
+        return True
+
+    @property
+    def current(self) -> MirrorSession | None:
+        """The session under the cursor."""
+        table = self.query_one("#sessions-table", DataTable)
+        if not self.sessions or not 0 <= table.cursor_row < len(self.sessions):
+            return None
+        return self.sessions[table.cursor_row]
+
+    def _inventory_changed(self, inventory: Inventory | None) -> None:
+        if inventory is None:
+            return
+        app = self.dv_app
+        switch = inventory.switches.get(self.switch_key)
+        if switch is None:
+            self.dismiss()
+            return
+        self.query_one(AppHeader).show(
+            f"{inventory.vcenter} / {switch.name} / port mirroring", app.backend.label, app.read_only
+        )
+        table = self.query_one("#sessions-table", DataTable)
+        keep = self.current.key if self.current else None
+        self.sessions = sorted(switch.sessions, key=lambda s: natural_key(s.key or ""))
+        table.clear()
+        for s in self.sessions:
+            src, dst = endpoints(inventory, switch, s)
+            warnings = rules.session_warnings(inventory, switch.key, s)
+            table.add_row(
+                Text(s.key or ""),
+                Text(s.name or "(no name)"),
+                Text(SHORT_TYPES.get(s.session_type or "", s.type_label)),
+                Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim"),
+                src,
+                dst,
+                Text(str(len(warnings)) if warnings else "", style="bold yellow"),
+                key=s.key,
+            )
+        count = len(self.sessions)
+        table.border_title = escape(f"{switch.name}  {count} mirror session{'s' * (count != 1)}")
+        table.border_subtitle = "n new · e edit · c clone · space enable/disable · D delete · y filter"
+        row = next((i for i, s in enumerate(self.sessions) if s.key == keep), 0)
+        if self.sessions:
+            table.move_cursor(row=row)
+        self._show_detail()
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#sessions-table")
+    def _highlighted(self) -> None:
+        self._show_detail()
+        self.refresh_bindings()
+
+    def _show_detail(self) -> None:
+        inv, s = self.dv_app.inventory, self.current
+        info = self.query_one("#session-info", Static)
+        if inv is None or s is None:
+            info.update(Text("No mirror session on this switch. Press n to create one.", style="dim italic"))
+            self.filter = ""
+            return
+        parts: list[object] = [session_table(inv, self.switch_key, s)]
+        warnings = rules.session_warnings(inv, self.switch_key, s)
+        if warnings:
+            parts += [Text("\nWarnings", style="bold"), problem_text(warnings)]
+        notes = rules.notes(inv, self.switch_key, s)
+        if notes:
+            parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in notes), style="green"))
+        upstream = rules.upstream_requirements(inv, self.switch_key, s)
+        if upstream:
+            parts += [Text("\nPhysical network", style="bold"), Text("\n".join(upstream))]
+        try:
+            self.filter = capture.capture_filter(inv, self.switch_key, s)
+            command = capture.capture_command(inv, self.switch_key, s)
+        except ValueError:
+            self.filter, command = "", ""
+        if self.filter:
+            parts += [Text("\nCapture on the destination (y copies the filter)", style="bold"), Text(command)]
+        info.update(Group(*parts))  # type: ignore[arg-type]
+        self.query_one("#session-detail").border_title = escape(f"Session {s.key} {s.name}".rstrip())
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_close(self) -> None:
+        """Back to the explorer."""
+        self.dismiss()
+
+    def action_new(self) -> None:
+        """Open the wizard for a new session."""
+        inv = self.dv_app.inventory
+        if inv is None:
+            return
+        types = inv.switches[self.switch_key].capability.session_types
+        default = "dvPortMirror" if "dvPortMirror" in types else (types[0] if types else None)
+        # Like the vSphere Client: "Preserve original VLAN" starts unchecked.
+        self.dv_app.open_wizard(self.switch_key, MirrorSession(session_type=default, strip_original_vlan=True))
+
+    def action_edit(self) -> None:
+        """Open the wizard on the selected session."""
+        if self.current is not None:
+            self.dv_app.open_wizard(self.switch_key, self.current, ChangeOperation.EDIT)
+
+    def action_clone(self) -> None:
+        """Open the wizard on a copy of the selected session (a destination serves one session)."""
+        s = self.current
+        if s is not None:
+            copy = s.with_changes(key=None, name=f"{s.name} (copy)"[:80] if s.name else "")
+            self.dv_app.open_wizard(self.switch_key, copy)
+
+    def action_toggle_enabled(self) -> None:
+        """Enable or disable the selected session (an edit of the complete session)."""
+        s = self.current
+        if s is not None:
+            change = SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=not s.enabled))
+            self.dv_app.apply_changes(self.switch_key, [change])
+
+    def action_delete(self) -> None:
+        """Delete the selected session after its name is typed."""
+        s, inv = self.current, self.dv_app.inventory
+        if s is None or inv is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.dv_app.apply_changes(self.switch_key, [SessionChange(ChangeOperation.REMOVE, s)])
+
+        self.app.push_screen(ConfirmDeleteScreen(s, inv.switches[self.switch_key].name), confirmed)
+
+    def action_copy_filter(self) -> None:
+        """Copy the selected session's capture filter."""
+        if self.filter:
+            self.app.copy_to_clipboard(self.filter)
+            self.notify(f"Capture filter copied: {self.filter}", title="Copied", markup=False)
+
+    def action_next_switch(self) -> None:
+        """Show the next switch's sessions."""
+        inv = self.dv_app.inventory
+        if inv is None:
+            return
+        keys = sorted(inv.switches, key=lambda k: natural_key(inv.switches[k].name))
+        self.switch_key = keys[(keys.index(self.switch_key) + 1) % len(keys)]
+        self._inventory_changed(inv)
