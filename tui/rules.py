@@ -235,7 +235,7 @@ def _session_text(s: MirrorSession) -> str:
         return f"session {s.name}"
     if s.key:
         return f"session {s.key}"
-    return "a new session of this change"
+    return "the new session"
 
 
 def effective_type(s: MirrorSession) -> SessionType | None:

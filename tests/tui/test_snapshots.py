@@ -55,3 +55,49 @@ def test_help(snap_compare: Compare, size: tuple[int, int]) -> None:
 
 def test_read_only_header(snap_compare: Compare) -> None:
     assert snap_compare(demo_app(read_only=True), terminal_size=(120, 40), run_before=steps())
+
+
+MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d", "m")
+
+
+def wizard_type(api_name: str, *extra: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run(pilot: Pilot[None]) -> None:
+        from tests.tui.wizard_helpers import choose_type
+
+        await steps(*MARKED)(pilot)
+        await choose_type(pilot, api_name)
+        for key in extra:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "api_name",
+    ["dvPortMirror", "remoteMirrorSource", "remoteMirrorDest", "encapsulatedRemoteMirrorSource", "mixedDestMirror"],
+)
+def test_wizard_types(snap_compare: Compare, api_name: str) -> None:
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=wizard_type(api_name))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_wizard_review(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=wizard_type("mixedDestMirror", "ctrl+r"))
+
+
+def test_wizard_problem_beside_field(snap_compare: Compare) -> None:
+    async def run(pilot: Pilot[None]) -> None:
+        from tests.tui.wizard_helpers import tick, type_into
+
+        await steps(*MARKED)(pilot)
+        await tick(pilot, "length-on")
+        await type_into(pilot, "length", "59")
+        await type_into(pilot, "dest-ports", "2241")
+
+    assert snap_compare(demo_app(), terminal_size=(120, 40), run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_screen(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("S"))

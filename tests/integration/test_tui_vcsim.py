@@ -1,0 +1,154 @@
+"""The TUI against the vcsim test server: the same explorer as on the demo lab, the walkthrough
+created through the wizard and read back with pyVmomi, vCenter's own refusals, and login."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from textual.widgets import Input
+
+from tests.integration.test_vsphere_backend import settings_for
+from tests.tui.conftest import loaded, settle
+from tests.tui.test_explorer import plain
+from tests.tui.wizard_helpers import choose_type, review_and_create, tick, type_into, wizard
+from tui.app import build_app
+from tui.backends.vsphere import VsphereBackend
+from tui.clipboard import osc52
+from tui.screens.connect import PasswordScreen
+from tui.screens.error import ErrorScreen
+from tui.screens.explorer import ExplorerScreen
+from widgets.inventory_tree import InventoryTree
+from widgets.port_detail import PortDetail
+
+pytestmark = pytest.mark.vcsim
+
+
+def vim_sessions(server: Any) -> dict[str, Any]:
+    """The sessions of dvSwitchCloud as vCenter stores them, read with pyVmomi."""
+    from pyVmomi import vim
+
+    si = server.connect()
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.DistributedVirtualSwitch], True)
+    dvs = next(d for d in view.view if d.name == "dvSwitchCloud")
+    return {s.name: s for s in dvs.config.vspanSession}
+
+
+async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
+    app = build_app(VsphereBackend(settings_for(vcsim)), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExplorerScreen)
+        assert app.inventory is not None and app.inventory.vcenter == "vcsa01.lab.local"
+        tree = screen.query_one(InventoryTree)
+        assert tree.cursor_node is not None and str(tree.cursor_node.label).startswith("dvSwitchCloud")
+        await pilot.press("slash", *"MGTSRVR003UX/Network adapter 2", "enter")
+        await settle(pilot)
+        assert screen.current_port is not None and screen.current_port.key == "2258"
+        text = plain(screen.query_one(PortDetail))
+        assert "dvPgMirror" in text and "esx-03" in text
+        written: list[str] = []
+        assert app._driver is not None
+        app._driver.write = written.append  # type: ignore[method-assign]
+        await pilot.press("y")
+        assert app.clipboard == "2258" and osc52("2258") in written
+        app.backend.close()
+
+
+async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any) -> None:
+    server = start_vcsim()
+    app = build_app(VsphereBackend(settings_for(server)), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"448", "enter")
+        await settle(pilot)
+        await pilot.press("s", "slash", *"2258", "enter")
+        await settle(pilot)
+        await pilot.press("d", "m")
+        await settle(pilot)
+        await choose_type(pilot, "mixedDestMirror")
+        await type_into(pilot, "name", "F5 DMZ to monitor")
+        await tick(pilot, "encap-on")
+        await type_into(pilot, "encap-vlan", "205")
+        await tick(pilot, "length-on")
+        await type_into(pilot, "length", "60")
+        await review_and_create(pilot)
+        assert isinstance(app.screen, ExplorerScreen), app.screen
+        stored = vim_sessions(server)["F5 DMZ to monitor"]
+        assert stored.sessionType == "mixedDestMirror"
+        assert list(stored.sourcePortReceived.portKey) == ["448"]
+        assert list(stored.sourcePortTransmitted.portKey) == ["448"]
+        assert list(stored.destinationPort.portKey) == ["2258"]
+        assert stored.encapsulationVlanId == 205 and stored.mirroredPacketLength == 60 and stored.enabled is True
+        # The app shows what vCenter stored (re-read), in the detail of both ports.
+        assert "F5 DMZ to monitor  destination" in plain(app.screen.query_one(PortDetail))
+        app.backend.close()
+
+
+async def test_vcenter_refusal_is_shown(start_vcsim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change that slips past our rules is refused by vCenter, and the app says why."""
+    server = start_vcsim()
+    backend = VsphereBackend(settings_for(server))
+    monkeypatch.setattr(VsphereBackend, "_check_rules", staticmethod(lambda *_args: ()))
+    app = build_app(backend, environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"449", "enter")
+        await settle(pilot)
+        await pilot.press("s", "slash", *"2241", "enter")  # DMZ-IDS's destination again
+        await settle(pilot)
+        await pilot.press("d", "m")
+        await settle(pilot)
+        w = wizard(pilot)
+        w._update = lambda: None  # type: ignore[method-assign]  # bypass the wizard's checks as well
+        from tui.model import ChangeOperation, SessionChange
+
+        w.dismiss(SessionChange(ChangeOperation.ADD, w.built.session))
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        error = app.screen.error
+        assert [p.code for p in error.problems] == ["VspanDestPortConflict"]  # type: ignore[attr-defined]
+        assert error.exit_code == 4
+        assert set(vim_sessions(server)) == {"DMZ-IDS", "RSPAN-Core"}  # nothing half-applied
+        app.backend.close()
+
+
+async def test_password_modal_then_wrong_password_retry(vcsim: Any) -> None:
+    backend = VsphereBackend(replace(settings_for(vcsim), password=""))
+    app = build_app(backend, environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen)
+        await pilot.press(*"wrong", "enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen) and app.screen.error.title == "Login failed"
+        assert "wrong" not in app.screen.error.message
+        await pilot.click("#retry")
+        await settle(pilot)
+        assert isinstance(app.screen, PasswordScreen)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*vcsim.password, "enter")
+        await app.workers.wait_for_complete()
+        await loaded(pilot)
+        assert isinstance(app.screen, ExplorerScreen) and len(app.inventory.switches) == 2  # type: ignore[union-attr]
+        app.backend.close()
+
+
+async def test_nothing_listening_offers_retry() -> None:
+    from tui.config import Settings
+
+    app = build_app(VsphereBackend(Settings(server="127.0.0.1", port=9, user="u", password="p")), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.error.exit_code == 3
+        assert app.screen.query("#retry")
+        await pilot.click("#close")
+        await settle(pilot)
+    assert app.return_code == 3

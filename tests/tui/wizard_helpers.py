@@ -1,0 +1,59 @@
+"""Driving the session wizard like a user: pick a type, type into fields, review, create."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, Input, RadioButton, RadioSet
+
+from tests.tui.conftest import settle
+from tui.screens.wizard import SessionWizard
+
+
+def wizard(pilot: Pilot[None]) -> SessionWizard:
+    screen = pilot.app.screen
+    assert isinstance(screen, SessionWizard), type(screen).__name__
+    return screen
+
+
+async def choose_type(pilot: Pilot[None], api_name: str) -> None:
+    """Move the radio cursor to the type with the keyboard and select it."""
+    radio = wizard(pilot).query_one("#type", RadioSet)
+    radio.focus()
+    names = [b.name for b in radio.query(RadioButton)]
+    pressed = radio.pressed_button
+    current = names.index(pressed.name) if pressed is not None else 0
+    for _ in range((names.index(api_name) - current) % len(names)):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await settle(pilot)
+    assert radio.pressed_button is not None and radio.pressed_button.name == api_name
+
+
+async def type_into(pilot: Pilot[None], field: str, text: str) -> None:
+    """Focus an input, clear it and type ``text`` key by key."""
+    box = wizard(pilot).query_one(f"#{field}", Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*text)
+    await settle(pilot)
+    assert box.value == text
+
+
+async def tick(pilot: Pilot[None], field: str, on: bool = True) -> None:
+    """Set a checkbox with the space key."""
+    box = wizard(pilot).query_one(f"#{field}", Checkbox)
+    box.focus()
+    if box.value != on:
+        await pilot.press("space")
+    await settle(pilot)
+    assert box.value is on
+
+
+async def review_and_create(pilot: Pilot[None]) -> None:
+    """ctrl+r to review, then enter on the focused Create button."""
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.app.workers.wait_for_complete()
+    await settle(pilot)
