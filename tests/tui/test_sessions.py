@@ -113,7 +113,8 @@ async def test_problem_beside_field_blocks_create() -> None:
         await pilot.press("escape")  # back to the form
         await settle(pilot)
         await type_into(pilot, "dest-ports", "nosuchvm")
-        assert "NotFound" in text_of(w, "#problem-dest") and "'nosuchvm' is not a port ID" in text_of(w, "#problem-dest")
+        problem = text_of(w, "#problem-dest")
+        assert "NotFound" in problem and "'nosuchvm' is not a port ID" in problem
         await pilot.press("escape")  # cancel: nothing sent
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen)
