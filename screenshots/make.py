@@ -17,19 +17,37 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from tui.app import build_app  # noqa: E402
 from tui.backends.snapshot import SnapshotBackend  # noqa: E402
 
-# name: (terminal size, keys)
+MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
+
+# name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did.
 SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer": ((120, 40), ("slash", *"448", "enter")),
     "find": ((120, 40), ("slash", *"172.24")),
-    "marks": ((120, 40), ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")),
+    "marks": ((120, 40), MARKED),
     "help": ((120, 40), ("question_mark",)),
     "explorer-80x24": ((80, 24), ("slash", *"2258", "enter")),
+    "wizard": ((120, 40), (*MARKED, "m", "@walkthrough")),
+    "review": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r")),
+    "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "S", "down", "down")),
 }
+
+
+async def walkthrough(pilot: Pilot[None]) -> None:
+    """Legacy type, VLAN 205, 60-byte packets: the session of the walkthrough."""
+    from tests.tui.wizard_helpers import choose_type, tick, type_into
+
+    await choose_type(pilot, "mixedDestMirror")
+    await type_into(pilot, "name", "F5 DMZ to monitor")
+    await tick(pilot, "encap-on")
+    await type_into(pilot, "encap-vlan", "205")
+    await tick(pilot, "length-on")
+    await type_into(pilot, "length", "60")
 
 
 async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Path) -> Path:
@@ -39,8 +57,12 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
         await app.workers.wait_for_complete()
         await pilot.pause()
         for key in keys:
-            await pilot.press(key)
-            await pilot.pause()
+            if key == "@walkthrough":
+                await walkthrough(pilot)
+            else:
+                await pilot.press(key)
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
         for _ in range(3):
             await pilot.pause()
         for widget in app.screen.query(Input):

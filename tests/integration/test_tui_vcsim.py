@@ -152,3 +152,15 @@ async def test_nothing_listening_offers_retry() -> None:
         await pilot.click("#close")
         await settle(pilot)
     assert app.return_code == 3
+
+
+async def test_untrusted_certificate_modal(start_vcsim: Any) -> None:
+    server = start_vcsim(tls=True)
+    app = build_app(VsphereBackend(replace(settings_for(server), ca_file="")), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        error = app.screen.error
+        assert error.title == "Certificate not trusted" and server.thumbprint in error.hint
+        app.export_screenshot()  # the hint renders (it holds "[...]"-free plain text)
