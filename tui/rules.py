@@ -109,6 +109,7 @@ WARNING_CODES: dict[str, str] = {
     "FieldIgnored": "A field that this session type ignores (§2.2).",
     "NoSource": "The session has no source: it mirrors nothing (V26: legal).",
     "NoDestination": "The session has no destination: it mirrors nothing (V26: legal).",
+    "EditCannotClear": "An edit removes a value vCenter keeps when merging the edit (§5.2, §10.5).",
 }
 """Warning codes (app-level) with what each means. Their ``field`` is the session attribute concerned."""
 
@@ -891,6 +892,17 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
             if op is ChangeOperation.REMOVE:
                 del state[index]
                 continue
+            stored = state[index].session
+            if stored.encapsulation_vlan_id is not None and s.encapsulation_vlan_id is None:
+                # §5.2/§10.5: vCenter merges an edit into the stored session and has no "unset"
+                # value for the encapsulation VLAN, so an edit cannot remove it.
+                out.warn(
+                    "EditCannotClear",
+                    "encapsulation_vlan_id",
+                    f"vCenter merges an edit into the stored session, so the encapsulation VLAN "
+                    f"{stored.encapsulation_vlan_id} of {_session_text(stored)} stays. To remove it, delete the "
+                    "session and create it again without one.",
+                )
             state[index] = _Entry(s, True)
         untyped = untyped or not s.session_type
         _session_errors(ctx, s, out)

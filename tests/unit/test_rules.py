@@ -747,3 +747,19 @@ def test_pure_modules_import_neither_textual_nor_pyvmomi() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_edit_cannot_clear_the_encapsulation_vlan() -> None:
+    """vCenter merges edits (vspan.md §5.2): removing the encapsulation VLAN needs delete + create."""
+    inv = SnapshotBackend().load()
+    sw = inv.switch_by_name("dvSwitchCloud")
+    assert sw is not None
+    rspan = sw.session("2")
+    assert rspan is not None and rspan.encapsulation_vlan_id == 310
+    legacy = rspan.with_changes(session_type="mixedDestMirror", encapsulation_vlan_id=None, sampling_rate=None)
+    problems = rules.check(inv, sw.key, [SessionChange(ChangeOperation.EDIT, legacy)])
+    assert [(p.code, p.field) for p in problems if p.code == "EditCannotClear"] == [
+        ("EditCannotClear", "encapsulation_vlan_id")
+    ]
+    kept = rules.check(inv, sw.key, [SessionChange(ChangeOperation.EDIT, rspan.with_changes(name="x"))])
+    assert "EditCannotClear" not in [p.code for p in kept]

@@ -213,3 +213,28 @@ def test_version_tuple() -> None:
     assert vsphere._version_tuple("7.0.3.0") > vsphere._version_tuple("7.0")
     assert vsphere._version_tuple("6.7") > vsphere._version_tuple("6.5")
     assert vsphere._version_tuple("8.0.1.0") <= vsphere._version_tuple("8.0.3.0")
+
+
+def test_edit_sends_defaults_for_cleared_optional_values() -> None:
+    """vCenter merges an edit: a cleared value must be sent as its default, or the old one stays."""
+    stored = MirrorSession(
+        key="7",
+        session_type="encapsulatedRemoteMirrorSource",
+        sampling_rate=10,
+        encap_type="erspan3",
+        erspan_id=5,
+        erspan_cos=3,
+        erspan_gra_nanosec=True,
+    )
+    cleared = stored.with_changes(
+        sampling_rate=None, encap_type=None, erspan_id=None, erspan_cos=None, erspan_gra_nanosec=None
+    )
+    vim_session = vsphere.session_to_vim(cleared, stored)
+    assert (vim_session.samplingRate, vim_session.encapType) == (1, "gre")
+    assert (vim_session.erspanId, vim_session.erspanCOS, vim_session.erspanGraNanosec) == (0, 0, False)
+    # A new session sends nothing it does not set.
+    fresh = vsphere.session_to_vim(cleared.with_changes(key=None))
+    assert fresh.samplingRate is None and fresh.erspanId is None
+    # The legacy type never carries a sampling rate, even when one is cleared.
+    legacy = MirrorSession(key="8", session_type="mixedDestMirror", sampling_rate=None)
+    assert vsphere.session_to_vim(legacy, legacy.with_changes(sampling_rate=1)).samplingRate is None

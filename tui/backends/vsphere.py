@@ -1047,8 +1047,10 @@ def session_to_vim(session: MirrorSession, previous: MirrorSession | None = None
     """A pyVmomi ``VspanSession`` carrying every set field of ``session``.
 
     ``previous`` is the stored session for an edit: vCenter merges an edit into it, so a list
-    that became empty is sent empty and a packet length that was removed is sent as -1
-    (mirror whole frames).
+    that became empty is sent empty, a packet length that was removed is sent as -1 (mirror
+    whole frames), and a removed sampling rate or ERSPAN value is sent as its documented default
+    (1 packet in 1, ERSPAN ID and COS 0, microsecond timestamps, GRE). An encapsulation VLAN has
+    no such value: the rules warn that an edit cannot remove it (``EditCannotClear``).
     """
     vim = _vim()
 
@@ -1071,15 +1073,19 @@ def session_to_vim(session: MirrorSession, previous: MirrorSession | None = None
         s.mirroredPacketLength = session.mirrored_packet_length
     elif previous is not None and previous.mirrored_packet_length is not None:
         s.mirroredPacketLength = -1
-    for attr, api in (
-        ("sampling_rate", "samplingRate"),
-        ("encap_type", "encapType"),
-        ("erspan_id", "erspanId"),
-        ("erspan_cos", "erspanCOS"),
-        ("erspan_gra_nanosec", "erspanGraNanosec"),
-        ("netstack", "netstack"),
+    for attr, api, default in (
+        ("sampling_rate", "samplingRate", 1),
+        ("encap_type", "encapType", "gre"),
+        ("erspan_id", "erspanId", 0),
+        ("erspan_cos", "erspanCOS", 0),
+        ("erspan_gra_nanosec", "erspanGraNanosec", False),
+        ("netstack", "netstack", None),
     ):
         value = getattr(session, attr)
+        if value is None and previous is not None and getattr(previous, attr) is not None:
+            value = default  # cleared in an edit: the default, since vCenter merges edits
+            if attr == "sampling_rate" and session.type is SessionType.MIXED_DEST_MIRROR:
+                value = None  # the legacy type cannot carry a sampling rate at all (V12)
         if value is not None:
             setattr(s, api, value)
     return s
