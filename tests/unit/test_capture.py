@@ -135,11 +135,13 @@ def test_capture_filter(session: MirrorSession, kwargs: dict[str, object], expec
     assert capture_filter(INV, SW, session, **kwargs) == expected  # type: ignore[arg-type]
 
 
+# A host name needs DNS to compile (there is none here): those cases are checked as text above.
+COMPILABLE = [c for c in CASES if not str(c[2].get("host", "")).endswith(".lab.local")]
+
+
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump is not installed")
-@pytest.mark.parametrize(("session", "kwargs", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("session", "kwargs", "expected"), [c[1:] for c in COMPILABLE], ids=[c[0] for c in COMPILABLE])
 def test_filters_compile_with_tcpdump(session: MirrorSession, kwargs: dict[str, object], expected: str) -> None:
-    if str(kwargs.get("host", "")).endswith(".lab.local"):
-        pytest.skip("host names need DNS to compile")
     flt = capture_filter(INV, SW, session, **kwargs)  # type: ignore[arg-type]
     done = subprocess.run(["tcpdump", "-y", "EN10MB", "-d", flt], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
