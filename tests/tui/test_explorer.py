@@ -222,3 +222,37 @@ async def test_hostile_portgroup_titles_and_messages() -> None:
         await settle(pilot)
         assert any("dvSwitchMgmt" in str(n.message) for n in app._notifications)
         app.export_screenshot()  # renders every title and toast: a markup error would raise here
+
+
+async def test_command_palette_goes_to_a_vm() -> None:
+    from textual.command import CommandPalette
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"KRBCLIENT01")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is not None and screen.current_port.key == "302"
+
+
+async def test_keymap_from_config() -> None:
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    app = build_app(SnapshotBackend(), keymap={"find": "f", "mark_source": "a"}, environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen)
+        await pilot.press(*"448", "enter")
+        await settle(pilot)
+        await pilot.press("a")
+        assert explorer(app).marks.sources

@@ -240,3 +240,26 @@ async def test_racing_change_is_caught_and_reread() -> None:
         switch = app.inventory.switches[CLOUD]  # type: ignore[union-attr]
         assert [s.name for s in switch.sessions] == ["DMZ-IDS", "RSPAN-Core", "other"]  # re-read, shown
         assert switch.session("1").enabled is True  # type: ignore[union-attr]  # our change was not sent
+
+
+async def test_hostile_session_name_everywhere() -> None:
+    """A session called "[/x] vm[prod]" shows literally in the wizard, the toast and the sessions screen."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await mark_walkthrough(pilot)
+        await type_into(pilot, "name", "[/x] vm[prod]")
+        await review_and_create(pilot)
+        app.export_screenshot()  # the toast renders
+        assert any("[/x] vm[prod]" in str(n.message) for n in app._notifications)
+        await pilot.press("S", "end")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        table = screen.query_one("#sessions-table", DataTable)
+        assert "[/x] vm[prod]" in [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+        app.export_screenshot()
+        await pilot.press("e")
+        await settle(pilot)
+        assert wizard(pilot).query_one("#wizard").border_title is not None
+        app.export_screenshot()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from tui.lookup import Field
 from tui.model import Port
@@ -58,7 +59,12 @@ class InventoryCommands(Provider):
             if hit.field in (Field.VM, Field.VM_NIC) and vmnic is not None and vmnic[0].key not in seen_vms:
                 seen_vms.add(vmnic[0].key)
                 yield Hit(
-                    score, Text(f"Go to VM {vmnic[0].name}"), partial(self._go, hit.port), help=inv.port_label(hit.port)
+                    score,
+                    Text(f"Go to VM {vmnic[0].name}"),
+                    partial(self._go, hit.port),
+                    help=escape(inv.port_label(hit.port)),
                 )
             label = Text(f"Go to port {inv.port_label(hit.port)}")
-            yield Hit(score * 0.99, label, partial(self._go, hit.port), help=f"matched {hit.field.label}: {hit.text}")
+            yield Hit(
+                score * 0.99, label, partial(self._go, hit.port), help=escape(f"matched {hit.field.label}: {hit.text}")
+            )
