@@ -17,7 +17,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
 from tui.app import build_app  # noqa: E402
@@ -38,18 +37,6 @@ SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
 }
 
 
-async def walkthrough(pilot: Pilot[None]) -> None:
-    """Legacy type, VLAN 205, 60-byte packets: the session of the walkthrough."""
-    from tests.tui.wizard_helpers import choose_type, tick, type_into
-
-    await choose_type(pilot, "mixedDestMirror")
-    await type_into(pilot, "name", "F5 DMZ to monitor")
-    await tick(pilot, "encap-on")
-    await type_into(pilot, "encap-vlan", "205")
-    await tick(pilot, "length-on")
-    await type_into(pilot, "length", "60")
-
-
 async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Path) -> Path:
     """Run one scene and save its SVG."""
     app = build_app(SnapshotBackend(), environ={})
@@ -58,7 +45,9 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
         await pilot.pause()
         for key in keys:
             if key == "@walkthrough":
-                await walkthrough(pilot)
+                from tests.tui.wizard_helpers import fill_walkthrough
+
+                await fill_walkthrough(pilot)
             else:
                 await pilot.press(key)
             await pilot.pause(0.05)

@@ -144,8 +144,10 @@ from tui.backends import (
 )
 from tui.backends.snapshot import SnapshotBackend
 from tui.cli import UsageError, console, emit_json, err_console, load
+from tui.describe import session_fields
 from tui.lookup import ResolveError, natural_key, resolve_port
 from tui.model import (
+    API_NAMES,
     ChangeOperation,
     Direction,
     EncapType,
@@ -162,28 +164,6 @@ from tui.model import (
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
 ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
 DIRECTIONS: dict[str, Direction] = {d.value: d for d in Direction}
-
-API_NAMES: dict[str, str] = {
-    "key": "key",
-    "name": "name",
-    "description": "description",
-    "enabled": "enabled",
-    "session_type": "sessionType",
-    "source_tx": "sourcePortTransmitted",
-    "source_rx": "sourcePortReceived",
-    "destination": "destinationPort",
-    "encapsulation_vlan_id": "encapsulationVlanId",
-    "strip_original_vlan": "stripOriginalVlan",
-    "mirrored_packet_length": "mirroredPacketLength",
-    "normal_traffic_allowed": "normalTrafficAllowed",
-    "sampling_rate": "samplingRate",
-    "encap_type": "encapType",
-    "erspan_id": "erspanId",
-    "erspan_cos": "erspanCOS",
-    "erspan_gra_nanosec": "erspanGraNanosec",
-    "netstack": "netstack",
-}
-"""Model attribute → vSphere API field name (problems name model attributes)."""
 
 _SESSION_EPILOG = """\
 PORT is a port key (448), a VM name (when the VM has one port on the switch) or "VM/NIC label"
@@ -1038,63 +1018,6 @@ _DONE = {"create": "Created", "edit": "Changed", "enable": "Enabled", "disable":
 
 def _session_name(s: MirrorSession) -> str:
     return f"{s.key or '?'} ({s.name})" if s.name else str(s.key or "?")
-
-
-def _endpoint_lines(inventory: Inventory, switch: Switch | None, api: str, ports: VspanPorts) -> list[tuple[str, str]]:
-    rows: list[tuple[str, str]] = []
-    for key in ports.port_keys:
-        port = inventory.port(switch.key, key) if switch is not None else None
-        label = inventory.port_label(port) if port is not None else f"{key} · (no such port)"
-        rows.append((f"{api}.portKey", label))
-    rows += [(f"{api}.uplinkPortName", name) for name in ports.uplink_names]
-    rows += [(f"{api}.vlans", str(v)) for v in ports.vlans]
-    rows += [(f"{api}.ipAddress", ip) for ip in ports.ip_addresses]
-    rows += [(f"{api}.wildcardPortConnecteeType", w) for w in ports.wildcard_types]
-    return rows
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value) if value != "" else '""'
-
-
-def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession) -> list[tuple[str, str]]:
-    """``(API field, shown value)`` for every field that is set, ports resolved to ``VM / NIC``."""
-    rows: list[tuple[str, str]] = []
-    api = s.to_api()
-    for attr in ("key", "name", "description", "enabled", "sessionType"):
-        value = api[attr]
-        if attr == "key" and value is None:
-            rows.append(("key", "(assigned by vCenter)"))
-        elif attr == "sessionType" and value:
-            rows.append(("sessionType", f"{value}  ({s.type_label})"))
-        elif value is not None:
-            rows.append((attr, _value(value)))
-    for model_attr in ("source_rx", "source_tx", "destination"):
-        rows += _endpoint_lines(inventory, switch, API_NAMES[model_attr], getattr(s, model_attr))
-    for attr in (
-        "encapsulationVlanId",
-        "stripOriginalVlan",
-        "mirroredPacketLength",
-        "normalTrafficAllowed",
-        "samplingRate",
-        "encapType",
-        "erspanId",
-        "erspanCOS",
-        "erspanGraNanosec",
-        "netstack",
-    ):
-        value = api[attr]
-        if value is None:
-            continue
-        shown = _value(value)
-        if attr == "stripOriginalVlan":
-            shown += "  (original VLAN " + ("replaced/removed)" if value else "preserved)")
-        elif attr == "normalTrafficAllowed":
-            shown += "  (normal I/O on destination ports " + ("allowed)" if value else "disallowed)")
-        rows.append((attr, shown))
-    return rows
 
 
 def _problem_line(p: Problem) -> Text:

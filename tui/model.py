@@ -290,6 +290,10 @@ _SESSION_API_PORTS: tuple[tuple[str, str], ...] = (
 )
 
 
+API_NAMES: dict[str, str] = dict(_SESSION_API_FIELDS) | dict(_SESSION_API_PORTS)
+"""Session attribute → vSphere API field name (problems name attributes; people read API names)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MirrorSession:
     """``VMwareVspanSession``: every field of vspan.md §1.1.

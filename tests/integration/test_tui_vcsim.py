@@ -12,7 +12,7 @@ from textual.widgets import Input
 from tests.integration.test_vsphere_backend import settings_for
 from tests.tui.conftest import loaded, settle
 from tests.tui.test_explorer import plain
-from tests.tui.wizard_helpers import choose_type, review_and_create, tick, type_into, wizard
+from tests.tui.wizard_helpers import fill_walkthrough, review_and_create, wizard
 from tui.app import build_app
 from tui.backends.vsphere import VsphereBackend
 from tui.clipboard import osc52
@@ -69,12 +69,7 @@ async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any) -> No
         await settle(pilot)
         await pilot.press("d", "m")
         await settle(pilot)
-        await choose_type(pilot, "mixedDestMirror")
-        await type_into(pilot, "name", "F5 DMZ to monitor")
-        await tick(pilot, "encap-on")
-        await type_into(pilot, "encap-vlan", "205")
-        await tick(pilot, "length-on")
-        await type_into(pilot, "length", "60")
+        await fill_walkthrough(pilot)
         await review_and_create(pilot)
         assert isinstance(app.screen, ExplorerScreen), app.screen
         stored = vim_sessions(server)["F5 DMZ to monitor"]

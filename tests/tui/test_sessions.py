@@ -10,7 +10,7 @@ from textual.widgets import Button, DataTable, Static
 from tests.conftest import CLOUD
 from tests.tui.conftest import demo_app, loaded, settle
 from tests.tui.test_explorer import plain
-from tests.tui.wizard_helpers import choose_type, review_and_create, tick, type_into, wizard
+from tests.tui.wizard_helpers import choose_type, fill_walkthrough, review_and_create, tick, type_into, wizard
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import ChangeOperation, MirrorSession, SessionChange, VspanPorts
 from tui.screens.error import ErrorScreen
@@ -42,12 +42,7 @@ async def test_walkthrough_legacy_form() -> None:
         await mark_walkthrough(pilot)
         w = wizard(pilot)
         assert w.form.sources == "448" and w.form.dest_ports == "2258"
-        await choose_type(pilot, "mixedDestMirror")
-        await type_into(pilot, "name", "F5 DMZ to monitor")
-        await tick(pilot, "encap-on")
-        await type_into(pilot, "encap-vlan", "205")
-        await tick(pilot, "length-on")
-        await type_into(pilot, "length", "60")
+        await fill_walkthrough(pilot)
         assert [p.code for p in w.problems] == ["MixedDestDeprecated"]
         await review_and_create(pilot)
         assert isinstance(app.screen, ExplorerScreen)

@@ -57,3 +57,13 @@ async def review_and_create(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.app.workers.wait_for_complete()
     await settle(pilot)
+
+
+async def fill_walkthrough(pilot: Pilot[None]) -> None:
+    """The walkthrough's session as its client made it: legacy type, VLAN 205, 60-byte packets."""
+    await choose_type(pilot, "mixedDestMirror")
+    await type_into(pilot, "name", "F5 DMZ to monitor")
+    await tick(pilot, "encap-on")
+    await type_into(pilot, "encap-vlan", "205")
+    await tick(pilot, "length-on")
+    await type_into(pilot, "length", "60")

@@ -34,6 +34,7 @@ from textual.widgets import (
 )
 
 from tui import capture, rules, sessionform
+from tui.describe import session_fields
 from tui.model import (
     ChangeOperation,
     EncapType,
@@ -92,46 +93,10 @@ def session_table(inventory: Inventory, switch_key: str, session: MirrorSession)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
-
-    def ports(keys: tuple[str, ...]) -> Text:
-        out = Text()
-        for i, key in enumerate(keys):
-            port = inventory.port(switch_key, key)
-            out.append(("\n" if i else "") + (inventory.port_label(port) if port else key))
-        return out
-
-    s = session
-    table.add_row("sessionType", Text(f"{s.session_type}  ({s.type_label})"))
-    table.add_row("name", Text(s.name or "(none)"))
-    if s.description:
-        table.add_row("description", Text(s.description))
-    table.add_row("enabled", Text(str(s.enabled).lower()))
-    for api, lst in (("sourcePortReceived", s.source_rx), ("sourcePortTransmitted", s.source_tx)):
-        if lst.port_keys:
-            table.add_row(f"{api}.portKey", ports(lst.port_keys))
-        if lst.vlans:
-            table.add_row(f"{api}.vlans", Text(", ".join(map(str, lst.vlans))))
-    d = s.destination
-    if d.port_keys:
-        table.add_row("destinationPort.portKey", ports(d.port_keys))
-    if d.uplink_names:
-        table.add_row("destinationPort.uplinkPortName", Text(", ".join(d.uplink_names)))
-    if d.ip_addresses:
-        table.add_row("destinationPort.ipAddress", Text(", ".join(d.ip_addresses)))
-    for attr, api in (
-        ("encapsulation_vlan_id", "encapsulationVlanId"),
-        ("strip_original_vlan", "stripOriginalVlan"),
-        ("mirrored_packet_length", "mirroredPacketLength"),
-        ("normal_traffic_allowed", "normalTrafficAllowed"),
-        ("sampling_rate", "samplingRate"),
-        ("encap_type", "encapType"),
-        ("erspan_id", "erspanId"),
-        ("erspan_cos", "erspanCOS"),
-        ("erspan_gra_nanosec", "erspanGraNanosec"),
-    ):
-        value = getattr(s, attr)
-        if value is not None:
-            table.add_row(api, Text(str(value).lower() if isinstance(value, bool) else str(value)))
+    previous = ""
+    for name, value in session_fields(inventory, inventory.switches.get(switch_key), session):
+        table.add_row("" if name == previous else name, Text(value))
+        previous = name
     return table
 
 

@@ -1,0 +1,67 @@
+"""Describing a mirror session in the vSphere API's words, endpoints resolved (pure).
+
+Shared by the CLI's output and the TUI's review and sessions screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui.model import API_NAMES, Inventory, MirrorSession, Switch, VspanPorts
+
+
+def _endpoint_lines(inventory: Inventory, switch: Switch | None, api: str, ports: VspanPorts) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key in ports.port_keys:
+        port = inventory.port(switch.key, key) if switch is not None else None
+        label = inventory.port_label(port) if port is not None else f"{key} · (no such port)"
+        rows.append((f"{api}.portKey", label))
+    rows += [(f"{api}.uplinkPortName", name) for name in ports.uplink_names]
+    rows += [(f"{api}.vlans", str(v)) for v in ports.vlans]
+    rows += [(f"{api}.ipAddress", ip) for ip in ports.ip_addresses]
+    rows += [(f"{api}.wildcardPortConnecteeType", w) for w in ports.wildcard_types]
+    return rows
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if value != "" else '""'
+
+
+def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession) -> list[tuple[str, str]]:
+    """``(API field, shown value)`` for every field that is set, ports resolved to ``VM / NIC``."""
+    rows: list[tuple[str, str]] = []
+    api = s.to_api()
+    for attr in ("key", "name", "description", "enabled", "sessionType"):
+        value = api[attr]
+        if attr == "key" and value is None:
+            rows.append(("key", "(assigned by vCenter)"))
+        elif attr == "sessionType" and value:
+            rows.append(("sessionType", f"{value}  ({s.type_label})"))
+        elif value is not None:
+            rows.append((attr, _value(value)))
+    for model_attr in ("source_rx", "source_tx", "destination"):
+        rows += _endpoint_lines(inventory, switch, API_NAMES[model_attr], getattr(s, model_attr))
+    for attr in (
+        "encapsulationVlanId",
+        "stripOriginalVlan",
+        "mirroredPacketLength",
+        "normalTrafficAllowed",
+        "samplingRate",
+        "encapType",
+        "erspanId",
+        "erspanCOS",
+        "erspanGraNanosec",
+        "netstack",
+    ):
+        value = api[attr]
+        if value is None:
+            continue
+        shown = _value(value)
+        if attr == "stripOriginalVlan":
+            shown += "  (original VLAN " + ("replaced/removed)" if value else "preserved)")
+        elif attr == "normalTrafficAllowed":
+            shown += "  (normal I/O on destination ports " + ("allowed)" if value else "disallowed)")
+        rows.append((attr, shown))
+    return rows
