@@ -43,13 +43,13 @@ class ExplorerScreen(Screen[None]):
             tooltip="Mark the port as a mirror source; again: ingress+egress → ingress → egress → off",
         ),
         Binding("d", "mark_dest", "Dest", id="mark_dest", tooltip="Mark or unmark the port as a mirror destination"),
-        Binding("x", "clear_marks", "Clear", id="clear_marks", tooltip="Clear every mark"),
+        Binding("x", "clear_marks", "Clear", id="clear_marks", tooltip="Clear every mark", show=False),
         Binding(
             "y", "copy", "Copy ID", id="copy", tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)"
         ),
         Binding("m", "mirror", "Mirror", id="mirror", tooltip="New mirror session from the marked ports"),
         Binding("S", "sessions", "Sessions", id="sessions", tooltip="Mirror sessions of this switch"),
-        Binding("r", "app.refresh", "Refresh", id="refresh", tooltip="Reload the inventory"),
+        Binding("r", "app.refresh", "Refresh", id="refresh", tooltip="Reload the inventory", show=False),
     ]
 
     def __init__(self) -> None:
@@ -84,7 +84,7 @@ class ExplorerScreen(Screen[None]):
                 yield PortDetail(id="detail")
         yield ProgressBar(id="progress", show_eta=False)
         yield MarksBar(id="marks")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Wait for the inventory."""

@@ -154,7 +154,7 @@ class SessionsScreen(Screen[None]):
             yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="session-detail"):
                 yield Static(id="session-info")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Columns, then follow the inventory."""

@@ -220,7 +220,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                 yield Button("< Back", id="back", compact=True)
                 yield Button("Review >", id="to-review", variant="primary", compact=True)
                 yield Button(self._verb(), id="apply", variant="success", compact=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Copying the filter belongs to the review step."""
