@@ -499,33 +499,22 @@ class VsphereBackend:
             if not datacenters:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
-            partial = Inventory.build(
-                vcenter=vcenter,
-                source="vCenter",
-                datacenters=datacenters,
-                hosts=hosts,
-                switches=switches,
-                portgroups=portgroups,
-                ports=[],
-                vms=[],
-            )
-            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=partial))
-            vms = self._read_vms(view, report)
-            report(
-                LoadProgress(
-                    f"{len(vms)} VMs",
-                    partial=Inventory.build(
-                        vcenter=vcenter,
-                        source="vCenter",
-                        datacenters=datacenters,
-                        hosts=hosts,
-                        switches=switches,
-                        portgroups=portgroups,
-                        ports=[],
-                        vms=vms,
-                    ),
+
+            def partial(vms: list[Any]) -> Inventory:
+                return Inventory.build(
+                    vcenter=vcenter,
+                    source="vCenter",
+                    datacenters=datacenters,
+                    hosts=hosts,
+                    switches=switches,
+                    portgroups=portgroups,
+                    ports=[],
+                    vms=vms,
                 )
-            )
+
+            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=partial([])))
+            vms = self._read_vms(view, report)
+            report(LoadProgress(f"{len(vms)} VMs", partial=partial(vms)))
             ports = []
             for i, sw in enumerate(switches):
                 report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
