@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from tui import cli
+from tui import cli, cli_sessions, config
 from tui.backends import Backend, BackendError, LoginFailed
 
 DESCRIPTION = """\
@@ -34,8 +34,6 @@ exit codes: 0 ok, 1 problems found or nothing matched (nothing sent), 2 usage er
 
 
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
-    from tui import config
-
     group = parser.add_argument_group("inventory source")
     exclusive = group.add_mutually_exclusive_group()
     exclusive.add_argument("--demo", action="store_true", help="use the bundled demo lab (no vCenter needed)")
@@ -50,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(prog="dvmirror", description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--show-config",
+        action="store_true",
+        help="show each connection setting and where it comes from (flag, variable, profile), then exit",
+    )
     _source_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
@@ -93,19 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     save.set_defaults(func=cli.cmd_snapshot_save)
     finish(save)
 
-    _add_session_commands(command, finish)
-    return parser
-
-
-def _add_session_commands(
-    command: Callable[..., argparse.ArgumentParser], finish: Callable[[argparse.ArgumentParser], None]
-) -> None:
-    """Session subcommands live in :mod:`tui.cli_sessions` when present."""
-    try:
-        from tui import cli_sessions
-    except ImportError:
-        return
     cli_sessions.add_commands(command, finish)
+    return parser
 
 
 def _version() -> str:
@@ -119,8 +111,6 @@ def _version() -> str:
 
 def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool, tui: bool = False) -> Backend:
     """The backend the arguments ask for. Raises BackendError or cli.UsageError."""
-    from tui import config
-
     read_only = bool(getattr(args, "read_only", False))
     if getattr(args, "demo", False) or getattr(args, "snapshot", None):
         from tui.backends.snapshot import SnapshotBackend
@@ -144,7 +134,10 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
         import getpass
 
         who = f"{settings.user}@{settings.server}" if settings.user else settings.server
-        settings = settings.with_password(getpass.getpass(f"Password for {who}: "))
+        try:
+            settings = settings.with_password(getpass.getpass(f"Password for {who}: "))
+        except EOFError:  # ctrl+d at the prompt
+            raise LoginFailed(f"no password given for {who}") from None
     from tui.backends.vsphere import VsphereBackend
 
     return VsphereBackend(settings)
@@ -159,18 +152,20 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     interactive = sys.stdin.isatty()
     backend: Backend | None = None
     try:
+        if args.show_config:
+            return cli.show_config(config.resolve_settings(args, env))
         backend = make_backend(args, env, interactive, tui=func is None)
         if func is None:
-            from tui import config
             from tui.app import build_app
 
-            app = build_app(backend, keymap=config.resolve_settings(args, env).keymap)
+            keymap, theme = config.preferences(args, env)
+            app = build_app(backend, keymap=keymap, theme=theme)
             app.run()
             return app.return_code or 0
         return int(func(backend, args))
     except cli.UsageError as e:
         return cli.report_usage(str(e))
-    except ValueError as e:  # config.ConfigError and friends: bad settings are usage errors
+    except config.ConfigError as e:  # bad settings (flags, variables, config.toml) are usage errors
         return cli.report_usage(str(e))
     except BackendError as e:
         return cli.report_error(e)

@@ -26,7 +26,6 @@ from tui.backends import (
     LoginFailed,
     StaleSwitch,
 )
-from tui.backends.snapshot import SnapshotBackend
 from tui.clipboard import CopyResult, copy_text
 from tui.lookup import LookupIndex
 from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
@@ -106,12 +105,14 @@ class DvMirrorApp(App[None]):
         backend: Backend,
         *,
         keymap: Mapping[str, str] | None = None,
+        theme: str = "",
         environ: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
         self.environ = os.environ if environ is None else environ
         self._keymap = dict(keymap or {})
+        self._theme = theme
         self.last_copy: CopyResult | None = None
 
     @property
@@ -125,6 +126,14 @@ class DvMirrorApp(App[None]):
 
         if self._keymap:
             self.set_keymap(self._keymap)
+        if self._theme:
+            if self._theme in self.available_themes:
+                self.theme = self._theme
+            else:
+                known = ", ".join(sorted(self.available_themes))
+                self.notify(
+                    f"Unknown theme {self._theme!r} in config.toml; known: {known}", severity="warning", markup=False
+                )
         self.push_screen(ExplorerScreen())
         if self._needs_password():
             self.ask_password()
@@ -221,21 +230,21 @@ class DvMirrorApp(App[None]):
         inventory = self.inventory
         if inventory is None:
             return
-        switch = inventory.switches[switch_key]
+        switch_name = inventory.switches[switch_key].name if switch_key in inventory.switches else switch_key
         try:
             result = self.backend.apply(inventory, switch_key, changes)
         except ChangeRefused as e:
             outcome = "fault" if e.sent else "refused"
-            self._audit(inventory, switch.name, changes, outcome, e.problems)
+            self._audit(inventory, switch_name, changes, outcome, e.problems)
             self.post_message(ChangeFailed(switch_key, changes, e))
             return
         except BackendError as e:
-            self._audit(inventory, switch.name, changes, "error", [Problem(type(e).__name__, e.message)])
+            self._audit(inventory, switch_name, changes, "error", [Problem(type(e).__name__, e.message)])
             self.post_message(ChangeFailed(switch_key, changes, e))
             return
         except Exception as e:  # never a traceback: report it like any other failure
             error = BackendError(f"The change failed unexpectedly: {e.__class__.__name__}: {e}")
-            self._audit(inventory, switch.name, changes, "error", [Problem("Error", error.message)])
+            self._audit(inventory, switch_name, changes, "error", [Problem("Error", error.message)])
             self.post_message(ChangeFailed(switch_key, changes, error))
             return
         done = list(changes)
@@ -244,7 +253,7 @@ class DvMirrorApp(App[None]):
                 SessionChange(c.operation, c.session.with_changes(key=k)) if c.operation is ChangeOperation.ADD else c
                 for c, k in zip(changes, result.keys, strict=False)
             ]
-        self._audit(inventory, switch.name, done, "ok", result.warnings)
+        self._audit(inventory, switch_name, done, "ok", result.warnings)
         self.post_message(ChangeApplied(switch_key, done, result))
 
     def _audit(
@@ -266,7 +275,7 @@ class DvMirrorApp(App[None]):
             s = change.session
             verb = {"add": "Created", "edit": "Updated", "remove": "Deleted"}[change.operation.value]
             name = f" {s.name!r}" if s.name else ""
-            where = f" ({self.backend.label}: this run only)" if isinstance(self.backend, SnapshotBackend) else ""
+            where = f" ({self.backend.label}: this run only)" if self.backend.offline else ""
             self.notify(
                 f"{verb} session{name} (key {s.key}) on {message.result.switch.name}{where}.",
                 title="Port mirroring",
@@ -332,7 +341,11 @@ class DvMirrorApp(App[None]):
 
 
 def build_app(
-    backend: Backend, *, keymap: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+    backend: Backend,
+    *,
+    keymap: Mapping[str, str] | None = None,
+    theme: str = "",
+    environ: Mapping[str, str] | None = None,
 ) -> DvMirrorApp:
     """The application for ``backend`` (shared by the CLI, tests and screenshots)."""
-    return DvMirrorApp(backend, keymap=keymap, environ=environ)
+    return DvMirrorApp(backend, keymap=keymap, theme=theme, environ=environ)

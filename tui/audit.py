@@ -35,6 +35,7 @@ from typing import Any
 import platformdirs
 
 from tui.backends import Backend
+from tui.config import redact_url
 from tui.model import Inventory, Problem, SessionChange
 
 ENV_PATH = "DVMIRROR_AUDIT_LOG"
@@ -49,27 +50,6 @@ def default_path() -> Path:
     if env:
         return Path(env).expanduser()
     return platformdirs.user_state_path("dvmirror") / "audit.jsonl"
-
-
-def redact_url(text: str) -> str:
-    """``text`` with the password of any ``user:password@`` part removed.
-
-    ``https://admin:s3cret@vcsa01/sdk`` → ``https://admin@vcsa01/sdk``;
-    ``admin:s3cret@vcsa01`` → ``admin@vcsa01``; text without a ``user:password@`` part is
-    returned unchanged.
-    """
-    if "@" not in text:
-        return text
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
-    # The last '@' ends the user info: a password may itself hold '@', '/' or ':' unencoded.
-    userinfo, _, hostpart = rest.rpartition("@")
-    if ":" not in userinfo:
-        return text
-    user = userinfo.split(":", 1)[0]
-    prefix = f"{scheme}://" if sep else ""
-    return f"{prefix}{user}@{hostpart}" if user else f"{prefix}{hostpart}"
 
 
 def _local_user() -> str:
@@ -220,10 +200,7 @@ def record_change(
     the demo lab or a snapshot name their source after the vCenter (``vcsa01 (demo lab)``),
     so practice runs are never mistaken for real changes.
     """
-    from tui.backends.snapshot import SnapshotBackend
-
     settings = getattr(backend, "settings", None)
     user = str(getattr(settings, "user", "") or "") or _local_user()
-    offline = isinstance(backend, SnapshotBackend)
-    vcenter = inventory.vcenter + (f" ({backend.label})" if offline else "")
+    vcenter = inventory.vcenter + (f" ({backend.label})" if backend.offline else "")
     return record(user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems)

@@ -19,10 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
+from tui.config import Settings
 from tui.lookup import LookupIndex
-from tui.model import Inventory, Port
-
-PORT_COLUMNS = ("switch", "portgroup", "port", "vm", "nic", "mac", "ips", "host", "vlan", "connected")
+from tui.model import Inventory, Port, Switch
 
 
 class UsageError(Exception):
@@ -49,11 +48,12 @@ def load(backend: Backend, quiet: bool) -> Inventory:
     err = err_console()
     if quiet or not err.is_terminal:
         return backend.load()
-    with err.status(f"Loading {backend.label}…") as status:
+    # Status texts name switches and files: Text, so that "[/x]" is never read as markup.
+    with err.status(Text(f"Loading {backend.label}…")) as status:
 
         def progress(step: LoadProgress) -> None:
             total = f"/{step.total}" if step.total else ""
-            status.update(f"{step.message} {step.done}{total}" if step.done else step.message)
+            status.update(Text(f"{step.message} {step.done}{total}" if step.done else step.message))
 
         return backend.load(progress)
 
@@ -65,19 +65,18 @@ def emit_json(data: Any, stream: TextIO | None = None) -> None:
     out.write("\n")
 
 
-def _switch_key(inventory: Inventory, name: str | None) -> str | None:
-    if not name:
-        return None
+def find_switch(inventory: Inventory, name: str) -> Switch:
+    """The switch called ``name`` (or with that UUID); a usage error naming the known ones."""
     sw = inventory.switch_by_name(name)
     if sw is None:
-        known = ", ".join(sorted(s.name for s in inventory.switches.values()))
+        known = ", ".join(sorted(s.name for s in inventory.switches.values())) or "none"
         raise UsageError(f"no switch called {name!r} (known: {known})")
-    return sw.key
+    return sw
 
 
 def select_ports(inventory: Inventory, switch: str | None, portgroup: str | None, vm: str | None) -> list[Port]:
     """Ports filtered by switch, portgroup and VM name (case-insensitive, exact names)."""
-    sw_key = _switch_key(inventory, switch)
+    sw_key = find_switch(inventory, switch).key if switch else None
     ports: Iterable[Port] = inventory.ports.values()
     if sw_key:
         ports = [p for p in ports if p.switch == sw_key]
@@ -96,7 +95,7 @@ def select_ports(inventory: Inventory, switch: str | None, portgroup: str | None
     return list(ports)
 
 
-def port_table(inventory: Inventory, rows: Sequence[dict[str, Any]], extra: str | None = None) -> Table:
+def port_table(rows: Sequence[dict[str, Any]], extra: str | None = None) -> Table:
     """A Rich table of port rows; names go in as ``Text`` (never markup)."""
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name in ("Switch", "Portgroup", "Port", "VM", "NIC", "MAC", "IPs", "Host", "VLAN", "Link"):
@@ -140,7 +139,7 @@ def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
         emit_json(rows)
     else:
         out = console()
-        out.print(port_table(inventory, rows))
+        out.print(port_table(rows))
         out.print(Text(f"{len(rows)} port{'s' * (len(rows) != 1)}", style="dim"))
     return EXIT_OK
 
@@ -162,7 +161,7 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
         emit_json(rows)
     elif rows:
         out = console()
-        out.print(port_table(inventory, rows, extra="Matched"))
+        out.print(port_table(rows, extra="Matched"))
     else:
         err_console().print(Text(f"No port matches {term!r}.", style="bold"))
     return EXIT_OK if rows else EXIT_PROBLEMS
@@ -181,6 +180,17 @@ def cmd_snapshot_save(backend: Backend, args: argparse.Namespace) -> int:
     save_inventory(inventory, path)
     counts = f"{len(inventory.switches)} switches, {len(inventory.ports)} ports, {len(inventory.vms)} VMs"
     err_console().print(Text(f"Saved {counts} to {path}"))
+    return EXIT_OK
+
+
+def show_config(settings: Settings) -> int:
+    """``dvmirror --show-config``: every setting, its value and its source (password masked)."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name in ("Setting", "Value", "From"):
+        table.add_column(name)
+    for setting, value, source in settings.explain():
+        table.add_row(Text(setting), Text(value), Text(source, style="dim"))
+    console().print(table)
     return EXIT_OK
 
 

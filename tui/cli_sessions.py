@@ -142,10 +142,9 @@ from tui.backends import (
     ChangeRefused,
     ReadOnlyError,
 )
-from tui.backends.snapshot import SnapshotBackend
-from tui.cli import UsageError, console, emit_json, err_console, load
+from tui.cli import UsageError, console, emit_json, err_console, find_switch, load
 from tui.describe import session_fields
-from tui.lookup import ResolveError, natural_key, resolve_port
+from tui.lookup import ResolveError, natural_key, resolve_port, split_direction
 from tui.model import (
     API_NAMES,
     ChangeOperation,
@@ -159,11 +158,11 @@ from tui.model import (
     Severity,
     Switch,
     VspanPorts,
+    new_session,
 )
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
 ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
-DIRECTIONS: dict[str, Direction] = {d.value: d for d in Direction}
 
 _SESSION_EPILOG = """\
 PORT is a port key (448), a VM name (when the VM has one port on the switch) or "VM/NIC label"
@@ -192,8 +191,6 @@ JSON: one object per session with the vSphere API's field names (as config.vspan
 
 exit codes: 0 ok (also when there is no session), 2 usage error (unknown switch),
 3 connection or login failure."""
-
-Handler = Callable[[Backend, argparse.Namespace], int]
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -425,25 +422,8 @@ def _encap_type(text: str) -> str:
 # -- references: switch, ports, sessions ------------------------------------------------------
 
 
-def find_switch(inventory: Inventory, name: str) -> Switch:
-    """The switch called ``name`` (or with that UUID); a usage error naming the known ones."""
-    sw = inventory.switch_by_name(name)
-    if sw is None:
-        known = ", ".join(sorted(s.name for s in inventory.switches.values())) or "none"
-        raise UsageError(f"no switch called {name!r} (known: {known})")
-    return sw
-
-
 def _switches(inventory: Inventory) -> list[Switch]:
     return sorted(inventory.switches.values(), key=lambda s: natural_key(s.name))
-
-
-def split_direction(text: str) -> tuple[str, Direction]:
-    """``"448:egress"`` → ``("448", EGRESS)``; no (known) suffix → both."""
-    ref, sep, tail = text.rpartition(":")
-    if sep and tail.strip().lower() in DIRECTIONS:
-        return ref, DIRECTIONS[tail.strip().lower()]
-    return text, Direction.BOTH
 
 
 def _ambiguous(error: ResolveError) -> UsageError:
@@ -812,14 +792,7 @@ def cmd_create(backend: Backend, args: argparse.Namespace) -> int:
     """``dvmirror session create``."""
     inventory = load(backend, args.json)
     switch = find_switch(inventory, args.switch) if args.switch else infer_switch(inventory, _port_refs(args))
-    base = MirrorSession(
-        key=None,
-        session_type=SessionType.DV_PORT_MIRROR.value,
-        enabled=True,
-        strip_original_vlan=True,
-        normal_traffic_allowed=False,
-    )
-    session = build_session(inventory, switch, base, args)
+    session = build_session(inventory, switch, new_session(switch), args)
     return _run(backend, args, inventory, _Plan("create", switch, SessionChange(ChangeOperation.ADD, session)))
 
 
@@ -1087,7 +1060,7 @@ def _print_result(out: Console, backend: Backend, inventory: Inventory, result: 
     elif result.sent and switch is not None:
         key = plan.change.session.key
         name = f" {key}" + (f" ({s.name})" if s.name else "")
-        offline = isinstance(backend, SnapshotBackend)
+        offline = backend.offline
         where = f"{backend.label}: changes apply to this run only" if offline else backend.label
         out.print(Text(f"{_DONE[plan.verb]} session{name} on {switch.name} ({where}).", style="bold"))
 

@@ -125,7 +125,7 @@ class Settings:
     @property
     def needs_password(self) -> bool:
         """True when a server and user are known but no password is: prompt for one."""
-        return bool(self.server and not self.password)
+        return bool(self.server and self.user and not self.password)
 
     def source(self, name: str) -> str:
         """Where setting ``name`` came from (``"default"`` if nowhere)."""
@@ -258,14 +258,15 @@ def parse_server(text: str, source: str) -> ServerUrl:
     try:
         parts = urlsplit(raw)
         port_value = parts.port
-    except ValueError as e:
-        raise ConfigError(f"{source}={_mask_url(text)!r} is not a valid URL ({e})") from None
+    except ValueError:
+        # urlsplit's own message may quote part of the password: say it in our words.
+        raise ConfigError(f"{source}={redact_url(text)!r} is not a valid URL (check the port number)") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise ConfigError(f"{source}={_mask_url(text)!r}: the scheme must be https (or http), not {parts.scheme!r}")
+        raise ConfigError(f"{source}={redact_url(text)!r}: the scheme must be https (or http), not {parts.scheme!r}")
     host = parts.hostname or ""
     if not host:
-        raise ConfigError(f"{source}={_mask_url(text)!r} has no host name")
+        raise ConfigError(f"{source}={redact_url(text)!r} has no host name")
     port = port_value or (443 if scheme == "https" else 80)
     path = parts.path if parts.path not in ("", "/") else DEFAULT_PATH
     user = unquote(parts.username) if parts.username else ""
@@ -273,9 +274,25 @@ def parse_server(text: str, source: str) -> ServerUrl:
     return ServerUrl(scheme=scheme, host=host, port=port, path=path, user=user, password=password)
 
 
-def _mask_url(text: str) -> str:
-    """``https://u:secret@h`` → ``https://u:***@h`` for error messages."""
-    return re.sub(r"(//|^)([^/@:]*):[^/@]*@", r"\1\2:***@", text)
+def redact_url(text: str) -> str:
+    """``text`` with the password of any ``user:password@`` part removed.
+
+    ``https://admin:s3cret@vcsa01/sdk`` → ``https://admin@vcsa01/sdk``;
+    ``admin:s3cret@vcsa01`` → ``admin@vcsa01``; text without a ``user:password@`` part is
+    returned unchanged.
+    """
+    if "@" not in text:
+        return text
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    # The last '@' ends the user info: a password may itself hold '@', '/' or ':' unencoded.
+    userinfo, _, hostpart = rest.rpartition("@")
+    if ":" not in userinfo:
+        return text
+    user = userinfo.split(":", 1)[0]
+    prefix = f"{scheme}://" if sep else ""
+    return f"{prefix}{user}@{hostpart}" if user else f"{prefix}{hostpart}"
 
 
 # -- the profile file ----------------------------------------------------------------------
@@ -553,6 +570,17 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         config_file=str(cfg_path) if data else "",
         sources=sources,
     )
+
+
+def preferences(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """``(keymap, theme)`` of the config file, without resolving any connection setting.
+
+    The demo lab and snapshots need only these; a bad ``GOVC_URL`` must not stop them.
+    """
+    cfg_text = getattr(args, "config", None) or _env(environ, "DVMIRROR_CONFIG")
+    cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
+    data = load_config_file(cfg_path, required=cfg_text is not None)
+    return dict(data.get("keymap", {})), str(data.get("theme", ""))
 
 
 def _expand_list(text: str) -> str:

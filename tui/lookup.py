@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-from tui.model import Inventory, Port
+from tui.model import Direction, Inventory, Port
 
 
 class Field(IntEnum):
@@ -51,11 +51,6 @@ class Hit:
     match: Match
     text: str
     """The value that matched, as shown to the user."""
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        """Sort key: match quality first, then field."""
-        return (self.match, self.field)
 
 
 _HEX = re.compile(r"[0-9a-f]+")
@@ -187,6 +182,28 @@ class LookupIndex:
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that orders ``port 9`` before ``port 10``."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text.lower()) if part)
+
+
+DIRECTIONS: dict[str, Direction] = {
+    "both": Direction.BOTH,
+    "ingress": Direction.INGRESS,
+    "in": Direction.INGRESS,
+    "rx": Direction.INGRESS,
+    "egress": Direction.EGRESS,
+    "out": Direction.EGRESS,
+    "tx": Direction.EGRESS,
+}
+"""Direction suffixes accepted after a source port (``448:ingress``)."""
+
+
+def split_direction(text: str) -> tuple[str, Direction]:
+    """``"448:egress"`` → ``("448", EGRESS)``; without a known suffix → ``(text, BOTH)``.
+
+    Only a known word counts as a suffix, so a VM name containing ``:`` stays whole.
+    """
+    ref, sep, tail = text.rpartition(":")
+    direction = DIRECTIONS.get(tail.strip().lower()) if sep else None
+    return (ref.strip(), direction) if direction is not None else (text.strip(), Direction.BOTH)
 
 
 class ResolveError(ValueError):

@@ -10,7 +10,7 @@ CLI output reads like ``config.vspanSession``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -106,6 +106,13 @@ class Vlan:
             return vlan == self.pvlan
         return self.vlan_id == vlan
 
+    @property
+    def label(self) -> str:
+        """``VLAN 204``, ``trunk 0-4094``, ``PVLAN 999`` or ``no VLAN``, for people."""
+        if self.trunk or self.pvlan is not None:
+            return str(self)
+        return f"VLAN {self.vlan_id}" if self.vlan_id else "no VLAN"
+
     def __str__(self) -> str:
         if self.trunk:
             return "trunk " + ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.trunk)
@@ -156,10 +163,6 @@ class Vm:
     """Host key the VM runs on."""
     power: str = "poweredOn"
     nics: tuple[Nic, ...] = ()
-
-    def nic(self, nic_key: int) -> Nic | None:
-        """The NIC with device key ``nic_key``."""
-        return next((n for n in self.nics if n.key == nic_key), None)
 
     @property
     def ips(self) -> tuple[str, ...]:
@@ -254,8 +257,15 @@ class VspanPorts:
 
     @classmethod
     def from_api(cls, data: dict[str, Any] | None) -> VspanPorts:
-        """Inverse of :meth:`to_api`; ``None`` gives an empty list."""
+        """Inverse of :meth:`to_api`; ``None`` gives an empty list. ``TypeError`` on a bad shape."""
         data = data or {}
+        if not isinstance(data, dict):
+            raise TypeError(f"a port list must be an object with portKey, uplinkPortName... not {_kind(data)}")
+        for name, value in data.items():
+            if value is not None and not isinstance(value, list):
+                raise TypeError(f"{name} must be a list, not {_kind(value)}")
+            if name == "vlans" and any(type(v) is not int for v in value or ()):
+                raise TypeError("vlans must be whole numbers")
         return cls(
             port_keys=tuple(str(k) for k in data.get("portKey") or ()),
             uplink_names=tuple(str(u) for u in data.get("uplinkPortName") or ()),
@@ -288,6 +298,29 @@ _SESSION_API_PORTS: tuple[tuple[str, str], ...] = (
     ("source_rx", "sourcePortReceived"),
     ("destination", "destinationPort"),
 )
+
+
+_SESSION_API_TYPES: dict[str, tuple[type, ...]] = {
+    "key": (str, int),
+    "name": (str,),
+    "description": (str,),
+    "enabled": (bool,),
+    "sessionType": (str,),
+    "encapsulationVlanId": (int,),
+    "stripOriginalVlan": (bool,),
+    "mirroredPacketLength": (int,),
+    "normalTrafficAllowed": (bool,),
+    "samplingRate": (int,),
+    "encapType": (str,),
+    "erspanId": (int,),
+    "erspanCOS": (int,),
+    "erspanGraNanosec": (bool,),
+    "netstack": (str,),
+}
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 API_NAMES: dict[str, str] = dict(_SESSION_API_FIELDS) | dict(_SESSION_API_PORTS)
@@ -340,11 +373,6 @@ class MirrorSession:
         t = self.type
         return t.label if t else (self.session_type or "(legacy, untyped)")
 
-    @property
-    def preserve_original_vlan(self) -> bool:
-        """The UI's 'Preserve original VLAN' checkbox."""
-        return not self.strip_original_vlan
-
     def sources(self) -> dict[str, Direction]:
         """Source port keys with their direction, in first-seen order."""
         out: dict[str, Direction] = {}
@@ -382,28 +410,29 @@ class MirrorSession:
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> MirrorSession:
-        """Inverse of :meth:`to_api`. Raises ``KeyError``/``TypeError``/``ValueError`` on bad data."""
+        """Inverse of :meth:`to_api`. ``TypeError`` naming the field when a value has the wrong type."""
         if not isinstance(data, dict):
-            raise TypeError(f"a session must be an object, not {type(data).__name__}")
+            raise TypeError(f"a session must be an object, not {_kind(data)}")
         kwargs: dict[str, Any] = {}
         for attr, api in _SESSION_API_FIELDS:
-            if api in data:
-                kwargs[attr] = data[api]
+            value = data.get(api)
+            if value is None:
+                continue
+            kinds = _SESSION_API_TYPES[api]
+            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+                raise TypeError(f"{api} must be {' or '.join(k.__name__ for k in kinds)}, not {_kind(value)}")
+            kwargs[attr] = str(value) if attr == "key" else value
         for attr, api in _SESSION_API_PORTS:
-            kwargs[attr] = VspanPorts.from_api(data.get(api))
-        for attr in ("enabled", "strip_original_vlan", "normal_traffic_allowed"):
-            kwargs[attr] = bool(kwargs.get(attr, attr == "enabled"))
-        for attr in ("key",):
-            if kwargs.get(attr) is not None:
-                kwargs[attr] = str(kwargs[attr])
+            try:
+                kwargs[attr] = VspanPorts.from_api(data.get(api))
+            except TypeError as e:
+                raise TypeError(f"{api}: {e}") from None
+        kwargs.setdefault("enabled", True)
         return cls(**kwargs)
 
     def with_changes(self, **changes: Any) -> MirrorSession:
         """A copy with ``changes`` applied (``dataclasses.replace``)."""
         return replace(self, **changes)
-
-
-SESSION_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MirrorSession))
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +465,21 @@ class Switch:
     def session(self, key: str) -> MirrorSession | None:
         """The session with ``key``."""
         return next((s for s in self.sessions if s.key == key), None)
+
+
+def new_session(switch: Switch) -> MirrorSession:
+    """A new session with the vSphere Client's defaults for ``switch``.
+
+    Distributed Port Mirroring where the switch supports it (else its first supported type),
+    enabled, and "Preserve original VLAN" unchecked (``stripOriginalVlan`` true).
+    """
+    types = switch.capability.session_types
+    default = SessionType.DV_PORT_MIRROR.value
+    return MirrorSession(
+        session_type=default if default in types or not types else types[0],
+        enabled=True,
+        strip_original_vlan=True,
+    )
 
 
 class ChangeOperation(StrEnum):

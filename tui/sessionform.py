@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tui.lookup import ResolveError, resolve_port
+from tui.lookup import ResolveError, resolve_port, split_direction
 from tui.model import Direction, EncapType, Inventory, MirrorSession, Problem, SessionType, VspanPorts
-
-PORT_TYPES = (
-    SessionType.DV_PORT_MIRROR,
-    SessionType.REMOTE_MIRROR_SOURCE,
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE,
-    SessionType.MIXED_DEST_MIRROR,
-)
-"""Types whose sources are ports (RMD's sources are VLAN IDs)."""
 
 TYPE_HELP: dict[SessionType, str] = {
     SessionType.DV_PORT_MIRROR: "Ports to other ports on the same host.",
@@ -46,18 +38,6 @@ FIELDS_BY_TYPE: dict[SessionType, frozenset[str]] = {
         {"sources", "dest_ports", "dest_uplinks", "encap_vlan", "preserve", "length", "normal_io"}
     ),
 }
-
-
-DIRECTIONS: dict[str, Direction] = {
-    "both": Direction.BOTH,
-    "ingress": Direction.INGRESS,
-    "in": Direction.INGRESS,
-    "rx": Direction.INGRESS,
-    "egress": Direction.EGRESS,
-    "out": Direction.EGRESS,
-    "tx": Direction.EGRESS,
-}
-"""Direction suffixes accepted after a source port (``448:ingress``)."""
 
 
 @dataclass(slots=True)
@@ -177,11 +157,7 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
     tx: list[str] = []
     if shows(t, "sources"):
         for token in _split(form.sources):
-            ref, direction = token, Direction.BOTH
-            head, sep, tail = token.rpartition(":")
-            named = DIRECTIONS.get(tail.strip().lower()) if sep else None
-            if named is not None:
-                ref, direction = head.strip(), named
+            ref, direction = split_direction(token)
             key, label = _resolve(inventory, switch_key, ref)
             if key is None:
                 problems.append(Problem("NotFound", f"Source {label}.", "source_rx"))
@@ -233,7 +209,8 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
         source_tx=VspanPorts(port_keys=tuple(tx)),
         destination=VspanPorts(port_keys=tuple(dest_keys), uplink_names=tuple(uplinks), ip_addresses=tuple(ips)),
         encapsulation_vlan_id=encap,
-        strip_original_vlan=not form.preserve if encap is not None else False,
+        # Without an encapsulation VLAN the field means nothing: keep what the session had.
+        strip_original_vlan=not form.preserve if encap is not None else base.strip_original_vlan,
         mirrored_packet_length=length,
         sampling_rate=sampling,
         encap_type=encap_type,

@@ -27,8 +27,7 @@ class AppHeader(Horizontal):
         left = Text(" dvmirror ", style="bold reverse")
         if where:
             left.append(f"  {where}")
-        # The loud marker below says it; the backend's label need not say it again.
-        right = Text(source.replace(" (insecure)", "") if insecure else source)
+        right = Text(source)
         right.append("  ")
         right.append("read-only" if read_only else "read-write", style="bold" if read_only else "")
         if insecure:

@@ -143,9 +143,7 @@ class InventoryTree(Tree[NodeRef]):
         label = Text(pg.name)
         if pg.uplink:
             label.stylize("italic")
-        label.append(
-            f"  {pg.vlan}" if pg.vlan.is_trunk or pg.vlan.pvlan is not None else f"  VLAN {pg.vlan}", style="dim"
-        )
+        label.append(f"  {pg.vlan.label}", style="dim")
         if pg.promiscuous:
             label.append("  promiscuous", style="dim")
         if pg.binding.value == "ephemeral":

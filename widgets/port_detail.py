@@ -36,8 +36,7 @@ def render_port(inventory: Inventory, port: Port) -> Group:
     vmnic = inv.vm_nic(port)
     grid.add_row("Port", Text(port.key) + Text(f"  on {sw.name}" if sw else "", style="dim"))
     if pg is not None:
-        vlan = f"VLAN {pg.vlan}" if not (pg.vlan.is_trunk or pg.vlan.pvlan is not None) else str(pg.vlan)
-        extras = [vlan, pg.binding.value]
+        extras = [pg.vlan.label, pg.binding.value]
         if pg.promiscuous:
             extras.append("promiscuous")
         grid.add_row("Portgroup", Text(pg.name) + Text("  " + ", ".join(extras), style="dim"))

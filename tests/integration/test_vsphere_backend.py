@@ -19,8 +19,8 @@ import pytest
 
 from tests.labgen import scaled_lab
 from tui.backends import ChangeRefused, LoadProgress, ReadOnlyError, StaleSwitch
-from tui.backends.snapshot import SnapshotBackend, dump_inventory
-from tui.backends.vsphere import VsphereBackend, save_snapshot
+from tui.backends.snapshot import SnapshotBackend, dump_inventory, save_inventory
+from tui.backends.vsphere import VsphereBackend
 from tui.config import Settings, parse_server
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, VspanPorts
 
@@ -240,7 +240,8 @@ def test_soap_calls_grow_only_with_pages(start_vcsim: Any, backend_for: Any, mon
 
 def test_snapshot_save_round_trip(vcsim: Any, backend_for: Any, tmp_path: Path) -> None:
     path = tmp_path / "live.json"
-    saved = save_snapshot(backend_for(vcsim), path)
+    saved = backend_for(vcsim).load()
+    save_inventory(saved, path)
     back = SnapshotBackend(path).load()
     a, b = dump_inventory(saved), dump_inventory(back)
     a.pop("saved")
@@ -489,4 +490,5 @@ def test_read_only_refuses_before_touching_the_network(live: Inventory, monkeypa
 
 def test_label() -> None:
     assert VsphereBackend(Settings(server="vcsa01.lab.local")).label == "vCenter vcsa01.lab.local"
-    assert VsphereBackend(Settings(server="vc", insecure=True)).label == "vCenter vc (insecure)"
+    insecure = VsphereBackend(Settings(server="vc", insecure=True))
+    assert insecure.label == "vCenter vc" and insecure.insecure and not insecure.offline

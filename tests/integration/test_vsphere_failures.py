@@ -190,7 +190,7 @@ def test_trusted_through_a_govc_known_hosts_file(
 
 def test_insecure_connects_and_says_so(tls_server: Any, backends: list[VsphereBackend]) -> None:
     b = make(backends, settings_for(tls_server, insecure=True))
-    assert b.label.endswith("(insecure)")
+    assert b.insecure and b.label == f"vCenter {tls_server.host}"
     assert len(b.load().switches) == 2
 
 

@@ -258,3 +258,44 @@ async def test_hostile_session_name_everywhere() -> None:
         await settle(pilot)
         assert wizard(pilot).query_one("#wizard").border_title is not None
         app.export_screenshot()
+
+
+async def test_hostile_uplink_names_and_a_vanished_switch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Uplink names are vCenter text too; a change to a switch that is gone is refused with a message."""
+    from tests import labgen
+    from tui.app import build_app
+
+    lab = labgen.demo_lab()
+    lab["switches"][0]["uplinkNames"] = ["[/x]", "up[link]"]
+    path = tmp_path / "lab.json"
+    labgen.write(lab, path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await mark_walkthrough(pilot)
+        await choose_type(pilot, "mixedDestMirror")
+        app.export_screenshot()  # the uplink list renders "[/x]" literally
+        await pilot.press("escape")
+        await settle(pilot)
+        app.apply_changes("no-such-switch", [SessionChange(ChangeOperation.REMOVE, MirrorSession(key="1"))])
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert [p.code for p in app.screen.error.problems] == ["NotFound"]  # type: ignore[attr-defined]
+
+
+async def test_selection_survives_an_inventory_without_it() -> None:
+    """A refresh (or vCenter's partial inventory) may lack the selected VM: nothing crashes."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"448", "enter", "up")  # the F5-LTM01 VM node
+        await settle(pilot)
+        inv = app.inventory
+        assert inv is not None
+        app.inventory = replace(inv, vms={}, nic_by_port={})
+        await settle(pilot)
+        assert isinstance(app.screen, ExplorerScreen)
+        app.inventory = inv
+        await settle(pilot)
+        assert app.screen.query_one(DataTable).row_count > 0

@@ -11,7 +11,8 @@ import platformdirs
 import pytest
 
 from tui import audit
-from tui.audit import AuditLog, default_path, redact_url
+from tui.audit import AuditLog, default_path
+from tui.config import redact_url
 from tui.model import ChangeOperation, MirrorSession, Problem, SessionChange, Severity, VspanPorts
 
 CHANGE = SessionChange(

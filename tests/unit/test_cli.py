@@ -141,3 +141,27 @@ def test_help_everywhere(capsys: pytest.CaptureFixture[str], command: list[str])
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "usage: dvmirror" in out and "--demo" in out
+
+
+def test_show_config_names_sources_and_hides_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    env = {"GOVC_URL": "admin:s3cr@t@vcsa01.lab.local", "GOVC_INSECURE": "1"}
+    code, out, _ = run_env(capsys, env, "--show-config")
+    assert code == 0
+    assert "s3cr" not in out and "(set)" in out
+    assert any(line.split()[:3] == ["insecure", "yes", "GOVC_INSECURE"] for line in out.splitlines())
+
+
+def test_bad_url_error_never_shows_the_password(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_env(capsys, {"GOVC_URL": "https://admin:pa/ss@vcsa01:99999/sdk"}, "ports")
+    assert code == 2 and "pa/ss" not in err and "GOVC_URL" in err
+
+
+def test_demo_ignores_broken_connection_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_env(capsys, {"GOVC_URL": "vc", "GOVC_INSECURE": "maybe"}, "find", "2258", "--demo", "--json")
+    assert code == 0 and json.loads(out)[0]["port"] == "2258"
+
+
+def run_env(capsys: pytest.CaptureFixture[str], environ: dict[str, str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv), environ=environ)
+    out, err = capsys.readouterr()
+    return code, out, err

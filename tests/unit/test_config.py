@@ -409,3 +409,22 @@ def test_importing_the_vsphere_backend_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_password_prompt_without_a_user() -> None:
+    from tui.config import Settings
+
+    assert Settings(server="vc", user="u").needs_password
+    assert not Settings(server="vc").needs_password  # nobody to log in as: say so, do not ask
+    assert not Settings(server="vc", user="u", password="p").needs_password
+
+
+def test_preferences_read_only_keymap_and_theme(tmp_path: Path) -> None:
+    import argparse
+
+    from tui.config import preferences
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('theme = "nord"\n[keymap]\nfind = "f"\n[profiles.x]\nurl = "vc"\n', encoding="utf-8")
+    keymap, theme = preferences(argparse.Namespace(config=str(cfg)), {"GOVC_URL": "::broken::"})
+    assert keymap == {"find": "f"} and theme == "nord"

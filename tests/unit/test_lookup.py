@@ -118,3 +118,20 @@ def test_resolve_port(demo: Inventory) -> None:
     # Port keys repeat across switches: port 10 exists on both.
     with pytest.raises(ResolveError, match="ambiguous"):
         resolve_port(demo, "20")
+
+
+@pytest.mark.parametrize(
+    ("text", "ref", "direction"),
+    [
+        ("448", "448", "both"),
+        ("448:ingress", "448", "ingress"),
+        ("448:in", "448", "ingress"),
+        ("448:RX", "448", "ingress"),
+        ("F5-LTM01/Network adapter 2:egress", "F5-LTM01/Network adapter 2", "egress"),
+        ("vm:odd", "vm:odd", "both"),
+    ],
+)
+def test_split_direction(text: str, ref: str, direction: str) -> None:
+    from tui.lookup import split_direction
+
+    assert split_direction(text) == (ref, direction)

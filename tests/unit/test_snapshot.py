@@ -93,6 +93,19 @@ def _demo_json() -> dict[str, Any]:
         (lambda d: d["ports"][20].update(portgroup="dvportgroup-999"), r"unknown portgroup 'dvportgroup-999'"),
         (lambda d: d["ports"].append(dict(d["ports"][0])), r"a port key appears twice"),
         (lambda d: d["switches"][0]["sessions"].append("oops"), r"sessions\[2\]: expected an object"),
+        (
+            lambda d: d["switches"][0]["sessions"][0].update(sourcePortReceived=["448"]),
+            r"sessions\[0\]: not a valid session \(sourcePortReceived: a port list must be an object",
+        ),
+        (
+            lambda d: d["switches"][0]["sessions"][1].update(encapsulationVlanId="310"),
+            r"sessions\[1\]: not a valid session \(encapsulationVlanId must be int, not text\)",
+        ),
+        (
+            lambda d: d["switches"][0]["sessions"][1].update(enabled=1),
+            r"enabled must be bool, not int",
+        ),
+        (lambda d: d["switches"][0]["sessions"][1].update(key="1"), r"two mirror sessions with the same key"),
     ],
 )
 def test_malformed_snapshots_name_the_problem(tmp_path: Path, mutate: Any, message: str) -> None:

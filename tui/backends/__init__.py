@@ -100,6 +100,18 @@ class StaleSwitch(ChangeRefused):
         self.switch = switch
 
 
+def check_or_refuse(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
+    """Run the rules; raise :class:`ChangeRefused` (nothing sent) on an error, else return the warnings."""
+    from tui import rules
+    from tui.model import Severity
+
+    problems = rules.check(inventory, switch_key, changes)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise ChangeRefused("the change breaks vCenter's rules; nothing was sent", errors, sent=False)
+    return tuple(problems)
+
+
 @dataclass(frozen=True, slots=True)
 class LoadProgress:
     """A step of a load, for the progress bar.
@@ -134,6 +146,10 @@ class Backend(Protocol):
     label: str
     """Shown in the header: ``demo lab``, ``snapshot lab.json``, ``vCenter vcsa01``."""
     read_only: bool
+    offline: bool
+    """True for the demo lab and snapshots: changes last for the run only."""
+    insecure: bool
+    """True when the server's certificate is not verified (shown loudly)."""
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read the whole inventory (blocking; call it from a worker thread)."""

@@ -28,6 +28,7 @@ from tui.backends import (
     ReadOnlyError,
     SnapshotError,
     StaleSwitch,
+    check_or_refuse,
 )
 from tui.model import (
     Binding,
@@ -149,7 +150,7 @@ def _host(r: _Reader) -> Host:
 def _session(r: _Reader) -> MirrorSession:
     try:
         return MirrorSession.from_api(r.data)
-    except (TypeError, ValueError, KeyError) as e:
+    except TypeError as e:
         raise _Bad(r.path, f"not a valid session ({e})") from None
 
 
@@ -274,6 +275,10 @@ def _check_references(inv: Inventory, source: str) -> None:
             raise SnapshotError(f"{source}: port {p.key!r} refers to unknown portgroup {p.portgroup!r}")
     if len(inv.ports) != sum(len(v) for v in inv.ports_by_switch.values()):
         raise SnapshotError(f"{source}: a port key appears twice on one switch")
+    for sw in inv.switches.values():
+        keys = [s.key for s in sw.sessions if s.key is not None]
+        if len(keys) != len(set(keys)):
+            raise SnapshotError(f"{source}: switch {sw.name!r} has two mirror sessions with the same key")
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -408,6 +413,9 @@ def read_snapshot(path: Path) -> Any:
 class SnapshotBackend:
     """An inventory from a JSON snapshot; session changes apply in memory for this run."""
 
+    offline = True
+    insecure = False
+
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         """Use ``path``, or the bundled demo lab when ``path`` is ``None``."""
         self.path = path
@@ -435,8 +443,6 @@ class SnapshotBackend:
 
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
-        from tui import rules
-
         if self.read_only:
             raise ReadOnlyError("read-only mode: no change was made", hint="Start without --read-only to make changes.")
         with self._lock:
@@ -454,10 +460,7 @@ class SnapshotBackend:
                     [Problem("ConcurrentAccess", "The switch changed meanwhile; review it and try again.")],
                     switch,
                 )
-            problems = rules.check(current, switch_key, changes)
-            errors = [p for p in problems if p.severity.value == "error"]
-            if errors:
-                raise ChangeRefused("the change breaks vCenter's rules; nothing was changed", errors, sent=False)
+            warnings = check_or_refuse(current, switch_key, changes)
             sessions = list(switch.sessions)
             keys: list[str] = []
             next_key = max((int(s.key) for s in sessions if s.key and s.key.isdigit()), default=0) + 1
@@ -477,7 +480,6 @@ class SnapshotBackend:
                 switch, sessions=tuple(sessions), config_version=str(_next_version(switch.config_version))
             )
             self._inventory = current.with_switch(new_switch)
-            warnings = tuple(p for p in problems if p.severity.value == "warning")
             return ApplyResult(switch=new_switch, keys=tuple(keys), warnings=warnings)
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ So the number of SOAP calls grows only with pages of 1000 VMs: 3 to log in (serv
 16 at 10,000 VMs on 2 switches. Changes go through pyVmomi: read ``configVersion``, one
 ``ReconfigureDvs_Task``, wait, re-read (vspan.md §5).
 
-Saving a live inventory for offline use: :func:`save_snapshot` (``dvmirror snapshot save``).
+Saving a live inventory for offline use (``dvmirror snapshot save``) is ``snapshot.save_inventory(load())``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, TypeVar
 
 from tui.backends import (
@@ -49,6 +48,7 @@ from tui.backends import (
     ReadOnlyError,
     SessionExpired,
     StaleSwitch,
+    check_or_refuse,
 )
 from tui.config import ConfigError, Settings, read_known_hosts
 from tui.model import (
@@ -159,7 +159,7 @@ def _pinned_connection_class(thumbprint: str) -> type:
             actual = _sha1(der) if len(want) == 59 else _sha256(der)
             if actual != want:
                 self.close()
-                raise ThumbprintMismatch(want, _sha1(der))
+                raise ThumbprintMismatch(want, actual)
 
     return PinnedHTTPSConnection
 
@@ -173,7 +173,9 @@ class VsphereBackend:
     def __init__(self, settings: Settings, *, page_size: int = PAGE_SIZE, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.settings = settings
         self.read_only = settings.read_only
-        self.label = f"vCenter {settings.server}" + (" (insecure)" if settings.insecure else "")
+        self.label = f"vCenter {settings.server}"
+        self.offline = False
+        self.insecure = settings.insecure
         self.page_size = page_size
         self.timeout = timeout
         from tui.backends._soap import WireStats
@@ -707,10 +709,6 @@ class VsphereBackend:
             self._switch_refs[switch.key] = ref
         return ref
 
-    def read_switch(self, switch: Switch) -> Switch:
-        """The switch as vCenter has it now (configVersion, sessions, ...): one small call."""
-        return self._session(f"reading {switch.name}", lambda: self._read_switch(switch))
-
     def _read_switch(self, switch: Switch) -> Switch:
         vmodl = _vmodl()
 
@@ -784,17 +782,7 @@ class VsphereBackend:
 
     @staticmethod
     def _check_rules(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
-        try:
-            from tui import rules
-        except ImportError as e:  # rules.py not written yet: vCenter's own checks still apply
-            if e.name not in ("tui.rules", "rules"):
-                raise
-            return ()
-        problems = rules.check(inventory, switch_key, changes)
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        if errors:
-            raise ChangeRefused("the change breaks vCenter's rules; nothing was sent", errors, sent=False)
-        return tuple(problems)
+        return check_or_refuse(inventory, switch_key, changes)
 
     def _send(self, current: Switch, spec: Any) -> Any:
         """``ReconfigureDvs_Task``; a fault raised at once (nothing changed) becomes a refusal."""
@@ -1189,12 +1177,3 @@ def _problem_from_fault(fault: Any, host_names: dict[str, str] | None = None) ->
 
 
 # -- snapshots ----------------------------------------------------------------------------
-
-
-def save_snapshot(backend: Any, path: Path, progress: ProgressCallback | None = None) -> Inventory:
-    """``dvmirror snapshot save FILE``: load ``backend`` and write a snapshot for ``--snapshot``."""
-    from tui.backends.snapshot import save_inventory
-
-    inventory = backend.load(progress)
-    save_inventory(inventory, path)
-    return inventory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
 from tui.marks import MarkError, Marks
-from tui.model import ChangeOperation, Inventory, MirrorSession, Port, SessionChange
+from tui.model import ChangeOperation, Inventory, Port, SessionChange, new_session
 from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
@@ -89,7 +90,7 @@ class ExplorerScreen(Screen[None]):
     def on_mount(self) -> None:
         """Wait for the inventory."""
         app = self.dv_app
-        self.query_one(AppHeader).show("", app.backend.label, app.read_only, _insecure(app))
+        self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure)
         self.query_one(InventoryTree).show_message(f"Loading {app.backend.label}…")
         self.query_one("#ports", PortTable).border_title = "Ports"
         self.query_one("#detail", PortDetail).border_title = "Port"
@@ -107,7 +108,7 @@ class ExplorerScreen(Screen[None]):
         dc = " / ".join(inventory.datacenters)
         app = self.dv_app
         self.query_one(AppHeader).show(
-            f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, _insecure(app)
+            f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, app.backend.insecure
         )
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)
@@ -129,7 +130,7 @@ class ExplorerScreen(Screen[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=total, progress=done)
-        bar.tooltip = text
+        bar.tooltip = Text(text)  # it names switches: never markup
 
     # -- selection ------------------------------------------------------------------------
 
@@ -145,25 +146,33 @@ class ExplorerScreen(Screen[None]):
         """(what the table lists, its title, the ports, the port to select) for a tree node."""
         inv = self.inventory
         assert inv is not None
+        nothing: tuple[tuple[str, str], str, list[Port], Port | None] = (("", ""), "", [], None)
+        # A refresh (or a partial inventory still loading) may lack what was selected: show nothing.
         if ref.kind == "switch":
-            sw = inv.switches[ref.switch]
+            sw = inv.switches.get(ref.switch)
+            if sw is None:
+                return nothing
             return ("switch", ref.switch), sw.name, list(inv.ports_by_switch.get(ref.switch, ())), None
         if ref.kind == "portgroup":
-            pg = inv.portgroups[ref.portgroup]
+            pg = inv.portgroups.get(ref.portgroup)
+            if pg is None:
+                return nothing
             return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
         if ref.kind == "vm":
-            vm = inv.vms[ref.vm]
+            vm = inv.vms.get(ref.vm)
+            if vm is None:
+                return nothing
             ports = [p for n in vm.nics if n.port and (p := inv.port(n.switch, n.port)) is not None]
             return ("vm", vm.key), vm.name, ports, None
         if ref.kind == "port":
             port = inv.port(ref.switch, ref.port)
             if port is None:
-                return ("", ""), "", [], None
-            if port.portgroup:
-                pg = inv.portgroups[port.portgroup]
+                return nothing
+            pg = inv.portgroups.get(port.portgroup)
+            if pg is not None:
                 return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(port.portgroup, ())), port
             return ("port", port.key), "standalone", [port], port
-        return ("", ""), "", [], None
+        return nothing
 
     def _show_selection(self, ref: NodeRef, now: bool = False) -> None:
         inv = self.inventory
@@ -295,11 +304,7 @@ class ExplorerScreen(Screen[None]):
         inv, switch_key = self.inventory, self._switch_in_view()
         if inv is None or switch_key is None:
             return
-        types = inv.switches[switch_key].capability.session_types
-        default = "dvPortMirror" if "dvPortMirror" in types else (types[0] if types else None)
-        # Like the vSphere Client: "Preserve original VLAN" starts unchecked.
-        base = MirrorSession(session_type=default, strip_original_vlan=True)
-        self.dv_app.open_wizard(switch_key, self.marks.to_session(base))
+        self.dv_app.open_wizard(switch_key, self.marks.to_session(new_session(inv.switches[switch_key])))
 
     def action_sessions(self) -> None:
         """Show the mirror sessions of the switch in view."""
@@ -326,7 +331,3 @@ class ExplorerScreen(Screen[None]):
         app.copy_to_clipboard(port.key)
         how = app.last_copy.describe() if app.last_copy else "copied"
         self.notify(f"Port ID {port.key} {how}.", title="Copied", timeout=4, markup=False)
-
-
-def _insecure(app: DvMirrorApp) -> bool:
-    return bool(getattr(getattr(app.backend, "settings", None), "insecure", False))

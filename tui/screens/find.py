@@ -31,18 +31,17 @@ class FindScreen(ModalScreen[Port | None]):
         Binding("pageup", "move(-10)", show=False),
     ]
 
-    def __init__(self, inventory: Inventory, index: LookupIndex, query: str = "") -> None:
+    def __init__(self, inventory: Inventory, index: LookupIndex) -> None:
         super().__init__()
         self.inventory = inventory
         self.index = index
         self.hits: list[Hit] = []
-        self._query = query
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Input over results."""
         with Vertical(id="find-box"):
-            yield Input(self._query, placeholder="VM, NIC, IP, MAC or port ID", id="find-input")
+            yield Input(placeholder="VM, NIC, IP, MAC or port ID", id="find-input")
             yield Label(id="find-status")
             yield OptionList(id="find-results")
 
@@ -50,7 +49,7 @@ class FindScreen(ModalScreen[Port | None]):
         """Focus the input; show results for a preset query."""
         self.query_one("#find-box").border_title = "Find port"
         self.query_one("#find-box").border_subtitle = "enter go · esc close"
-        self._search(self._query)
+        self._search("")
 
     @on(Input.Changed, "#find-input")
     def _changed(self, event: Input.Changed) -> None:

@@ -16,7 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from tui import capture, rules
 from tui.lookup import natural_key
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, Switch
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, Switch, new_session
 from tui.screens.wizard import problem_text, session_table
 from widgets.app_header import AppHeader
 
@@ -188,11 +188,18 @@ class SessionsScreen(Screen[None]):
             return
         app = self.dv_app
         switch = inventory.switches.get(self.switch_key)
-        if switch is None:
-            self.dismiss()
+        if switch is None:  # gone after a refresh: say so (a modal may be on top: do not pop it)
+            self.sessions = []
+            self.query_one("#sessions-table", DataTable).clear()
+            self.query_one("#session-info", Static).update(
+                Text("This switch is no longer in the inventory. Press esc to go back.", style="bold")
+            )
             return
         self.query_one(AppHeader).show(
-            f"{inventory.vcenter} / {switch.name} / port mirroring", app.backend.label, app.read_only
+            f"{inventory.vcenter} / {switch.name} / port mirroring",
+            app.backend.label,
+            app.read_only,
+            app.backend.insecure,
         )
         table = self.query_one("#sessions-table", DataTable)
         keep = self.current.key if self.current else None
@@ -263,10 +270,7 @@ class SessionsScreen(Screen[None]):
         inv = self.dv_app.inventory
         if inv is None:
             return
-        types = inv.switches[self.switch_key].capability.session_types
-        default = "dvPortMirror" if "dvPortMirror" in types else (types[0] if types else None)
-        # Like the vSphere Client: "Preserve original VLAN" starts unchecked.
-        self.dv_app.open_wizard(self.switch_key, MirrorSession(session_type=default, strip_original_vlan=True))
+        self.dv_app.open_wizard(self.switch_key, new_session(inv.switches[self.switch_key]))
 
     def action_edit(self) -> None:
         """Open the wizard on the selected session."""

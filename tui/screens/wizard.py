@@ -175,7 +175,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                     with Horizontal(classes="row", id="row-dest-uplinks"):
                         yield Label("Uplinks", classes="field-label")
                         yield SelectionList[str](
-                            *[(u, u, u in f.dest_uplinks) for u in self.switch.uplink_names],
+                            *[(Text(u), u, u in f.dest_uplinks) for u in self.switch.uplink_names],
                             id="dest-uplinks",
                             compact=True,
                         )
