@@ -131,7 +131,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tui import audit, capture, rules
+from tui import audit, rules
 from tui.backends import (
     EXIT_FAULT,
     EXIT_OK,
@@ -143,7 +143,7 @@ from tui.backends import (
     ReadOnlyError,
 )
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load
-from tui.describe import session_fields
+from tui.describe import advise, session_fields
 from tui.lookup import ResolveError, natural_key, resolve_port, split_direction
 from tui.model import (
     API_NAMES,
@@ -910,15 +910,10 @@ def _run(backend: Backend, args: argparse.Namespace, inventory: Inventory, plan:
 
 
 def _explain(inventory: Inventory, switch: Switch, session: MirrorSession, result: _Result) -> None:
-    result.notes = rules.notes(inventory, switch.key, session)
-    result.upstream = rules.upstream_requirements(inventory, switch.key, session)
-    if result.errors:
-        return
-    try:
-        result.capture_filter = capture.capture_filter(inventory, switch.key, session)
-        result.capture_command = capture.capture_command(inventory, switch.key, session)
-    except ValueError:  # a value tcpdump cannot take (the rules flag bad IPs): no suggestion
-        result.capture_filter = result.capture_command = None
+    advice = advise(inventory, switch.key, session)
+    result.notes, result.upstream = advice.notes, advice.upstream
+    if not result.errors and advice.capture_command:
+        result.capture_filter, result.capture_command = advice.capture_filter, advice.capture_command
 
 
 def _send(backend: Backend, inventory: Inventory, switch: Switch, result: _Result) -> int:

@@ -5,9 +5,39 @@ Shared by the CLI's output and the TUI's review and sessions screens.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from tui import capture, rules
 from tui.model import API_NAMES, Inventory, MirrorSession, Switch, VspanPorts
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """What to tell an operator about a session besides its problems."""
+
+    notes: list[str]
+    """Positive notes: shared host, VLAN carried, ..."""
+    upstream: list[str]
+    """What the physical network must allow."""
+    capture_filter: str
+    """tcpdump filter for the destination ('' when none can be given)."""
+    capture_command: str
+
+
+def advise(inventory: Inventory, switch_key: str, session: MirrorSession) -> Advice:
+    """Notes, upstream requirements and the capture suggestion for ``session``."""
+    try:
+        flt = capture.capture_filter(inventory, switch_key, session)
+        command = capture.capture_command(inventory, switch_key, session)
+    except ValueError:  # a value tcpdump cannot take (the rules flag bad IPs): no suggestion
+        flt = command = ""
+    return Advice(
+        rules.notes(inventory, switch_key, session),
+        rules.upstream_requirements(inventory, switch_key, session),
+        flt,
+        command,
+    )
 
 
 def _endpoint_lines(inventory: Inventory, switch: Switch | None, api: str, ports: VspanPorts) -> list[tuple[str, str]]:

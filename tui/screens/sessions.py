@@ -14,10 +14,11 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from tui import capture, rules
+from tui import rules
+from tui.describe import advise
 from tui.lookup import natural_key
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, Switch, new_session
-from tui.screens.wizard import problem_text, session_table
+from tui.screens.wizard import advice_parts, problem_text, session_table
 from widgets.app_header import AppHeader
 
 if TYPE_CHECKING:
@@ -243,19 +244,9 @@ class SessionsScreen(Screen[None]):
         warnings = rules.session_warnings(inv, self.switch_key, s)
         if warnings:
             parts += [Text("\nWarnings", style="bold"), problem_text(warnings)]
-        notes = rules.notes(inv, self.switch_key, s)
-        if notes:
-            parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in notes), style="green"))
-        upstream = rules.upstream_requirements(inv, self.switch_key, s)
-        if upstream:
-            parts += [Text("\nPhysical network", style="bold"), Text("\n".join(upstream))]
-        try:
-            self.filter = capture.capture_filter(inv, self.switch_key, s)
-            command = capture.capture_command(inv, self.switch_key, s)
-        except ValueError:
-            self.filter, command = "", ""
-        if self.filter:
-            parts += [Text("\nCapture on the destination (y copies the filter)", style="bold"), Text(command)]
+        advice = advise(inv, self.switch_key, s)
+        self.filter = advice.capture_filter
+        parts += advice_parts(advice)
         info.update(Group(*parts))  # type: ignore[arg-type]
         self.query_one("#session-detail").border_title = escape(f"Session {s.key} {s.name}".rstrip())
 

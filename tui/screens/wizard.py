@@ -33,8 +33,8 @@ from textual.widgets import (
     Static,
 )
 
-from tui import capture, rules, sessionform
-from tui.describe import session_fields
+from tui import rules, sessionform
+from tui.describe import Advice, advise, session_fields
 from tui.model import (
     ChangeOperation,
     EncapType,
@@ -98,6 +98,21 @@ def session_table(inventory: Inventory, switch_key: str, session: MirrorSession)
         table.add_row("" if name == previous else name, Text(value))
         previous = name
     return table
+
+
+def advice_parts(advice: Advice) -> list[Text]:
+    """Notes, physical-network requirements and the capture command, for the review and detail."""
+    parts: list[Text] = []
+    if advice.notes:
+        parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in advice.notes), style="green"))
+    if advice.upstream:
+        parts += [Text("\nPhysical network", style="bold"), Text("\n".join(advice.upstream))]
+    if advice.capture_filter:
+        parts += [
+            Text("\nCapture on the destination (y copies the filter)", style="bold"),
+            Text(advice.capture_command),
+        ]
+    return parts
 
 
 class SessionWizard(ModalScreen[SessionChange | None]):
@@ -361,21 +376,9 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         if self.problems:
             parts.append(Text("\nProblems", style="bold"))
             parts.append(problem_text(self.problems))
-        notes = rules.notes(self.inventory, self.switch_key, s)
-        if notes:
-            parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in notes), style="green"))
-        upstream = rules.upstream_requirements(self.inventory, self.switch_key, s)
-        if upstream:
-            parts.append(Text("\nPhysical network", style="bold"))
-            parts.append(Text("\n".join(upstream)))
-        try:
-            self.filter = capture.capture_filter(self.inventory, self.switch_key, s)
-            command = capture.capture_command(self.inventory, self.switch_key, s)
-        except ValueError:
-            self.filter, command = "", ""
-        if self.filter:
-            parts.append(Text("\nCapture on the destination (y copies the filter)", style="bold"))
-            parts.append(Text(command))
+        advice = advise(self.inventory, self.switch_key, s)
+        self.filter = advice.capture_filter
+        parts += advice_parts(advice)
         return Group(*parts)
 
     def action_review(self) -> None:
