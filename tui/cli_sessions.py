@@ -143,7 +143,7 @@ from tui.backends import (
     ReadOnlyError,
 )
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load
-from tui.describe import advise, session_fields
+from tui.describe import advise, endpoint_labels, session_fields
 from tui.lookup import ResolveError, natural_key, resolve_port, split_direction
 from tui.model import (
     API_NAMES,
@@ -1090,29 +1090,6 @@ def session_row(inventory: Inventory, switch: Switch, s: MirrorSession) -> dict[
     return row
 
 
-def _sources_text(inventory: Inventory, switch: Switch, s: MirrorSession) -> Text:
-    lines: list[str] = []
-    for key, direction in s.sources().items():
-        port = inventory.port(switch.key, key)
-        label = inventory.port_label(port) if port is not None else f"{key} · (no such port)"
-        lines.append(f"{label} ({direction.label})")
-    lines += [f"VLAN {v}" for v in s.source_rx.vlans]
-    lines += [f"uplink {u} (not valid as a source)" for u in (*s.source_rx.uplink_names, *s.source_tx.uplink_names)]
-    lines += [f"all {w} ports (ingress)" for w in s.source_rx.wildcard_types]
-    return Text("\n".join(lines) or "(none)")
-
-
-def _dest_text(inventory: Inventory, switch: Switch, s: MirrorSession) -> Text:
-    lines: list[str] = []
-    for key in s.destination.port_keys:
-        port = inventory.port(switch.key, key)
-        lines.append(inventory.port_label(port) if port is not None else f"{key} · (no such port)")
-    lines += [f"uplink {u}" for u in s.destination.uplink_names]
-    lines += [f"IP {ip}" for ip in s.destination.ip_addresses]
-    lines += [f"VLAN {v}" for v in s.destination.vlans]
-    return Text("\n".join(lines) or "(none)")
-
-
 def _options_text(s: MirrorSession) -> Text:
     parts: list[str] = []
     if s.encapsulation_vlan_id is not None:
@@ -1148,14 +1125,15 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
         table.add_column(name, overflow="fold", no_wrap=name in ("Key", "Status"))
     warned: list[tuple[Switch, MirrorSession, list[Problem]]] = []
     for sw, s in pairs:
+        sources, destinations = endpoint_labels(inventory, sw.key, s)
         table.add_row(
             Text(sw.name),
             Text(s.key or "", style="bold"),
             Text(s.name or "(no name)"),
             Text(s.type_label),
             Text("enabled" if s.enabled else "disabled", style="green" if s.enabled else "dim"),
-            _sources_text(inventory, sw, s),
-            _dest_text(inventory, sw, s),
+            Text("\n".join(sources) or "(none)"),
+            Text("\n".join(destinations) or "(none)"),
             _options_text(s),
         )
         problems = rules.session_warnings(inventory, sw.key, s)

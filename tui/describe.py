@@ -95,3 +95,36 @@ def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession
             shown += "  (normal I/O on destination ports " + ("allowed)" if value else "disallowed)")
         rows.append((attr, shown))
     return rows
+
+
+_ARROWS = {"both": "⇄", "ingress": "in", "egress": "out"}
+
+
+def endpoint_labels(
+    inventory: Inventory, switch_key: str, s: MirrorSession, *, short: bool = False
+) -> tuple[list[str], list[str]]:
+    """``(sources, destinations)`` as one label each.
+
+    Long: ``448 · F5-LTM01 / Network adapter 2 (ingress+egress)``; short (for table cells):
+    ``448 F5-LTM01 ⇄``. VLANs, uplinks, IP addresses and wildcards are named as such.
+    """
+
+    def port(key: str) -> str:
+        p = inventory.port(switch_key, key)
+        if p is None:
+            return f"{key} · (no such port)"
+        if not short:
+            return inventory.port_label(p)
+        vmnic = inventory.vm_nic(p)
+        return f"{key} {vmnic[0].name}" if vmnic else key
+
+    sources = [f"{port(k)} {_ARROWS[d.value]}" if short else f"{port(k)} ({d.label})" for k, d in s.sources().items()]
+    sources += [f"VLAN {v}" for v in s.source_rx.vlans]
+    sources += [f"uplink {u} (not valid as a source)" for u in (*s.source_rx.uplink_names, *s.source_tx.uplink_names)]
+    sources += [f"all {w} ports (ingress)" for w in s.source_rx.wildcard_types]
+    d = s.destination
+    destinations = [port(k) for k in d.port_keys]
+    destinations += [f"uplink {u}" for u in d.uplink_names]
+    destinations += [f"IP {ip}" for ip in d.ip_addresses]
+    destinations += [f"VLAN {v}" for v in d.vlans]
+    return sources, destinations

@@ -15,9 +15,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from tui import rules
-from tui.describe import advise
+from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, Switch, new_session
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, new_session
 from tui.screens.wizard import advice_parts, problem_text, session_table
 from widgets.app_header import AppHeader
 
@@ -33,31 +33,6 @@ SHORT_TYPES = {
     "mixedDestMirror": "Legacy",
 }
 """Session types in few words, for the table (the detail gives the vSphere Client's names)."""
-
-
-def endpoints(inventory: Inventory, switch: Switch, s: MirrorSession) -> tuple[Text, Text]:
-    """Sources and destinations in one line each: ``448 F5-LTM01 ⇄``, ``uplink dvUplink4``."""
-    arrows = {"both": "⇄", "ingress": "in", "egress": "out"}
-    src = Text()
-    for i, (key, direction) in enumerate(s.sources().items()):
-        port = inventory.port(switch.key, key)
-        vmnic = inventory.vm_nic(port) if port else None
-        src.append(("  " if i else "") + key, style="bold")
-        src.append(f" {vmnic[0].name}" if vmnic else "")
-        src.append(f" {arrows[direction.value]}", style="dim")
-    for v in s.source_rx.vlans:
-        src.append(("  " if src else "") + f"VLAN {v}")
-    dst = Text()
-    for key in s.destination.port_keys:
-        port = inventory.port(switch.key, key)
-        vmnic = inventory.vm_nic(port) if port else None
-        dst.append(("  " if dst else "") + key, style="bold")
-        dst.append(f" {vmnic[0].name}" if vmnic else "")
-    for u in s.destination.uplink_names:
-        dst.append(("  " if dst else "") + f"uplink {u}")
-    for ip in s.destination.ip_addresses:
-        dst.append(("  " if dst else "") + f"IP {ip}")
-    return src, dst
 
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
@@ -207,15 +182,15 @@ class SessionsScreen(Screen[None]):
         self.sessions = sorted(switch.sessions, key=lambda s: natural_key(s.key or ""))
         table.clear()
         for s in self.sessions:
-            src, dst = endpoints(inventory, switch, s)
+            sources, destinations = endpoint_labels(inventory, switch.key, s, short=True)
             warnings = rules.session_warnings(inventory, switch.key, s)
             table.add_row(
                 Text(s.key or ""),
                 Text(s.name or "(no name)"),
                 Text(SHORT_TYPES.get(s.session_type or "", s.type_label)),
                 Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim"),
-                src,
-                dst,
+                Text("  ".join(sources)),
+                Text("  ".join(destinations)),
                 Text(str(len(warnings)) if warnings else "", style="bold yellow"),
                 key=s.key,
             )
