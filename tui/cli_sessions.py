@@ -1072,20 +1072,15 @@ def _print_fields(out: Console, inventory: Inventory, switch: Switch | None, s: 
 # -- sessions ---------------------------------------------------------------------------------
 
 
-def _short_label(inventory: Inventory, switch: Switch, key: str) -> str:
-    port = inventory.port(switch.key, key)
-    if port is None:
-        return "(no such port)"
-    return inventory.port_label(port).partition(" · ")[2]
-
-
 def session_row(inventory: Inventory, switch: Switch, s: MirrorSession) -> dict[str, Any]:
     """The JSON object of ``dvmirror sessions --json`` for one session."""
     row = s.to_api()
     row["switch"] = switch.name
     row["typeLabel"] = s.type_label
     keys = list(dict.fromkeys([*s.source_rx.port_keys, *s.source_tx.port_keys, *s.destination.port_keys]))
-    row["portLabels"] = {k: _short_label(inventory, switch, k) for k in keys}
+    row["portLabels"] = {
+        k: inventory.port_owner(p) if (p := inventory.port(switch.key, k)) else "(no such port)" for k in keys
+    }
     row["warnings"] = [p.to_json() for p in rules.session_warnings(inventory, switch.key, s)]
     return row
 

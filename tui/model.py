@@ -630,15 +630,19 @@ class Inventory:
             "connected": port.connected,
         }
 
-    def port_label(self, port: Port) -> str:
-        """Short human description: ``448 · F5-LTM01 / Network adapter 2``."""
+    def port_owner(self, port: Port) -> str:
+        """What uses the port: ``F5-LTM01 / Network adapter 2``, ``esx-01 vmk0``, or ``(free)``."""
         vmnic = self.vm_nic(port)
         if vmnic:
-            return f"{port.key} · {vmnic[0].name} / {vmnic[1].label}"
+            return f"{vmnic[0].name} / {vmnic[1].label}"
         if port.connectee is not None:
             who = self.host_name(port.connectee.entity) or port.connectee.entity
-            return f"{port.key} · {who} {port.connectee.nic_key}".rstrip()
-        return f"{port.key} · {port.name or '(free)'}"
+            return f"{who} {port.connectee.nic_key}".rstrip()
+        return port.name or "(free)"
+
+    def port_label(self, port: Port) -> str:
+        """Short human description: ``448 · F5-LTM01 / Network adapter 2``."""
+        return f"{port.key} · {self.port_owner(port)}"
 
     def sessions_of_port(self, port: Port) -> list[tuple[MirrorSession, str]]:
         """``(session, role)`` for every session on the port's switch that uses the port."""

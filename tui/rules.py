@@ -209,11 +209,7 @@ class _Ctx:
         port = self.port(key)
         if port is None:
             return f"Port {key}"
-        _, _, rest = self.inv.port_label(port).partition(" · ")
-        rest = rest.strip()
-        if rest.startswith("(") and rest.endswith(")"):
-            rest = rest[1:-1]
-        return f"Port {key} ({rest})" if rest else f"Port {key}"
+        return f"Port {key} ({self.inv.port_owner(port).strip('()')})"
 
     def port_ref(self, key: str) -> str:
         """:meth:`port_text` for the middle of a sentence: ``port 2258 (…)``."""
