@@ -12,7 +12,7 @@ from textual.widgets import Input
 from tests.integration.test_vsphere_backend import settings_for
 from tests.tui.conftest import loaded, settle
 from tests.tui.test_explorer import plain
-from tests.tui.wizard_helpers import fill_walkthrough, review_and_create, wizard
+from tests.tui.wizard_helpers import fill_walkthrough, review_and_create, tick, type_into, wizard
 from tui.app import build_app
 from tui.backends.vsphere import VsphereBackend
 from tui.clipboard import osc52
@@ -58,7 +58,8 @@ async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
         app.backend.close()
 
 
-async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any) -> None:
+@pytest.mark.parametrize("form", ["legacy", "modern"])
+async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any, form: str) -> None:
     server = start_vcsim()
     app = build_app(VsphereBackend(settings_for(server)), environ={})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -69,15 +70,22 @@ async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any) -> No
         await settle(pilot)
         await pilot.press("d", "m")
         await settle(pilot)
-        await fill_walkthrough(pilot)
+        if form == "legacy":  # as the walkthrough's client made it
+            await fill_walkthrough(pilot)
+        else:  # Distributed Port Mirroring: both ports are on esx-03, no encapsulation needed
+            await type_into(pilot, "name", "F5 DMZ to monitor")
+            await tick(pilot, "length-on")
+            await type_into(pilot, "length", "60")
+            assert wizard(pilot).problems == []
         await review_and_create(pilot)
         assert isinstance(app.screen, ExplorerScreen), app.screen
         stored = vim_sessions(server)["F5 DMZ to monitor"]
-        assert stored.sessionType == "mixedDestMirror"
+        assert stored.sessionType == ("mixedDestMirror" if form == "legacy" else "dvPortMirror")
         assert list(stored.sourcePortReceived.portKey) == ["448"]
         assert list(stored.sourcePortTransmitted.portKey) == ["448"]
         assert list(stored.destinationPort.portKey) == ["2258"]
-        assert stored.encapsulationVlanId == 205 and stored.mirroredPacketLength == 60 and stored.enabled is True
+        assert stored.mirroredPacketLength == 60 and stored.enabled is True
+        assert stored.encapsulationVlanId == (205 if form == "legacy" else None)
         # The app shows what vCenter stored (re-read), in the detail of both ports.
         assert "F5 DMZ to monitor  destination" in plain(app.screen.query_one(PortDetail))
         app.backend.close()
@@ -159,3 +167,35 @@ async def test_untrusted_certificate_modal(start_vcsim: Any) -> None:
         error = app.screen.error
         assert error.title == "Certificate not trusted" and server.thumbprint in error.hint
         app.export_screenshot()  # the hint renders (it holds "[...]"-free plain text)
+
+
+async def test_server_stopped_during_the_load_offers_retry(start_vcsim: Any) -> None:
+    from tests.labgen import scaled_lab
+
+    server = start_vcsim(lab=scaled_lab(3000), delay=150)
+    app = build_app(VsphereBackend(settings_for(server), page_size=500), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.inventory is None:  # the tree shows (switches and portgroups) ...
+            await pilot.pause(0.05)
+        server.proc.kill()  # ... then vCenter goes away while VMs and ports are read
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert app.screen.error.title == "Cannot reach vCenter" and app.screen.query("#retry")
+        assert "Traceback" not in app.screen.error.message
+        app.backend.close()
+
+
+async def test_expired_session_is_renewed_on_refresh(start_vcsim: Any) -> None:
+    import asyncio
+
+    server = start_vcsim(session_idle=1)
+    app = build_app(VsphereBackend(settings_for(server)), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await asyncio.sleep(2.5)  # vCenter forgets the idle session
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await loaded(pilot)
+        assert isinstance(app.screen, ExplorerScreen) and len(app.inventory.ports) == 437  # type: ignore[union-attr]
+        app.backend.close()
