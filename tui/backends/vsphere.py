@@ -502,7 +502,7 @@ class VsphereBackend:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
 
-            def partial(vms: list[Any]) -> Inventory:
+            def build(vms: list[Any], ports: list[Any]) -> Inventory:
                 return Inventory.build(
                     vcenter=vcenter,
                     source="vCenter",
@@ -510,31 +510,22 @@ class VsphereBackend:
                     hosts=hosts,
                     switches=switches,
                     portgroups=portgroups,
-                    ports=[],
+                    ports=ports,
                     vms=vms,
                 )
 
-            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=partial([])))
+            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], [])))
             vms = self._read_vms(view, report)
-            report(LoadProgress(f"{len(vms)} VMs", partial=partial(vms)))
+            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, [])))
             ports = []
             for i, sw in enumerate(switches):
                 report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
                 ports.extend(self._read_ports(sw))
             report(LoadProgress(f"{len(ports)} ports", done=len(switches), total=len(switches)))
+            return build(vms, ports)
         finally:
             with contextlib.suppress(Exception):
                 view.DestroyView()
-        return Inventory.build(
-            vcenter=vcenter,
-            source="vCenter",
-            datacenters=datacenters,
-            hosts=hosts,
-            switches=switches,
-            portgroups=portgroups,
-            ports=ports,
-            vms=vms,
-        )
 
     def _vcenter(self) -> str:
         """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else the server we dialled."""
