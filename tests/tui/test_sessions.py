@@ -299,3 +299,38 @@ async def test_selection_survives_an_inventory_without_it() -> None:
         app.inventory = inv
         await settle(pilot)
         assert app.screen.query_one(DataTable).row_count > 0
+
+
+async def test_walkthrough_by_keyboard_alone_at_80x24() -> None:
+    """No mouse, no focus tricks: only the keys an operator types in a small SSH window."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await mark_walkthrough(pilot)  # / 448 enter s / 2258 enter d m
+        keys = [
+            *["down"] * 4,  # the type list starts on Distributed Port Mirroring; the legacy type is 5th
+            "enter",
+            "tab",  # name
+            *"F5 DMZ to monitor",
+            *["tab"] * 6,  # enabled, description, sources, destinations, uplinks, encapsulation
+            "space",
+            "tab",  # encapsulation VLAN
+            *"205",
+            "tab",  # preserve original VLAN
+            "tab",  # packet length
+            "space",
+            "tab",  # bytes
+            *"60",
+            "ctrl+r",
+            "enter",  # Create has the focus in the review
+        ]
+        for key in keys:
+            await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ExplorerScreen)
+        created = app.inventory.switches[CLOUD].sessions[-1]  # type: ignore[union-attr]
+        assert (created.name, created.session_type) == ("F5 DMZ to monitor", "mixedDestMirror")
+        assert (created.encapsulation_vlan_id, created.mirrored_packet_length) == (205, 60)
+        assert created.source_rx.port_keys == created.source_tx.port_keys == ("448",)
+        assert created.destination.port_keys == ("2258",)
