@@ -99,27 +99,10 @@ class AuditLog:
             "problems": [p.to_json() for p in problems],
         }
 
-    def record(
-        self,
-        *,
-        user: str,
-        vcenter: str,
-        switch: str,
-        changes: Iterable[SessionChange],
-        result: str,
-        problems: Iterable[Problem] = (),
-        dry_run: bool = False,
-    ) -> str | None:
-        """Append one line; ``None`` when written, else a message saying why not (never raises OSError)."""
-        entry = self.entry(
-            user=user,
-            vcenter=vcenter,
-            switch=switch,
-            changes=changes,
-            result=result,
-            problems=problems,
-            dry_run=dry_run,
-        )
+    def record(self, **fields: Any) -> str | None:
+        """Append one line of :meth:`entry`'s ``fields``; ``None`` when written, else a message
+        saying why not (never raises OSError)."""
+        entry = self.entry(**fields)
         try:
             line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
         except (TypeError, ValueError) as e:
@@ -163,27 +146,9 @@ class AuditLog:
         return out
 
 
-def record(
-    *,
-    user: str,
-    vcenter: str,
-    switch: str,
-    changes: Iterable[SessionChange],
-    result: str,
-    problems: Iterable[Problem] = (),
-    dry_run: bool = False,
-    path: Path | str | None = None,
-) -> str | None:
-    """Append one entry to the log at ``path`` (default :func:`default_path`); see :meth:`AuditLog.record`."""
-    return AuditLog(path).record(
-        user=user,
-        vcenter=vcenter,
-        switch=switch,
-        changes=changes,
-        result=result,
-        problems=problems,
-        dry_run=dry_run,
-    )
+def record(*, path: Path | str | None = None, **fields: Any) -> str | None:
+    """Append one entry to the log at ``path`` (default :func:`default_path`); see :meth:`AuditLog.entry`."""
+    return AuditLog(path).record(**fields)
 
 
 def record_change(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CLOUD, port
+from tests.conftest import CLOUD, WALKTHROUGH, port
 from tui.model import Direction, Inventory, MirrorSession, SessionType, Vlan, VspanPorts
 
 
@@ -32,20 +32,8 @@ def test_vlan_text() -> None:
     assert str(Vlan(None, pvlan=12)) == "PVLAN 12"
 
 
-def walkthrough() -> MirrorSession:
-    return MirrorSession(
-        name="F5 DMZ to monitor",
-        session_type="mixedDestMirror",
-        source_rx=VspanPorts(port_keys=("448",)),
-        source_tx=VspanPorts(port_keys=("448",)),
-        destination=VspanPorts(port_keys=("2258",)),
-        encapsulation_vlan_id=205,
-        mirrored_packet_length=60,
-    )
-
-
 def test_session_api_shape_round_trips() -> None:
-    s = walkthrough()
+    s = WALKTHROUGH
     api = s.to_api()
     assert api["sessionType"] == "mixedDestMirror"
     assert api["sourcePortReceived"] == {"portKey": ["448"], "uplinkPortName": [], "vlans": [], "ipAddress": []}

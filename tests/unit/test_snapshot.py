@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests import labgen
-from tests.conftest import CLOUD, MGMT, port
+from tests.conftest import CLOUD, MGMT, WALKTHROUGH, port
 from tui.backends import ChangeRefused, ReadOnlyError, SnapshotError, StaleSwitch
 from tui.backends.snapshot import DEMO_LAB, SnapshotBackend, dump_inventory, parse_inventory, save_inventory
 from tui.model import Binding, ChangeOperation, ConnecteeType, Inventory, MirrorSession, SessionChange, VspanPorts
@@ -165,25 +165,13 @@ def test_parse_inventory_direct() -> None:
 # -- changes in memory --------------------------------------------------------------------
 
 
-def _walkthrough() -> MirrorSession:
-    return MirrorSession(
-        name="F5 DMZ to monitor",
-        session_type="mixedDestMirror",
-        source_rx=VspanPorts(port_keys=("448",)),
-        source_tx=VspanPorts(port_keys=("448",)),
-        destination=VspanPorts(port_keys=("2258",)),
-        encapsulation_vlan_id=205,
-        mirrored_packet_length=60,
-    )
-
-
 def test_apply_add_edit_remove_in_memory() -> None:
     backend = SnapshotBackend()
     inv = backend.load()
-    result = backend.apply(inv, CLOUD, [SessionChange(ChangeOperation.ADD, _walkthrough())])
+    result = backend.apply(inv, CLOUD, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
     assert result.keys == ("3",)
     created = result.switch.session("3")
-    assert created is not None and created == replace(_walkthrough(), key="3")
+    assert created is not None and created == replace(WALKTHROUGH, key="3")
     assert result.switch.config_version == "13"
     inv2 = backend.load()
     assert inv2.switches[CLOUD].session("3") == created
@@ -198,13 +186,13 @@ def test_apply_add_edit_remove_in_memory() -> None:
 def test_apply_refuses_stale_and_broken_and_read_only() -> None:
     backend = SnapshotBackend()
     stale = backend.load()
-    backend.apply(stale, CLOUD, [SessionChange(ChangeOperation.ADD, _walkthrough())])
+    backend.apply(stale, CLOUD, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
     with pytest.raises(StaleSwitch) as err:
         backend.apply(stale, CLOUD, [SessionChange(ChangeOperation.REMOVE, MirrorSession(key="1"))])
     assert err.value.switch is not None and err.value.switch.config_version == "13"
     assert err.value.problems[0].code == "ConcurrentAccess"
     assert backend.load().switches[CLOUD].session("1") is not None  # nothing was removed
-    bad = replace(_walkthrough(), destination=VspanPorts(port_keys=("2241",)))  # DMZ-IDS's destination
+    bad = replace(WALKTHROUGH, destination=VspanPorts(port_keys=("2241",)))  # DMZ-IDS's destination
     with pytest.raises(ChangeRefused) as refused:
         backend.apply(backend.load(), CLOUD, [SessionChange(ChangeOperation.ADD, bad)])
     assert refused.value.sent is False and refused.value.exit_code == 1
@@ -212,5 +200,5 @@ def test_apply_refuses_stale_and_broken_and_read_only() -> None:
     before = backend.load()
     ro = SnapshotBackend(read_only=True)
     with pytest.raises(ReadOnlyError):
-        ro.apply(ro.load(), CLOUD, [SessionChange(ChangeOperation.ADD, _walkthrough())])
+        ro.apply(ro.load(), CLOUD, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
     assert backend.load() is before
