@@ -1,10 +1,11 @@
 """Real vCenter SOAP traffic, recorded by others, replayed on loopback.
 
 pyVmomi's own test suite ships vcrpy cassettes recorded against real vCenters (``tests/fixtures/*.yaml`` in
-its sdist on PyPI). They are third-party data, so they are not part of this repository: :func:`cassette_dir`
-downloads the sdist with pip (hash-pinned) into ``tests/.cache/pyvmomi-fixtures/`` (git-ignored) and unpacks
-only those files. :class:`ReplayServer` answers each request with the recorded response of the same SOAP
-method (the first element of the SOAP body; GETs by path), in recorded order, and keeps what it was sent.
+its sdists on PyPI). They are third-party data, so they are not part of this repository: :func:`cassette_dir`
+downloads an sdist with pip (hash-pinned, :data:`SDISTS`) into ``tests/.cache/pyvmomi-fixtures/VERSION/``
+(git-ignored) and unpacks only those files. :class:`ReplayServer` answers each request with the recorded
+response of the same SOAP method (the first element of the SOAP body; GETs by path), in recorded order, and
+keeps what it was sent.
 
 vcrpy stored the bodies decoded (``decode_compressed_response=True``), so no cassette holds gzip bytes; the
 server can gzip a recorded body itself (``gzip=True``) when the client accepts it, and sends ``chunked`` what
@@ -13,12 +14,12 @@ was recorded ``chunked``.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import gzip as gzip_module
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -36,10 +37,12 @@ import pytest
 
 from tests.conftest import REPO
 
-SDIST = "pyvmomi==8.0.3.0.1"
-"""The newest pyVmomi release with an sdist on PyPI (the wheels carry no tests)."""
-SDIST_SHA256 = "db795c960159cfa3c81e6af4cf1f46618e61cf0349db1666de75df98a4f29c69"
-SDIST_TOP = "pyvmomi-8.0.3.0.1/tests/fixtures/"
+SDISTS = {
+    "8.0.3.0.1": "db795c960159cfa3c81e6af4cf1f46618e61cf0349db1666de75df98a4f29c69",
+    "6.7.3": "d639d09eb3c7b118bc83b48472c27a4567dcc128dac0ac25ee2c03ed6afbe584",
+}
+"""pyVmomi sdists on PyPI and their SHA-256. 8.0.3.0.1 is the newest with an sdist (the wheels carry no tests);
+6.7.3 holds older recordings of other servers, made when pyVmomi still read properties with RetrievePropertiesEx."""
 CACHE = REPO / "tests" / ".cache" / "pyvmomi-fixtures"
 MAX_CASSETTE = 4 * 1024 * 1024
 
@@ -51,52 +54,58 @@ def unavailable(message: str) -> None:
     pytest.skip(message)
 
 
-def cassette_dir() -> Path:
-    """The folder of pyVmomi's cassettes, downloading and unpacking them on first use."""
-    done = CACHE / "fixtures" / ".complete"
+def cassette_dir(version: str = "8.0.3.0.1") -> Path:
+    """The folder of pyVmomi ``version``'s cassettes, downloading and unpacking them on first use."""
+    sha256 = SDISTS[version]
+    target = CACHE / version
+    done = target / ".complete"
     if done.exists():
-        return done.parent
+        return target
     CACHE.mkdir(parents=True, exist_ok=True)
     with (CACHE / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if done.exists():
-            return done.parent
+            return target
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            requirements = Path(tmp) / "requirements.txt"
-            requirements.write_text(f"{SDIST} --hash=sha256:{SDIST_SHA256}\n")
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--require-hashes"]
-            cmd += ["-r", str(requirements), "-d", tmp, "--quiet"]
-            try:
-                result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-            except (OSError, subprocess.TimeoutExpired) as e:
-                unavailable(f"cannot download {SDIST} (pyVmomi's recorded vCenter replies): {e}")
-            if result.returncode != 0:
-                if "THESE PACKAGES DO NOT MATCH THE HASHES" in result.stderr:
-                    pytest.fail(f"{SDIST} from the package index is not the expected file:\n{result.stderr}")
-                last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
-                unavailable(f"cannot download {SDIST} (pyVmomi's recorded vCenter replies): {last}")
-            archives = list(Path(tmp).glob("pyvmomi-*.tar.gz"))
-            if len(archives) != 1 or hashlib.sha256(archives[0].read_bytes()).hexdigest() != SDIST_SHA256:
-                pytest.fail(f"pip did not leave the expected {SDIST} sdist in {tmp}")
-            out = Path(tmp) / "fixtures"
-            out.mkdir()
-            with tarfile.open(archives[0]) as tar:
-                for member in tar.getmembers():
-                    name = member.name.removeprefix(SDIST_TOP)
-                    if name == member.name or not re.fullmatch(r"[A-Za-z0-9_]+\.yaml", name, re.ASCII):
-                        continue
-                    if not member.isfile() or member.size > MAX_CASSETTE:
-                        continue
-                    source = tar.extractfile(member)
-                    assert source is not None
-                    (out / name).write_bytes(source.read())
-            (out / ".complete").write_text(f"{SDIST} {SDIST_SHA256}\n")
-            with contextlib.suppress(FileNotFoundError):
-                for old in (CACHE / "fixtures").glob("*"):
-                    old.unlink()
-                (CACHE / "fixtures").rmdir()
-            out.rename(CACHE / "fixtures")
-    return done.parent
+            _download(version, sha256, Path(tmp))
+            if target.exists():
+                shutil.rmtree(target)
+            (Path(tmp) / "fixtures").rename(target)
+    return target
+
+
+def _download(version: str, sha256: str, tmp: Path) -> None:
+    sdist = f"pyvmomi=={version}"
+    requirements = tmp / "requirements.txt"
+    requirements.write_text(f"{sdist} --hash=sha256:{sha256}\n")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--require-hashes"]
+    cmd += ["-r", str(requirements), "-d", str(tmp), "--quiet"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        unavailable(f"cannot download {sdist} (pyVmomi's recorded vCenter replies): {e}")
+    if result.returncode != 0:
+        if "DO NOT MATCH THE HASHES" in result.stderr:
+            pytest.fail(f"{sdist} from the package index is not the expected file:\n{result.stderr}")
+        last = (result.stderr.strip().splitlines() or ["pip failed"])[-1]
+        unavailable(f"cannot download {sdist} (pyVmomi's recorded vCenter replies): {last}")
+    archives = list(tmp.glob("pyvmomi-*.tar.gz"))
+    if len(archives) != 1 or hashlib.sha256(archives[0].read_bytes()).hexdigest() != sha256:
+        pytest.fail(f"pip did not leave the expected {sdist} sdist in {tmp}")
+    top = f"pyvmomi-{version}/tests/fixtures/"
+    out = tmp / "fixtures"
+    out.mkdir()
+    with tarfile.open(archives[0]) as tar:
+        for member in tar.getmembers():
+            name = member.name.removeprefix(top)
+            if name == member.name or not re.fullmatch(r"[A-Za-z0-9_]+\.yaml", name, re.ASCII):
+                continue
+            if not member.isfile() or member.size > MAX_CASSETTE:
+                continue
+            source = tar.extractfile(member)
+            assert source is not None
+            (out / name).write_bytes(source.read())
+    (out / ".complete").write_text(f"{sdist} {sha256}\n")
 
 
 # -- cassettes ----------------------------------------------------------------------------------
@@ -317,7 +326,10 @@ def answer(body: bytes, *, status: int = 200, chunked: bool = True) -> Interacti
 
 
 def child_spans(body: bytes, parent: str, child: str) -> list[bytes]:
-    """The exact bytes of every ``<child>`` element directly inside each ``<parent>`` element of ``body``."""
+    """The exact bytes of every ``<child>`` element directly inside each ``<parent>`` element of ``body``.
+
+    ``parent`` ``""`` means the root element of ``body``.
+    """
     import xml.parsers.expat
 
     spans: list[bytes] = []
@@ -327,7 +339,8 @@ def child_spans(body: bytes, parent: str, child: str) -> list[bytes]:
 
     def start(name: str, _attrs: Any) -> None:
         local = name.rsplit(":", 1)[-1]
-        if local == child and stack and stack[-1] == parent:
+        inside = len(stack) == 1 if not parent else bool(stack) and stack[-1] == parent
+        if local == child and inside:
             starts.append(parser.CurrentByteIndex)
         else:
             starts.append(-1)
@@ -368,3 +381,39 @@ def inner(element: bytes) -> tuple[bytes, bytes]:
 def iter_cassettes(folder: Path) -> Iterator[Cassette]:
     for path in sorted(folder.glob("*.yaml")):
         yield load_cassette(path)
+
+
+_FETCH_VM = re.compile(rb'<_this[^>]*type="VirtualMachine"[^>]*>([^<]+)</_this>\s*<prop[^>]*>([^<]+)</prop>')
+_OBJ_VM = re.compile(rb'<obj[^>]*type="VirtualMachine"[^>]*>([^<]+)</obj>')
+_PATHSET = re.compile(rb"<pathSet[^>]*>([^<]+)</pathSet>")
+
+
+def vm_values(cassette: Cassette) -> dict[tuple[str, str], bytes]:
+    """``(VM moid, property) → the recorded value element`` (first reply of each), byte for byte.
+
+    pyVmomi 8 reads one property per ``Fetch`` (the value is the ``<returnval>``); pyVmomi 6.7 used a
+    ``RetrievePropertiesEx`` per property (the value is the ``<val>`` of the one ``propSet``).
+    """
+    out: dict[tuple[str, str], bytes] = {}
+    for i in cassette.interactions:
+        if i.status != 200:
+            continue
+        if i.soap == "Fetch":
+            m = _FETCH_VM.search(i.request_body)
+            values = child_spans(i.body, "FetchResponse", "returnval")  # none: the property is unset
+            if m and len(values) == 1:
+                out.setdefault((m.group(1).decode(), m.group(2).decode()), values[0])
+        elif i.soap == "RetrievePropertiesEx":
+            objs, paths = _OBJ_VM.findall(i.request_body), _PATHSET.findall(i.request_body)
+            values = child_spans(i.body, "propSet", "val")
+            if len(objs) == 1 and len(paths) == 1 and len(values) == 1:
+                out.setdefault((objs[0].decode(), paths[0].decode()), values[0])
+    return out
+
+
+def envelope_head(cassette: Cassette) -> bytes:
+    """The recorded SOAP envelope up to ``<soapenv:Body>`` (from the first SOAP reply)."""
+    for i in cassette.interactions:
+        if i.soap and b"<soapenv:Body>" in i.body:
+            return i.body[: i.body.index(b"<soapenv:Body>")]
+    raise ValueError("no SOAP reply")
