@@ -270,6 +270,12 @@ def test_unicode_digits_are_not_digits(server: VersionServer) -> None:
         pytest.param(Reply(endless=True), "larger than 256 KiB", id="endless"),
         pytest.param(Reply(body=b"\x1f\x8bnot gzip", headers={"Content-Encoding": "gzip"}), "not valid gzip", id="gz"),
         pytest.param(Reply(body=VCENTER_6_5, headers={"Content-Encoding": "br"}), "unknown Content-Encoding br"),
+        pytest.param(Reply(body=b"not deflate", headers={"Content-Encoding": "deflate"}), "not valid deflate data"),
+        pytest.param(
+            Reply(body=gzip.compress(VCENTER_6_5)[:-12], headers={"Content-Encoding": "gzip"}),
+            "is cut short",
+            id="gzip-cut-short",
+        ),
         pytest.param(
             Reply(body=gzip.compress(b" " * (2 * MAX_BYTES)), headers={"Content-Encoding": "gzip"}),
             "larger than 256 KiB once decompressed",

@@ -73,20 +73,22 @@ def decode(body: bytes, encoding: str, where: str) -> bytes:
         return body
     if encoding not in ("gzip", "x-gzip", "deflate"):
         raise BadServiceVersions(f"{where} came with an unknown Content-Encoding {shown(encoding)}")
-    if encoding == "deflate" and body[:1] != b"\x78":
-        wbits = -zlib.MAX_WBITS  # raw deflate, as some servers send it
-    else:
-        wbits = (16 if encoding != "deflate" else 0) + zlib.MAX_WBITS
-    try:
+    # gzip; deflate as RFC 9110 defines it (zlib-wrapped), else raw deflate, as some servers send it
+    tries = [16 + zlib.MAX_WBITS] if encoding != "deflate" else [zlib.MAX_WBITS, -zlib.MAX_WBITS]
+    for wbits in tries:
         d = zlib.decompressobj(wbits)
-        out = d.decompress(body, MAX_BYTES + 1)
-        if len(out) <= MAX_BYTES:
-            out += d.flush()
-    except zlib.error:
-        raise BadServiceVersions(f"{where} is not valid {encoding} data") from None
-    if len(out) > MAX_BYTES:
-        raise BadServiceVersions(f"{where} is larger than {MAX_BYTES // 1024} KiB once decompressed")
-    return out
+        try:
+            out = d.decompress(body, MAX_BYTES + 1)
+            if len(out) <= MAX_BYTES:
+                out += d.flush()
+        except zlib.error:
+            continue
+        if len(out) > MAX_BYTES:
+            raise BadServiceVersions(f"{where} is larger than {MAX_BYTES // 1024} KiB once decompressed")
+        if not d.eof:
+            raise BadServiceVersions(f"{where} is cut short (its {encoding} data ends early)")
+        return out
+    raise BadServiceVersions(f"{where} is not valid {encoding} data")
 
 
 class _NoDoctype(ET.TreeBuilder):
