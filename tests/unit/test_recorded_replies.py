@@ -408,3 +408,25 @@ def test_recorded_guest_nets(version: str) -> None:
     assert seen >= 3
     if version == OLD:
         assert with_ips >= 2  # vm_nic_data's vCenter 5.5 VMs with tools running, and vm-22
+
+
+@pytest.mark.parametrize("gzip", [False, True], ids=["identity", "gzip"])
+def test_recorded_fault_through_the_stream_reader(gzip: bool, backends: list[VsphereBackend]) -> None:
+    """A real SOAP fault (vCenter 6.0's ``InvalidLogin``, HTTP 500) as the answer to the streamed VM request."""
+    from pyVmomi import vim
+
+    fault = cassette(NEW, "basic_connection_bad_password").find(soap="Login")[0]
+    assert fault.status == 500
+    c = cassette(NEW, "vm_nic_data")
+    with ReplayServer(c, extra={"RetrievePropertiesEx": [fault, fault]}, gzip=gzip) as server:
+        backend = backend_for(server)
+        backends.append(backend)
+        backend.connect()
+        view = vim.view.ContainerView("session[replay]view-1", backend._stub)
+        with pytest.raises(vim.fault.InvalidLogin) as raw:
+            backend._read_vms(view, lambda _p: None)
+        assert raw.value.msg == "Cannot complete login due to an incorrect user name or password."
+        refused = pytest.raises(LoginFailed, match="vCenter 127.0.0.1 refused the login for my_user")
+        with refused, backend._errors("loading the inventory"):
+            backend._read_vms(view, lambda _p: None)
+        assert server.requests()[-2:] == ["RetrievePropertiesEx"] * 2 and server.unanswered == []
