@@ -134,7 +134,7 @@ def test_what_the_cassettes_hold(version: str) -> None:
     folder = cassette_dir(version)
     holding = [p.stem for p in sorted(folder.glob("*.yaml")) if _cassette(version, p.stem).service_versions]
     assert holding == sorted(WITH_SERVICE_VERSIONS[version])
-    bodies = {_cassette(version, n).service_versions.body for n in holding}  # type: ignore[union-attr]
+    bodies = {sv.body for n in holding if (sv := _cassette(version, n).service_versions) is not None}
     if version == NEW:
         assert any(b"<version>uA046D008</version><priorVersions><version>8.0.2.0</version>" in b for b in bodies)
     else:
