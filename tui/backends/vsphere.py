@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import socket
 import ssl
 import threading
@@ -275,13 +274,14 @@ class VsphereBackend:
         self.api_version = VmomiSupport.versionIdMap.get(version, version)
 
     def _negotiate_version(self, ctx: ssl.SSLContext | None, thumbprint: str) -> str:
-        """The newest pyVmomi vim25 version the server supports (``vimServiceVersions.xml``)."""
+        """The pyVmomi version to speak: its newest that ``vimServiceVersions.xml`` lists (:mod:`._versions`)."""
         from http.client import HTTPConnection, HTTPSConnection
-        from xml.etree import ElementTree as ET
 
-        VmomiSupport = _support()
+        from tui.backends._versions import MAX_BYTES, BadServiceVersions, choose, decode, listed_versions
 
         s = self.settings
+        path = s.path.rstrip("/") + "/vimServiceVersions.xml"
+        where = f"{s.url.rstrip('/')}/vimServiceVersions.xml"
         conn: HTTPConnection
         if s.scheme == "https":
             cls = _pinned_connection_class(thumbprint) if thumbprint else HTTPSConnection
@@ -289,30 +289,19 @@ class VsphereBackend:
         else:
             conn = HTTPConnection(s.server, s.port, timeout=self.timeout)
         try:
-            conn.request("GET", s.path.rstrip("/") + "/vimServiceVersions.xml")
+            conn.request("GET", path)
             resp = conn.getresponse()
-            body = resp.read()
+            body = resp.read(MAX_BYTES + 1)
         finally:
             conn.close()
         if resp.status != 200:
-            raise ConnectionFailed(
-                f"{s.url} does not look like vCenter (HTTP {resp.status} for vimServiceVersions.xml)",
-                hint="Check the server address and path (the default path is /sdk).",
+            raise BadServiceVersions(
+                f"{s.url} does not look like vCenter: {where} gave HTTP {resp.status}",
+                hint="Check the server address and path (the default path is /sdk); "
+                "dvmirror, like pyVmomi, reads this file to choose the API version.",
             )
-        try:
-            root = ET.fromstring(body)
-        except ET.ParseError:
-            raise ConnectionFailed(f"{s.url} does not look like vCenter (bad vimServiceVersions.xml)") from None
-        server_versions = []
-        for ns in root.iter("namespace"):
-            if (ns.findtext("name") or "") == "urn:vim25":
-                server_versions.append(ns.findtext("version") or "")
-        newest = max((_version_tuple(v) for v in server_versions), default=(6, 5, 0, 0))
-        for name in VmomiSupport.GetServiceVersions("vim25"):
-            vid = VmomiSupport.versionIdMap.get(name, "")
-            if re.fullmatch(r"\d+(\.\d+)*", vid) and _version_tuple(vid) <= newest:
-                return str(name)
-        return "vim.version.version11"
+        body = decode(body, resp.getheader("Content-Encoding", ""), where)
+        return choose(listed_versions(body, where), where)
 
     def _relogin(self) -> None:
         s = self.settings
@@ -845,10 +834,10 @@ def _support() -> Any:
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = [int(p) for p in re.findall(r"\d+", text)[:4]]
-    while len(parts) < 4:
-        parts.append(0)
-    return tuple(parts)
+    """``"7.0"`` → ``(7, 0, 0, 0)``; ASCII digits only (``ValueError`` otherwise)."""
+    from tui.backends._versions import version_tuple
+
+    return version_tuple(text)
 
 
 def _is_address(text: str) -> bool:
