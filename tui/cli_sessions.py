@@ -129,7 +129,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from tui import audit, rules
 from tui.backends import (
@@ -160,6 +159,8 @@ from tui.model import (
     VspanPorts,
     new_session,
 )
+from tui.text import SafeText as Text
+from tui.text import visible
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
 ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
@@ -1122,13 +1123,13 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
     for sw, s in pairs:
         sources, destinations = endpoint_labels(inventory, sw.key, s)
         table.add_row(
-            Text(sw.name),
-            Text(s.key or "", style="bold"),
-            Text(s.name or "(no name)"),
-            Text(s.type_label),
+            Text(visible(sw.name)),
+            Text(visible(s.key or ""), style="bold"),
+            Text(visible(s.name or "(no name)")),
+            Text(visible(s.type_label)),
             Text("enabled" if s.enabled else "disabled", style="green" if s.enabled else "dim"),
-            Text("\n".join(sources) or "(none)"),
-            Text("\n".join(destinations) or "(none)"),
+            Text("\n".join(map(visible, sources)) or "(none)"),
+            Text("\n".join(map(visible, destinations)) or "(none)"),
             _options_text(s),
         )
         problems = rules.session_warnings(inventory, sw.key, s)
