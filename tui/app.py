@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from tui import audit
@@ -31,6 +32,7 @@ from tui.lookup import LookupIndex
 from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
 from tui.paths import STYLES_DIR
 from tui.screens.palette import InventoryCommands
+from tui.text import visible, visible_lines
 
 
 @dataclass
@@ -114,6 +116,19 @@ class DvMirrorApp(App[None]):
         self._keymap = dict(keymap or {})
         self._theme = theme
         self.last_copy: CopyResult | None = None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (screens' ``notify`` comes here too) shows control characters from
+        names and vCenter messages as visible escapes (:func:`tui.text.visible_lines`)."""
+        super().notify(visible_lines(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
 
     @property
     def read_only(self) -> bool:

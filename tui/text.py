@@ -104,3 +104,15 @@ def ascii_digits(text: str) -> bool:
     ``str.isdigit()`` and ``int()`` also accept ``²``, ``①``, ``٣`` and fullwidth ``１``.
     """
     return bool(text) and text.isascii() and text.isdigit()
+
+
+class LineText(SafeText):
+    """A :class:`SafeText` for one line (tree labels, table cells, the header): newlines from
+    data are shown as ``\\n`` too (:func:`visible`)."""
+
+    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(visible(text), *args, **kwargs)
+
+    def append(self, text: str | Text, style: Any = None) -> Text:
+        """Append ``text`` (a ``str`` is made visible first, newlines included)."""
+        return super().append(visible(text) if isinstance(text, str) else text, style)

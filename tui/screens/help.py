@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from tui.text import SafeText as Text
 
 ABOUT = (
     "Find any port by VM, NIC, IP, MAC or port ID with /. Mark sources with s (press again: "
