@@ -28,6 +28,7 @@ from tui.backends import (
     StaleSwitch,
 )
 from tui.clipboard import CopyResult, copy_text
+from tui.config import read_only_hint
 from tui.lookup import LookupIndex
 from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
 from tui.paths import STYLES_DIR
@@ -134,6 +135,15 @@ class DvMirrorApp(App[None]):
     def read_only(self) -> bool:
         """True when writes are refused."""
         return self.backend.read_only
+
+    @property
+    def read_only_hint(self) -> str:
+        """Where read-only mode comes from and how to leave it ('' when read-write)."""
+        if not self.read_only:
+            return ""
+        settings = getattr(self.backend, "settings", None)
+        source = getattr(self.backend, "read_only_source", "") or (settings.source("read_only") if settings else "")
+        return read_only_hint(source or "default")
 
     def on_mount(self) -> None:
         """Show the explorer and start loading."""

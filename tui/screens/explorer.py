@@ -91,7 +91,7 @@ class ExplorerScreen(Screen[None]):
     def on_mount(self) -> None:
         """Wait for the inventory."""
         app = self.dv_app
-        self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure)
+        self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure, app.read_only_hint)
         self.query_one(InventoryTree).show_message(f"Loading {app.backend.label}…")
         self.query_one("#ports", PortTable).border_title = "Ports"
         self.query_one("#detail", PortDetail).border_title = "Port"
@@ -109,7 +109,11 @@ class ExplorerScreen(Screen[None]):
         dc = " / ".join(inventory.datacenters)
         app = self.dv_app
         self.query_one(AppHeader).show(
-            f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, app.backend.insecure
+            f"{inventory.vcenter}{' / ' + dc if dc else ''}",
+            app.backend.label,
+            app.read_only,
+            app.backend.insecure,
+            app.read_only_hint,
         )
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)

@@ -178,6 +178,7 @@ class SessionsScreen(Screen[None]):
             app.backend.label,
             app.read_only,
             app.backend.insecure,
+            app.read_only_hint,
         )
         table = self.query_one("#sessions-table", DataTable)
         keep = self.current.key if self.current else None
