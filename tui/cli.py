@@ -22,7 +22,7 @@ from tui.config import Settings
 from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, Switch
 from tui.text import SafeText as Text
-from tui.text import json_text, visible, visible_lines
+from tui.text import ascii_digits, json_text, visible, visible_lines
 
 
 class UsageError(Exception):
@@ -41,6 +41,20 @@ class SafeConsole(Console):
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         safe = (seg if seg.control else Segment(visible_lines(seg.text), seg.style) for seg in buffer)
         return super()._render_buffer(safe)
+
+
+def whole_number(text: str) -> int:
+    """An ``argparse`` type: a whole number in ASCII digits (``int()`` also takes ``٣`` and
+    ``１``, which no operator means), with an optional minus sign and at most 18 digits.
+
+    The range is checked by the rules, which name vCenter's fault for a value out of range.
+    """
+    digits = text.strip()
+    if not ascii_digits(digits.removeprefix("-")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    if len(digits) > 18:
+        raise argparse.ArgumentTypeError(f"{text[:24]!r}… is too long for a number")
+    return int(digits)
 
 
 def console(stream: TextIO | None = None) -> Console:
