@@ -42,6 +42,12 @@ class SafeConsole(Console):
         safe = (seg if seg.control else Segment(visible_lines(seg.text), seg.style) for seg in buffer)
         return super()._render_buffer(safe)
 
+    def on_broken_pipe(self) -> None:
+        """The reader went away: let :func:`tui.__main__.main` end quietly with exit 141 (Rich
+        itself would exit 1, the code of a failure)."""
+        self.quiet = True
+        raise BrokenPipeError
+
 
 def whole_number(text: str) -> int:
     """An ``argparse`` type: a whole number in ASCII digits (``int()`` also takes ``٣`` and
