@@ -167,7 +167,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     ``/dev/null`` so that the interpreter's last flush cannot fail again.
     """
     try:
-        code = _main(argv, environ)
+        try:
+            code = _main(argv, environ)
+        except SystemExit:  # argparse: --help, --version, a usage error
+            sys.stdout.flush()
+            raise
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
