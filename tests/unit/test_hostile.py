@@ -561,7 +561,9 @@ def test_output_to_a_closed_pipe_ends_quietly(argv: list[str]) -> None:
     )
     os.close(write_end)
     assert proc.stderr == b""  # no traceback, no "Exception ignored"
-    assert proc.returncode == 141  # 128 + SIGPIPE, as the shell reports for a killed writer
+    # 128 + SIGPIPE, as the shell reports for a killed writer; argparse's help printer ignores
+    # a failed write by itself and exits 0.
+    assert proc.returncode == (0 if argv == ["--help"] else 141)
 
 
 def test_ports_json_into_head() -> None:
