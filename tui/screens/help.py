@@ -61,7 +61,8 @@ class HelpScreen(ModalScreen[None]):
             if binding.id is None or not isinstance(active.node, (Screen, App)) or binding.id in seen:
                 continue
             seen.add(binding.id)
-            table.add_row(self.app.get_key_display(binding) or key, binding.tooltip or binding.description)
+            # Keys may come from config.toml's [keymap]: plain text, never markup or raw controls.
+            table.add_row(Text(self.app.get_key_display(binding) or key), binding.tooltip or binding.description)
         for key, what in GENERAL:
             table.add_row(key, what)
         return table
