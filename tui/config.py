@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from tui.text import ascii_digits
+from tui.text import ascii_digits, visible
 
 T = TypeVar("T")
 
@@ -398,8 +398,8 @@ def _check_config(data: dict[str, Any], path: Path) -> None:
     if not isinstance(keymap, dict):
         raise ConfigError(f'{path}: [keymap] must be a table of action = "key"')
     for action, key in keymap.items():
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f'{path}: keymap.{action} must be a key name such as "s" or "ctrl+f"')
+        if not isinstance(key, str) or not key or visible(key) != key:  # no control characters
+            raise ConfigError(f'{path}: keymap.{visible(action)} must be a key name such as "s" or "ctrl+f"')
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")

@@ -349,6 +349,13 @@ def test_bad_config_contents(tmp_path: Path, content: bytes, message: str, capsy
     assert code == 2 and message in err and str(path) in err, err
 
 
+def test_keymap_keys_with_control_characters_are_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[keymap]\nfind = "\\u001b]0;pwned\\u0007"\n')
+    with pytest.raises(config.ConfigError, match="keymap.find must be a key name"):
+        config.load_config_file(cfg, required=True)
+
+
 @pytest.mark.parametrize(
     "session",
     [{"sourcePortReceived": {"vlans": ["x"]}}, {"sourcePortReceived": "text"}, {"key": ["1"]}, {"enabled": {}}],
