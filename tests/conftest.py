@@ -24,6 +24,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("DVMIRROR_AUDIT_LOG", str(home / "audit.jsonl"))
+    # Demo-lab and snapshot changes go to the practice log only; the same file here, so that
+    # tests of the audit trail can use the demo lab (tests/unit/test_hostile.py unsets it).
+    monkeypatch.setenv("DVMIRROR_PRACTICE_LOG", str(home / "audit.jsonl"))
     monkeypatch.delenv("TMUX", raising=False)
     yield
 

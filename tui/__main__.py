@@ -11,9 +11,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tui import cli, cli_sessions, config
 from tui.backends import Backend, BackendError, LoginFailed
+from tui.text import visible, visible_lines
 
 DESCRIPTION = """\
 Browse vSphere distributed switches (switch → portgroup → VM → port), find which port a VM,
@@ -33,6 +35,14 @@ exit codes: 0 ok, 1 problems found or nothing matched (nothing sent), 2 usage er
 3 connection or login failure, 4 vCenter fault."""
 
 
+class Parser(argparse.ArgumentParser):
+    """``argparse`` whose messages (usage errors quote the values given) never write a control
+    character from a flag to the terminal raw (:func:`tui.text.visible_lines`)."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(visible_lines(message) if message else message, file)
+
+
 def _source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("inventory source")
     exclusive = group.add_mutually_exclusive_group()
@@ -46,7 +56,7 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The full ``dvmirror`` argument parser."""
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="dvmirror", description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter)
+    parser = Parser(prog="dvmirror", description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument(
         "--show-config",
@@ -111,11 +121,12 @@ def _version() -> str:
 
 def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool, tui: bool = False) -> Backend:
     """The backend the arguments ask for. Raises BackendError or cli.UsageError."""
-    read_only = bool(getattr(args, "read_only", False))
     if getattr(args, "demo", False) or getattr(args, "snapshot", None):
         from tui.backends.snapshot import SnapshotBackend
 
-        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only)
+        # DVMIRROR_READ_ONLY and a profile's read_only hold here too, not only --read-only.
+        read_only, source = config.resolve_read_only(args, environ)
+        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only, read_only_source=source)
     settings = config.resolve_settings(args, environ)
     if not settings.server:
         raise cli.UsageError(
@@ -143,9 +154,54 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
     return VsphereBackend(settings)
 
 
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of standard output went away (128 + SIGPIPE, as the shell reports
+a command killed by SIGPIPE)."""
+
+
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
-    """Entry point of the ``dvmirror`` console script."""
+    """Entry point of the ``dvmirror`` console script.
+
+    Output to a closed pipe (``dvmirror ports --json | head -1``) ends quietly with exit 141,
+    as Python's documentation recommends ("Note on SIGPIPE"): standard output is pointed at
+    ``/dev/null`` so that the interpreter's last flush cannot fail again.
+    """
+    try:
+        try:
+            code = _main(argv, environ)
+        except SystemExit:  # argparse: --help, --version, a usage error
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush
+        pass
+
+
+def _bad_arguments(argv: Sequence[str]) -> str | None:
+    """A message for command-line arguments that are not UTF-8 (``sys.argv`` holds them as
+    surrogate escapes, which cannot be printed, compared with names or sent to vCenter)."""
+    for i, arg in enumerate(argv, 1):
+        if config.not_utf8(arg):
+            shown = visible(arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"))
+            return f"argument {i} ({shown}) is not valid UTF-8 text"
+    return None
+
+
+def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     env = os.environ if environ is None else environ
+    problem = _bad_arguments(sys.argv[1:] if argv is None else argv)
+    if problem:
+        return cli.report_usage(problem)
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

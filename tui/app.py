@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from tui import audit
@@ -27,10 +28,12 @@ from tui.backends import (
     StaleSwitch,
 )
 from tui.clipboard import CopyResult, copy_text
+from tui.config import read_only_hint
 from tui.lookup import LookupIndex
 from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
 from tui.paths import STYLES_DIR
 from tui.screens.palette import InventoryCommands
+from tui.text import visible, visible_lines
 
 
 @dataclass
@@ -115,10 +118,32 @@ class DvMirrorApp(App[None]):
         self._theme = theme
         self.last_copy: CopyResult | None = None
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast (screens' ``notify`` comes here too) shows control characters from
+        names and vCenter messages as visible escapes (:func:`tui.text.visible_lines`)."""
+        super().notify(visible_lines(message), title=visible(title), severity=severity, timeout=timeout, markup=markup)
+
     @property
     def read_only(self) -> bool:
         """True when writes are refused."""
         return self.backend.read_only
+
+    @property
+    def read_only_hint(self) -> str:
+        """Where read-only mode comes from and how to leave it ('' when read-write)."""
+        if not self.read_only:
+            return ""
+        settings = getattr(self.backend, "settings", None)
+        source = getattr(self.backend, "read_only_source", "") or (settings.source("read_only") if settings else "")
+        return read_only_hint(source or "default")
 
     def on_mount(self) -> None:
         """Show the explorer and start loading."""

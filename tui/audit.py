@@ -17,16 +17,28 @@ a password embedded in the vCenter URL (``GOVC_URL=https://user:secret@vc/sdk``)
 The directory is created with mode 0700 and the file with 0600 (both narrowed further by the
 umask, never widened).
 
+The log is opened with ``O_NOFOLLOW`` and ``O_NONBLOCK``: a symbolic link at its path (or a
+FIFO, a device) is refused with a warning and nothing is written through it. Names are written
+with control, C1 and bidi characters as JSON escapes (:func:`tui.text.json_text`), so
+``tail audit.jsonl`` in a terminal is harmless.
+
+Practice runs: changes to the demo lab or a snapshot change no vCenter (they live in memory
+for one run), so :func:`record_change` does not write them to the audit log. They are written
+only to a log named by ``$DVMIRROR_PRACTICE_LOG`` (unset: nowhere), labelled with their
+source (``vcsa01.lab.local (demo lab)``).
+
 Robustness: writing never raises. :meth:`AuditLog.record` returns ``None`` on success or a
 plain-language error message for the UI to show; the change itself is not undone.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
 import os
 import socket
+import stat
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +49,12 @@ import platformdirs
 from tui.backends import Backend
 from tui.config import redact_url
 from tui.model import Inventory, Problem, SessionChange
+from tui.text import json_text
 
 ENV_PATH = "DVMIRROR_AUDIT_LOG"
 """Environment variable that moves the log."""
+ENV_PRACTICE_PATH = "DVMIRROR_PRACTICE_LOG"
+"""Environment variable naming a log for demo-lab and snapshot changes (unset: not recorded)."""
 RESULTS = ("ok", "refused", "fault", "error")
 """The values of an entry's ``result``."""
 
@@ -104,23 +119,39 @@ class AuditLog:
         saying why not (never raises OSError)."""
         entry = self.entry(**fields)
         try:
-            line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
-        except (TypeError, ValueError) as e:
+            line = json_text(entry, separators=(",", ":"), default=str) + "\n"
+        except (TypeError, ValueError, RecursionError) as e:
             return f"The audit log entry could not be written: {e}"
         try:
-            self._append(line.encode("utf-8"))
+            self._append(line.encode("utf-8", "backslashreplace"))
+        except _NotAFile as e:
+            return f"The change was not recorded in the audit log {self.path}: {e}."
         except OSError as e:
-            reason = e.strerror or str(e)
+            if e.errno == errno.ELOOP:
+                reason = "it is a symbolic link, and dvmirror does not write through one"
+            else:
+                reason = e.strerror or str(e)
             return f"The change was not recorded in the audit log {self.path}: {reason}."
+        except Exception as e:  # never into the app: the change itself has happened
+            return f"The change was not recorded in the audit log {self.path}: {e.__class__.__name__}: {e}."
         return None
 
     def _append(self, data: bytes) -> None:
         parent = self.path.parent
         if not parent.is_dir():
             parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        flags = (
+            os.O_WRONLY
+            | os.O_APPEND
+            | os.O_CREAT
+            | getattr(os, "O_CLOEXEC", 0)
+            | getattr(os, "O_NOFOLLOW", 0)  # a planted symlink is refused (ELOOP), never followed
+            | getattr(os, "O_NONBLOCK", 0)  # a FIFO without a reader fails at once instead of hanging
+        )
         fd = os.open(self.path, flags, 0o600)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _NotAFile("it is not a regular file")
             # One write per line: with O_APPEND, concurrent writers do not interleave within it.
             view = memoryview(data)
             while view:
@@ -146,6 +177,10 @@ class AuditLog:
         return out
 
 
+class _NotAFile(Exception):
+    """The log path is a FIFO, a device or a socket."""
+
+
 def record(*, path: Path | str | None = None, **fields: Any) -> str | None:
     """Append one entry to the log at ``path`` (default :func:`default_path`); see :meth:`AuditLog.entry`."""
     return AuditLog(path).record(**fields)
@@ -161,11 +196,20 @@ def record_change(
 ) -> str | None:
     """Record a change handed to ``backend.apply`` (shared by the CLI and the TUI).
 
-    The user is the vCenter user of the backend's settings, else the OS user; entries from
-    the demo lab or a snapshot name their source after the vCenter (``vcsa01 (demo lab)``),
-    so practice runs are never mistaken for real changes.
+    The user is the vCenter user of the backend's settings, else the OS user. Changes to the
+    demo lab or a snapshot (``backend.offline``) change no vCenter: they are recorded only in
+    the log named by ``$DVMIRROR_PRACTICE_LOG`` (else not at all, and ``None`` is returned),
+    with their source after the vCenter (``vcsa01 (demo lab)``), so practice runs never reach
+    the operator's audit log.
     """
+    path: str | None = None
+    if backend.offline:
+        path = os.environ.get(ENV_PRACTICE_PATH, "").strip()
+        if not path:
+            return None
     settings = getattr(backend, "settings", None)
     user = str(getattr(settings, "user", "") or "") or _local_user()
     vcenter = inventory.vcenter + (f" ({backend.label})" if backend.offline else "")
-    return record(user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems)
+    return record(
+        path=path, user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems
+    )

@@ -8,34 +8,70 @@ login failure, 4 vCenter fault.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
-from rich.text import Text
 
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
 from tui.config import Settings
 from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, Switch
+from tui.text import SafeText as Text
+from tui.text import ascii_digits, json_text, visible, visible_lines
 
 
 class UsageError(Exception):
     """Bad arguments that argparse could not catch (exit 2)."""
 
 
+class SafeConsole(Console):
+    """A Rich console that shows any control character left in the text it writes as a
+    visible escape (:func:`tui.text.visible_lines`).
+
+    The texts of this CLI are :class:`tui.text.SafeText` already; this is the last line of
+    defence for anything else (a plain string, a future table): only Rich's own control
+    segments (cursor moves of the progress line) and styles reach the terminal as sequences.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        safe = (seg if seg.control else Segment(visible_lines(seg.text), seg.style) for seg in buffer)
+        return super()._render_buffer(safe)
+
+    def on_broken_pipe(self) -> None:
+        """The reader went away: let :func:`tui.__main__.main` end quietly with exit 141 (Rich
+        itself would exit 1, the code of a failure)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def whole_number(text: str) -> int:
+    """An ``argparse`` type: a whole number in ASCII digits (``int()`` also takes ``٣`` and
+    ``１``, which no operator means), with an optional minus sign and at most 18 digits.
+
+    The range is checked by the rules, which name vCenter's fault for a value out of range.
+    """
+    digits = text.strip()
+    if not ascii_digits(digits.removeprefix("-")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    if len(digits) > 18:
+        raise argparse.ArgumentTypeError(f"{text[:24]!r}… is too long for a number")
+    return int(digits)
+
+
 def console(stream: TextIO | None = None) -> Console:
-    """A console that never interprets vCenter names as markup or emoji.
+    """A console that never interprets vCenter names as markup or emoji, and never writes a
+    control character from data (:class:`SafeConsole`).
 
     Piped output is not cut to 80 columns: a script reading the table gets whole values.
     """
     out = stream or sys.stdout
     wide = None if out.isatty() else 400
-    return Console(file=out, markup=False, emoji=False, highlight=False, soft_wrap=False, width=wide)
+    return SafeConsole(file=out, markup=False, emoji=False, highlight=False, soft_wrap=False, width=wide)
 
 
 def err_console() -> Console:
@@ -59,9 +95,10 @@ def load(backend: Backend, quiet: bool) -> Inventory:
 
 
 def emit_json(data: Any, stream: TextIO | None = None) -> None:
-    """Write ``data`` as JSON (UTF-8 names kept as they are)."""
+    """Write ``data`` as JSON (UTF-8 names kept as they are; control, C1 and bidi characters
+    as ``\\uXXXX`` escapes, :func:`tui.text.json_text`)."""
     out = stream or sys.stdout
-    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write(json_text(data, indent=2))
     out.write("\n")
 
 
@@ -110,20 +147,21 @@ def port_table(rows: Sequence[dict[str, Any]], extra: str | None = None) -> Tabl
     if extra:
         table.add_column(extra, style="dim")
     for row in rows:
+        # visible(): a name is one line; a newline in it is shown as \n, not as a new row.
         cells = [
-            Text(row["switch"]),
-            Text(row["portgroup"]),
-            Text(row["port"], style="bold"),
-            Text(row["vm"] or ("" if row["nic"] else "(free)")),
-            Text(row["nic"]),
-            Text(row["mac"]),
-            Text(", ".join(row["ips"])),
-            Text(row["host"]),
-            Text(row["vlan"]),
+            Text(visible(row["switch"])),
+            Text(visible(row["portgroup"])),
+            Text(visible(row["port"]), style="bold"),
+            Text(visible(row["vm"] or ("" if row["nic"] else "(free)"))),
+            Text(visible(row["nic"])),
+            Text(visible(row["mac"])),
+            Text(visible(", ".join(row["ips"]))),
+            Text(visible(row["host"])),
+            Text(visible(row["vlan"])),
             Text("connected" if row["connected"] else "free"),
         ]
         if extra:
-            cells.append(Text(row.get("matched", "")))
+            cells.append(Text(visible(row.get("matched", ""))))
         table.add_row(*cells)
     return table
 
@@ -189,7 +227,7 @@ def show_config(settings: Settings) -> int:
     for name in ("Setting", "Value", "From"):
         table.add_column(name)
     for setting, value, source in settings.explain():
-        table.add_row(Text(setting), Text(value), Text(source, style="dim"))
+        table.add_row(Text(visible(setting)), Text(visible(value)), Text(visible(source), style="dim"))
     console().print(table)
     return EXIT_OK
 

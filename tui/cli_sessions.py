@@ -129,7 +129,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from tui import audit, rules
 from tui.backends import (
@@ -142,7 +141,7 @@ from tui.backends import (
     ChangeRefused,
     ReadOnlyError,
 )
-from tui.cli import UsageError, console, emit_json, err_console, find_switch, load
+from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, whole_number
 from tui.describe import advise, endpoint_labels, session_fields
 from tui.lookup import ResolveError, natural_key, resolve_port, split_direction
 from tui.model import (
@@ -160,6 +159,8 @@ from tui.model import (
     VspanPorts,
     new_session,
 )
+from tui.text import SafeText as Text
+from tui.text import visible
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
 ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
@@ -319,7 +320,7 @@ def _fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
     ends.add_argument(
         "--source-vlan",
         metavar="N",
-        type=int,
+        type=whole_number,
         action="append",
         help="source VLAN ID (Remote Mirroring Destination); repeatable",
     )
@@ -331,9 +332,11 @@ def _fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
     if edit:
         ends.add_argument("--add-source", metavar="PORT[:DIR]", action="append", default=[], help="add a source port")
         ends.add_argument("--remove-source", metavar="PORT", action="append", default=[], help="remove a source port")
-        ends.add_argument("--add-source-vlan", metavar="N", type=int, action="append", default=[], help="add a VLAN")
         ends.add_argument(
-            "--remove-source-vlan", metavar="N", type=int, action="append", default=[], help="remove a VLAN"
+            "--add-source-vlan", metavar="N", type=whole_number, action="append", default=[], help="add a VLAN"
+        )
+        ends.add_argument(
+            "--remove-source-vlan", metavar="N", type=whole_number, action="append", default=[], help="remove a VLAN"
         )
         ends.add_argument("--add-dest", metavar="PORT", action="append", default=[], help="add a destination port")
         ends.add_argument(
@@ -354,7 +357,9 @@ def _fields(p: argparse.ArgumentParser, *, edit: bool) -> None:
 
     o = p.add_argument_group("options" + (" (--no-... clears a value)" if edit else ""))
 
-    def optional(flag: str, dest: str, metavar: str, help: str, unset: str, kind: Callable[[str], Any] = int) -> None:
+    def optional(
+        flag: str, dest: str, metavar: str, help: str, unset: str, kind: Callable[[str], Any] = whole_number
+    ) -> None:
         if edit:
             ex = o.add_mutually_exclusive_group()
             ex.add_argument(flag, dest=dest, metavar=metavar, type=kind, help=help)
@@ -1122,13 +1127,13 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
     for sw, s in pairs:
         sources, destinations = endpoint_labels(inventory, sw.key, s)
         table.add_row(
-            Text(sw.name),
-            Text(s.key or "", style="bold"),
-            Text(s.name or "(no name)"),
-            Text(s.type_label),
+            Text(visible(sw.name)),
+            Text(visible(s.key or ""), style="bold"),
+            Text(visible(s.name or "(no name)")),
+            Text(visible(s.type_label)),
             Text("enabled" if s.enabled else "disabled", style="green" if s.enabled else "dim"),
-            Text("\n".join(sources) or "(none)"),
-            Text("\n".join(destinations) or "(none)"),
+            Text("\n".join(map(visible, sources)) or "(none)"),
+            Text("\n".join(map(visible, destinations)) or "(none)"),
             _options_text(s),
         )
         problems = rules.session_warnings(inventory, sw.key, s)

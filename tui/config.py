@@ -49,12 +49,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
+
+from tui.text import ascii_digits, visible
 
 T = TypeVar("T")
 
@@ -69,6 +72,9 @@ _PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "secret")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
+
+CONFIG_SIZE_LIMIT = 1 << 20
+"""config.toml and known-hosts files larger than this (1 MiB) are refused."""
 
 
 class ConfigError(ValueError):
@@ -211,11 +217,11 @@ def parse_bool(text: str, source: str) -> bool:
 
 
 def parse_port(text: str, source: str) -> int:
-    """A TCP port 1-65535."""
-    try:
-        port = int(text.strip())
-    except ValueError:
-        raise ConfigError(f"{source}={text!r} is not a port number") from None
+    """A TCP port 1-65535, in ASCII digits (``int()`` would also take ``٤٤٣`` or ``４４３``)."""
+    digits = text.strip()
+    if not ascii_digits(digits) or len(digits) > 5:
+        raise ConfigError(f"{source}={text!r} is not a port number (1-65535, digits 0-9)")
+    port = int(digits)
     if not 1 <= port <= 65535:
         raise ConfigError(f"{source}={text!r} is not a port number (1-65535)")
     return port
@@ -305,21 +311,76 @@ def default_config_path() -> Path:
     return user_config_path("dvmirror", appauthor=False) / "config.toml"
 
 
-def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
-    """Read and check the TOML profile file. A missing default file is an empty config."""
+class FileProblem(Exception):
+    """A file that must not be read: ``str(error)`` says why (without the file name)."""
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
+
+    Opened with ``O_NONBLOCK`` and checked with ``fstat`` before reading, so a FIFO, a device
+    (``/dev/zero``, ``/dev/urandom``), a socket or a directory is refused at once instead of
+    hanging or reading forever. Raises :class:`FileProblem` (and ``FileNotFoundError`` for a
+    missing file, so that callers can treat that case on its own).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise FileProblem(f"cannot be opened ({e.strerror or e})") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise FileProblem("is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem("is not a regular file (a FIFO, a device or a socket): refused")
+        if info.st_size > limit:
+            raise FileProblem(f"is too large ({info.st_size:,} bytes; the limit is {limit:,})")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # it grew while being read
+            raise FileProblem(f"is too large (more than {limit:,} bytes)")
+        return b"".join(chunks)
+    except OSError as e:
+        raise FileProblem(f"cannot be read ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+
+
+def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
+    """Read and check the TOML profile file. A missing default file is an empty config.
+
+    Only a regular file of at most :data:`CONFIG_SIZE_LIMIT` bytes of UTF-8 TOML is read;
+    anything else is a :class:`ConfigError` naming the file.
+    """
+    try:
+        raw = read_regular_file(path, CONFIG_SIZE_LIMIT)
     except FileNotFoundError:
         if required:
             raise ConfigError(f"config file {path} does not exist") from None
         return {}
-    except IsADirectoryError:
-        raise ConfigError(f"config file {path} is a directory") from None
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {path}: {e.strerror or e}") from None
+    except FileProblem as e:
+        raise ConfigError(f"config file {path} {e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start} cannot be decoded)") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(f"config file {path} has a value that cannot be read: {e}") from None
     _check_config(data, path)
     return data
 
@@ -337,8 +398,8 @@ def _check_config(data: dict[str, Any], path: Path) -> None:
     if not isinstance(keymap, dict):
         raise ConfigError(f'{path}: [keymap] must be a table of action = "key"')
     for action, key in keymap.items():
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f'{path}: keymap.{action} must be a key name such as "s" or "ctrl+f"')
+        if not isinstance(key, str) or not key or visible(key) != key:  # no control characters
+            raise ConfigError(f'{path}: keymap.{visible(action)} must be a key name such as "s" or "ctrl+f"')
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")
@@ -381,7 +442,19 @@ _Thunk = Callable[[], Any]
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name)
+    if value and not_utf8(value):
+        raise ConfigError(f"{name} is not valid UTF-8 text")
     return value if value not in (None, "") else None
+
+
+def not_utf8(text: str) -> bool:
+    """True when ``text`` holds bytes that were not UTF-8 (Python's surrogate escapes in
+    ``sys.argv`` and ``os.environ``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _const(value: Any) -> _Thunk:
@@ -550,6 +623,10 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
     if data.get("theme"):
         sources["theme"] = str(cfg_path)
 
+    ca_files = _expand_list(str(values.get("ca_file", "")))
+    for ca in filter(None, ca_files.split(os.pathsep)):
+        _check_not_special(Path(ca), f"CA file (from {sources.get('ca_file', 'default')})")
+
     server: ServerUrl | None = values.get("server")
     return Settings(
         server=server.host if server else "",
@@ -559,7 +636,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         user=str(values.get("user", "")),
         password=str(values.get("password", "")),
         insecure=bool(values.get("insecure", False)),
-        ca_file=_expand_list(str(values.get("ca_file", ""))),
+        ca_file=ca_files,
         known_hosts=_expand_list(str(values.get("known_hosts", ""))),
         thumbprint=str(values.get("thumbprint", "")),
         datacenter=str(values.get("datacenter", "")),
@@ -581,6 +658,56 @@ def preferences(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[d
     cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
     data = load_config_file(cfg_path, required=cfg_text is not None)
     return dict(data.get("keymap", {})), str(data.get("theme", ""))
+
+
+def _check_not_special(path: Path, what: str) -> None:
+    """Refuse a FIFO, device, socket or directory where a file is expected (reading it would
+    hang or fail obscurely); a missing file is left to the code that opens it."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISDIR(mode):
+        raise ConfigError(f"{what} {path} is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{what} {path} is not a regular file (a FIFO, a device or a socket): refused")
+
+
+def read_only_hint(source: str) -> str:
+    """What to do about read-only mode, naming where it was set (``Settings.source``)."""
+    if source.startswith("--"):
+        return f"Read-only mode comes from {source}; start without it to make changes."
+    if source.startswith("profile"):
+        return f"Read-only mode comes from read_only = true in {source}; use --no-read-only to make changes."
+    if source == "default":
+        return "Read-only mode is on; start without --read-only to make changes."
+    return f"Read-only mode comes from {source}; unset it (or use --no-read-only) to make changes."
+
+
+def resolve_read_only(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[bool, str]:
+    """``(read_only, source)`` for the demo lab and snapshots, which need no connection.
+
+    The same precedence as :func:`resolve_settings` (``--read-only``/``--no-read-only``,
+    ``DVMIRROR_READ_ONLY``, the chosen profile's ``read_only``), without parsing any other
+    setting: a bad ``GOVC_URL`` must not stop the demo lab.
+    """
+    flag = getattr(args, "read_only", None)
+    if flag is not None:
+        return bool(flag), "--read-only" if flag else "--no-read-only"
+    text = _env(environ, "DVMIRROR_READ_ONLY")
+    if text is not None:
+        return parse_bool(text, "DVMIRROR_READ_ONLY"), "DVMIRROR_READ_ONLY"
+    cfg_text = getattr(args, "config", None) or _env(environ, "DVMIRROR_CONFIG")
+    cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
+    data = load_config_file(cfg_path, required=cfg_text is not None)
+    name = getattr(args, "profile", None) or _env(environ, "DVMIRROR_PROFILE") or data.get("default_profile")
+    profiles: dict[str, Any] = data.get("profiles", {})
+    if name and name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ConfigError(f"unknown profile {name!r}; profiles in {cfg_path}: {known}")
+    if name and "read_only" in profiles[name]:
+        return bool(profiles[name]["read_only"]), f"profile {name!r} ({cfg_path})"
+    return False, "default"
 
 
 def _expand_list(text: str) -> str:
@@ -621,11 +748,13 @@ def read_known_hosts(files: str, host_port: str) -> str:
             continue
         path = Path(os.path.expanduser(name))
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = read_regular_file(path, CONFIG_SIZE_LIMIT).decode("utf-8").splitlines()
         except FileNotFoundError:
             continue
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read known-hosts file {path}: {e}") from None
+        except FileProblem as e:
+            raise ConfigError(f"known-hosts file {path} {e}") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"known-hosts file {path} is not UTF-8 text (byte {e.start} cannot be decoded)") from None
         for n, line in enumerate(lines, 1):
             parts = line.strip().split(" ", 1)
             if len(parts) != 2 or line.lstrip().startswith("#"):

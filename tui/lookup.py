@@ -179,9 +179,28 @@ class LookupIndex:
         return [Hit(entries[i][3], Field(field), Match(match), entries[i][2]) for match, field, i in chosen]
 
 
-def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key that orders ``port 9`` before ``port 10``."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text.lower()) if part)
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key that orders ``port 9`` before ``port 10``.
+
+    Only ASCII digits count as numbers: ``²``, ``①``, ``٣`` and fullwidth ``１`` sort as text
+    (``str.isdigit`` accepts ``²`` but ``int`` does not). A number compares by its length
+    without leading zeros, then its digits: the order of ``int`` without converting a
+    5,000-digit name (``int`` refuses more than 4,300 digits).
+    """
+    key: list[tuple[int, int, str]] = []
+    for part in _NUMBERS.split(text.lower()):
+        if not part:
+            continue
+        if part[0] in _ASCII_DIGITS:
+            digits = part.lstrip("0") or "0"
+            key.append((0, len(digits), digits))
+        else:
+            key.append((1, 0, part))
+    return tuple(key)
+
+
+_ASCII_DIGITS = frozenset("0123456789")
+_NUMBERS = re.compile(r"([0-9]+)")
 
 
 DIRECTIONS: dict[str, Direction] = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from tui.lookup import ResolveError, resolve_port, split_direction
 from tui.model import Direction, EncapType, Inventory, MirrorSession, Problem, SessionType, VspanPorts
+from tui.text import ascii_digits
 
 TYPE_HELP: dict[SessionType, str] = {
     SessionType.DV_PORT_MIRROR: "Ports to other ports on the same host.",
@@ -112,22 +113,20 @@ def _int(text: str, what: str, field_name: str, problems: list[Problem]) -> int 
     text = text.strip()
     if not text:
         return None
-    try:
-        return int(text)
-    except ValueError:
+    if not ascii_digits(text.removeprefix("-")) or len(text) > 18:  # int() takes "٣" and "１" too
         problems.append(Problem("InvalidArgument", f"{what}: {text!r} is not a whole number.", field_name))
         return None
+    return int(text)
 
 
 def _vlans(text: str, problems: list[Problem]) -> list[int]:
     out: list[int] = []
     for token in _split(text):
         lo, sep, hi = token.partition("-")
-        try:
-            start, end = int(lo), int(hi) if sep else int(lo)
-        except ValueError:
+        if not (ascii_digits(lo) and len(lo) < 6 and (not sep or (ascii_digits(hi) and len(hi) < 6))):
             problems.append(Problem("InvalidArgument", f"VLAN {token!r} is not a number or a range.", "source_rx"))
             continue
+        start, end = int(lo), int(hi) if sep else int(lo)
         if end < start or end - start > 4094:
             problems.append(Problem("InvalidArgument", f"VLAN range {token!r} is backwards or too long.", "source_rx"))
             continue

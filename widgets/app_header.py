@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
+
+from tui.text import LineText as Text
 
 
 class AppHeader(Horizontal):
@@ -22,7 +23,7 @@ class AppHeader(Horizontal):
         yield Label(id="header-left")
         yield Label(id="header-right")
 
-    def show(self, where: str, source: str, read_only: bool, insecure: bool = False) -> None:
+    def show(self, where: str, source: str, read_only: bool, insecure: bool = False, read_only_hint: str = "") -> None:
         """Update the texts (plain text: names are never parsed as markup)."""
         left = Text(" dvmirror ", style="bold reverse")
         if where:
@@ -35,3 +36,4 @@ class AppHeader(Horizontal):
         right.append(" ")
         self.query_one("#header-left", Label).update(left)
         self.query_one("#header-right", Label).update(right)
+        self.query_one("#header-right", Label).tooltip = Text(read_only_hint) if read_only_hint else None

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.lookup import natural_key
 from tui.model import Inventory, Port, Portgroup, Vm
+from tui.text import LineText as Text
 
 
 @dataclass(frozen=True, slots=True)

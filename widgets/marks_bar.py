@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.widgets import Static
 
 from tui.marks import Marks
 from tui.model import Inventory
+from tui.text import LineText as Text
 
 
 class MarksBar(Static):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
 from textual.widgets import Static
 
 from tui.model import Inventory, Port
+from tui.text import LineText as Text
+from tui.text import SafeText, visible
 
 
 class PortDetail(Static):
@@ -66,11 +67,11 @@ def render_port(inventory: Inventory, port: Port) -> Group:
         grid.add_row("Security", Text("promiscuous mode allowed"))
     sessions = inv.sessions_of_port(port)
     if sessions:
-        lines = Text()
+        lines = SafeText()
         for i, (s, role) in enumerate(sessions):
             if i:
                 lines.append("\n")
-            lines.append(s.name or f"session {s.key}")
+            lines.append(visible(s.name or f"session {s.key}"))
             lines.append(f"  {role}", style="bold")
             lines.append(f"  {s.type_label}{'' if s.enabled else ', disabled'}", style="dim")
         grid.add_row("Sessions", lines)

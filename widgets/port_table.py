@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.marks import Marks
 from tui.model import Inventory, Port
+from tui.text import LineText as Text
 
 COLUMNS = ("Port", "VM / connectee", "NIC", "Host", "Link", "Mirror", "MAC", "IP")
 _MIRROR = COLUMNS.index("Mirror")

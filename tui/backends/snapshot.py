@@ -11,7 +11,10 @@ with the same rules as vCenter's and last for the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -30,6 +33,7 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
+from tui.config import FileProblem, read_only_hint, read_regular_file
 from tui.model import (
     Binding,
     ChangeOperation,
@@ -48,6 +52,7 @@ from tui.model import (
     Vlan,
     Vm,
 )
+from tui.text import ascii_digits, json_text
 
 FORMAT = "dvmirror-snapshot"
 VERSION = 1
@@ -150,7 +155,7 @@ def _host(r: _Reader) -> Host:
 def _session(r: _Reader) -> MirrorSession:
     try:
         return MirrorSession.from_api(r.data)
-    except TypeError as e:
+    except (TypeError, ValueError, AttributeError, KeyError) as e:
         raise _Bad(r.path, f"not a valid session ({e})") from None
 
 
@@ -374,40 +379,85 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
 
 
 def save_inventory(inv: Inventory, path: Path) -> None:
-    """Write ``inv`` to ``path`` atomically (a temporary file, then a rename)."""
-    tmp = path.with_name(path.name + ".tmp")
+    """Write ``inv`` to ``path`` atomically: a fresh temporary file, then a rename.
+
+    The temporary file is created exclusively (``tempfile.mkstemp``: ``O_EXCL``, a random name,
+    mode 0600) in the target's folder, so a file or symlink planted at a predictable name
+    (``FILE.tmp``) is never followed or reused. The snapshot keeps mode 0600 (it names every VM,
+    MAC and IP address). Names are written as JSON escapes where they hold control, C1 or bidi
+    characters (:func:`tui.text.json_text`), so ``cat FILE`` is harmless too.
+    """
+    folder = path.parent
+    tmp = ""
     try:
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(dump_inventory(inv), f, indent=1, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json_text(dump_inventory(inv), indent=1))
             f.write("\n")
-        tmp.replace(path)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = ""
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise SnapshotError(f"cannot write {path}: {e.strerror or e}") from None
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 # -- the backend --------------------------------------------------------------------------
 
 
+SNAPSHOT_SIZE_LIMIT = 512 << 20
+"""Snapshots larger than this (512 MiB) are refused: a 40,000-VM lab is far smaller (README)."""
+_MAX_DIGITS = 20
+"""The longest whole number a snapshot may hold (a port key or VLAN needs far fewer digits)."""
+
+
+def _small_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:
+        raise _Bad("$", f"a number of {len(text):,} digits (at most {_MAX_DIGITS} are allowed)")
+    return int(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise _Bad("$", f"{name} is not a number JSON allows")
+
+
 def read_snapshot(path: Path) -> Any:
-    """Parse ``path`` as JSON, turning every failure into a :class:`SnapshotError`."""
+    """Parse ``path`` as JSON, turning every failure into a :class:`SnapshotError`.
+
+    Only a regular file (no FIFO, device or directory: refused before reading, never a hang)
+    of at most :data:`SNAPSHOT_SIZE_LIMIT` bytes of UTF-8 JSON, nested no deeper than Python's
+    recursion limit, with whole numbers of at most 20 digits.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_regular_file(path, SNAPSHOT_SIZE_LIMIT)
     except FileNotFoundError:
         raise SnapshotError(f"{path}: no such file", hint="Save one with `dvmirror snapshot save FILE`.") from None
-    except IsADirectoryError:
-        raise SnapshotError(f"{path}: is a directory, not a snapshot file") from None
-    except OSError as e:
-        raise SnapshotError(f"{path}: cannot read ({e.strerror or e})") from None
-    except UnicodeDecodeError:
-        raise SnapshotError(f"{path}: not a text file (a dvmirror snapshot is UTF-8 JSON)") from None
+    except FileProblem as e:
+        raise SnapshotError(f"{path}: {e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SnapshotError(
+            f"{path}: not a text file (a dvmirror snapshot is UTF-8 JSON; byte {e.start} is not UTF-8)"
+        ) from None
+    del raw
     if not text.strip():
         raise SnapshotError(f"{path}: the file is empty")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_small_int, parse_constant=_no_constant)
     except json.JSONDecodeError as e:
         where = "the file ends too early (truncated?)" if e.pos >= len(text.rstrip()) else e.msg
         raise SnapshotError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno}: {where}") from None
+    except _Bad as e:
+        raise SnapshotError(f"{path}: {str(e).removeprefix('$: ')}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: the JSON is nested too deeply to be a dvmirror snapshot") from None
+    except ValueError as e:  # anything else json refuses
+        raise SnapshotError(f"{path}: not valid JSON ({e})") from None
 
 
 class SnapshotBackend:
@@ -416,10 +466,15 @@ class SnapshotBackend:
     offline = True
     insecure = False
 
-    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
-        """Use ``path``, or the bundled demo lab when ``path`` is ``None``."""
+    def __init__(self, path: Path | None = None, *, read_only: bool = False, read_only_source: str = "") -> None:
+        """Use ``path``, or the bundled demo lab when ``path`` is ``None``.
+
+        ``read_only_source`` says where read-only mode was set (``Settings.source`` style:
+        ``"DVMIRROR_READ_ONLY"``, ``"profile 'lab' (…)"``); the refusal names it.
+        """
         self.path = path
         self.read_only = read_only
+        self.read_only_source = read_only_source or "--read-only"
         self.label = "demo lab" if path is None else f"snapshot {path.name}"
         self._inventory: Inventory | None = None
         self._lock = threading.Lock()
@@ -444,7 +499,7 @@ class SnapshotBackend:
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
         if self.read_only:
-            raise ReadOnlyError("read-only mode: no change was made", hint="Start without --read-only to make changes.")
+            raise ReadOnlyError("read-only mode: no change was made", hint=read_only_hint(self.read_only_source))
         with self._lock:
             current = self.load()
             switch = current.switches.get(switch_key)
@@ -463,7 +518,7 @@ class SnapshotBackend:
             warnings = check_or_refuse(current, switch_key, changes)
             sessions = list(switch.sessions)
             keys: list[str] = []
-            next_key = max((int(s.key) for s in sessions if s.key and s.key.isdigit()), default=0) + 1
+            next_key = max((int(s.key) for s in sessions if s.key and ascii_digits(s.key)), default=0) + 1
             for change in changes:
                 if change.operation is ChangeOperation.ADD:
                     new = replace(change.session, key=str(next_key))
@@ -487,4 +542,4 @@ class SnapshotBackend:
 
 
 def _next_version(version: str) -> int:
-    return int(version) + 1 if version.isdigit() else 1
+    return int(version) + 1 if ascii_digits(version) and len(version) < 19 else 1

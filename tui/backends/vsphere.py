@@ -49,7 +49,7 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
-from tui.config import ConfigError, Settings, read_known_hosts
+from tui.config import ConfigError, Settings, read_known_hosts, read_only_hint
 from tui.model import (
     Binding,
     ChangeOperation,
@@ -715,7 +715,9 @@ class VsphereBackend:
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Send ``changes`` as one ``ReconfigureDvs_Task`` (see :class:`tui.backends.Backend`)."""
         if self.read_only:
-            raise ReadOnlyError("read-only mode: nothing was sent to vCenter", hint="Start without --read-only.")
+            raise ReadOnlyError(
+                "read-only mode: nothing was sent to vCenter", hint=read_only_hint(self.settings.source("read_only"))
+            )
         switch = inventory.switches.get(switch_key)
         if switch is None:
             raise ChangeRefused(

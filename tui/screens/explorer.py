@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +15,8 @@ from textual.widgets import Footer, ProgressBar
 
 from tui.marks import MarkError, Marks
 from tui.model import ChangeOperation, Inventory, Port, SessionChange, new_session
+from tui.text import SafeText as Text
+from tui.text import visible
 from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
@@ -90,7 +91,7 @@ class ExplorerScreen(Screen[None]):
     def on_mount(self) -> None:
         """Wait for the inventory."""
         app = self.dv_app
-        self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure)
+        self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure, app.read_only_hint)
         self.query_one(InventoryTree).show_message(f"Loading {app.backend.label}…")
         self.query_one("#ports", PortTable).border_title = "Ports"
         self.query_one("#detail", PortDetail).border_title = "Port"
@@ -108,7 +109,11 @@ class ExplorerScreen(Screen[None]):
         dc = " / ".join(inventory.datacenters)
         app = self.dv_app
         self.query_one(AppHeader).show(
-            f"{inventory.vcenter}{' / ' + dc if dc else ''}", app.backend.label, app.read_only, app.backend.insecure
+            f"{inventory.vcenter}{' / ' + dc if dc else ''}",
+            app.backend.label,
+            app.read_only,
+            app.backend.insecure,
+            app.read_only_hint,
         )
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)
@@ -205,7 +210,8 @@ class ExplorerScreen(Screen[None]):
         table.show_ports(inv, ports, self.marks, select)
         connected = sum(1 for p in ports if p.connectee is not None)
         # Border titles are markup: vCenter names such as "[/x]" must be escaped.
-        table.border_title = escape(f"{title}  {len(ports)} ports, {connected} connected") if title else "Ports"
+        heading = visible(f"{title}  {len(ports)} ports, {connected} connected")
+        table.border_title = escape(heading) if title else "Ports"
         capped = table.total > MAX_ROWS
         table.border_subtitle = f"first {MAX_ROWS:,} shown: open a portgroup or press / to find" if capped else ""
         if select is None and ports and self.current_port not in ports:
@@ -218,7 +224,7 @@ class ExplorerScreen(Screen[None]):
         if inv is None:
             return
         detail.show_port(inv, port)
-        detail.border_title = escape(f"Port {port.key}") if port else "Port"
+        detail.border_title = escape(visible(f"Port {port.key}")) if port else "Port"
 
     def go_to_port(self, port: Port) -> None:
         """Expand the tree to ``port`` and select it everywhere."""

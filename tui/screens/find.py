@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,6 +13,9 @@ from textual.widgets.option_list import Option
 
 from tui.lookup import Field, Hit, LookupIndex
 from tui.model import Inventory, Port
+from tui.text import SafeText as Text
+from tui.text import visible
+from widgets.safe_input import SafeInput
 
 LIMIT = 200
 DEBOUNCE_ENTRIES = 50_000
@@ -41,7 +43,7 @@ class FindScreen(ModalScreen[Port | None]):
     def compose(self) -> ComposeResult:
         """Input over results."""
         with Vertical(id="find-box"):
-            yield Input(placeholder="VM, NIC, IP, MAC or port ID", id="find-input")
+            yield SafeInput(placeholder="VM, NIC, IP, MAC or port ID", id="find-input")
             yield Label(id="find-status")
             yield OptionList(id="find-results")
 
@@ -84,7 +86,8 @@ class FindScreen(ModalScreen[Port | None]):
         who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
         # Say what matched when it is not already on the line (an IP, a MAC, a portgroup...).
         why = "" if hit.field in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC) else f"{hit.field.label} {hit.text}"
-        return who, row["portgroup"] or "(standalone)", row["host"], why
+        # Widths below are counted on what is shown: escapes included.
+        return visible(who), visible(row["portgroup"] or "(standalone)"), visible(row["host"]), visible(why)
 
     def _labels(self, hits: list[Hit]) -> list[Text]:
         """One aligned line per hit: port, VM / NIC, portgroup, host, what matched."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+
+from tui.text import SafeText as Text
 
 ABOUT = (
     "Find any port by VM, NIC, IP, MAC or port ID with /. Mark sources with s (press again: "
@@ -60,7 +61,8 @@ class HelpScreen(ModalScreen[None]):
             if binding.id is None or not isinstance(active.node, (Screen, App)) or binding.id in seen:
                 continue
             seen.add(binding.id)
-            table.add_row(self.app.get_key_display(binding) or key, binding.tooltip or binding.description)
+            # Keys may come from config.toml's [keymap]: plain text, never markup or raw controls.
+            table.add_row(Text(self.app.get_key_display(binding) or key), binding.tooltip or binding.description)
         for key, what in GENERAL:
             table.add_row(key, what)
         return table

@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from tui.lookup import Field
 from tui.model import Port
+from tui.text import SafeText as Text
+from tui.text import visible
 
 if TYPE_CHECKING:
     from tui.app import DvMirrorApp
@@ -62,9 +63,8 @@ class InventoryCommands(Provider):
                     score,
                     Text(f"Go to VM {vmnic[0].name}"),
                     partial(self._go, hit.port),
-                    help=escape(inv.port_label(hit.port)),
+                    help=escape(visible(inv.port_label(hit.port))),
                 )
             label = Text(f"Go to port {inv.port_label(hit.port)}")
-            yield Hit(
-                score * 0.99, label, partial(self._go, hit.port), help=escape(f"matched {hit.field.label}: {hit.text}")
-            )
+            matched = escape(visible(f"matched {hit.field.label}: {hit.text}"))
+            yield Hit(score * 0.99, label, partial(self._go, hit.port), help=matched)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Group
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,7 +18,10 @@ from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, new_session
 from tui.screens.wizard import advice_parts, problem_text, session_table
+from tui.text import SafeText as Text
+from tui.text import visible
 from widgets.app_header import AppHeader
+from widgets.safe_input import SafeInput
 
 if TYPE_CHECKING:
     from tui.app import DvMirrorApp
@@ -56,7 +58,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                     f"Mirroring stops at once. Type its {what} to confirm:"
                 )
             )
-            yield Input(placeholder=self.expected, id="confirm-input")
+            yield SafeInput(placeholder=visible(self.expected), id="confirm-input")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="confirm-no", compact=True)
                 yield Button("Delete", id="confirm-yes", variant="error", disabled=True, compact=True)
@@ -176,6 +178,7 @@ class SessionsScreen(Screen[None]):
             app.backend.label,
             app.read_only,
             app.backend.insecure,
+            app.read_only_hint,
         )
         table = self.query_one("#sessions-table", DataTable)
         keep = self.current.key if self.current else None
@@ -185,17 +188,17 @@ class SessionsScreen(Screen[None]):
             sources, destinations = endpoint_labels(inventory, switch.key, s, short=True)
             warnings = rules.session_warnings(inventory, switch.key, s)
             table.add_row(
-                Text(s.key or ""),
-                Text(s.name or "(no name)"),
+                Text(visible(s.key or "")),
+                Text(visible(s.name or "(no name)")),
                 Text(SHORT_TYPES.get(s.session_type or "", s.type_label)),
                 Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim"),
-                Text("  ".join(sources)),
-                Text("  ".join(destinations)),
+                Text(visible("  ".join(sources))),
+                Text(visible("  ".join(destinations))),
                 Text(str(len(warnings)) if warnings else "", style="bold yellow"),
                 key=s.key,
             )
         count = len(self.sessions)
-        table.border_title = escape(f"{switch.name}  {count} mirror session{'s' * (count != 1)}")
+        table.border_title = escape(visible(f"{switch.name}  {count} mirror session{'s' * (count != 1)}"))
         table.border_subtitle = "n new · e edit · c clone · space enable/disable · D delete · y filter"
         row = next((i for i, s in enumerate(self.sessions) if s.key == keep), 0)
         if self.sessions:
@@ -223,7 +226,7 @@ class SessionsScreen(Screen[None]):
         self.filter = advice.capture_filter
         parts += advice_parts(advice)
         info.update(Group(*parts))  # type: ignore[arg-type]
-        self.query_one("#session-detail").border_title = escape(f"Session {s.key} {s.name}".rstrip())
+        self.query_one("#session-detail").border_title = escape(visible(f"Session {s.key} {s.name}".rstrip()))
 
     # -- actions ----------------------------------------------------------------------------
 

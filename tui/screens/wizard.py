@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,7 +23,6 @@ from textual.widgets import (
     Checkbox,
     ContentSwitcher,
     Footer,
-    Input,
     Label,
     RadioButton,
     RadioSet,
@@ -46,6 +44,9 @@ from tui.model import (
     Severity,
 )
 from tui.sessionform import Form
+from tui.text import SafeText as Text
+from tui.text import visible
+from widgets.safe_input import SafeInput as Input
 
 # Where a problem about a session field is shown in the form.
 SLOT_OF_FIELD = {
@@ -253,7 +254,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         what = {ChangeOperation.ADD: "New", ChangeOperation.EDIT: "Edit"}.get(self.operation, "")
         name = f" {self.base.name!r}" if self.operation is ChangeOperation.EDIT and self.base.name else ""
         box = self.query_one("#wizard")
-        box.border_title = escape(f"{what} port mirroring session{name} on {self.switch.name}")
+        box.border_title = escape(visible(f"{what} port mirroring session{name} on {self.switch.name}"))
         self.query_one("#back").display = False
         self.query_one("#apply").display = False
         self._update()
