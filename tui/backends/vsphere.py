@@ -1042,8 +1042,11 @@ def session_to_vim(session: MirrorSession, previous: MirrorSession | None = None
     s = vim.dvs.VmwareDistributedVirtualSwitch.VspanSession()
     if session.key is not None:
         s.key = session.key
-    s.name = session.name
-    s.description = session.description
+    # An empty name or description is sent only to clear a stored one: unset and "" mean the same.
+    if session.name or (previous is not None and previous.name):
+        s.name = session.name
+    if session.description or (previous is not None and previous.description):
+        s.description = session.description
     s.enabled = session.enabled
     s.stripOriginalVlan = session.strip_original_vlan
     s.normalTrafficAllowed = session.normal_traffic_allowed
