@@ -77,6 +77,7 @@ def from_session(session: MirrorSession) -> Form:
     """The form showing ``session`` (a new one pre-filled from marks, or one to edit)."""
     t = session.type or SessionType.MIXED_DEST_MIRROR
     sources = ", ".join(k if d is Direction.BOTH else f"{k}:{d.value}" for k, d in session.sources().items())
+    encap = session.encap_type or ""
     return Form(
         session_type=t,
         name=session.name,
@@ -94,7 +95,8 @@ def from_session(session: MirrorSession) -> Form:
         length_on=session.mirrored_packet_length is not None,
         length="" if session.mirrored_packet_length is None else str(session.mirrored_packet_length),
         sampling="" if session.sampling_rate is None else str(session.sampling_rate),
-        encap_type=session.encap_type or EncapType.GRE.value,
+        # An encapType the form does not know shows as GRE; left so, the stored text is kept (and flagged).
+        encap_type=encap if encap in EncapType._value2member_map_ else EncapType.GRE.value,
         erspan_id="" if session.erspan_id is None else str(session.erspan_id),
         erspan_cos="" if session.erspan_cos is None else str(session.erspan_cos),
         erspan_ns=bool(session.erspan_gra_nanosec),

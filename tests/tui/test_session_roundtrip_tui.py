@@ -126,3 +126,36 @@ async def test_wizard_says_when_vcenter_did_not_report_a_type(tmp_path: Path) ->
         assert not [p for p in w.problems if p.severity.value == "error"], w.problems
         await review_and_create(pilot)
         assert any(x.destination.ip_addresses == ("192.0.2.5",) for x in app.inventory.switches[CLOUD].sessions)  # type: ignore[union-attr]
+
+
+async def test_wizard_opens_on_values_its_widgets_do_not_offer(tmp_path: Path) -> None:
+    """An encapsulation type the Select does not know and an uplink the switch does not list (both
+    from vCenter) open the wizard; the uplink is listed, selected, and flagged by the rules."""
+    data = lab()
+    cloud = next(s for s in data["switches"] if s["key"] == CLOUD)
+    odd = replace(FULL[ERS], key="16", name="odd", encap_type="erspan4").to_api()
+    rms = replace(FULL["remoteMirrorSource"], key="17", name="odd uplink").to_api()
+    rms["destinationPort"]["uplinkPortName"] = ["dvUplink1", "dvUplink9"]
+    cloud["sessions"] += [odd, rms]
+    app = app_on(tmp_path, data)
+    async with app.run_test(size=(120, 40)) as pilot:
+        from textual.widgets import Select, SelectionList
+
+        from tui.model import ChangeOperation
+
+        await loaded(pilot)
+        app.open_wizard(CLOUD, stored(app, "16"), ChangeOperation.EDIT)
+        await settle(pilot)
+        w = wizard(pilot)
+        assert w.query_one("#encap-type", Select).value == "gre"
+        assert w.built.session.encap_type == "erspan4", "left as shown: the stored value is kept"
+        assert ("InvalidArgument", "encap_type") in {(p.code, p.field) for p in w.problems}
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_wizard(CLOUD, stored(app, "17"), ChangeOperation.EDIT)
+        await settle(pilot)
+        w = wizard(pilot)
+        uplinks = w.query_one("#dest-uplinks", SelectionList)
+        assert list(uplinks.selected) == ["dvUplink1", "dvUplink9"]
+        assert w.built.session.destination.uplink_names == ("dvUplink1", "dvUplink9")
+        assert ("NotFound", "destination") in {(p.code, p.field) for p in w.problems}

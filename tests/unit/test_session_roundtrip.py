@@ -488,3 +488,22 @@ def test_old_snapshots_keep_their_capability_meaning(inv: Inventory) -> None:
         assert parse_inventory(data, "old").switches[CLOUD].capability == expected, old
     del cloud["capability"]
     assert parse_inventory(data, "old").switches[CLOUD].capability == SwitchCapability()
+
+
+def test_form_keeps_values_it_cannot_show(inv: Inventory) -> None:
+    """A future session type or encapsulation type, or an uplink the switch does not list, is kept
+    as read (the rules flag it), not replaced by what the form's widgets can show."""
+    s = MirrorSession(
+        key="9",
+        session_type="aFutureType",
+        source_rx=VspanPorts(port_keys=("448",), wildcard_types=("vmVnic",)),
+        destination=VspanPorts(uplink_names=("dvUplink9",)),
+        encap_type="erspan4",
+        netstack="n",
+    )
+    form = sessionform.from_session(s)
+    assert form.encap_type == "gre" and form.session_type is SessionType.MIXED_DEST_MIRROR
+    form.name = "renamed"
+    assert sessionform.build(inv, CLOUD, form, s).session == s.with_changes(name="renamed")
+    form.encap_type = "gre"  # unchanged as shown: kept
+    assert sessionform.build(inv, CLOUD, form, s).session.encap_type == "erspan4"
