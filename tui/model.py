@@ -437,11 +437,43 @@ class MirrorSession:
 
 @dataclass(frozen=True, slots=True)
 class SwitchCapability:
-    """Which VSPAN features the switch supports (vspan.md §1.5)."""
+    """Which VSPAN features the switch supports (vspan.md §1.5).
 
-    vspan: bool = True
+    Each feature is supported, not supported, or *unknown*: vCenter did not report it
+    (``capability.featuresSupported`` missing, ``vspanCapability`` unset, or one flag unset).
+    An unknown feature is offered, and vCenter decides when the change is sent.
+    """
+
+    vspan: bool | None = True
+    """``vspanSupported``; ``None`` = not reported."""
     session_types: tuple[str, ...] = tuple(t.value for t in SessionType)
-    erspan: bool = True
+    """Session types the switch reports as supported."""
+    erspan: bool | None = True
+    """``erspanProtocolSupported``; ``None`` = not reported."""
+    unknown_types: tuple[str, ...] = ()
+    """Session types whose support vCenter did not report."""
+
+    def supports(self, session_type: str) -> bool | None:
+        """``True``/``False`` as reported for ``session_type``; ``None`` when not reported."""
+        if self.vspan is False:
+            return False
+        if session_type in self.session_types:
+            return True
+        if session_type in self.unknown_types:
+            return None
+        return False
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        """The types to offer: supported or unknown (in :class:`SessionType` order, then others)."""
+        wanted = [t for t in (*self.session_types, *self.unknown_types) if self.supports(t) is not False]
+        order = {t.value: i for i, t in enumerate(SessionType)}
+        return tuple(sorted(dict.fromkeys(wanted), key=lambda t: order.get(t, len(order))))
+
+    @classmethod
+    def unknown(cls, vspan: bool | None = None) -> SwitchCapability:
+        """Nothing reported about the session types (``vspanSupported`` may be)."""
+        return cls(vspan=vspan, session_types=(), erspan=None, unknown_types=tuple(t.value for t in SessionType))
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,11 +502,15 @@ class Switch:
 def new_session(switch: Switch) -> MirrorSession:
     """A new session with the vSphere Client's defaults for ``switch``.
 
-    Distributed Port Mirroring where the switch supports it (else its first supported type),
+    Distributed Port Mirroring where the switch supports it (else its first supported type, else
+    its first type of unknown support),
     enabled, and "Preserve original VLAN" unchecked (``stripOriginalVlan`` true).
     """
-    types = switch.capability.session_types
+    cap = switch.capability
+    types = cap.offered
     default = SessionType.DV_PORT_MIRROR.value
+    if cap.supports(default) is not True and cap.session_types and cap.session_types[0] in types:
+        default = cap.session_types[0]  # a type the switch reports beats one it did not report
     return MirrorSession(
         session_type=default if default in types or not types else types[0],
         enabled=True,

@@ -110,6 +110,8 @@ WARNING_CODES: dict[str, str] = {
     "NoSource": "The session has no source: it mirrors nothing (V26: legal).",
     "NoDestination": "The session has no destination: it mirrors nothing (V26: legal).",
     "EditCannotClear": "An edit removes a value vCenter keeps when merging the edit (§5.2, §10.5).",
+    "CapabilityUnknown": "vCenter did not report whether the switch supports this session type or ERSPAN; "
+    "vCenter decides when the change is sent (§1.5).",
 }
 """Warning codes (app-level) with what each means. Their ``field`` is the session attribute concerned."""
 
@@ -278,7 +280,7 @@ def uplink_range(names: Sequence[str]) -> str:
 
 def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
     cap = ctx.switch.capability
-    if not cap.vspan:
+    if cap.vspan is False:
         # §1.5: vspanSupported is false on vDS 4.0/4.1.
         out.error(
             "NotSupported",
@@ -296,23 +298,42 @@ def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
             f"'{s.session_type}' is not a session type; use one of {allowed}.",
         )
         return
-    if t is not None and t.value not in cap.session_types:
+    support = cap.supports(t.value) if t is not None else True  # unset type: legacy, see SessionTypeUnset
+    if t is not None and support is False:
         # §1.5/§5.6: the switch's vspanCapability does not offer this type (vCenter would refuse it).
-        offered = ", ".join(SessionType(x).label for x in cap.session_types if x in SessionType._value2member_map_)
+        offered = ", ".join(SessionType(x).label for x in cap.offered if x in SessionType._value2member_map_)
         out.error(
             "NotSupported",
             "session_type",
             f"Switch {ctx.switch.name} (version {ctx.switch.version or 'unknown'}) does not support "
             f"{t.label} sessions; it supports: {offered or 'none'}.",
         )
-    if s.encap_type in (EncapType.ERSPAN2.value, EncapType.ERSPAN3.value) and not cap.erspan:
-        # §1.5/§5.6: ERSPAN options need erspanProtocolSupported (vDS 6.5+).
-        out.error(
-            "NotSupported",
-            "encap_type",
-            f"Switch {ctx.switch.name} does not support ERSPAN encapsulation (it needs vDS 6.5 or later); "
-            "use GRE or upgrade the switch.",
+    elif t is not None and support is None:
+        # §1.5: a capability vCenter did not report (featuresSupported, vspanCapability or one flag
+        # unset) is unknown, not "unsupported": offer the type and let vCenter decide.
+        out.warn(
+            "CapabilityUnknown",
+            "session_type",
+            f"vCenter did not report whether switch {ctx.switch.name} (version {ctx.switch.version or 'unknown'}) "
+            f"supports {t.label} sessions; vCenter will decide when the change is sent.",
         )
+    if s.encap_type in (EncapType.ERSPAN2.value, EncapType.ERSPAN3.value):
+        if cap.erspan is False:
+            # §1.5/§5.6: ERSPAN options need erspanProtocolSupported (vDS 6.5+).
+            out.error(
+                "NotSupported",
+                "encap_type",
+                f"Switch {ctx.switch.name} does not support ERSPAN encapsulation (it needs vDS 6.5 or later); "
+                "use GRE or upgrade the switch.",
+            )
+        elif cap.erspan is None:
+            # §1.5: erspanProtocolSupported unset → unknown (offer, vCenter decides).
+            out.warn(
+                "CapabilityUnknown",
+                "encap_type",
+                f"vCenter did not report whether switch {ctx.switch.name} supports ERSPAN encapsulation; "
+                "vCenter will decide when the change is sent.",
+            )
 
 
 def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:

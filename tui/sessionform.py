@@ -9,10 +9,13 @@ unknown port, a number that is not one); the rules then judge the session.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from tui.lookup import ResolveError, resolve_port, split_direction
 from tui.model import Direction, EncapType, Inventory, MirrorSession, Problem, SessionType, VspanPorts
 from tui.text import ascii_digits
+
+T = TypeVar("T")
 
 TYPE_HELP: dict[SessionType, str] = {
     SessionType.DV_PORT_MIRROR: "Ports to other ports on the same host.",
@@ -75,6 +78,7 @@ def from_session(session: MirrorSession) -> Form:
     """The form showing ``session`` (a new one pre-filled from marks, or one to edit)."""
     t = session.type or SessionType.MIXED_DEST_MIRROR
     sources = ", ".join(k if d is Direction.BOTH else f"{k}:{d.value}" for k, d in session.sources().items())
+    encap = session.encap_type or ""
     return Form(
         session_type=t,
         name=session.name,
@@ -92,7 +96,8 @@ def from_session(session: MirrorSession) -> Form:
         length_on=session.mirrored_packet_length is not None,
         length="" if session.mirrored_packet_length is None else str(session.mirrored_packet_length),
         sampling="" if session.sampling_rate is None else str(session.sampling_rate),
-        encap_type=session.encap_type or EncapType.GRE.value,
+        # An encapType the form does not know shows as GRE; left so, the stored text is kept (and flagged).
+        encap_type=encap if encap in EncapType._value2member_map_ else EncapType.GRE.value,
         erspan_id="" if session.erspan_id is None else str(session.erspan_id),
         erspan_cos="" if session.erspan_cos is None else str(session.erspan_cos),
         erspan_ns=bool(session.erspan_gra_nanosec),
@@ -147,43 +152,97 @@ def _resolve(inventory: Inventory, switch_key: str, ref: str) -> tuple[str | Non
     return port.key, inventory.port_label(port)
 
 
+def _same_set(new: tuple[T, ...], old: tuple[T, ...]) -> tuple[T, ...]:
+    """``old`` when it holds the same items as ``new`` (order and repeats as read), else ``new``."""
+    return old if set(new) == set(old) else new
+
+
 def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession) -> Built:
-    """The session the form describes (``base`` supplies the key and fields the form lacks)."""
+    """The session the form describes (``base`` supplies the key and fields the form lacks).
+
+    Nothing the form does not show is lost: a field left as the form showed it keeps ``base``'s
+    exact value (order of lists, unset versus default, spaces), and the fields and endpoint
+    lists the form has no place for (wildcard sources, ``netstack``, a value the type ignores)
+    keep ``base``'s while the session type stays the one shown. Changing the type drops what
+    the new type cannot carry, except wildcard sources where the new type has port sources and
+    ``netstack``, which apply to every type.
+    """
     t = form.session_type
+    shown = from_session(base)
+    same = t is shown.session_type
     problems: list[Problem] = []
     resolved: dict[str, list[str]] = {"sources": [], "dest_ports": []}
+
+    def hidden(value: Any, empty: Any = None) -> Any:
+        return value if same else empty
+
     rx: list[str] = []
     tx: list[str] = []
+    sources_unchanged = form.sources == shown.sources
     if shows(t, "sources"):
         for token in _split(form.sources):
             ref, direction = split_direction(token)
             key, label = _resolve(inventory, switch_key, ref)
             if key is None:
-                problems.append(Problem("NotFound", f"Source {label}.", "source_rx"))
+                if not sources_unchanged:  # an unchanged source that is gone: the rules say NotFound
+                    problems.append(Problem("NotFound", f"Source {label}.", "source_rx"))
                 continue
             resolved["sources"].append(f"{label}  ({direction.label})")
             if direction in (Direction.BOTH, Direction.INGRESS) and key not in rx:
                 rx.append(key)
             if direction in (Direction.BOTH, Direction.EGRESS) and key not in tx:
                 tx.append(key)
+        if sources_unchanged:
+            rx_keys, tx_keys = base.source_rx.port_keys, base.source_tx.port_keys
+        else:
+            rx_keys = _same_set(tuple(rx), base.source_rx.port_keys)
+            tx_keys = _same_set(tuple(tx), base.source_tx.port_keys)
+    else:
+        rx_keys, tx_keys = hidden(base.source_rx.port_keys, ()), hidden(base.source_tx.port_keys, ())
     dest_keys: list[str] = []
+    dest_unchanged = form.dest_ports == shown.dest_ports
     if shows(t, "dest_ports"):
         for ref in _split(form.dest_ports):
             key, label = _resolve(inventory, switch_key, ref)
             if key is None:
-                problems.append(Problem("NotFound", f"Destination {label}.", "destination"))
+                if not dest_unchanged:
+                    problems.append(Problem("NotFound", f"Destination {label}.", "destination"))
                 continue
             resolved["dest_ports"].append(label)
             if key not in dest_keys:
                 dest_keys.append(key)
-    vlans = _vlans(form.source_vlans, problems) if shows(t, "source_vlans") else []
-    uplinks = list(form.dest_uplinks) if shows(t, "dest_uplinks") else []
-    ips = _split(form.dest_ips) if shows(t, "dest_ips") else []
-    encap = (
-        _int(form.encap_vlan, "Encapsulation VLAN", "encapsulation_vlan_id", problems)
-        if shows(t, "encap_vlan") and (form.encap_on or t is SessionType.REMOTE_MIRROR_SOURCE)
-        else None
-    )
+        dest_port_keys = (
+            base.destination.port_keys if dest_unchanged else _same_set(tuple(dest_keys), base.destination.port_keys)
+        )
+    else:
+        dest_port_keys = hidden(base.destination.port_keys, ())
+    if not shows(t, "source_vlans"):
+        vlans = hidden(base.source_rx.vlans, ())
+    elif form.source_vlans == shown.source_vlans:
+        vlans = base.source_rx.vlans
+    else:
+        vlans = _same_set(tuple(_vlans(form.source_vlans, problems)), base.source_rx.vlans)
+    if not shows(t, "dest_uplinks"):
+        uplinks = hidden(base.destination.uplink_names, ())
+    else:
+        uplinks = _same_set(tuple(u for u in form.dest_uplinks), base.destination.uplink_names)
+    if not shows(t, "dest_ips"):
+        ips = hidden(base.destination.ip_addresses, ())
+    elif form.dest_ips == shown.dest_ips:
+        ips = base.destination.ip_addresses
+    else:
+        ips = _same_set(tuple(_split(form.dest_ips)), base.destination.ip_addresses)
+    # Wildcard sources have no field: kept while the type takes port sources (V8: ingress only).
+    wild_rx = base.source_rx.wildcard_types if same or shows(t, "sources") else ()
+    rms = t is SessionType.REMOTE_MIRROR_SOURCE
+    if not shows(t, "encap_vlan"):
+        encap = hidden(base.encapsulation_vlan_id)
+    elif (form.encap_on or rms) and (form.encap_on, form.encap_vlan) == (shown.encap_on, shown.encap_vlan) and same:
+        encap = base.encapsulation_vlan_id
+    elif form.encap_on or rms:
+        encap = _int(form.encap_vlan, "Encapsulation VLAN", "encapsulation_vlan_id", problems)
+    else:
+        encap = None
     length = (
         _int(form.length, "Mirrored packet length", "mirrored_packet_length", problems)
         if form.length_on and shows(t, "length")
@@ -193,28 +252,82 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
         problems.append(
             Problem("InvalidArgument", "Give the mirrored packet length in bytes.", "mirrored_packet_length")
         )
-    sampling = _int(form.sampling, "Sampling rate", "sampling_rate", problems) if shows(t, "sampling") else None
+    if not shows(t, "sampling"):
+        sampling = None  # only the legacy type hides it, and it cannot carry one (V12)
+    elif form.sampling == shown.sampling:
+        sampling = base.sampling_rate
+    else:
+        sampling = _int(form.sampling, "Sampling rate", "sampling_rate", problems)
     erspan = shows(t, "erspan")
-    encap_type = form.encap_type if erspan else None
-    with_id = erspan and encap_type in (EncapType.ERSPAN2.value, EncapType.ERSPAN3.value)
+    if erspan:
+        encap_type: str | None = base.encap_type if same and form.encap_type == shown.encap_type else form.encap_type
+        same_encap = same and encap_type == base.encap_type
+        with_id = encap_type in (EncapType.ERSPAN2.value, EncapType.ERSPAN3.value)
+
+        def number(text: str, old_text: str, old: int | None, what: str, name: str) -> int | None:
+            if not with_id:
+                return old if same_encap else None
+            if same_encap and text == old_text:
+                return old
+            return _int(text, what, name, problems)
+
+        erspan_id = number(form.erspan_id, shown.erspan_id, base.erspan_id, "ERSPAN ID", "erspan_id")
+        erspan_cos = number(form.erspan_cos, shown.erspan_cos, base.erspan_cos, "ERSPAN COS", "erspan_cos")
+        if encap_type != EncapType.ERSPAN3.value:
+            nanosec = base.erspan_gra_nanosec if same_encap else None
+        elif same_encap and form.erspan_ns == shown.erspan_ns:
+            nanosec = base.erspan_gra_nanosec
+        else:
+            nanosec = form.erspan_ns
+    else:
+        encap_type = hidden(base.encap_type)
+        erspan_id, erspan_cos, nanosec = (
+            hidden(base.erspan_id),
+            hidden(base.erspan_cos),
+            hidden(base.erspan_gra_nanosec),
+        )
+    if encap is not None and (form.encap_on or rms) and shows(t, "preserve"):
+        strip = base.strip_original_vlan if form.preserve == shown.preserve else not form.preserve
+    else:
+        # Without an encapsulation VLAN the field means nothing: keep what the session had.
+        strip = base.strip_original_vlan
     session = replace(
         base,
-        session_type=t.value,
-        name=form.name.strip(),
-        description=form.description.strip(),
+        session_type=base.session_type if same else t.value,
+        name=base.name if form.name == shown.name else form.name.strip(),
+        description=base.description if form.description == shown.description else form.description.strip(),
         enabled=form.enabled,
-        normal_traffic_allowed=form.normal_io if shows(t, "normal_io") else False,
-        source_rx=VspanPorts(port_keys=tuple(rx), vlans=tuple(vlans)),
-        source_tx=VspanPorts(port_keys=tuple(tx)),
-        destination=VspanPorts(port_keys=tuple(dest_keys), uplink_names=tuple(uplinks), ip_addresses=tuple(ips)),
+        normal_traffic_allowed=form.normal_io if shows(t, "normal_io") else hidden(base.normal_traffic_allowed, False),
+        source_rx=VspanPorts(
+            port_keys=rx_keys,
+            uplink_names=hidden(base.source_rx.uplink_names, ()),
+            vlans=vlans,
+            ip_addresses=hidden(base.source_rx.ip_addresses, ()),
+            wildcard_types=wild_rx,
+        ),
+        source_tx=VspanPorts(
+            port_keys=tx_keys,
+            uplink_names=hidden(base.source_tx.uplink_names, ()),
+            vlans=hidden(base.source_tx.vlans, ()),
+            ip_addresses=hidden(base.source_tx.ip_addresses, ()),
+            wildcard_types=hidden(base.source_tx.wildcard_types, ()),
+        ),
+        destination=VspanPorts(
+            port_keys=dest_port_keys,
+            uplink_names=uplinks,
+            vlans=hidden(base.destination.vlans, ()),
+            ip_addresses=ips,
+            wildcard_types=hidden(base.destination.wildcard_types, ()),
+        ),
         encapsulation_vlan_id=encap,
-        # Without an encapsulation VLAN the field means nothing: keep what the session had.
-        strip_original_vlan=not form.preserve if encap is not None else base.strip_original_vlan,
-        mirrored_packet_length=length,
+        strip_original_vlan=strip,
+        mirrored_packet_length=base.mirrored_packet_length
+        if (form.length_on, form.length) == (shown.length_on, shown.length)
+        else length,
         sampling_rate=sampling,
         encap_type=encap_type,
-        erspan_id=_int(form.erspan_id, "ERSPAN ID", "erspan_id", problems) if with_id else None,
-        erspan_cos=_int(form.erspan_cos, "ERSPAN COS", "erspan_cos", problems) if with_id else None,
-        erspan_gra_nanosec=form.erspan_ns if erspan and encap_type == EncapType.ERSPAN3.value else None,
+        erspan_id=erspan_id,
+        erspan_cos=erspan_cos,
+        erspan_gra_nanosec=nanosec,
     )
     return Built(session, problems, resolved)

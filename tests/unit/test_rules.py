@@ -731,6 +731,7 @@ def test_every_code_produced_is_documented_with_its_severity() -> None:
         produced += rules.check(inv, SW, add(s))
     for _, changes, _ in BATCHES:
         produced += rules.check(INV, SW, changes)
+    produced += rules.check(_with_capability(SwitchCapability.unknown(True)), SW, add(S(DPM)))  # CapabilityUnknown
     errs = {p.code for p in produced if p.severity is Severity.ERROR}
     warns = {p.code for p in produced if p.severity is Severity.WARNING}
     assert errs <= set(rules.ERROR_CODES)

@@ -184,10 +184,14 @@ def test_capability_from_feature_flags() -> None:
         "remoteMirrorSource",
         "encapsulatedRemoteMirrorSource",
     }
+    # vspanCapability unset (issue 7): unknown, so every type is offered and vCenter decides.
     legacy = vsphere._capability(VS.FeatureCapability(vspanSupported=True))
-    assert legacy.session_types == ("mixedDestMirror",)
+    assert legacy.session_types == () and set(legacy.unknown_types) == {t.value for t in SessionType}
+    assert legacy.vspan is True and legacy.erspan is None
     assert not vsphere._capability(VS.FeatureCapability(vspanSupported=False)).vspan
-    assert vsphere._capability(None).vspan, "unknown: offer everything and let vCenter decide"
+    unknown = vsphere._capability(None)
+    assert unknown.vspan is None and unknown.supports("dvPortMirror") is None
+    assert unknown.offered == tuple(t.value for t in SessionType), "unknown: offer everything and let vCenter decide"
 
 
 def test_vlan_specs() -> None:

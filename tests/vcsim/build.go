@@ -363,47 +363,15 @@ func (b *builder) switchesAndPortgroups() error {
 		product := types.DistributedVirtualSwitchProductSpec{
 			Name: "DVS", Vendor: "VMware, Inc.", Version: s.Version, ForwardingClass: "etherswitch",
 		}
-		caps := s.Capability
-		if caps == nil {
-			caps = &labCapability{}
+		features, err := featuresSupported(s.Capability)
+		if err != nil {
+			return fmt.Errorf("switch %q: %v", s.Name, err)
 		}
-		typesOK := map[string]bool{}
-		for _, t := range caps.SessionTypes {
-			typesOK[t] = true
-		}
-		if caps.SessionTypes == nil {
-			for t := range sessionTypes {
-				typesOK[t] = true
-			}
-		}
-		vspan := caps.Vspan == nil || *caps.Vspan
-		erspan := caps.Erspan == nil || *caps.Erspan
 		d.Capability = types.DVSCapability{
 			DvsOperationSupported:         bp(true),
 			DvPortGroupOperationSupported: bp(true),
 			DvPortOperationSupported:      bp(true),
-			FeaturesSupported: &types.VMwareDVSFeatureCapability{
-				DVSFeatureCapability: types.DVSFeatureCapability{
-					NetworkResourceManagementSupported: true,
-					NicTeamingPolicy:                   []string{"loadbalance_ip", "loadbalance_srcmac", "loadbalance_srcid", "failover_explicit", "loadbalance_loadbased"},
-					NetworkFilterSupported:             bp(true),
-					MacLearningSupported:               bp(true),
-				},
-				VspanSupported:             bp(vspan),
-				LldpSupported:              bp(true),
-				IpfixSupported:             bp(true),
-				MulticastSnoopingSupported: bp(true),
-				VspanCapability: &types.VMwareDVSVspanCapability{
-					MixedDestSupported:         typesOK["mixedDestMirror"],
-					DvportSupported:            typesOK["dvPortMirror"],
-					RemoteSourceSupported:      typesOK["remoteMirrorSource"],
-					RemoteDestSupported:        typesOK["remoteMirrorDest"],
-					EncapRemoteSourceSupported: typesOK["encapsulatedRemoteMirrorSource"],
-					ErspanProtocolSupported:    bp(erspan),
-					MirrorNetstackSupported:    bp(true),
-				},
-				NsxSupported: bp(false),
-			},
+			FeaturesSupported:             features,
 		}
 
 		var sessions []VMwareVspanSession

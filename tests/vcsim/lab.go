@@ -20,9 +20,10 @@ type labHost struct {
 }
 
 type labCapability struct {
-	Vspan        *bool    `json:"vspan"`
-	SessionTypes []string `json:"sessionTypes"`
-	Erspan       *bool    `json:"erspan"`
+	Vspan               json.RawMessage `json:"vspan"`
+	SessionTypes        []string        `json:"sessionTypes"`
+	UnknownSessionTypes []string        `json:"unknownSessionTypes"`
+	Erspan              json.RawMessage `json:"erspan"`
 }
 
 type labSwitch struct {
@@ -152,11 +153,19 @@ func strOr(p *string, def string) string {
 	return *p
 }
 
+// strPtr is nil for "" (the lab's unset text), else a pointer to s.
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func (s *labSession) toVspan() VMwareVspanSession {
 	out := VMwareVspanSession{
 		Key:                   s.Key,
-		Name:                  s.Name,
-		Description:           s.Description,
+		Name:                  strPtr(s.Name),
+		Description:           strPtr(s.Description),
 		Enabled:               s.Enabled == nil || *s.Enabled,
 		SourcePortTransmitted: s.SourcePortTransmitted.toVspan(),
 		SourcePortReceived:    s.SourcePortReceived.toVspan(),
@@ -167,11 +176,11 @@ func (s *labSession) toVspan() VMwareVspanSession {
 		NormalTrafficAllowed:  s.NormalTrafficAllowed,
 		SessionType:           s.SessionType,
 		SamplingRate:          s.SamplingRate,
-		EncapType:             strOr(s.EncapType, ""),
+		EncapType:             strPtr(strOr(s.EncapType, "")),
 		ErspanId:              s.ErspanID,
 		ErspanCOS:             s.ErspanCOS,
 		ErspanGraNanosec:      s.ErspanGraNanosec,
-		Netstack:              strOr(s.Netstack, ""),
+		Netstack:              strPtr(strOr(s.Netstack, "")),
 	}
 	return out
 }

@@ -36,8 +36,8 @@ type VMwareVspanSession struct {
 	types.DynamicData
 
 	Key                   *string          `xml:"key,omitempty"`
-	Name                  string           `xml:"name,omitempty"`
-	Description           string           `xml:"description,omitempty"`
+	Name                  *string          `xml:"name,omitempty"`
+	Description           *string          `xml:"description,omitempty"`
 	Enabled               bool             `xml:"enabled"`
 	SourcePortTransmitted *VMwareVspanPort `xml:"sourcePortTransmitted,omitempty"`
 	SourcePortReceived    *VMwareVspanPort `xml:"sourcePortReceived,omitempty"`
@@ -48,11 +48,11 @@ type VMwareVspanSession struct {
 	NormalTrafficAllowed  bool             `xml:"normalTrafficAllowed"`
 	SessionType           *string          `xml:"sessionType,omitempty"`
 	SamplingRate          *int32           `xml:"samplingRate,omitempty"`
-	EncapType             string           `xml:"encapType,omitempty"`
+	EncapType             *string          `xml:"encapType,omitempty"`
 	ErspanId              *int32           `xml:"erspanId,omitempty"`
 	ErspanCOS             *int32           `xml:"erspanCOS,omitempty"`
 	ErspanGraNanosec      *bool            `xml:"erspanGraNanosec,omitempty"`
-	Netstack              string           `xml:"netstack,omitempty"`
+	Netstack              *string          `xml:"netstack,omitempty"`
 }
 
 // ArrayOfVMwareVspanSession is what the PropertyCollector wraps config.vspanSession in.
@@ -148,7 +148,7 @@ func (c *vspanContext) checkSession(s *VMwareVspanSession, key string) *vspanFau
 	if !sessionTypes[st] {
 		return invalidArgument("vspanSession.sessionType", "%q is not a valid session type", st)
 	}
-	if n := utf8.RuneCountInString(s.Name); n > 80 {
+	if n := utf8.RuneCountInString(strOr(s.Name, "")); n > 80 {
 		return invalidArgument("vspanSession.name", "the session name has %d characters; at most 80 are allowed", n)
 	}
 
@@ -240,10 +240,10 @@ func (c *vspanContext) checkSession(s *VMwareVspanSession, key string) *vspanFau
 	if v := s.ErspanCOS; v != nil && (*v < 0 || *v > 7) {
 		return invalidArgument("vspanSession.erspanCOS", "ERSPAN class of service %d is outside 0-7", *v)
 	}
-	switch s.EncapType {
+	switch strOr(s.EncapType, "") {
 	case "", "gre", "erspan2", "erspan3":
 	default:
-		return invalidArgument("vspanSession.encapType", "%q is not a valid encapsulation type", s.EncapType)
+		return invalidArgument("vspanSession.encapType", "%q is not a valid encapsulation type", *s.EncapType)
 	}
 	for _, ip := range dst.IpAddress {
 		if net.ParseIP(ip) == nil {
@@ -338,10 +338,7 @@ func (c *vspanContext) applyVspan(current []VMwareVspanSession, specs []VMwareDV
 				sessions = append(sessions[:at:at], sessions[at+1:]...)
 				continue
 			}
-			if s.SessionType == nil {
-				t := "mixedDestMirror"
-				s.SessionType = &t
-			}
+			s = mergeSession(sessions[at], s)
 			if f := c.checkSession(&s, key); f != nil {
 				return nil, 0, f
 			}
@@ -356,6 +353,63 @@ func (c *vspanContext) applyVspan(current []VMwareVspanSession, specs []VMwareDV
 		return nil, 0, f
 	}
 	return sessions, nextKey, nil
+}
+
+// mergeSession is an edit as vCenter applies it: the fields the edit sets replace the stored
+// ones, and what it leaves unset keeps its stored value (reference/vspan.md §5.2: the QA
+// suite's oracle DistributedVirtualSwitchHelper.mergeVspansCfgs merges the non-null fields).
+// The required booleans are always set. A port list that is sent replaces the stored list
+// as a whole (dvmirror sends an empty one to clear it); that part is not verified against a
+// real vCenter.
+func mergeSession(stored, edit VMwareVspanSession) VMwareVspanSession {
+	out := stored
+	out.Key = edit.Key
+	out.Enabled = edit.Enabled
+	out.StripOriginalVlan = edit.StripOriginalVlan
+	out.NormalTrafficAllowed = edit.NormalTrafficAllowed
+	if edit.Name != nil {
+		out.Name = edit.Name
+	}
+	if edit.Description != nil {
+		out.Description = edit.Description
+	}
+	if edit.SourcePortTransmitted != nil {
+		out.SourcePortTransmitted = edit.SourcePortTransmitted
+	}
+	if edit.SourcePortReceived != nil {
+		out.SourcePortReceived = edit.SourcePortReceived
+	}
+	if edit.DestinationPort != nil {
+		out.DestinationPort = edit.DestinationPort
+	}
+	if edit.EncapsulationVlanId != nil {
+		out.EncapsulationVlanId = edit.EncapsulationVlanId
+	}
+	if edit.MirroredPacketLength != nil {
+		out.MirroredPacketLength = edit.MirroredPacketLength
+	}
+	if edit.SessionType != nil {
+		out.SessionType = edit.SessionType
+	}
+	if edit.SamplingRate != nil {
+		out.SamplingRate = edit.SamplingRate
+	}
+	if edit.EncapType != nil {
+		out.EncapType = edit.EncapType
+	}
+	if edit.ErspanId != nil {
+		out.ErspanId = edit.ErspanId
+	}
+	if edit.ErspanCOS != nil {
+		out.ErspanCOS = edit.ErspanCOS
+	}
+	if edit.ErspanGraNanosec != nil {
+		out.ErspanGraNanosec = edit.ErspanGraNanosec
+	}
+	if edit.Netstack != nil {
+		out.Netstack = edit.Netstack
+	}
+	return out
 }
 
 // crossConflicts finds V3 and V4 between two sessions, at least one of them changed.

@@ -159,14 +159,33 @@ def _session(r: _Reader) -> MirrorSession:
         raise _Bad(r.path, f"not a valid session ({e})") from None
 
 
+def _maybe_flag(r: _Reader, name: str) -> bool | None:
+    """``true``/``false``; ``null`` = unknown; missing = ``true`` (the meaning before unknown existed)."""
+    if name not in r.data:
+        return True
+    return None if r.data[name] is None else r.flag(name)
+
+
+def _capability_json(cap: SwitchCapability) -> dict[str, Any]:
+    out: dict[str, Any] = {"vspan": cap.vspan, "sessionTypes": list(cap.session_types), "erspan": cap.erspan}
+    if cap.unknown_types or not cap.session_types:
+        out["unknownSessionTypes"] = list(cap.unknown_types)
+    return out
+
+
 def _switch(r: _Reader) -> Switch:
     cap = r.obj("capability")
     capability = SwitchCapability()
     if cap is not None:
+        # null = not reported by vCenter (unknown); a missing key keeps the old default (true).
+        # Without "unknownSessionTypes" (older snapshots) an empty "sessionTypes" means every type.
+        unknown = cap.data.get("unknownSessionTypes")
+        types = tuple(str(t) for t in cap.items("sessionTypes"))
         capability = SwitchCapability(
-            vspan=cap.flag("vspan", True),
-            session_types=tuple(str(t) for t in cap.items("sessionTypes")) or capability.session_types,
-            erspan=cap.flag("erspan", True),
+            vspan=_maybe_flag(cap, "vspan"),
+            session_types=types if unknown is not None else types or capability.session_types,
+            erspan=_maybe_flag(cap, "erspan"),
+            unknown_types=tuple(str(t) for t in cap.items("unknownSessionTypes")),
         )
     return Switch(
         key=r.text("key", required=True),
@@ -315,11 +334,7 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
                 "version": s.version,
                 "uplinkNames": list(s.uplink_names),
                 "configVersion": s.config_version,
-                "capability": {
-                    "vspan": s.capability.vspan,
-                    "sessionTypes": list(s.capability.session_types),
-                    "erspan": s.capability.erspan,
-                },
+                "capability": _capability_json(s.capability),
                 "sessions": [x.to_api() for x in s.sessions],
             }
             for s in inv.switches.values()

@@ -869,26 +869,43 @@ def _filter_spec(view: Any, paths: dict[Any, list[str]]) -> Any:
     )
 
 
+_CAPABILITY_FLAGS = (
+    ("dvportSupported", SessionType.DV_PORT_MIRROR),
+    ("remoteSourceSupported", SessionType.REMOTE_MIRROR_SOURCE),
+    ("remoteDestSupported", SessionType.REMOTE_MIRROR_DEST),
+    ("encapRemoteSourceSupported", SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE),
+    ("mixedDestSupported", SessionType.MIXED_DEST_MIRROR),
+)
+
+
 def _capability(features: Any) -> SwitchCapability:
-    """VSPAN capability of a switch (vspan.md §1.5); unknown → assume everything, vCenter decides."""
+    """VSPAN capability of a switch (vspan.md §1.5); what vCenter leaves unset is unknown: offered, vCenter decides.
+
+    ``featuresSupported`` missing, ``vspanSupported`` unset, ``vspanCapability`` unset (a 5.0
+    switch, or a server that does not say) or a flag unset give ``None`` (unknown) rather than
+    ``False``. pyVmomi reads an unset *required* flag (the five session-type flags) as ``False``
+    (``VmomiSupport.DataObject.__init__``), so one missing flag cannot be told from ``False``;
+    all five ``False`` with port mirroring supported is a switch that reported nothing usable,
+    and is read as unknown too.
+    """
     if features is None:
-        return SwitchCapability()
-    vspan = bool(getattr(features, "vspanSupported", True))
-    cap = getattr(features, "vspanCapability", None)
-    if not vspan:
+        return SwitchCapability.unknown()
+    vspan = getattr(features, "vspanSupported", None)
+    vspan = None if vspan is None else bool(vspan)
+    if vspan is False:
         return SwitchCapability(vspan=False, session_types=(), erspan=False)
+    cap = getattr(features, "vspanCapability", None)
     if cap is None:
-        return SwitchCapability(vspan=True, session_types=(SessionType.MIXED_DEST_MIRROR.value,), erspan=False)
-    flags = (
-        ("dvportSupported", SessionType.DV_PORT_MIRROR),
-        ("remoteSourceSupported", SessionType.REMOTE_MIRROR_SOURCE),
-        ("remoteDestSupported", SessionType.REMOTE_MIRROR_DEST),
-        ("encapRemoteSourceSupported", SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE),
-        ("mixedDestSupported", SessionType.MIXED_DEST_MIRROR),
-    )
-    types = tuple(t.value for attr, t in flags if getattr(cap, attr, False))
+        return SwitchCapability.unknown(vspan)
+    flags = [(t.value, getattr(cap, attr, None)) for attr, t in _CAPABILITY_FLAGS]
+    if all(v is False for _, v in flags):
+        flags = [(t, None) for t, _ in flags]
+    erspan = getattr(cap, "erspanProtocolSupported", None)
     return SwitchCapability(
-        vspan=True, session_types=types, erspan=bool(getattr(cap, "erspanProtocolSupported", False))
+        vspan=vspan,
+        session_types=tuple(t for t, v in flags if v),
+        erspan=None if erspan is None else bool(erspan),
+        unknown_types=tuple(t for t, v in flags if v is None),
     )
 
 
@@ -1016,8 +1033,11 @@ def session_to_vim(session: MirrorSession, previous: MirrorSession | None = None
     s = vim.dvs.VmwareDistributedVirtualSwitch.VspanSession()
     if session.key is not None:
         s.key = session.key
-    s.name = session.name
-    s.description = session.description
+    # An empty name or description is sent only to clear a stored one: unset and "" mean the same.
+    if session.name or (previous is not None and previous.name):
+        s.name = session.name
+    if session.description or (previous is not None and previous.description):
+        s.description = session.description
     s.enabled = session.enabled
     s.stripOriginalVlan = session.strip_original_vlan
     s.normalTrafficAllowed = session.normal_traffic_allowed

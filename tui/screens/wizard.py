@@ -69,6 +69,9 @@ SLOT_OF_FIELD = {
 }
 SLOTS = ("type", "name", "sources", "dest", "encap", "length", "normal-io", "erspan", "general")
 
+UNKNOWN_SUPPORT = "not reported by vCenter: it will decide"
+"""Beside a session type whose support the switch's capability leaves unset."""
+
 ENCAP_TYPES = [
     ("GRE", EncapType.GRE.value),
     ("ERSPAN II", EncapType.ERSPAN2.value),
@@ -148,7 +151,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
     def compose(self) -> ComposeResult:
         """The form, the review, the buttons."""
         f = self.form
-        supported = set(self.switch.capability.session_types)
+        cap = self.switch.capability
         with Vertical(id="wizard"):
             with ContentSwitcher(initial="wizard-form", id="wizard-steps"):
                 with VerticalScroll(id="wizard-form"):
@@ -156,8 +159,10 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                         yield Label("Type", classes="field-label")
                         with RadioSet(id="type"):
                             for t in SessionType:
+                                support = cap.supports(t.value)
+                                label = t.label if support is not None else f"{t.label} ({UNKNOWN_SUPPORT})"
                                 yield RadioButton(
-                                    t.label, value=t is f.session_type, name=t.value, disabled=t.value not in supported
+                                    label, value=t is f.session_type, name=t.value, disabled=support is False
                                 )
                     yield Static(id="type-help", classes="hint")
                     yield Static(id="problem-type", classes="problem")
@@ -191,7 +196,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                     with Horizontal(classes="row", id="row-dest-uplinks"):
                         yield Label("Uplinks", classes="field-label")
                         yield SelectionList[str](
-                            *[(Text(u), u, u in f.dest_uplinks) for u in self.switch.uplink_names],
+                            *[(Text(u), u, u in f.dest_uplinks) for u in self._uplink_choices()],
                             id="dest-uplinks",
                             compact=True,
                         )
@@ -237,6 +242,11 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                 yield Button("Review >", id="to-review", variant="primary", compact=True)
                 yield Button(self._verb(), id="apply", variant="success", compact=True)
         yield Footer(compact=True)
+
+    def _uplink_choices(self) -> list[str]:
+        """The switch's uplinks, then any of the session's that the switch does not list (kept, flagged)."""
+        names = list(self.switch.uplink_names)
+        return names + [u for u in dict.fromkeys(self.form.dest_uplinks) if u not in names]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Copying the filter belongs to the review step."""
@@ -306,7 +316,10 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         change = SessionChange(self.operation, built.session)
         self.problems = [*built.problems, *rules.check(self.inventory, self.switch_key, [change])]
         self._show_fields(t, form)
-        self.query_one("#type-help", Static).update(Text(sessionform.TYPE_HELP[t], style="italic"))
+        help_text = sessionform.TYPE_HELP[t]
+        if self.switch.capability.supports(t.value) is None:
+            help_text += f" Support {UNKNOWN_SUPPORT}."
+        self.query_one("#type-help", Static).update(Text(help_text, style="italic"))
         self.query_one("#resolved-sources", Static).update(Text("\n".join(built.resolved["sources"])))
         self.query_one("#resolved-dest", Static).update(Text("\n".join(built.resolved["dest_ports"])))
         by_slot: dict[str, list[Problem]] = {slot: [] for slot in SLOTS}
