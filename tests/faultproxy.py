@@ -254,9 +254,8 @@ class FaultProxy:
                 if action == "stall":
                     self._hold()
                     return
-                if action == "delay":
-                    if self._stop.wait(fault.seconds if fault else 0):
-                        return
+                if action == "delay" and self._stop.wait(fault.seconds if fault else 0):
+                    return
                 if upstream is None:
                     upstream = self._dial()
                     up_reader = _Reader(upstream, self._stopping)
