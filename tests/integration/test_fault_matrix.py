@@ -174,6 +174,31 @@ def test_cli_session_terminated_before_apply_logs_in_again(
     assert "ConcurrentAccess" not in err and "Traceback" not in err
 
 
+async def test_tui_session_terminated_before_apply_logs_in_again(
+    start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy]
+) -> None:
+    server = start_vcsim()
+    version, before = state(server)
+    proxy = proxies(server)
+    backend = VsphereBackend(settings_via(proxy, server))
+    app = build_app(backend, environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        switches = set(app.inventory.switches)  # type: ignore[union-attr]
+        terminate_others(server)()  # an administrator ends dvmirror's session
+        await open_walkthrough_wizard(pilot)
+        await type_into(pilot, "name", NAME)
+        await review_and_create(pilot)
+        assert isinstance(app.screen, ExplorerScreen), app.screen
+        assert set(app.inventory.switches) == switches, "no phantom switch"  # type: ignore[union-attr]
+        cloud = app.inventory.switch_by_name(CLOUD)  # type: ignore[union-attr]
+        assert cloud is not None and [s.name for s in cloud.sessions] == [*before.values(), NAME]
+    backend.close()
+    assert proxy.calls["Login"] == 2
+    assert state(server) == (str(int(version) + 1), {**before, "3": NAME})
+    assert audit() == [("ok", [])]
+
+
 async def test_tui_session_expired_and_login_refused_says_so(
     start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy]
 ) -> None:

@@ -94,12 +94,24 @@ class ChangeInterrupted(ConnectionFailed):
         self.switch = switch
         self.sent = True
         """The request left dvmirror (vCenter may or may not have received it)."""
-        self.title, code = {
-            False: ("Change not applied", "NotApplied"),
-            True: ("Change applied, switch not re-read", "AppliedNotReread"),
-            None: ("Change outcome unknown", "OutcomeUnknown"),
+        self.title, code, text = {
+            False: (
+                "Change not applied",
+                "NotApplied",
+                "The connection failed while sending; read again, the switch is as before.",
+            ),
+            True: (
+                "Change applied, switch not re-read",
+                "AppliedNotReread",
+                "vCenter's task reports the change applied; the switch could not be read again.",
+            ),
+            None: (
+                "Change outcome unknown",
+                "OutcomeUnknown",
+                "The connection failed after sending; whether the change was applied cannot be told.",
+            ),
         }[applied]
-        self.problems = [Problem(code, message[:1].upper() + message[1:] + ".")]
+        self.problems = [Problem(code, text)]
 
 
 class ReadOnlyError(BackendError):
