@@ -622,3 +622,66 @@ async def test_tui_wrong_ca_file(start_vcsim: Callable[..., Any]) -> None:
         assert isinstance(app.screen, ErrorScreen)
         assert app.screen.error.title == "Certificate not trusted"
         assert f"not signed by the CA in {other.cert}" in app.screen.error.message
+
+
+def test_idle_session_expired_between_load_and_apply(
+    start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy]
+) -> None:
+    """vcsim's -session-idle forgets the session while the operator reads: the change still goes through."""
+    server = start_vcsim(session_idle=1)
+    version, before = state(server)
+    proxy = proxies(server)
+    backend = VsphereBackend(settings_via(proxy, server))
+    inventory = backend.load()
+    time.sleep(2.5)
+    try:
+        result = backend.apply(inventory, CLOUD_KEY, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
+    finally:
+        backend.close()
+    assert result.keys == ("3",) and not result.recovered
+    assert proxy.calls["Login"] == 2 and proxy.calls["ReconfigureDvs_Task"] == 1
+    assert result.switch.key == CLOUD_KEY and [x.name for x in result.switch.sessions][-1] == WALKTHROUGH.name
+    assert state(server) == (str(int(version) + 1), {**before, "3": WALKTHROUGH.name})
+
+
+# -- the proxy itself over TLS ----------------------------------------------------------------------
+
+
+def test_the_proxy_speaks_tls_on_both_sides(
+    start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy], tmp_path: Path
+) -> None:
+    """dvmirror → (TLS, pinned) → proxy → (TLS, verified) → vcsim, with a fault still injected."""
+    import shutil
+    import ssl
+
+    from tui.backends.vsphere import server_thumbprint
+
+    if shutil.which("openssl") is None:
+        from tests.integration.conftest import _unavailable
+
+        _unavailable("openssl is not installed, so no certificate can be made for the proxy")
+    key, cert = tmp_path / "proxy.key", tmp_path / "proxy.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = start_vcsim(tls=True)
+    downstream = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    downstream.load_cert_chain(cert, key)
+    upstream = ssl.create_default_context(cafile=server.cert)
+    proxy = FaultProxy((server.host, server.port), upstream_tls=upstream, server_tls=downstream, lifetime=60)
+    try:
+        proxy.add(Fault("FetchDVPorts", "cut_mid", at_byte=3000))
+        pin = server_thumbprint("127.0.0.1", proxy.port)
+        assert pin and pin != server.thumbprint
+        backend = VsphereBackend(settings_via(proxy, server, thumbprint=pin))
+        try:
+            inventory = backend.load()
+        finally:
+            backend.close()
+        assert len(inventory.ports) == 437
+        assert proxy.url().startswith("https://") and proxy.fired == [("FetchDVPorts", "cut_mid")]
+        assert proxy.calls["FetchDVPorts"] == 3  # two switches, one of them read again after the cut
+    finally:
+        proxy.stop()
