@@ -479,6 +479,22 @@ def test_cli_stall_in_the_middle_of_a_load_is_bounded(
     assert seconds < 20
 
 
+async def test_tui_silent_server_is_a_clear_error_in_time(proxies: Callable[..., FaultProxy]) -> None:
+    proxy = proxies(silent=True)
+    url = parse_server(proxy.url(), "--server")
+    settings = Settings(server=url.host, port=url.port, scheme="http", user="u", password="p", timeout=TIMEOUT)
+    app = build_app(VsphereBackend(settings), environ={})
+    started = time.monotonic()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        seconds = time.monotonic() - started
+        assert isinstance(app.screen, ErrorScreen) and app.screen.error.exit_code == 3
+        assert f"did not answer within {TIMEOUT:g} s" in app.screen.error.message
+        assert app.screen.query("#retry") and "Traceback" not in str(app.screen.error)
+    assert TIMEOUT <= seconds < TIMEOUT + 3, seconds
+
+
 async def test_q_quits_at_once_while_the_load_waits_on_a_silent_server(
     start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy]
 ) -> None:

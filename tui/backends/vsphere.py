@@ -594,8 +594,12 @@ class VsphereBackend:
             if type(e) is not ConnectionFailed or self._closing:
                 raise
             s = self.settings
+            where = f"{s.server}:{s.port}"
+            reason = e.message
+            if reason.startswith("nothing is listening"):  # it was, a moment ago: vCenter went away
+                reason = f"the connection was lost and {where} no longer accepts connections"
             raise LoadInterrupted(
-                f"loading the inventory from {s.server}:{s.port} was interrupted: {e.message}",
+                f"loading the inventory from {where} was interrupted: {reason}",
                 hint="Nothing was changed on vCenter, and what was read so far is not shown as if complete. "
                 "Retry (r) when vCenter answers again.",
             ) from None
