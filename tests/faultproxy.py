@@ -72,15 +72,24 @@ class Fault:
     client changing the switch while dvmirror's change is in flight."""
     fired: int = 0
     """How many times it has broken a call."""
+    armed: bool = True
     _seen: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown fault action {self.action!r} (known: {', '.join(ACTIONS)})")
 
+    def disarm(self) -> None:
+        """Break nothing from now on."""
+        self.armed = False
+
+    def rearm(self, nth: int = 1) -> None:
+        """Break call ``nth`` counted from now (0 = every call)."""
+        self.nth, self._seen, self.armed = nth, 0, True
+
     def matches(self, method: str, body: bytes) -> bool:
         """Count this call if it is one of ours; True when it is the one to break."""
-        if self.method not in ("*", method) or (self.contains and self.contains not in body):
+        if not self.armed or self.method not in ("*", method) or (self.contains and self.contains not in body):
             return False
         self._seen += 1
         return self.nth == 0 or self._seen == self.nth
@@ -259,7 +268,7 @@ class FaultProxy:
                 if upstream is None:
                     upstream = self._dial()
                     up_reader = _Reader(upstream, self._stopping)
-                upstream.sendall(request.raw)
+                _send(upstream, request.raw)
                 response, keep = _read_response(up_reader, head_only=request.head.startswith(b"HEAD "))
                 if not keep:
                     self._untrack(upstream)
@@ -270,9 +279,9 @@ class FaultProxy:
                     self._hold()
                     return
                 if action == "cut_mid":
-                    client.sendall(response[: fault.at_byte if fault else 0])
+                    _send(client, response[: fault.at_byte if fault else 0])
                     return
-                client.sendall(response)
+                _send(client, response)
                 if not keep:
                     return
         except (_Closed, OSError, ValueError):
@@ -422,6 +431,12 @@ def _read_response(reader: _Reader, *, head_only: bool = False) -> tuple[bytes, 
     if body is None:
         return head + reader.rest(), False
     return head + body, keep
+
+
+def _send(s: socket.socket, data: bytes) -> None:
+    """Send everything (reads poll with short timeouts; a write may take up to the I/O timeout)."""
+    s.settimeout(_IO_TIMEOUT)
+    s.sendall(data)
 
 
 def _hard_close(s: socket.socket) -> None:

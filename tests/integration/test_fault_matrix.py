@@ -568,13 +568,13 @@ async def test_tui_interrupted_load_withdraws_the_half_tree(
         assert isinstance(explorer, ExplorerScreen)
         tree = explorer.query_one(InventoryTree)
         assert tree.inventory is None and "load was interrupted" in str(tree.root.children[0].label)
-        cut.nth = -1  # vCenter is back: Retry loads everything
+        cut.disarm()  # vCenter is back: Retry loads everything
         await pilot.click("#retry")
         await app.workers.wait_for_complete()
         await loaded(pilot)
         assert isinstance(app.screen, ExplorerScreen) and len(app.inventory.ports) == 437  # type: ignore[union-attr]
         # A refresh cut midway: the complete inventory of before comes back, and the app says so.
-        cut.nth, cut._seen = 0, 0
+        cut.rearm(0)
         complete = app.inventory
         notes: list[str] = []
         real_notify = app.notify
