@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual import work
 from textual.app import App
@@ -22,6 +25,7 @@ from tui.backends import (
     ApplyResult,
     Backend,
     BackendError,
+    ChangeInterrupted,
     ChangeRefused,
     LoadProgress,
     LoginFailed,
@@ -117,6 +121,11 @@ class DvMirrorApp(App[None]):
         self._keymap = dict(keymap or {})
         self._theme = theme
         self.last_copy: CopyResult | None = None
+        self.partial = False
+        """True while the inventory shown is the partial one of a load still running."""
+        self._complete: Inventory | None = None
+        self._complete_at = ""
+        """The last complete inventory (and when it was read), kept while a refresh runs."""
 
     def notify(
         self,
@@ -207,6 +216,11 @@ class DvMirrorApp(App[None]):
 
     def on_inventory_loaded(self, message: InventoryLoaded) -> None:
         """Publish the inventory to the screens; index it for search once it is on screen."""
+        if message.partial and not self.partial:
+            self._complete = self.inventory  # what a refresh replaces (with any change applied since)
+        self.partial = message.partial
+        if not message.partial:
+            self._complete, self._complete_at = None, datetime.now().strftime("%H:%M:%S")
         self.inventory = message.inventory
         if not message.partial:
             self.index = None
@@ -234,8 +248,26 @@ class DvMirrorApp(App[None]):
                 screen.update_progress(step.done, step.total, step.message)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        """Show the error with a retry."""
+        """Show the error with a retry; a partial inventory of the failed load is withdrawn.
+
+        The tree of a load that stopped midway lacks VMs and ports, so it would claim "0 ports":
+        the previous complete inventory comes back (a refresh, said so), or nothing is shown.
+        """
         from tui.screens.error import ErrorScreen
+
+        if self.partial:
+            self.partial = False
+            previous, self._complete = self._complete, None
+            self.inventory = previous
+            if previous is not None:
+                self.index = None
+                self.call_after_refresh(self.build_index, previous)
+                self.notify(
+                    f"The refresh did not finish: showing the inventory as loaded at {self._complete_at}.",
+                    title="Load interrupted",
+                    severity="warning",
+                    markup=False,
+                )
 
         def retry(again: bool | None) -> None:
             if again and isinstance(message.error, LoginFailed):
@@ -260,6 +292,11 @@ class DvMirrorApp(App[None]):
             result = self.backend.apply(inventory, switch_key, changes)
         except ChangeRefused as e:
             outcome = "fault" if e.sent else "refused"
+            self._audit(inventory, switch_name, changes, outcome, e.problems)
+            self.post_message(ChangeFailed(switch_key, changes, e))
+            return
+        except ChangeInterrupted as e:  # the connection failed after sending: recorded as found
+            outcome = {False: "error", True: "ok", None: "unknown"}[e.applied]
             self._audit(inventory, switch_name, changes, outcome, e.problems)
             self.post_message(ChangeFailed(switch_key, changes, e))
             return
@@ -292,10 +329,12 @@ class DvMirrorApp(App[None]):
         """Show the re-read switch and say what happened."""
         from tui.screens.explorer import ExplorerScreen
 
-        if self.inventory is not None:
+        if self.inventory is not None and message.result.switch.key in self.inventory.switches:
             self.inventory = self.inventory.with_switch(message.result.switch)
             self.index = None
             self.call_after_refresh(self.build_index, self.inventory)
+        if message.result.recovered:
+            self.notify(message.result.recovered, title="Connection lost", severity="warning", markup=False)
         for change in message.changes:
             s = change.session
             verb = {"add": "Created", "edit": "Updated", "remove": "Deleted"}[change.operation.value]
@@ -315,10 +354,14 @@ class DvMirrorApp(App[None]):
         from tui.screens.error import ErrorScreen
 
         error = message.error
-        if isinstance(error, StaleSwitch) and error.switch is not None and self.inventory is not None:
-            self.inventory = self.inventory.with_switch(error.switch)
+        fresh = error.switch if isinstance(error, (StaleSwitch, ChangeInterrupted)) else None
+        # Only a re-read of a switch already shown replaces it: never a phantom switch in the tree.
+        if fresh is not None and self.inventory is not None and fresh.key in self.inventory.switches:
+            self.inventory = self.inventory.with_switch(fresh)
         editable = [c for c in message.changes if c.operation is not ChangeOperation.REMOVE]
-        retry = "Review again" if editable and isinstance(error, ChangeRefused) else None
+        applied = isinstance(error, ChangeInterrupted) and error.applied is True
+        # Whatever failed, what was typed is kept: "Review again" reopens the wizard with it.
+        retry = "Review again" if editable and not applied else None
 
         def again(review: bool | None) -> None:
             if review and editable:
@@ -345,6 +388,19 @@ class DvMirrorApp(App[None]):
                 self.apply_changes(switch_key, [change])
 
         self.push_screen(SessionWizard(self.inventory, switch_key, session, operation), done)
+
+    async def action_quit(self) -> None:
+        """Quit at once, even while a load waits on a silent vCenter.
+
+        The backend's close() cuts a call in progress, so the load thread ends and nothing waits
+        for it; it runs in a thread because it may wait up to half a second for the backend.
+        """
+        threading.Thread(target=self._close_backend, name="dvmirror-close", daemon=True).start()
+        self.exit()
+
+    def _close_backend(self) -> None:
+        with contextlib.suppress(Exception):  # quitting must not fail
+            self.backend.close()
 
     def action_refresh(self) -> None:
         """Reload the inventory from the backend."""

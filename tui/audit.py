@@ -10,7 +10,10 @@ Pure Python: no Textual, no pyVmomi. The log is append-only JSON lines at
      "problems": [{"code": ..., "severity": ..., "field": ..., "message": ...}]}
 
 ``result`` is ``ok`` (applied), ``refused`` (our rules stopped it; nothing sent), ``fault``
-(vCenter refused it) or ``error`` (the connection or the task failed).
+(vCenter refused it), ``error`` (the connection or the task failed; when the change had been
+sent, re-reading the switch found it not applied: problem ``NotApplied``) or ``unknown`` (the
+connection failed after sending and the re-read switch cannot tell: ``OutcomeUnknown``). A
+change found applied after a lost connection is ``ok`` with a ``ConnectionLost`` problem.
 
 Security: passwords never reach the log. The caller passes a user name, never a password, and
 a password embedded in the vCenter URL (``GOVC_URL=https://user:secret@vc/sdk``) is removed.
@@ -55,7 +58,7 @@ ENV_PATH = "DVMIRROR_AUDIT_LOG"
 """Environment variable that moves the log."""
 ENV_PRACTICE_PATH = "DVMIRROR_PRACTICE_LOG"
 """Environment variable naming a log for demo-lab and snapshot changes (unset: not recorded)."""
-RESULTS = ("ok", "refused", "fault", "error")
+RESULTS = ("ok", "refused", "fault", "error", "unknown")
 """The values of an entry's ``result``."""
 
 

@@ -78,12 +78,18 @@ Flow and exit codes
     allow, and for create/edit the tcpdump filter to run on the destination) and exit 0, or 1
     with errors. Otherwise ``backend.apply`` sends the change; vCenter faults give exit 4 (the
     fault name is the problem code), a change refused without being sent (the backend's own
-    rules, read-only mode) exit 1, a lost connection exit 3. On the demo lab and snapshots the
-    change lasts for this run only, which the human output says.
+    rules, read-only mode) exit 1, a switch changed meanwhile (``ConcurrentAccess``, nothing
+    sent) exit 4, a lost connection or session exit 3 with the result still printed (``--json``
+    included) and the error on stderr. When the connection fails after the change was sent, the
+    backend reconnects and reads the switch again: found applied, it is a success (exit 0) with a
+    ``ConnectionLost`` warning; otherwise the problem is ``NotApplied`` (the switch is as before)
+    or ``OutcomeUnknown`` (it cannot be told), exit 3. On the demo lab and snapshots the change
+    lasts for this run only, which the human output says.
 
 Audit log
     Every change handed to ``backend.apply`` is recorded with :func:`tui.audit.record` (result
-    ``ok``, ``refused``, ``fault`` or ``error``), as the vCenter user (the OS user for the demo
+    ``ok``, ``refused``, ``fault``, ``error`` or ``unknown``: after a lost connection, what the
+    re-read switch shows), as the vCenter user (the OS user for the demo
     lab and snapshots, whose ``vcenter`` is then written as ``vcsa01.lab.local (demo lab)``).
     Dry runs, changes stopped by the rules before sending, and edits that change nothing are
     not recorded: nothing was attempted.
@@ -112,8 +118,10 @@ nothing). ``problems`` holds errors first, then warnings (``severity``); codes a
 names (from our rules or from vCenter itself, e.g. ``VspanPortConflict``, ``ConcurrentAccess``),
 the app's warning codes (:data:`tui.rules.WARNING_CODES`) and ``ReadOnly`` (read-only mode). On
 success the session in ``change`` carries the key vCenter assigned. Extra keys: ``dry_run``;
-``sent`` (the change reached vCenter, or the in-memory lab: true when applied and when vCenter
-refused it with a fault, false for dry runs, rule errors and read-only mode); ``notes`` and
+``sent`` (the change reached vCenter, or the in-memory lab: true when applied, when vCenter
+refused it with a fault, and when the connection failed after the request left; false for dry
+runs, rule errors, read-only mode, a switch found changed before sending, and failures before
+sending); ``notes`` and
 ``upstream`` (:func:`tui.rules.notes`, :func:`tui.rules.upstream_requirements`);
 ``capture_filter`` / ``capture_command`` (tcpdump, for create and edit without errors; else
 null); ``stored`` (the session as the switch holds it after the change, re-read by the backend;
@@ -138,10 +146,11 @@ from tui.backends import (
     ApplyResult,
     Backend,
     BackendError,
+    ChangeInterrupted,
     ChangeRefused,
     ReadOnlyError,
 )
-from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, whole_number
+from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error, whole_number
 from tui.describe import advise, endpoint_labels, session_fields
 from tui.lookup import ResolveError, natural_key, resolve_port, split_direction
 from tui.model import (
@@ -878,6 +887,10 @@ class _Result:
     stored: MirrorSession | None = None
     message: str = ""
     """Why a change was refused or failed (the backend's words), if it was."""
+    failure: BackendError | None = None
+    """A connection or session failure while applying (printed on stderr; exit 3)."""
+    recovered: str = ""
+    """The connection failed after sending, and the re-read switch showed the change applied."""
     audit_error: str | None = None
 
     @property
@@ -909,6 +922,10 @@ def _run(backend: Backend, args: argparse.Namespace, inventory: Inventory, plan:
         emit_json(_result_json(result))
     else:
         _print_result(console(), backend, inventory, result)
+    if result.failure is not None:
+        report_error(result.failure)
+    elif result.recovered:
+        err_console().print(Text(f"dvmirror: {result.recovered}"))
     if result.audit_error:
         err_console().print(Text(f"dvmirror: {result.audit_error}"))
     return code
@@ -940,14 +957,20 @@ def _send(backend: Backend, inventory: Inventory, switch: Switch, result: _Resul
         result.problems = [*refused, *[p for p in e.problems if p.severity is not Severity.ERROR], *warnings]
         result.sent = e.sent
         outcome, code = ("fault" if e.sent else "refused"), e.exit_code
-    except BackendError as e:
-        failure = [Problem(type(e).__name__, str(e))]
-        result.audit_error = audit.record_change(backend, inventory, switch.name, [change], "error", failure)
-        if result.audit_error:
-            err_console().print(Text(f"dvmirror: {result.audit_error}"))
-        raise
+    except BackendError as e:  # the connection or the session failed: say what is known, exit 3
+        result.message = e.message
+        result.failure = e
+        if isinstance(e, ChangeInterrupted):  # sent, then lost: recorded as the re-read switch shows it
+            result.sent = True
+            outcome = {False: "error", True: "ok", None: "unknown"}[e.applied]
+            result.problems = [*e.problems, *warnings]
+        else:
+            outcome = "error"
+            result.problems = [Problem(type(e).__name__, str(e)), *warnings]
+        code = e.exit_code
     if applied is not None:
         result.sent = True
+        result.recovered = applied.recovered
         key = applied.keys[0] if applied.keys else change.session.key
         if change.operation is ChangeOperation.ADD and key:
             result.plan.change = SessionChange(change.operation, change.session.with_changes(key=key))
@@ -1050,8 +1073,17 @@ def _print_result(out: Console, backend: Backend, inventory: Inventory, result: 
         out.print(Text(f"  {result.capture_command}"))
     if result.unchanged:
         out.print(Text("Nothing to change: the session already has these settings. Nothing was sent.", style="bold"))
+    elif isinstance(result.failure, ChangeInterrupted):
+        verdict = {
+            False: "The connection failed; the switch, read again, shows the change was not applied.",
+            True: "The connection failed; vCenter's task reports the change applied (the switch was not re-read).",
+            None: "The connection failed after the change was sent; whether it was applied cannot be told.",
+        }[result.failure.applied]
+        out.print(Text(verdict, style="bold red"))
     elif errors or switch is None:
-        if result.sent:
+        if result.failure is not None:
+            out.print(Text("Nothing was sent." if not result.sent else "The change failed.", style="bold red"))
+        elif result.sent:
             out.print(Text("vCenter refused the change; nothing was changed.", style="bold red"))
         else:
             out.print(Text("Nothing was sent.", style="bold red"))

@@ -3,11 +3,12 @@
 Each setting is taken from the first of these places that has it:
 
 1. command-line flags: ``--server``, ``--user``, ``--password``, ``--insecure``, ``--ca-file``,
-   ``--thumbprint``, ``--known-hosts``, ``--datacenter``, ``--read-only`` (``--profile`` and
-   ``--config`` choose the profile and the file);
+   ``--thumbprint``, ``--known-hosts``, ``--datacenter``, ``--read-only``, ``--timeout``
+   (``--profile`` and ``--config`` choose the profile and the file);
 2. ``DVMIRROR_*`` variables: ``DVMIRROR_SERVER``, ``DVMIRROR_USER``, ``DVMIRROR_PASSWORD``,
    ``DVMIRROR_INSECURE``, ``DVMIRROR_CA_FILE``, ``DVMIRROR_THUMBPRINT``, ``DVMIRROR_KNOWN_HOSTS``,
-   ``DVMIRROR_DATACENTER``, ``DVMIRROR_READ_ONLY`` (``DVMIRROR_PROFILE``, ``DVMIRROR_CONFIG``);
+   ``DVMIRROR_DATACENTER``, ``DVMIRROR_READ_ONLY``, ``DVMIRROR_TIMEOUT`` (``DVMIRROR_PROFILE``,
+   ``DVMIRROR_CONFIG``);
 3. govc's variables: ``GOVC_URL`` (``user:password@host`` allowed; the scheme defaults to https
    and the path to ``/sdk``), ``GOVC_USERNAME``, ``GOVC_PASSWORD``, ``GOVC_INSECURE`` (1/true),
    ``GOVC_TLS_CA_CERTS``, ``GOVC_TLS_KNOWN_HOSTS``, ``GOVC_DATACENTER``;
@@ -15,7 +16,11 @@ Each setting is taken from the first of these places that has it:
    ``VMWARE_PASSWORD``, ``VMWARE_VALIDATE_CERTS`` (false means insecure);
 5. the chosen profile of ``config.toml`` (the file given by ``--config`` or ``DVMIRROR_CONFIG``,
    else ``config.toml`` in the user config directory, e.g. ``~/.config/dvmirror/config.toml``);
-6. the defaults: TLS verified, read-write, port 443, path ``/sdk``.
+6. the defaults: TLS verified, read-write, port 443, path ``/sdk``, a timeout of 20 seconds.
+
+The timeout (:data:`DEFAULT_TIMEOUT`) bounds every wait on the network: connecting, the first
+byte of each answer, and any silence in the middle of one. It is not a limit on a whole load or
+on a vCenter task (a task is polled; each poll is bounded).
 
 Within one level an explicit user or password variable beats one embedded in that level's URL
 (as in govc: ``GOVC_USERNAME`` beats the user inside ``GOVC_URL``).
@@ -30,6 +35,7 @@ The profile file::
     user = "administrator@vsphere.local"
     datacenter = "DC-Cloud"
     read_only = true
+    timeout = 30                      # seconds
     ca_file = "~/certs/lab-ca.pem"    # or thumbprint = "AB:CD:...", known_hosts = "...", insecure = true
 
     [keymap]
@@ -65,13 +71,36 @@ DEFAULT_PORT = 443
 DEFAULT_PATH = "/sdk"
 KEYRING_SERVICE = "dvmirror"
 
-PROFILE_KEYS = ("url", "user", "datacenter", "read_only", "insecure", "ca_file", "thumbprint", "known_hosts")
+PROFILE_KEYS = (
+    "url",
+    "user",
+    "datacenter",
+    "read_only",
+    "insecure",
+    "ca_file",
+    "thumbprint",
+    "known_hosts",
+    "timeout",
+)
 TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", "profiles")
 _PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "secret")
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+"""ASCII digits only (``\\d`` would also take ``²`` or ``٣``)."""
+
+DEFAULT_TIMEOUT = 20.0
+"""Seconds dvmirror waits on the network before it gives up: to connect, for the first byte of
+an answer, and through any silence in the middle of one.
+
+vCenter starts answering every call dvmirror makes within a few seconds: the pages are capped at
+1000 objects and the port lists are streamed as vCenter writes them (the test server answers a
+whole 10,000-VM load in 1.3 s). Twenty seconds of silence is a stuck server or a dead network
+path, not a busy vCenter, and an operator learns that within half a minute instead of after a
+TCP timeout of several minutes. ``--timeout`` raises it for a slow link."""
+MAX_TIMEOUT = 3600.0
 
 CONFIG_SIZE_LIMIT = 1 << 20
 """config.toml and known-hosts files larger than this (1 MiB) are refused."""
@@ -107,6 +136,8 @@ class Settings:
     """Pinned SHA-1 (or SHA-256) certificate thumbprint, ``AB:CD:...``."""
     datacenter: str = ""
     read_only: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds to wait on the network (see :data:`DEFAULT_TIMEOUT`)."""
     profile: str = ""
     keymap: dict[str, str] = field(default_factory=dict, hash=False)
     theme: str = ""
@@ -149,6 +180,7 @@ class Settings:
             ("known_hosts", self.known_hosts or "(none)", self.source("known_hosts")),
             ("datacenter", self.datacenter or "(all)", self.source("datacenter")),
             ("read_only", _yes(self.read_only), self.source("read_only")),
+            ("timeout", f"{self.timeout:g} s", self.source("timeout")),
             ("profile", self.profile or "(none)", self.source("profile")),
             ("config_file", self.config_file or "(none)", self.source("config_file")),
             ("theme", self.theme or "(default)", self.source("theme")),
@@ -201,6 +233,12 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="never change anything on vCenter",
     )
+    g.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        help=f"give up when vCenter does not answer for this long: to connect, to start an answer, or in the "
+        f"middle of one (default {DEFAULT_TIMEOUT:g}; DVMIRROR_TIMEOUT, profile key timeout)",
+    )
 
 
 # -- parsing helpers -----------------------------------------------------------------------
@@ -225,6 +263,25 @@ def parse_port(text: str, source: str) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"{source}={text!r} is not a port number (1-65535)")
     return port
+
+
+def parse_timeout(text: str, source: str) -> float:
+    """Seconds, as ASCII digits with an optional decimal part (``20``, ``2.5``), more than 0."""
+    raw = text.strip()
+    if not _DECIMAL.fullmatch(raw):
+        raise ConfigError(f"{source}={text!r} is not a number of seconds (use digits 0-9, e.g. 20 or 2.5)")
+    value = float(raw)
+    if not 0 < value <= MAX_TIMEOUT:
+        raise ConfigError(f"{source}={text!r} is out of range (more than 0, at most {MAX_TIMEOUT:g} seconds)")
+    return value
+
+
+def _profile_timeout(value: Any, source: str) -> float:
+    """A profile's ``timeout``: a TOML number or a string of digits."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ConfigError(f"{source} must be a number of seconds, e.g. timeout = 30")
+    text = value if isinstance(value, str) else repr(value)
+    return parse_timeout(text, source)
 
 
 def normalize_thumbprint(text: str, source: str) -> str:
@@ -410,6 +467,9 @@ def _check_config(data: dict[str, Any], path: Path) -> None:
         for key, value in prof.items():
             if key not in PROFILE_KEYS:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(PROFILE_KEYS)})")
+            if key == "timeout":
+                _profile_timeout(value, f"{where}: timeout")
+                continue
             want = bool if key in ("read_only", "insecure") else str
             if not isinstance(value, want):
                 raise ConfigError(f"{where}: {key} must be {'true or false' if want is bool else 'text'}")
@@ -558,6 +618,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
     flag("known_hosts", "known_hosts", "--known-hosts")
     flag("datacenter", "datacenter", "--datacenter")
     flag("read_only", "read_only", "--read-only")
+    flag("timeout", "timeout", "--timeout", parse_timeout)
 
     # 2. DVMIRROR_*
     env(dvm, "user", "DVMIRROR_USER")
@@ -569,6 +630,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
     env(dvm, "known_hosts", "DVMIRROR_KNOWN_HOSTS")
     env(dvm, "datacenter", "DVMIRROR_DATACENTER")
     env(dvm, "read_only", "DVMIRROR_READ_ONLY", parse_bool)
+    env(dvm, "timeout", "DVMIRROR_TIMEOUT", parse_timeout)
 
     # 3. GOVC_*
     env(govc, "user", "GOVC_USERNAME")
@@ -592,6 +654,8 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         for key in ("user", "datacenter", "ca_file", "known_hosts", "insecure", "read_only"):
             if key in profile:
                 prof.put(key, _const(profile[key]), psrc)
+        if "timeout" in profile:
+            prof.put("timeout", _parsed(profile["timeout"], f"{psrc} timeout", _profile_timeout), psrc)
         if "thumbprint" in profile:
             prof.put("thumbprint", _parsed(profile["thumbprint"], f"{psrc} thumbprint", normalize_thumbprint), psrc)
         if "url" in profile:
@@ -610,6 +674,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         "known_hosts",
         "datacenter",
         "read_only",
+        "timeout",
     ):
         found = _resolve(layers, name)
         if found is not None:
@@ -641,6 +706,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         thumbprint=str(values.get("thumbprint", "")),
         datacenter=str(values.get("datacenter", "")),
         read_only=bool(values.get("read_only", False)),
+        timeout=float(values.get("timeout", DEFAULT_TIMEOUT)),
         profile=profile_name,
         keymap=dict(data.get("keymap", {})),
         theme=str(data.get("theme", "")),

@@ -181,8 +181,11 @@ async def test_server_stopped_during_the_load_offers_retry(start_vcsim: Any) -> 
         await app.workers.wait_for_complete()
         await settle(pilot)
         assert isinstance(app.screen, ErrorScreen)
-        assert app.screen.error.title == "Cannot reach vCenter" and app.screen.query("#retry")
+        # Said as what it is (not "nothing is listening"), and the half-read tree is withdrawn.
+        assert app.screen.error.title == "Load interrupted" and app.screen.query("#retry")
+        assert "was interrupted" in app.screen.error.message
         assert "Traceback" not in app.screen.error.message
+        assert app.inventory is None
         app.backend.close()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.labgen import scaled_lab
-from tui.backends import CertificateError, ConnectionFailed, LoginFailed, SessionExpired
+from tui.backends import CertificateError, ConnectionFailed, LoadInterrupted, LoginFailed, SessionExpired
 from tui.backends.vsphere import NoSuchDatacenter, VsphereBackend
 from tui.config import Settings, parse_server
 
@@ -220,7 +220,9 @@ def test_server_stopped_in_the_middle_of_a_load(start_vcsim: Any, backends: list
         killer.join()
     assert started.is_set(), "the server was killed after the load had started"
     assert f"{server.host}:{server.port}" in err.value.message
-    assert "dropped" in err.value.message or "nothing is listening" in err.value.message
+    assert isinstance(err.value, LoadInterrupted) and "was interrupted" in err.value.message
+    assert "dropped" in err.value.message or "no longer accepts connections" in err.value.message
+    assert "nothing is listening" not in err.value.message
     assert "Traceback" not in str(err.value)
 
 

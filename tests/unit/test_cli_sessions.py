@@ -599,7 +599,11 @@ def test_connection_lost_while_sending_is_exit_3(
 ) -> None:
     _with_backend(monkeypatch, _FaultyBackend(ConnectionFailed("connection reset by vcsa01")))
     code, out, err = run(capsys, "session", "delete", "--session", "DMZ-IDS", "--json")
-    assert code == 3 and out == "" and "connection reset by vcsa01" in err
+    # The result is still printed for scripts: not applied, and (a failure before sending) not sent.
+    result = json.loads(out)
+    assert code == 3 and result["ok"] is False and result["sent"] is False and result["stored"] is None
+    assert errors(result) == [("ConnectionFailed", "")]
+    assert "connection reset by vcsa01" in err
     [entry] = audit_entries()
     assert entry["result"] == "error" and entry["problems"][0]["code"] == "ConnectionFailed"
 

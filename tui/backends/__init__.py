@@ -70,6 +70,50 @@ class SessionExpired(ConnectionFailed):
     title = "Session expired"
 
 
+class LoadInterrupted(ConnectionFailed):
+    """The connection failed in the middle of a load: what was read so far is incomplete."""
+
+    title = "Load interrupted"
+
+
+class ChangeInterrupted(ConnectionFailed):
+    """The connection failed after a change was sent; the switch was re-read to find out what happened.
+
+    ``applied`` is False when the switch shows the change did not happen (``configVersion`` as
+    before), None when dvmirror cannot tell (the switch changed but does not hold the change as
+    sent, or it could not be read again), True when vCenter's task reported success but the
+    switch could not be read again. ``switch`` is the switch as re-read (None if it could not
+    be). A change found applied on the re-read switch is no error: ``apply`` returns it with a
+    ``ConnectionLost`` warning. The problem code is ``NotApplied``, ``OutcomeUnknown`` or
+    ``AppliedNotReread``.
+    """
+
+    def __init__(self, message: str, *, applied: bool | None, switch: Switch | None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.applied = applied
+        self.switch = switch
+        self.sent = True
+        """The request left dvmirror (vCenter may or may not have received it)."""
+        self.title, code, text = {
+            False: (
+                "Change not applied",
+                "NotApplied",
+                "The connection failed while sending; read again, the switch is as before.",
+            ),
+            True: (
+                "Change applied, switch not re-read",
+                "AppliedNotReread",
+                "vCenter's task reports the change applied; the switch could not be read again.",
+            ),
+            None: (
+                "Change outcome unknown",
+                "OutcomeUnknown",
+                "The connection failed after sending; whether the change was applied cannot be told.",
+            ),
+        }[applied]
+        self.problems = [Problem(code, text)]
+
+
 class ReadOnlyError(BackendError):
     """A write was attempted in read-only mode."""
 
@@ -91,13 +135,19 @@ class ChangeRefused(BackendError):
 
 
 class StaleSwitch(ChangeRefused):
-    """The switch changed since it was read (``ConcurrentAccess``); the fresh one is attached."""
+    """The switch changed since it was read (``ConcurrentAccess``); the fresh one is attached.
+
+    ``sent`` is False when the backend saw the new ``configVersion`` before sending (nothing was
+    sent), True when vCenter itself answered ``ConcurrentAccess``. Either way nothing changed and
+    the exit code is 4, as for vCenter's own ``ConcurrentAccess``.
+    """
 
     title = "Switch changed meanwhile"
 
-    def __init__(self, message: str, problems: Sequence[Problem], switch: Switch | None) -> None:
-        super().__init__(message, problems, sent=True)
+    def __init__(self, message: str, problems: Sequence[Problem], switch: Switch | None, *, sent: bool = False) -> None:
+        super().__init__(message, problems, sent=sent)
         self.switch = switch
+        self.exit_code = EXIT_FAULT
 
 
 def check_or_refuse(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
@@ -138,6 +188,9 @@ class ApplyResult:
     keys: tuple[str, ...] = ()
     """Session keys the change created or touched, in change order."""
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
+    recovered: str = ""
+    """Set when the connection failed after sending and re-reading the switch found the change
+    applied: what happened, in plain words (also a ``ConnectionLost`` warning in ``warnings``)."""
 
 
 class Backend(Protocol):

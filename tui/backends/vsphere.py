@@ -31,7 +31,9 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields, replace
 from typing import Any, TypeVar
 
 from tui.backends import (
@@ -39,8 +41,10 @@ from tui.backends import (
     ApplyResult,
     BackendError,
     CertificateError,
+    ChangeInterrupted,
     ChangeRefused,
     ConnectionFailed,
+    LoadInterrupted,
     LoadProgress,
     LoginFailed,
     ProgressCallback,
@@ -49,6 +53,7 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
+from tui.config import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from tui.config import ConfigError, Settings, read_known_hosts, read_only_hint
 from tui.model import (
     Binding,
@@ -72,8 +77,9 @@ T = TypeVar("T")
 PAGE_SIZE = 1000
 """``maxObjects`` per page (performance.md §4: 500-1000 is the sweet spot)."""
 TASK_TIMEOUT = 300.0
-DEFAULT_TIMEOUT = 60.0
-"""Seconds to wait on a socket operation (connect, or silence in the middle of a response)."""
+CLOSE_TIMEOUT = 1.0
+"""Seconds a log-out may take when close() cut a running call (quitting never waits longer)."""
+MAX_CA_FILE = 10 * 1024 * 1024
 
 _SWITCH_PATHS = [
     "name",
@@ -104,6 +110,51 @@ def _dropped() -> tuple[type[BaseException], ...]:
     from xml.etree.ElementTree import ParseError
 
     return (ConnectionError, http.client.HTTPException, ParseError, EOFError)
+
+
+class _NotSent(ConnectionFailed):
+    """The connection for a change was refused: the request never left dvmirror."""
+
+
+# OpenSSL's X509_V_ERR_* codes (``SSLCertVerificationError.verify_code``).
+_UNTRUSTED_CHAIN = frozenset({2, 18, 19, 20, 21})
+"""Unable to get the issuer (locally), self-signed (in the chain), unable to verify the leaf."""
+_NOT_YET_VALID, _EXPIRED, _HOSTNAME_MISMATCH = 9, 10, 62
+
+
+def _read_ca_file(path: str) -> str:
+    """The PEM text of a CA file, checked: a regular, readable file holding at least one certificate."""
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise CertificateError(f"CA file {path} does not exist") from None
+    except OSError as e:
+        raise CertificateError(f"cannot read CA file {path}: {e.strerror or e}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CertificateError(f"CA file {path} is not a regular file")
+    if info.st_size > MAX_CA_FILE:
+        raise CertificateError(f"CA file {path} is too large for a PEM certificate file ({info.st_size} bytes)")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_CA_FILE + 1)
+    except OSError as e:
+        raise CertificateError(f"cannot read CA file {path}: {e.strerror or e}") from None
+    text = data.decode("ascii", errors="replace")
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise CertificateError(
+            f"CA file {path} is not a PEM certificate file (no -----BEGIN CERTIFICATE----- block)",
+            hint="Give the CA certificate in PEM form (text starting with -----BEGIN CERTIFICATE-----); "
+            "convert a DER file with: openssl x509 -inform der -in FILE -out ca.pem",
+        )
+    try:
+        ssl.create_default_context(cadata=text)
+    except (ssl.SSLError, ValueError) as e:
+        raise CertificateError(
+            f"CA file {path} holds a damaged PEM certificate ({getattr(e, 'reason', None) or e})"
+        ) from None
+    return text
 
 
 class NoSuchDatacenter(BackendError):
@@ -163,20 +214,61 @@ def _pinned_connection_class(thumbprint: str) -> type:
     return PinnedHTTPSConnection
 
 
+class _Connections:
+    """Every HTTP connection a backend opens, so that close() can cut one a call is blocked on.
+
+    pyVmomi's ``DropConnections`` closes only idle pooled connections; a call waiting for a
+    silent vCenter holds its connection outside the pool. Once ``closing`` is set, new
+    connections get :data:`CLOSE_TIMEOUT`, so a last log-out cannot hang either.
+    """
+
+    def __init__(self) -> None:
+        self._all: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.closing = False
+
+    def add(self, conn: Any) -> Any:
+        with self._lock:
+            self._all.add(conn)
+        return conn
+
+    def factory(self, cls: Any) -> Callable[..., Any]:
+        """A drop-in for pyVmomi's ``stub.scheme`` that records each connection."""
+
+        def make(*args: Any, **kwargs: Any) -> Any:
+            if self.closing:
+                kwargs["timeout"] = min(float(kwargs.get("timeout") or CLOSE_TIMEOUT), CLOSE_TIMEOUT)
+            return self.add(cls(*args, **kwargs))
+
+        return make
+
+    def cut(self) -> None:
+        """Shut down every open connection's socket (a blocked read then fails at once)."""
+        with self._lock:
+            conns = list(self._all)
+        for conn in conns:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
 # -- the backend --------------------------------------------------------------------------
 
 
 class VsphereBackend:
     """A live vCenter, through pyVmomi. Thread-safe: one call at a time."""
 
-    def __init__(self, settings: Settings, *, page_size: int = PAGE_SIZE, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, settings: Settings, *, page_size: int = PAGE_SIZE, timeout: float | None = None) -> None:
         self.settings = settings
         self.read_only = settings.read_only
         self.label = f"vCenter {settings.server}"
         self.offline = False
         self.insecure = settings.insecure
         self.page_size = page_size
-        self.timeout = timeout
+        self.timeout = settings.timeout if timeout is None else timeout
+        """Seconds any network wait may last (``--timeout``; :data:`tui.config.DEFAULT_TIMEOUT`)."""
+        self._conns = _Connections()
         from tui.backends._soap import WireStats
 
         self.stats = WireStats()
@@ -220,12 +312,7 @@ class VsphereBackend:
             return ctx, ("" if s.insecure else thumbprint)
         ctx = ssl.create_default_context()
         for ca in filter(None, s.ca_file.split(os.pathsep)):
-            try:
-                ctx.load_verify_locations(cafile=ca)
-            except FileNotFoundError:
-                raise CertificateError(f"CA file {ca} does not exist") from None
-            except (ssl.SSLError, OSError) as e:
-                raise CertificateError(f"cannot use CA file {ca}: {e}") from None
+            ctx.load_verify_locations(cadata=_read_ca_file(ca))
         return ctx, ""
 
     def _connect(self) -> None:
@@ -243,6 +330,7 @@ class VsphereBackend:
                 f"no user name for {s.server}",
                 hint="Use --user, DVMIRROR_USER or GOVC_USERNAME (or user@host in GOVC_URL).",
             )
+        self._conns.closing = False
         ctx, thumbprint = self._ssl_context() if s.scheme == "https" else (None, "")
         version = self._negotiate_version(ctx, thumbprint)
         port = s.port if s.scheme == "https" else -s.port
@@ -257,6 +345,7 @@ class VsphereBackend:
         )
         if thumbprint:
             stub.scheme = _pinned_connection_class(thumbprint)
+        stub.scheme = self._conns.factory(stub.scheme)
         si = vim.ServiceInstance("ServiceInstance", stub)
         content: Any = si.RetrieveContent()
         try:
@@ -288,6 +377,7 @@ class VsphereBackend:
             conn = cls(s.server, s.port, context=ctx, timeout=self.timeout)
         else:
             conn = HTTPConnection(s.server, s.port, timeout=self.timeout)
+        self._conns.add(conn)  # close() can cut it
         try:
             conn.request("GET", path)
             resp = conn.getresponse()
@@ -318,8 +408,9 @@ class VsphereBackend:
     def close(self) -> None:
         """Log out and drop connections, quietly.
 
-        If a load is running in another thread, its transfer is cut (that thread then fails
-        with ConnectionFailed and logs out), so quitting never waits for a long load.
+        If a call is running in another thread (a long load, or a vCenter that stopped
+        answering), every connection is cut: that thread fails with ConnectionFailed at once and
+        logs out within :data:`CLOSE_TIMEOUT`, so quitting never waits for a load or a timeout.
         """
         if self._lock.acquire(timeout=0.5):
             try:
@@ -328,9 +419,11 @@ class VsphereBackend:
                 self._lock.release()
             return
         self._closing = True
+        self._conns.closing = True
         raw = self._raw
         if raw is not None:
             raw.abort()
+        self._conns.cut()
         with contextlib.suppress(Exception):
             self._stub.DropConnections()
 
@@ -408,18 +501,42 @@ class VsphereBackend:
             raise ConnectionFailed(f"cannot talk to {where} while {doing}: {e.strerror or e}") from None
 
     def _certificate_error(self, e: ssl.SSLCertVerificationError) -> CertificateError:
+        """Why the certificate was refused, in the operator's terms, with the ways forward.
+
+        With ``--ca-file`` an untrusted chain means the CA in that file did not sign vCenter's
+        certificate (OpenSSL then says "self-signed certificate", which misleads).
+        """
         s = self.settings
-        actual = server_thumbprint(s.server, s.port)
+        actual = server_thumbprint(s.server, s.port, timeout=min(self.timeout, 10.0))
         shown = actual or "(could not be read)"
         reason = getattr(e, "verify_message", "") or str(e)
-        return CertificateError(
-            f"the TLS certificate of {s.server} is not trusted ({reason})",
-            hint="Three ways forward:\n"
+        code = getattr(e, "verify_code", 0)
+        cas = [c for c in s.ca_file.split(os.pathsep) if c]
+        ways = (
+            "Three ways forward:\n"
             "  1. trust its CA: --ca-file FILE (or GOVC_TLS_CA_CERTS / DVMIRROR_CA_FILE);\n"
             f"  2. pin this certificate: --thumbprint {shown}\n"
             "     (compare it with the one vCenter shows first);\n"
-            "  3. skip verification: --insecure (not recommended; shown on screen).",
+            "  3. skip verification: --insecure (not recommended; shown on screen)."
         )
+        if code in _UNTRUSTED_CHAIN and cas:
+            files = " or ".join(cas)
+            which = "the CA" if len(cas) == 1 else "any CA"
+            return CertificateError(
+                f"the TLS certificate of {s.server} is not signed by {which} in {files}",
+                hint=f"OpenSSL says: {reason}.\n"
+                f"Give the CA that issued vCenter's certificate (for VMCA: https://{s.server}/certs/download.zip), "
+                f"or pin this certificate: --thumbprint {shown}\n(compare it with the one vCenter shows first).",
+            )
+        if code == _HOSTNAME_MISMATCH:
+            return CertificateError(
+                f"the TLS certificate of {s.server} is trusted but made out for another name ({reason})",
+                hint="Connect with the name the certificate carries, or pin it: "
+                f"--thumbprint {shown} (compare it with the one vCenter shows first).",
+            )
+        if code in (_EXPIRED, _NOT_YET_VALID):
+            return CertificateError(f"the TLS certificate of {s.server} {reason}", hint=ways)
+        return CertificateError(f"the TLS certificate of {s.server} is not trusted ({reason})", hint=ways)
 
     def _session(self, doing: str, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Run ``fn`` with errors mapped, retrying once where that is safe.
@@ -459,8 +576,22 @@ class VsphereBackend:
         self.connect()
         from tui.backends._soap import gc_paused
 
-        with gc_paused():
-            return self._session("loading the inventory", lambda: self._load(report))
+        try:
+            with gc_paused():
+                return self._session("loading the inventory", lambda: self._load(report))
+        except ConnectionFailed as e:
+            if type(e) is not ConnectionFailed or self._closing:
+                raise
+            s = self.settings
+            where = f"{s.server}:{s.port}"
+            reason = e.message
+            if reason.startswith("nothing is listening"):  # it was, a moment ago: vCenter went away
+                reason = f"the connection was lost and {where} no longer accepts connections"
+            raise LoadInterrupted(
+                f"loading the inventory from {where} was interrupted: {reason}",
+                hint="Nothing was changed on vCenter, and what was read so far is not shown as if complete. "
+                "Retry (r) when vCenter answers again.",
+            ) from None
 
     def _load(self, report: ProgressCallback) -> Inventory:
         vim = _vim()
@@ -707,7 +838,20 @@ class VsphereBackend:
                 [Problem("NotFound", f"{switch.name} was removed.")],
                 sent=False,
             )
-        props = {p.name: p.val for p in objects[0].propSet or ()}
+        from tui.backends._soap import NotAuthenticatedError
+
+        found = objects[0]
+        missing = found.missingSet or ()
+        for m in missing:
+            if type(m.fault).__name__.endswith("NotAuthenticated"):  # an expired session: nothing was read
+                raise NotAuthenticatedError(str(found.obj))
+        props = {p.name: p.val for p in found.propSet or ()}
+        if not props.get("uuid") or not props.get("config.configVersion"):
+            gone = ", ".join(sorted({str(m.path) for m in missing})) or "uuid, config.configVersion"
+            raise BackendError(
+                f"vCenter did not return the configuration of {switch.name} (missing: {gone})",
+                hint="Check that the user may read the switch; nothing was changed.",
+            )
         return _switch_from_props(dvs._moId, props, switch.datacenter)
 
     # -- apply --------------------------------------------------------------------------
@@ -729,26 +873,40 @@ class VsphereBackend:
             return ApplyResult(switch=switch)
         warnings = self._check_rules(inventory, switch_key, changes)
         doing = f"changing {switch.name}"
-        current = self._session(doing, lambda: self._read_switch(switch))
+        try:
+            current = self._session(doing, lambda: self._read_switch(switch))
+        except ConnectionFailed as e:  # includes SessionExpired: nothing has been sent yet
+            raise type(e)(f"{e.message}; nothing was sent", hint=e.hint) from None
         if current.config_version != switch.config_version:
             raise StaleSwitch(
                 f"{current.name} was changed by someone else since it was read (configVersion "
                 f"{switch.config_version} → {current.config_version}); nothing was sent",
                 [Problem("ConcurrentAccess", "The switch changed meanwhile: review its sessions and try again.")],
                 current,
+                sent=False,
             )
         spec = _config_spec(current, changes)
+        task: Any = None
+        done = False
         try:
             task = self._session(doing, lambda: self._send(current, spec), idempotent=False)
-        except ConnectionFailed as e:
-            if isinstance(e, SessionExpired):
-                raise
-            raise ConnectionFailed(
-                f"the connection dropped while the change to {switch.name} was being sent",
-                hint="It may or may not have been applied: refresh (r) and look at the sessions before retrying.",
-            ) from None
-        self._session(doing, lambda: self._wait(task, switch))
-        after = self._session(doing, lambda: self._read_switch(switch))
+            self._session(doing, lambda: self._wait(task, switch))
+            done = True
+            after = self._session(doing, lambda: self._read_switch(switch))
+        except _NotSent as e:
+            raise ConnectionFailed(e.message, hint=e.hint) from None
+        except SessionExpired as e:
+            if task is None:  # NotAuthenticated, and logging in again was refused: vCenter did nothing
+                raise SessionExpired(f"{e.message}; nothing was sent", hint=e.hint) from None
+            return self._after_loss(switch, current, changes, warnings, e, task, done)
+        except ConnectionFailed as e:  # dropped or silent after the request left: find out what happened
+            return self._after_loss(switch, current, changes, warnings, e, task, done)
+        return self._result(current, after, changes, warnings)
+
+    def _result(
+        self, current: Switch, after: Switch, changes: Sequence[SessionChange], warnings: Sequence[Problem]
+    ) -> ApplyResult:
+        """The ApplyResult of a change found applied: ``after`` and the keys of added sessions."""
         before_keys = {s.key for s in current.sessions}
         added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
         keys: list[str] = []
@@ -762,17 +920,174 @@ class VsphereBackend:
             switch=after, keys=tuple(keys), warnings=tuple(w for w in warnings if w.severity is Severity.WARNING)
         )
 
+    def _after_loss(
+        self,
+        switch: Switch,
+        current: Switch,
+        changes: Sequence[SessionChange],
+        warnings: Sequence[Problem],
+        cause: ConnectionFailed,
+        task: Any,
+        done: bool,
+    ) -> ApplyResult:
+        """The connection failed after the change left: reconnect, re-read, and say what is there.
+
+        ``task`` is vCenter's task if its answer arrived (polled again first: its result is the
+        best evidence), ``done`` whether it had already succeeded. Without a task, any reconfigure
+        still queued or running on the switch is waited for. Then the switch is read again and
+        compared with the change as sent: applied (returned, with a ``ConnectionLost`` warning),
+        not applied (``configVersion`` unchanged), or cannot tell; each of the latter two is a
+        :class:`ChangeInterrupted` carrying the switch as it is now.
+        """
+        doing = f"changing {switch.name}"
+        lost = cause.message.removesuffix(f" while {doing}")
+        if isinstance(cause, SessionExpired):
+            lost = "the vCenter session ended"
+        name = switch.name
+        look = (
+            f"Look at the sessions of {name} (r in the explorer, or `dvmirror sessions --switch {name}`) "
+            "before sending the change again."
+        )
+        if self._closing:
+            raise ChangeInterrupted(
+                f"dvmirror was closed while the change to {name} was being sent; whether it was applied is not known",
+                applied=None,
+                switch=None,
+                hint=look,
+            )
+        with self._lock, contextlib.suppress(Exception):
+            self._stub.DropConnections()  # fresh connections for what follows
+        try:
+            if task is not None and not done:
+                try:
+                    self._session(doing, lambda: self._wait(task, switch))
+                    done = True
+                except ChangeRefused:
+                    raise  # vCenter's task failed: that is the truth, nothing was changed
+                except BackendError:
+                    pass  # the task cannot be read: judge by the switch
+            elif task is None:
+                self._session(doing, lambda: self._settle(switch))
+            after = self._session(doing, lambda: self._read_switch(switch))
+        except ChangeRefused as e:
+            if e.sent:
+                raise
+            after_error: BackendError = e
+        except BackendError as e:
+            after_error = e
+            after_error.message = e.message.removesuffix(f" while {doing}")
+        else:
+            return self._judge(switch, current, after, changes, warnings, lost, done, look)
+        if done:
+            raise ChangeInterrupted(
+                f"{lost} after the change to {name} was sent; vCenter's task reports it applied, "
+                f"but {name} could not be read again ({after_error.message})",
+                applied=True,
+                switch=None,
+                hint=f"Refresh (r) to see {name} as it is now; do not send the change again.",
+            )
+        raise ChangeInterrupted(
+            f"{lost} after the change to {name} was sent, and {name} could not be read again "
+            f"({after_error.message}): dvmirror cannot tell whether the change was applied",
+            applied=None,
+            switch=None,
+            hint=look,
+        )
+
+    def _judge(
+        self,
+        switch: Switch,
+        current: Switch,
+        after: Switch,
+        changes: Sequence[SessionChange],
+        warnings: Sequence[Problem],
+        lost: str,
+        done: bool,
+        look: str,
+    ) -> ApplyResult:
+        """Compare the switch re-read after a lost connection with the change as sent."""
+        name = switch.name
+        moved = after.config_version != current.config_version
+        if moved and _changes_found(current, after, changes):
+            note = (
+                f"{lost} after the change to {name} was sent; dvmirror reconnected and read {name} again: "
+                "the change was applied."
+            )
+            result = self._result(current, after, changes, warnings)
+            lost_warning = Problem("ConnectionLost", note, severity=Severity.WARNING)
+            return replace(result, warnings=(lost_warning, *result.warnings), recovered=note)
+        if not moved and not done:
+            raise ChangeInterrupted(
+                f"{lost} while the change to {name} was being sent; dvmirror reconnected and read {name} again: "
+                f"the change was not applied (configVersion is still {after.config_version})",
+                applied=False,
+                switch=after,
+                hint=f"Nothing changed on {name}; the change can be sent again.",
+            )
+        listing = "\n".join(
+            f"  {s.key}  {s.name}  ({s.session_type or 'untyped'}, {'enabled' if s.enabled else 'disabled'})"
+            for s in after.sessions
+        )
+        raise ChangeInterrupted(
+            f"{lost} while the change to {name} was being sent; read again, {name} has configVersion "
+            f"{after.config_version} (it was {current.config_version}) but does not hold the change as sent: "
+            "dvmirror cannot tell whether it was applied",
+            applied=None,
+            switch=after,
+            hint=f"{name} now has {len(after.sessions)} session(s):\n{listing or '  (none)'}\n{look}",
+        )
+
+    def _settle(self, switch: Switch) -> None:
+        """Wait (up to :data:`TASK_TIMEOUT`) for tasks on ``switch`` that vCenter has queued or is running.
+
+        After a lost answer to ``ReconfigureDvs_Task`` the task may still be queued on a busy
+        vCenter: reading the switch before it ends would report "not applied" too early.
+        """
+        vmodl = _vmodl()
+
+        PC = vmodl.query.PropertyCollector
+        recent = list(self._content.taskManager.recentTask or ())
+        if not recent:
+            return
+        spec = PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=t, skip=False) for t in recent[-50:]],
+            propSet=[PC.PropertySpec(type=type(recent[0]), pathSet=["info.entity", "info.state"])],
+        )
+        deadline = time.monotonic() + TASK_TIMEOUT
+        delay = 0.1
+        while True:
+            result = self._content.propertyCollector.RetrievePropertiesEx([spec], PC.RetrieveOptions())
+            busy = False
+            for oc in (result.objects if result is not None else None) or ():
+                props = {p.name: p.val for p in oc.propSet or ()}
+                entity = props.get("info.entity")
+                if getattr(entity, "_moId", None) == switch.moid and props.get("info.state") in ("queued", "running"):
+                    busy = True
+            if not busy or time.monotonic() > deadline or self._closing:
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     @staticmethod
     def _check_rules(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
         return check_or_refuse(inventory, switch_key, changes)
 
     def _send(self, current: Switch, spec: Any) -> Any:
-        """``ReconfigureDvs_Task``; a fault raised at once (nothing changed) becomes a refusal."""
+        """``ReconfigureDvs_Task``; a fault raised at once (nothing changed) becomes a refusal.
+
+        A refused TCP connection means the request never left: :class:`_NotSent`.
+        """
         vmodl = _vmodl()
         try:
             return self._switch_ref(current).ReconfigureDvs_Task(spec)
         except vmodl.MethodFault as fault:
             raise self._refusal(fault, current) from None
+        except ConnectionRefusedError:
+            s = self.settings
+            raise _NotSent(
+                f"nothing is listening on {s.server}:{s.port} any more; the change to {current.name} was not sent",
+                hint="Check that vCenter is running, then refresh (r) and send the change again.",
+            ) from None
 
     def _refusal(self, fault: Any, switch: Switch) -> ChangeRefused:
         """A vCenter fault as ChangeRefused, or StaleSwitch (with the switch re-read) for ConcurrentAccess."""
@@ -785,6 +1100,7 @@ class VsphereBackend:
                 f"{fresh.name} changed while the change was being sent (ConcurrentAccess); nothing was applied",
                 [Problem("ConcurrentAccess", "Someone else changed the switch at the same moment; review and retry.")],
                 fresh,
+                sent=True,
             )
         problems = [_problem_from_fault(fault, self._host_names)]
         return ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True)
@@ -1085,6 +1401,56 @@ def _config_spec(current: Switch, changes: Sequence[SessionChange]) -> Any:
             session = VS.VspanSession(key=change.session.key)
         specs.append(VS.VspanConfigSpec(operation=change.operation.value, vspanSession=session))
     return VS.ConfigSpec(configVersion=current.config_version, vspanConfigSpec=specs)
+
+
+# -- after a lost connection: is the change on the switch? ----------------------------------
+
+_UNSET_AS = {"sampling_rate": 1, "encap_type": "gre", "erspan_id": 0, "erspan_cos": 0, "erspan_gra_nanosec": False}
+"""What vCenter stores for an optional field that was not sent (its documented defaults)."""
+_IF_SENT = ("session_type", "netstack")
+"""Fields vCenter may fill in itself when they are not sent: compared only when sent."""
+
+
+def _holds(stored: MirrorSession, sent: MirrorSession) -> bool:
+    """True when ``stored`` (re-read) carries every field of ``sent`` (key aside)."""
+    for f in fields(MirrorSession):
+        name = f.name
+        if name == "key":
+            continue
+        want, have = getattr(sent, name), getattr(stored, name)
+        if name in _IF_SENT and want is None:
+            continue
+        if isinstance(want, VspanPorts):
+            if any(sorted(map(str, getattr(want, a))) != sorted(map(str, getattr(have, a))) for a in _PORT_LISTS):
+                return False
+            continue
+        default = _UNSET_AS.get(name)
+        if (default if want is None else want) != (default if have is None else have):
+            return False
+    return True
+
+
+_PORT_LISTS = ("port_keys", "uplink_names", "vlans", "ip_addresses", "wildcard_types")
+
+
+def _changes_found(before: Switch, after: Switch, changes: Sequence[SessionChange]) -> bool:
+    """True when ``after`` shows every change applied to ``before``."""
+    old = {s.key for s in before.sessions}
+    new = [s for s in after.sessions if s.key not in old]
+    for change in changes:
+        key = change.session.key or ""
+        if change.operation is ChangeOperation.ADD:
+            match = next((s for s in new if _holds(s, change.session)), None)
+            if match is None:
+                return False
+            new.remove(match)
+        elif change.operation is ChangeOperation.EDIT:
+            stored = after.session(key)
+            if stored is None or not _holds(stored, change.session):
+                return False
+        elif after.session(key) is not None:
+            return False
+    return True
 
 
 # -- faults -------------------------------------------------------------------------------

@@ -105,6 +105,8 @@ class ExplorerScreen(Screen[None]):
 
     def _inventory_changed(self, inventory: Inventory | None) -> None:
         if inventory is None:
+            if self.query_one(InventoryTree).inventory is not None:  # withdrawn (an interrupted load)
+                self.withdraw("No inventory: the load was interrupted. Press r to load again.")
             return
         dc = " / ".join(inventory.datacenters)
         app = self.dv_app
@@ -129,6 +131,19 @@ class ExplorerScreen(Screen[None]):
 
     def _index_changed(self, index: object) -> None:
         self.query_one("#progress", ProgressBar).display = index is None
+
+    def withdraw(self, text: str) -> None:
+        """Show ``text`` instead of the tree and empty the port table (nothing partial stays)."""
+        self.query_one(InventoryTree).show_message(text)
+        table = self.query_one("#ports", PortTable)
+        table.clear()
+        table.border_title = "Ports"
+        table.border_subtitle = ""
+        self._listing = ("", "")
+        self._selection = None
+        self.current_port = None
+        self.query_one(PortDetail).show_port(None, None)
+        self.query_one("#progress", ProgressBar).display = False
 
     def update_progress(self, done: int, total: int | None, text: str) -> None:
         """Show a load step."""
