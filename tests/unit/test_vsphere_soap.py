@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tui.backends import ConnectionFailed
 from tui.backends._soap import (
     OBJECTS,
     RETURNVAL,
@@ -232,11 +233,11 @@ def test_a_connection_abandoned_mid_stream_is_closed_not_reused() -> None:
 
 
 def test_truncated_response_raises() -> None:
-    from xml.etree.ElementTree import ParseError
-
+    """A body that ends mid-XML is a ConnectionFailed naming it (not a bare ParseError); not reused."""
     stub = FakeStub([FakeResponse(200, PORTS.encode()[:900])])
-    with pytest.raises(ParseError):
+    with pytest.raises(ConnectionFailed, match=r"reply to M ended early: the XML stops after 900 bytes"):
         list(RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL})))
+    assert stub.returned == []
 
 
 def test_http_error_status_raises() -> None:
