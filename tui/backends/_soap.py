@@ -257,7 +257,9 @@ class _Decoder:
                 out += self._z.decompress(rest)
             return out
         except zlib.error as e:
-            raise ConnectionFailed(f"{self.what} is not valid {self.encoding} data ({e})", hint=_BAD_REPLY_HINT) from None
+            raise ConnectionFailed(
+                f"{self.what} is not valid {self.encoding} data ({e})", hint=_BAD_REPLY_HINT
+            ) from None
 
     def finish(self) -> bytes:
         """What is left; raises if the compressed stream did not end."""
