@@ -147,30 +147,34 @@ class RawSoap:
             parser: Any = ET.XMLPullParser(events=("end",))
             last = None
             received = 0
-            while True:
-                chunk = resp.read(CHUNK)
-                if not chunk:
-                    break
-                received += len(chunk)
-                self.stats.bytes_received += len(chunk)
-                _feed(parser, decoder.decode(chunk), what, received)
+            closing = False
+            try:  # XMLPullParser reports an error from feed() at the next read_events()
+                while True:
+                    chunk = resp.read(CHUNK)
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    self.stats.bytes_received += len(chunk)
+                    parser.feed(decoder.decode(chunk))
+                    for _event, last in parser.read_events():
+                        if last.tag in items:
+                            yield last
+                            last.clear()
+                if self.aborted:
+                    raise ConnectionAbortedError("closed")
+                parser.feed(decoder.finish())
+                closing = True
+                parser.close()
                 for _event, last in parser.read_events():
                     if last.tag in items:
                         yield last
                         last.clear()
-            if self.aborted:
-                raise ConnectionAbortedError("closed")
-            _feed(parser, decoder.finish(), what, received)
-            try:
-                parser.close()
-            except ET.ParseError:
-                raise ConnectionFailed(
-                    f"{what} ended early: the XML stops after {received} bytes", hint=_BAD_REPLY_HINT
-                ) from None
-            for _event, last in parser.read_events():
-                if last.tag in items:
-                    yield last
-                    last.clear()
+            except ET.ParseError as e:
+                if closing:
+                    message = f"{what} ended early: the XML stops after {received} bytes"
+                else:
+                    message = f"{what} is not well-formed XML ({e}, within the first {received} bytes)"
+                raise ConnectionFailed(message, hint=_BAD_REPLY_HINT) from None
             _check_envelope(last, what)
             reusable = True
         finally:
@@ -191,13 +195,6 @@ SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _ENVELOPE = f"{{{SOAPENV}}}Envelope"
 _BODY = f"{{{SOAPENV}}}Body"
 _SOAP_FAULT = f"{{{SOAPENV}}}Fault"
-
-
-def _feed(parser: Any, data: bytes, what: str, received: int) -> None:
-    try:
-        parser.feed(data)
-    except ET.ParseError as e:
-        raise ConnectionFailed(f"{what} is not well-formed XML ({e}, within the first {received} bytes)") from None
 
 
 def _check_envelope(root: ET.Element | None, what: str) -> None:
