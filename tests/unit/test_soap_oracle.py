@@ -586,16 +586,15 @@ def test_the_envelope_has_vcenters_shape() -> None:
     assert "<FetchDVPortsResponse " in ports and "<returnval><key>7</key>" in ports
 
 
-def test_the_nic_types_are_pyvmomis() -> None:
-    """``_NIC_TYPES`` is every ``VirtualEthernetCard`` subtype pyVmomi knows, and nothing else."""
-    from tui.backends._soap import _NIC_TYPES
+def test_the_device_types_are_pyvmomis() -> None:
+    """``_NIC_TYPES`` is every ``VirtualEthernetCard`` subtype pyVmomi knows; ``_OTHER_DEVICE_TYPES`` the rest."""
+    from tui.backends._soap import _NIC_TYPES, _OTHER_DEVICE_TYPES
 
-    known = {
-        VmomiSupport.GetWsdlName(t)
-        for t in VmomiSupport.GetWsdlTypes()
-        if isinstance(t, type) and issubclass(t, D.VirtualEthernetCard)
-    }
-    assert known == _NIC_TYPES
+    devices = [t for t in VmomiSupport.GetWsdlTypes() if isinstance(t, type) and issubclass(t, D.VirtualDevice)]
+    nic_types = {VmomiSupport.GetWsdlName(t) for t in devices if issubclass(t, D.VirtualEthernetCard)}
+    others = {VmomiSupport.GetWsdlName(t) for t in devices if not issubclass(t, D.VirtualEthernetCard)}
+    assert nic_types == _NIC_TYPES
+    assert others - {"VirtualDevice"} == _OTHER_DEVICE_TYPES, "the base type is looked into (it could be a NIC)"
 
 
 @pytest.mark.parametrize(

@@ -392,13 +392,59 @@ _NIC_TYPES = frozenset(
     }
 )
 """``VirtualEthernetCard`` and its subtypes (pyVmomi 9.1's type map; a unit test keeps them in step)."""
+_OTHER_DEVICE_TYPES = frozenset(
+    {
+        "ParaVirtualSCSIController",
+        "VirtualAHCIController",
+        "VirtualBusLogicController",
+        "VirtualCdrom",
+        "VirtualController",
+        "VirtualDisk",
+        "VirtualEnsoniq1371",
+        "VirtualFloppy",
+        "VirtualHdAudioCard",
+        "VirtualIDEController",
+        "VirtualKeyboard",
+        "VirtualLsiLogicController",
+        "VirtualLsiLogicSASController",
+        "VirtualMachineVMCIDevice",
+        "VirtualMachineVMIROM",
+        "VirtualMachineVideoCard",
+        "VirtualNVDIMM",
+        "VirtualNVDIMMController",
+        "VirtualNVMEController",
+        "VirtualPCIController",
+        "VirtualPCIPassthrough",
+        "VirtualPS2Controller",
+        "VirtualParallelPort",
+        "VirtualPointingDevice",
+        "VirtualPrecisionClock",
+        "VirtualSATAController",
+        "VirtualSCSIController",
+        "VirtualSCSIPassthrough",
+        "VirtualSIOController",
+        "VirtualSerialPort",
+        "VirtualSoundBlaster16",
+        "VirtualSoundCard",
+        "VirtualTPM",
+        "VirtualUSB",
+        "VirtualUSBController",
+        "VirtualUSBXHCIController",
+        "VirtualWDT",
+    }
+)
+"""The other ``VirtualDevice`` subtypes pyVmomi 9.1 knows (not the base type): never NICs, no need to look inside."""
 _NIC_FIELDS = frozenset({_MAC, q("addressType"), q("wakeOnLanEnabled"), q("uptCompatibilityEnabled")})
 """Properties only a ``VirtualEthernetCard`` has: they mark a NIC of a type this list does not know."""
 
 
 def _int(text: str | None) -> int | None:
     """An ``xsd:int`` in ASCII digits (``int()`` alone would take ``٤٠٠٠`` or ``4_000``), else ``None``."""
-    t = (text or "").strip()
+    if text is None:
+        return None
+    if text.isdigit() and text.isascii():
+        return int(text)
+    t = text.strip()
     digits = t[1:] if t[:1] in ("+", "-") else t
     if digits.isascii() and digits.isdigit():
         return int(t)
@@ -411,8 +457,13 @@ def _is_nic(dev: ET.Element) -> bool:
     A type that is not a known ``VirtualEthernetCard`` subtype (a newer vCenter's adapter)
     still counts when it carries a NIC's own properties or a network backing.
     """
-    if _local(dev.get(XSI_TYPE)) in _NIC_TYPES:
+    kind = dev.get(XSI_TYPE) or ""
+    if ":" in kind:  # vCenter writes these types without a prefix; others may not
+        kind = _local(kind)
+    if kind in _NIC_TYPES:
         return True
+    if kind in _OTHER_DEVICE_TYPES:
+        return False
     for child in dev:
         if child.tag in _NIC_FIELDS:
             return True
