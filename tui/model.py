@@ -154,7 +154,7 @@ class Nic:
     label: str
     """``deviceInfo.label``, e.g. ``Network adapter 2``."""
     mac: str = ""
-    """Lower-case colon notation."""
+    """Lower-case colon notation; empty while vCenter has none (a generated MAC before the first power-on)."""
     switch: str = ""
     """Key (UUID) of the distributed switch the NIC is backed by; empty if not on a DVS."""
     portgroup: str = ""

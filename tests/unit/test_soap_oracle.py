@@ -24,6 +24,7 @@ Seeded (``derandomize``), bounded, and without an example database, so CI runs t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import re
@@ -186,12 +187,12 @@ def expected_vm(oc: Any) -> Vm:
         nics.append(
             Nic(
                 key=d.key,
-                label=d.deviceInfo.label if d.deviceInfo is not None else "",
+                label=(d.deviceInfo.label or "") if d.deviceInfo is not None else "",
                 mac=(d.macAddress or "").lower(),
                 switch=(port.switchUuid or "") if port is not None else "",
                 portgroup=(port.portgroupKey or "") if port is not None else "",
                 port=(port.portKey or "") if port is not None else "",
-                connected=d.connectable.connected if d.connectable is not None else True,
+                connected=bool(d.connectable.connected) if d.connectable is not None else True,
                 ips=ips.get(d.key, ()),
             )
         )
@@ -711,3 +712,38 @@ def test_an_unknown_setting_subtype_and_connectee_type() -> None:
     assert second.connectee.type.value == "dpuVnic" and second.connectee.type not in list(ConnecteeType)
     assert (second.connectee.entity, second.connectee.nic_key, second.is_uplink) == ("host-7", "dpu0", False)
     assert second == expected_port(from_pyvmomi)
+
+
+REQUIRED_BUT_MISSING = (
+    f"{SoapAdapter.XML_HEADER}\n{SoapAdapter.SOAP_ENVELOPE_START}{SoapAdapter.SOAP_BODY_START}"
+    '<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval>'
+    '<objects><obj type="VirtualMachine">vm-6</obj>'
+    '<propSet><name>config.hardware.device</name><val xsi:type="ArrayOfVirtualDevice">'
+    # no switchUuid in the port, no label in deviceInfo, no connected in connectable
+    '<VirtualDevice xsi:type="VirtualE1000"><key>4000</key><deviceInfo><summary>s</summary></deviceInfo>'
+    '<backing xsi:type="VirtualEthernetCardDistributedVirtualPortBackingInfo"><port><portKey>7</portKey></port>'
+    "</backing><connectable><startConnected>true</startConnected></connectable></VirtualDevice>"
+    # no key at all, an empty backing
+    '<VirtualDevice xsi:type="VirtualVmxnet3"><backing xsi:type="VirtualEthernetCardNetworkBackingInfo"/>'
+    "<macAddress></macAddress></VirtualDevice>"
+    "</val></propSet>"
+    '<propSet><name>guest.net</name><val xsi:type="ArrayOfGuestNicInfo">'
+    "<GuestNicInfo><ipAddress>192.0.2.1</ipAddress><connected>true</connected></GuestNicInfo>"
+    "<GuestNicInfo><connected>true</connected><deviceConfigId>4000</deviceConfigId></GuestNicInfo>"
+    "</val></propSet></objects></returnval></RetrievePropertiesExResponse>"
+    f"{SoapAdapter.SOAP_BODY_END}{SoapAdapter.SOAP_ENVELOPE_END}"
+).encode()
+
+
+def test_required_fields_left_out_are_read_as_pyvmomi_reads_them() -> None:
+    """pyVmomi's deserializer does not insist on required fields; neither does dvmirror, and they agree."""
+    result = oracle("RetrievePropertiesEx", REQUIRED_BUT_MISSING)
+    (vm,) = dvmirror("RetrievePropertiesEx", REQUIRED_BUT_MISSING, 64)
+    want = expected_vm(result.objects[0])
+    # One deliberate difference: pyVmomi reads an unset required int as 0, so its keyless NIC
+    # "gets" the IPs of the guest NIC that names no device. dvmirror attaches those to no NIC.
+    assert result.objects[0].propSet[1].val[0].deviceConfigId == 0 and want.nics[1].ips == ("192.0.2.1",)
+    assert vm == dataclasses.replace(want, nics=(want.nics[0], dataclasses.replace(want.nics[1], ips=())))
+    a, b = vm.nics
+    assert (a.key, a.label, a.switch, a.port, a.connected, a.ips) == (4000, "", "", "7", False, ())
+    assert (b.key, b.mac, b.switch, b.connected) == (0, "", "", True), "no key: kept, as 0"
