@@ -290,7 +290,7 @@ def _fault(stub: Any, data: bytes, info: Any, what: str) -> BaseException:
         obj = SoapResponseDeserializer(stub).Deserialize(io.BytesIO(data), info.result)
     except Exception as e:  # expat, or a fault type this pyVmomi does not know
         return ConnectionFailed(
-            f"{what} is an error (HTTP 500) whose SOAP fault cannot be read ({type(e).__name__}: {str(e)[:120]})",
+            f"{what} is an error (HTTP 500) whose SOAP fault cannot be read ({type(e).__name__}: {str(e)[:120]!r})",
             hint=_BAD_REPLY_HINT,
         )
     if isinstance(obj, BaseException):
