@@ -81,6 +81,21 @@ class ConnecteeType(StrEnum):
     HOST_CONSOLE_VNIC = "hostConsoleVnic"
     SYSTEM_CRX_VNIC = "systemCrxVnic"
 
+    @classmethod
+    def _missing_(cls, value: object) -> ConnecteeType | None:
+        """A type this version does not know (a newer vCenter's) is kept as it is, not refused.
+
+        The API declares ``connectee.type`` a string; pyVmomi passes any value through. The result
+        is a ``ConnecteeType`` that is none of the members above (``is`` never matches them) and
+        whose ``value`` is vCenter's text, so a port connected to something new is not shown free.
+        """
+        if not isinstance(value, str):
+            return None
+        other = str.__new__(cls, value)
+        other._name_ = "OTHER"
+        other._value_ = value
+        return other
+
 
 @dataclass(frozen=True, slots=True)
 class Vlan:
@@ -139,7 +154,7 @@ class Nic:
     label: str
     """``deviceInfo.label``, e.g. ``Network adapter 2``."""
     mac: str = ""
-    """Lower-case colon notation."""
+    """Lower-case colon notation; empty while vCenter has none (a generated MAC before the first power-on)."""
     switch: str = ""
     """Key (UUID) of the distributed switch the NIC is backed by; empty if not on a DVS."""
     portgroup: str = ""

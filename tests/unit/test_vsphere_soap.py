@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Callable
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tui.backends import ConnectionFailed
 from tui.backends._soap import (
     OBJECTS,
     RETURNVAL,
@@ -232,11 +236,11 @@ def test_a_connection_abandoned_mid_stream_is_closed_not_reused() -> None:
 
 
 def test_truncated_response_raises() -> None:
-    from xml.etree.ElementTree import ParseError
-
+    """A body that ends mid-XML is a ConnectionFailed naming it (not a bare ParseError); not reused."""
     stub = FakeStub([FakeResponse(200, PORTS.encode()[:900])])
-    with pytest.raises(ParseError):
+    with pytest.raises(ConnectionFailed, match=r"reply to M ended early: the XML stops after 900 bytes"):
         list(RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL})))
+    assert stub.returned == []
 
 
 def test_http_error_status_raises() -> None:
@@ -316,3 +320,181 @@ def test_gc_pause_nests_and_restores() -> None:
         assert not gc.isenabled(), "a collector that was off stays off"
     finally:
         gc.enable()
+
+
+# -- content encodings over a real HTTP connection (loopback server, pyVmomi's stub) -----------
+
+VM_KEYS = ["vm-1000", "vm-1001"]
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    z = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return z.compress(data) + z.flush()
+
+
+class _Reply:
+    """What the loopback server answers: status, Content-Encoding, body and how it is framed."""
+
+    def __init__(self, body: bytes, encoding: str | None = None, framing: str = "length", status: int = 200) -> None:
+        self.body, self.encoding, self.framing, self.status = body, encoding, framing, status
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.requests.append(dict(self.headers))
+        reply: _Reply = self.server.replies.pop(0)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        if reply.encoding is not None:
+            self.send_header("Content-Encoding", reply.encoding)
+        if reply.framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(reply.body), 7):  # tiny chunks: the gzip header is split too
+                piece = reply.body[i : i + 7]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        elif reply.framing == "close":  # no length: the body ends when the connection does
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(reply.body)
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def loopback(_server: Any) -> Any:
+    """An HTTP server on 127.0.0.1 answering each POST with the next of ``replies``."""
+    _server.replies = []
+    _server.requests = []
+    return _server
+
+
+def _retrieve(server: Any, *replies: _Reply) -> list[Any]:
+    """``RetrievePropertiesEx`` through ``RawSoap`` on a real pyVmomi stub talking to ``server``."""
+    from pyVmomi import SoapStubAdapter, vim, vmodl
+
+    server.replies.extend(replies)
+    stub = SoapStubAdapter(host="127.0.0.1", port=-server.server_address[1], version="vim.version.v8_0_3_0")
+    try:
+        pc = vmodl.query.PropertyCollector("propertyCollector", stub)
+        PC = vmodl.query.PropertyCollector
+        spec = PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-1", stub))],
+            propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+        )
+        args = [[spec], PC.RetrieveOptions(maxObjects=10)]
+        items = frozenset({OBJECTS, TOKEN})
+        return [
+            e.text if e.tag == TOKEN else parse_vm(e)
+            for e in RawSoap(stub).stream(pc, "RetrievePropertiesEx", args, items)
+        ]
+    finally:
+        stub.DropConnections()
+
+
+ENCODED = {
+    "identity": (None, lambda b: b),
+    "gzip": ("gzip", gzip.compress),
+    "x-gzip": ("x-gzip", gzip.compress),
+    "GZIP": ("GZIP", gzip.compress),
+    "gzip, two members": ("gzip", lambda b: gzip.compress(b[:500]) + gzip.compress(b[500:])),
+    "deflate (zlib)": ("deflate", zlib.compress),
+    "deflate (raw)": ("deflate", _raw_deflate),
+    "deflate (gzip, as Apache sends it)": ("deflate", gzip.compress),
+}
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+@pytest.mark.parametrize("name", list(ENCODED))
+def test_every_content_encoding_and_framing(loopback: Any, name: str, framing: str) -> None:
+    header, encode = ENCODED[name]
+    got = _retrieve(loopback, _Reply(encode(VM_PAGE.encode()), header, framing))
+    assert got[0] == "tok-1" and [vm.key for vm in got[1:]] == VM_KEYS
+    assert got[1:] == _items(VM_PAGE, frozenset({OBJECTS, TOKEN}), parse_vm)[1:], "same objects as uncompressed"
+    assert loopback.requests[0]["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_gzip_agrees_with_pyvmomis_own_call(loopback: Any) -> None:
+    """pyVmomi's ``InvokeMethod`` (its ``GzipReader``) on the same gzip reply returns the same VMs."""
+    from pyVmomi import SoapStubAdapter, vim, vmodl
+
+    ours = _retrieve(loopback, _Reply(gzip.compress(VM_PAGE.encode()), "gzip", "chunked"))
+    loopback.replies.append(_Reply(gzip.compress(VM_PAGE.encode()), "gzip", "chunked"))
+    stub = SoapStubAdapter(host="127.0.0.1", port=-loopback.server_address[1], version="vim.version.v8_0_3_0")
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine("vm-1", stub))],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name"])],
+    )
+    result = PC("propertyCollector", stub).RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=10))
+    stub.DropConnections()
+    assert result.token == ours[0]
+    assert [oc.obj._moId for oc in result.objects] == [vm.key for vm in ours[1:]]
+    names = [next(p.val for p in oc.propSet if p.name == "name") for oc in result.objects]
+    assert [unescape_name(n) for n in names] == [vm.name for vm in ours[1:]]
+
+
+_GZ = gzip.compress(VM_PAGE.encode())
+_FAULT_500 = _Reply(gzip.compress(FAULT.encode()), "gzip", "chunked", status=500)
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (_Reply(b"\x1f\x8b\x08\x00garbage, not gzip at all", "gzip"), r"is not valid gzip data \(Error -3"),
+        (_Reply(_GZ[: len(_GZ) // 2], "gzip"), r"ended early: the gzip data stops before its end"),
+        (_Reply(_GZ[: len(_GZ) // 2], "gzip", "chunked"), r"ended early: the gzip data stops before its end"),
+        (_Reply(_GZ + b"trailing junk", "gzip"), r"is not valid gzip data \(data after the end"),
+        (_Reply(b"\x1f", "gzip"), r"ended early: the gzip data stops"),
+        (_Reply(b"\x78\x9c\xff\xff\xff\xff garbage", "deflate"), r"is not valid deflate data"),
+        (_Reply(b"\x00\x01garbage", "deflate", "close"), r"is not valid deflate data"),
+        (_Reply(zlib.compress(VM_PAGE.encode())[:300], "deflate", "chunked"), r"ended early: the deflate data"),
+        (_Reply(b"<html><body>proxy says no</body></html>"), r"is not a SOAP envelope \(it is 'html'\)"),
+        (_Reply(b"this is not XML <<<", None, "chunked"), r"is not well-formed XML \(syntax error"),
+        (_Reply(VM_PAGE.encode()[:2000], None, "close"), r"ended early: the XML stops after 2000 bytes"),
+        (_Reply(b"", None, "close"), r"ended early: the XML stops after 0 bytes"),
+        (_Reply(gzip.compress(VM_PAGE.encode()), "br"), r"uses the content encoding 'br'"),
+        (_Reply(gzip.compress(VM_PAGE.encode()), "gzip, br"), r"uses the content encoding 'gzip, br'"),
+        (_Reply(b"<garbage", "identity", status=500), r"HTTP 500\) whose SOAP fault cannot be read"),
+        (_Reply(b"\x1f\x8bxx", "gzip", status=500), r"is not valid gzip data"),
+        (_Reply(ENVELOPE.format("<Nothing/>").encode()), r"is a SOAP envelope without a response"),
+        (_Reply(FAULT.encode()), r"is a SOAP fault sent as a success \(HTTP 200\): 'The session is not authent"),
+    ],
+)
+def test_a_reply_that_cannot_be_read_is_a_clear_connection_failure(loopback: Any, reply: _Reply, message: str) -> None:
+    with pytest.raises(ConnectionFailed, match=message) as err:
+        _retrieve(loopback, reply)
+    assert str(err.value).startswith("vCenter's reply to RetrievePropertiesEx ")
+    assert err.value.__cause__ is None, "no zlib/expat exception attached"
+    assert err.value.__context__ is None or err.value.__suppress_context__
+
+
+def test_a_gzip_fault_is_raised_as_pyvmomi_would(loopback: Any) -> None:
+    from pyVmomi import vim
+
+    with pytest.raises(vim.fault.NotAuthenticated):
+        _retrieve(loopback, _FAULT_500)

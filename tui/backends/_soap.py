@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from tui.backends import ConnectionFailed
 from tui.model import Connectee, ConnecteeType, Nic, Port, Vm
 
 NS = "urn:vim25"
@@ -111,8 +112,11 @@ class RawSoap:
         """Call ``mo.method(*args)`` and yield every finished element whose tag is in ``items``.
 
         Each yielded element is cleared once the consumer asks for the next one, so memory
-        stays flat whatever the response size. A SOAP fault raises the pyVmomi exception;
-        socket and HTTP errors propagate as they are (the caller maps them).
+        stays flat whatever the response size. A SOAP fault raises the pyVmomi exception.
+        Socket and HTTP errors propagate as they are (the caller maps them, and may retry);
+        a reply that arrived but cannot be read (unknown or corrupt content encoding, XML
+        that is malformed, cut short or not a SOAP response) raises :class:`ConnectionFailed`
+        with a message naming what was wrong.
         """
         from http.client import HTTPException
 
@@ -120,6 +124,7 @@ class RawSoap:
             raise ConnectionAbortedError("closed")
         stub = self.stub
         info = type(mo)._GetMethodInfo(method)
+        what = f"vCenter's reply to {getattr(info, 'wsdlName', None) or method}"
         body = stub.SerializeRequest(mo, info, args)
         conn = stub.GetConnection()
         self.active = conn
@@ -132,25 +137,45 @@ class RawSoap:
             cookie = resp.getheader("Set-Cookie")
             if cookie:
                 stub.cookie = cookie
-            decoder = _decoder(resp.getheader("Content-Encoding", "identity"))
+            decoder = _Decoder(resp.getheader("Content-Encoding", "identity"), what)
             if resp.status == 500:
                 data = self._read_all(resp, decoder)
                 reusable = True
-                raise _fault(stub, data, info)
+                raise _fault(stub, data, info, what)
             if resp.status != 200:
                 raise HTTPException(f"{resp.status} {resp.reason}")
             parser: Any = ET.XMLPullParser(events=("end",))
-            while True:
-                chunk = resp.read(CHUNK)
-                if not chunk:
-                    break
-                self.stats.bytes_received += len(chunk)
-                parser.feed(decoder.decompress(chunk) if decoder else chunk)
-                yield from _finished(parser, items)
-            if decoder:
-                parser.feed(decoder.flush())
-            parser.close()
-            yield from _finished(parser, items)
+            last = None
+            received = 0
+            closing = False
+            try:  # XMLPullParser reports an error from feed() at the next read_events()
+                while True:
+                    chunk = resp.read(CHUNK)
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    self.stats.bytes_received += len(chunk)
+                    parser.feed(decoder.decode(chunk))
+                    for _event, last in parser.read_events():
+                        if last.tag in items:
+                            yield last
+                            last.clear()
+                if self.aborted:
+                    raise ConnectionAbortedError("closed")
+                parser.feed(decoder.finish())
+                closing = True
+                parser.close()
+                for _event, last in parser.read_events():
+                    if last.tag in items:
+                        yield last
+                        last.clear()
+            except ET.ParseError as e:
+                if closing:
+                    message = f"{what} ended early: the XML stops after {received} bytes"
+                else:
+                    message = f"{what} is not well-formed XML ({e}, within the first {received} bytes)"
+                raise ConnectionFailed(message, hint=_BAD_REPLY_HINT) from None
+            _check_envelope(last, what)
             reusable = True
         finally:
             self.active = None
@@ -159,34 +184,115 @@ class RawSoap:
             else:
                 conn.close()
 
-    def _read_all(self, resp: Any, decoder: Any) -> bytes:
+    def _read_all(self, resp: Any, decoder: _Decoder) -> bytes:
         raw = resp.read()
         self.stats.bytes_received += len(raw)
-        return decoder.decompress(raw) + decoder.flush() if decoder else raw
+        return decoder.decode(raw) + decoder.finish()
 
 
-def _finished(parser: Any, items: frozenset[str]) -> Iterator[ET.Element]:
-    """The parsed elements whose tag is in ``items``; each is emptied after the consumer's turn."""
-    for _event, elem in parser.read_events():
-        if elem.tag in items:
-            yield elem
-            elem.clear()
+_BAD_REPLY_HINT = "vCenter, or a proxy between, sent a broken reply; try again (r)."
+SOAPENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_ENVELOPE = f"{{{SOAPENV}}}Envelope"
+_BODY = f"{{{SOAPENV}}}Body"
+_SOAP_FAULT = f"{{{SOAPENV}}}Fault"
 
 
-def _decoder(encoding: str) -> Any:
-    encoding = (encoding or "identity").lower()
-    if encoding == "gzip":
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    return None
+def _check_envelope(root: ET.Element | None, what: str) -> None:
+    """Refuse a well-formed document that is not a SOAP response (a proxy's page, say)."""
+    body = root.find(_BODY) if root is not None and root.tag == _ENVELOPE else None
+    if body is None:
+        shown = repr(root.tag)[:80] if root is not None else "nothing"
+        raise ConnectionFailed(f"{what} is not a SOAP envelope (it is {shown})", hint=_BAD_REPLY_HINT)
+    # pyVmomi's SoapResponseDeserializer takes the first element whose name ends in "Response".
+    if any(child.tag.endswith("Response") for child in body):
+        return
+    fault = body.find(_SOAP_FAULT)
+    if fault is not None:
+        text = (fault.findtext("faultstring") or "").strip()
+        raise ConnectionFailed(f"{what} is a SOAP fault sent as a success (HTTP 200): {text[:200]!r}")
+    raise ConnectionFailed(f"{what} is a SOAP envelope without a response in it", hint=_BAD_REPLY_HINT)
 
 
-def _fault(stub: Any, data: bytes, info: Any) -> BaseException:
-    """The pyVmomi exception for a SOAP fault body."""
+class _Decoder:
+    """Undo a ``Content-Encoding`` piece by piece: ``identity``, ``gzip`` or ``deflate``.
+
+    ``deflate`` should be zlib-wrapped (RFC 9110 §8.4.1.2) but servers also send raw deflate,
+    and some send gzip under that name; the first two bytes tell them apart, as pyVmomi's
+    ``GzipReader`` intends. Every failure is a :class:`ConnectionFailed` naming the encoding.
+    """
+
+    def __init__(self, header: str | None, what: str) -> None:
+        codings = [c.strip().lower() for c in (header or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self.what = what
+        self.encoding = {"x-gzip": "gzip"}.get(codings[0], codings[0]) if len(codings) == 1 else "identity"
+        if len(codings) > 1 or self.encoding not in ("identity", "gzip", "deflate"):
+            raise ConnectionFailed(
+                f"{what} uses the content encoding {(header or '')[:60]!r}; dvmirror reads gzip, deflate or none",
+                hint=_BAD_REPLY_HINT,
+            )
+        self._z: Any = None
+        self._head = b""
+
+    def decode(self, data: bytes) -> bytes:
+        if self.encoding == "identity":
+            return data
+        try:
+            if self._z is None:
+                self._head += data
+                if len(self._head) < 2:
+                    return b""
+                data, self._head = self._head, b""
+                self._z = zlib.decompressobj(self._wbits(data))
+            out: bytes = self._z.decompress(data)
+            while self._z.eof and self._z.unused_data:
+                rest = self._z.unused_data
+                if self.encoding != "gzip" or rest[:2] != b"\x1f\x8b":
+                    raise zlib.error("data after the end of the compressed stream")
+                # A gzip body may hold several members (RFC 1952 §2.2), read one after the other.
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                out += self._z.decompress(rest)
+            return out
+        except zlib.error as e:
+            raise ConnectionFailed(
+                f"{self.what} is not valid {self.encoding} data ({e})", hint=_BAD_REPLY_HINT
+            ) from None
+
+    def finish(self) -> bytes:
+        """What is left; raises if the compressed stream did not end."""
+        if self.encoding == "identity":
+            return b""
+        if self._z is None and not self._head:
+            return b""  # an empty body: the XML parser says what is missing
+        out = self.decode(b"") if self._z is None else b""
+        if self._z is None or not self._z.eof:
+            raise ConnectionFailed(
+                f"{self.what} ended early: the {self.encoding} data stops before its end", hint=_BAD_REPLY_HINT
+            )
+        return out + self._z.flush()
+
+    def _wbits(self, head: bytes) -> int:
+        if head[:2] == b"\x1f\x8b":
+            return 16 + zlib.MAX_WBITS  # gzip, also when sent as "deflate"
+        if self.encoding == "gzip":
+            return 32 + zlib.MAX_WBITS  # gzip or zlib, detected by zlib from the header
+        cmf, flg = head[0], head[1]
+        if cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0:
+            return zlib.MAX_WBITS  # a zlib header (RFC 1950 §2.2)
+        return -zlib.MAX_WBITS  # raw deflate (RFC 1951)
+
+
+def _fault(stub: Any, data: bytes, info: Any, what: str) -> BaseException:
+    """The pyVmomi exception for a SOAP fault body (HTTP 500)."""
     from pyVmomi.SoapAdapter import SoapResponseDeserializer
 
-    obj = SoapResponseDeserializer(stub).Deserialize(io.BytesIO(data), info.result)
+    try:
+        obj = SoapResponseDeserializer(stub).Deserialize(io.BytesIO(data), info.result)
+    except Exception as e:  # expat, or a fault type this pyVmomi does not know
+        return ConnectionFailed(
+            f"{what} is an error (HTTP 500) whose SOAP fault cannot be read ({type(e).__name__}: {str(e)[:120]!r})",
+            hint=_BAD_REPLY_HINT,
+        )
     if isinstance(obj, BaseException):
         return obj
     from http.client import HTTPException
@@ -272,12 +378,112 @@ def object_props(objects: ET.Element) -> tuple[str, dict[str, ET.Element]]:
     return moid, props
 
 
-def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
-    """A VM NIC from a ``VirtualEthernetCard`` element (``None`` for other devices)."""
-    mac = dev.find(_MAC)
-    if mac is None:
+_NIC_TYPES = frozenset(
+    {
+        "VirtualEthernetCard",
+        "VirtualE1000",
+        "VirtualE1000e",
+        "VirtualPCNet32",
+        "VirtualSriovEthernetCard",
+        "VirtualVmxnet",
+        "VirtualVmxnet2",
+        "VirtualVmxnet3",
+        "VirtualVmxnet3Vrdma",
+    }
+)
+"""``VirtualEthernetCard`` and its subtypes (pyVmomi 9.1's type map; a unit test keeps them in step)."""
+_OTHER_DEVICE_TYPES = frozenset(
+    {
+        "ParaVirtualSCSIController",
+        "VirtualAHCIController",
+        "VirtualBusLogicController",
+        "VirtualCdrom",
+        "VirtualController",
+        "VirtualDisk",
+        "VirtualEnsoniq1371",
+        "VirtualFloppy",
+        "VirtualHdAudioCard",
+        "VirtualIDEController",
+        "VirtualKeyboard",
+        "VirtualLsiLogicController",
+        "VirtualLsiLogicSASController",
+        "VirtualMachineVMCIDevice",
+        "VirtualMachineVMIROM",
+        "VirtualMachineVideoCard",
+        "VirtualNVDIMM",
+        "VirtualNVDIMMController",
+        "VirtualNVMEController",
+        "VirtualPCIController",
+        "VirtualPCIPassthrough",
+        "VirtualPS2Controller",
+        "VirtualParallelPort",
+        "VirtualPointingDevice",
+        "VirtualPrecisionClock",
+        "VirtualSATAController",
+        "VirtualSCSIController",
+        "VirtualSCSIPassthrough",
+        "VirtualSIOController",
+        "VirtualSerialPort",
+        "VirtualSoundBlaster16",
+        "VirtualSoundCard",
+        "VirtualTPM",
+        "VirtualUSB",
+        "VirtualUSBController",
+        "VirtualUSBXHCIController",
+        "VirtualWDT",
+    }
+)
+"""The other ``VirtualDevice`` subtypes pyVmomi 9.1 knows (not the base type): never NICs, no need to look inside."""
+_NIC_FIELDS = frozenset({_MAC, q("addressType"), q("wakeOnLanEnabled"), q("uptCompatibilityEnabled")})
+"""Properties only a ``VirtualEthernetCard`` has: they mark a NIC of a type this list does not know."""
+
+
+def _int(text: str | None) -> int | None:
+    """An ``xsd:int`` in ASCII digits (``int()`` alone would take ``٤٠٠٠`` or ``4_000``), else ``None``."""
+    if text is None:
         return None
-    key = int(dev.findtext(_KEY) or 0)
+    if text.isdigit() and text.isascii():
+        return int(text)
+    t = text.strip()
+    digits = t[1:] if t[:1] in ("+", "-") else t
+    if digits.isascii() and digits.isdigit():
+        return int(t)
+    return None
+
+
+def _is_nic(dev: ET.Element) -> bool:
+    """Whether a ``VirtualDevice`` element is a network adapter, whatever its ``xsi:type``.
+
+    A type that is not a known ``VirtualEthernetCard`` subtype (a newer vCenter's adapter)
+    still counts when it carries a NIC's own properties or a network backing.
+    """
+    kind = dev.get(XSI_TYPE) or ""
+    if ":" in kind:  # vCenter writes these types without a prefix; others may not
+        kind = _local(kind)
+    if kind in _NIC_TYPES:
+        return True
+    if kind in _OTHER_DEVICE_TYPES:
+        return False
+    for child in dev:
+        if child.tag in _NIC_FIELDS:
+            return True
+        if child.tag == _BACKING and (
+            _local(child.get(XSI_TYPE)).startswith("VirtualEthernetCard") or child.find(_PORT) is not None
+        ):
+            return True
+    return False
+
+
+def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
+    """A VM NIC from a ``VirtualEthernetCard`` element (``None`` for other devices).
+
+    Every optional part may be missing (vCenter gives no ``macAddress`` until the VM first
+    powers on, no backing, no ``portKey`` on an ephemeral portgroup): the NIC is kept with
+    empty values. A key that is not an integer is kept as 0.
+    """
+    if not _is_nic(dev):
+        return None
+    key = _int(dev.findtext(_KEY)) or 0
     label = dev.findtext(f"{_DEVICEINFO}/{_LABEL}") or ""
     switch = portgroup = port = ""
     backing = dev.find(_BACKING)
@@ -292,7 +498,7 @@ def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
     return Nic(
         key=key,
         label=label,
-        mac=(mac.text or "").lower(),
+        mac=(dev.findtext(_MAC) or "").lower(),
         switch=switch,
         portgroup=portgroup,
         port=port,
@@ -302,12 +508,15 @@ def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
 
 
 def _guest_ips(val: ET.Element | None) -> dict[int, tuple[str, ...]]:
-    """IP addresses per NIC device key from ``guest.net`` (``GuestNicInfo[]``)."""
+    """IP addresses per NIC device key from ``guest.net`` (``GuestNicInfo[]``).
+
+    ``ipAddress`` (the flat list); when it is empty, ``ipConfig.ipAddress[].ipAddress``.
+    """
     out: dict[int, tuple[str, ...]] = {}
     if val is None:
         return out
     for info in val:
-        dev = info.findtext(_DEVICE_CONFIG_ID)
+        dev = _int(info.findtext(_DEVICE_CONFIG_ID))
         if dev is None:
             continue
         ips = [e.text or "" for e in info.findall(_IP)]
@@ -315,10 +524,7 @@ def _guest_ips(val: ET.Element | None) -> dict[int, tuple[str, ...]]:
             cfg = info.find(_IPCONFIG)
             if cfg is not None:
                 ips = [e.findtext(_IP) or "" for e in cfg.findall(_IP)]
-        try:
-            out[int(dev)] = out.get(int(dev), ()) + tuple(ip for ip in ips if ip)
-        except ValueError:
-            continue
+        out[dev] = out.get(dev, ()) + tuple(ip for ip in ips if ip)
     return out
 
 
@@ -388,10 +594,10 @@ def parse_port(elem: ET.Element, switch: str) -> Port:
     connectee = None
     c = children.get(_CONNECTEE)
     if c is not None:
-        ctype = _CONNECTEE_TYPES.get(c.findtext(_TYPE) or "")
-        entity = c.findtext(_ENTITY) or ""
-        if ctype is not None and entity:
-            connectee = Connectee(type=ctype, entity=entity, nic_key=c.findtext(_NIC_KEY) or "")
+        # Kept whatever is missing or new in it (pyVmomi returns it too): the port is in use.
+        text = c.findtext(_TYPE) or ""
+        ctype = _CONNECTEE_TYPES.get(text) or ConnecteeType(text)
+        connectee = Connectee(type=ctype, entity=c.findtext(_ENTITY) or "", nic_key=c.findtext(_NIC_KEY) or "")
     link_up = False
     mac = ""
     state = children.get(_STATE)
