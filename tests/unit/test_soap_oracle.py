@@ -525,9 +525,10 @@ def test_vm_pages_read_as_pyvmomi_reads_them(objects: list[Any], token: str | No
     body = envelope("RetrievePropertiesEx", PC.RetrieveResult(objects=objects, token=token))
     result = oracle("RetrievePropertiesEx", body)
     got = dvmirror("RetrievePropertiesEx", body, step)
-    assert result.token == token
+    # The oracle, not the generated value: XML itself reads a raw "\r\n" as "\n" (pyVmomi too).
+    assert (result.token is None) == (token is None)
     if token is not None:
-        assert got[0] == token
+        assert got[0] == result.token
         got = got[1:]
     assert len(got) == len(result.objects) == len(objects)
     for vm, oc in zip(got, result.objects, strict=True):
