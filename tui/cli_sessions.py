@@ -1046,7 +1046,9 @@ def _print_result(out: Console, backend: Backend, inventory: Inventory, result: 
     if result.unchanged:
         out.print(Text("Nothing to change: the session already has these settings. Nothing was sent.", style="bold"))
     elif errors or switch is None:
-        if result.sent:
+        if result.sent and any(p.code == "NotApplied" for p in errors):
+            out.print(Text(f"{result.message}.", style="bold red"))
+        elif result.sent:
             out.print(Text("vCenter refused the change; nothing was changed.", style="bold red"))
         else:
             out.print(Text("Nothing was sent.", style="bold red"))

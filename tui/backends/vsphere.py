@@ -758,6 +758,19 @@ class VsphereBackend:
             ) from None
         self._session(doing, lambda: self._wait(task, switch))
         after = self._session(doing, lambda: self._read_switch(switch))
+        missing = _not_applied(current, after, changes)
+        if missing:
+            # The task succeeded, yet the switch does not show the change (govmomi's stock vcsim
+            # accepts and ignores vspanConfigSpec): say exactly that, never "created".
+            shown = "does not show it" if len(missing) == len(changes) else "shows only part of it"
+            raise ChangeRefused(
+                f"vCenter accepted the change to {after.name} (the task succeeded), but the switch "
+                f"read back afterwards {shown}",
+                missing,
+                sent=True,
+                hint="The problems say which sessions are not as sent. Look at the switch's sessions in vCenter "
+                "before trying again.",
+            )
         before_keys = {s.key for s in current.sessions}
         added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
         keys: list[str] = []
@@ -1074,6 +1087,35 @@ def _config_spec(current: Switch, changes: Sequence[SessionChange]) -> Any:
             session = VS.VspanSession(key=change.session.key)
         specs.append(VS.VspanConfigSpec(operation=change.operation.value, vspanSession=session))
     return VS.ConfigSpec(configVersion=current.config_version, vspanConfigSpec=specs)
+
+
+def _not_applied(before: Switch, after: Switch, changes: Sequence[SessionChange]) -> list[Problem]:
+    """What the re-read switch ``after`` does not show of ``changes`` (sent to ``before``)."""
+    before_keys = {s.key for s in before.sessions}
+    after_keys = {s.key for s in after.sessions}
+    new = len(after_keys - before_keys)
+    problems: list[Problem] = []
+    adds = 0
+    for change in changes:
+        s = change.session
+        name = f" {s.name!r}" if s.name else ""
+        if change.operation is ChangeOperation.ADD:
+            adds += 1
+            if adds > new:
+                problems.append(
+                    Problem(
+                        "NotApplied",
+                        f"Session{name} is not on {after.name}: the switch has no new session "
+                        f"({len(after.sessions)} in all).",
+                    )
+                )
+        elif change.operation is ChangeOperation.EDIT and s.key not in after_keys:
+            problems.append(Problem("NotApplied", f"Session {s.key}{name} is not on {after.name} any more."))
+        elif change.operation is ChangeOperation.REMOVE and s.key in after_keys:
+            problems.append(
+                Problem("NotApplied", f"Session {s.key}{name} is still on {after.name}: it was not removed.")
+            )
+    return problems
 
 
 # -- faults -------------------------------------------------------------------------------
