@@ -393,3 +393,38 @@ def test_not_applied_names_each_change_the_switch_does_not_show() -> None:
     # Two adds, one new session: the second is reported.
     two = [changes[0], SessionChange(ChangeOperation.ADD, MirrorSession(name="other"))]
     assert [p.message.split(":")[0] for p in _not_applied(before, added, two)] == ["Session 'other' is not on DVS0"]
+
+
+# -- the TUI -----------------------------------------------------------------------------------
+
+
+async def test_tui_says_the_ignored_change_is_not_there(start_stock_vcsim: StartStock) -> None:
+    from tests.tui.conftest import loaded, settle
+    from tui.app import build_app
+    from tui.screens.error import ErrorScreen
+
+    server = start_stock_vcsim(*MODEL)
+    app = build_app(VsphereBackend(settings_for(server), timeout=20), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        inv = app.inventory
+        assert inv is not None and len(inv.vms) == 4
+        (switch,) = inv.switches.values()
+        a, b = sorted(p.key for p in inv.ports.values())[:2]
+        session = MirrorSession(
+            name="probe",
+            session_type=SessionType.DV_PORT_MIRROR.value,
+            source_rx=VspanPorts(port_keys=(a,)),
+            destination=VspanPorts(port_keys=(b,)),
+        )
+        app.apply_changes(switch.key, [SessionChange(ChangeOperation.ADD, session)])
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        error = app.screen.error
+        assert error.title == "Change not applied"
+        assert "vCenter accepted the change to DVS0" in error.message
+        assert [p.code for p in error.problems] == ["NotApplied"]  # type: ignore[attr-defined]
+        assert app.inventory is not None and app.inventory.switches[switch.key].sessions == ()
+        app.backend.close()
+    assert vspan_sessions(server) == ("", [])

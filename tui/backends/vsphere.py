@@ -763,7 +763,7 @@ class VsphereBackend:
             # The task succeeded, yet the switch does not show the change (govmomi's stock vcsim
             # accepts and ignores vspanConfigSpec): say exactly that, never "created".
             shown = "does not show it" if len(missing) == len(changes) else "shows only part of it"
-            raise ChangeRefused(
+            not_applied = ChangeRefused(
                 f"vCenter accepted the change to {after.name} (the task succeeded), but the switch "
                 f"read back afterwards {shown}",
                 missing,
@@ -771,6 +771,8 @@ class VsphereBackend:
                 hint="The problems say which sessions are not as sent. Look at the switch's sessions in vCenter "
                 "before trying again.",
             )
+            not_applied.title = "Change not applied"
+            raise not_applied
         before_keys = {s.key for s in current.sessions}
         added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
         keys: list[str] = []
