@@ -428,3 +428,22 @@ async def test_tui_says_the_ignored_change_is_not_there(start_stock_vcsim: Start
         assert app.inventory is not None and app.inventory.switches[switch.key].sessions == ()
         app.backend.close()
     assert vspan_sessions(server) == ("", [])
+
+
+def test_the_reread_after_apply_reads_the_sessions(start_stock_vcsim: StartStock, backend_for: Any) -> None:
+    """The switch is typed as the base DistributedVirtualSwitch, whose sessions dvmirror's tree does
+    not ask for; the re-read after a change does ask (``config.vspanSession``), and stock vcsim
+    answers it, so "not on the switch" is read from the server, not assumed."""
+    server = start_stock_vcsim(*MODEL, "-trace")
+    backend = backend_for(server)
+    inv = backend.load()
+    (switch,) = inv.switches.values()
+    a, b = sorted(p.key for p in inv.ports.values())[:2]
+    session = MirrorSession(name="probe", source_rx=VspanPorts(port_keys=(a,)), destination=VspanPorts(port_keys=(b,)))
+    before = server.log().count("<pathSet>config.vspanSession</pathSet>")
+    with pytest.raises(ChangeRefused):
+        backend.apply(inv, switch.key, [SessionChange(ChangeOperation.ADD, session)])
+    log = server.log()
+    assert "ReconfigureDvs_Task" in log and "<vspanConfigSpec>" in log
+    assert log.count("<pathSet>config.vspanSession</pathSet>") == before + 2  # before and after the change
+    assert "<name>config.vspanSession</name>" in log  # and the server answered it

@@ -19,7 +19,8 @@
 // The rest is plumbing, not model: -listen (vcsim calls it -l; loopback only here), -tls
 // (Service.TLS = new(tls.Config), so httptest's built-in localhost certificate, as vcsim -tls;
 // off by default here, on in vcsim), -username/-password (Service.Listen.User; empty = vcsim's
-// default of any non-empty user name and password). On start one JSON line goes to standard
+// default of any non-empty user name and password), -trace (simulator.Trace, as vcsim -trace:
+// SOAP requests and responses to standard error). On start one JSON line goes to standard
 // output: {"url":..., "thumbprint":..., "cert":...} (thumbprint and cert from the library's
 // Server.CertificateInfo and Server.CertificateFile). The program exits when standard input
 // reaches end of file, or on SIGTERM/SIGINT.
@@ -68,6 +69,7 @@ func main() {
 	useTLS := flag.Bool("tls", false, "serve https with the library's built-in localhost certificate")
 	user := flag.String("username", "", "the only user name accepted (default: any)")
 	pass := flag.String("password", "", "the only password accepted (with -username)")
+	flag.BoolVar(&simulator.Trace, "trace", false, "simulator.Trace: log every SOAP request and response to standard error")
 	flag.Parse()
 
 	log.SetFlags(log.Ltime | log.Lmicroseconds)

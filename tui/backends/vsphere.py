@@ -705,12 +705,24 @@ class VsphereBackend:
 
         dvs = self._switch_ref(switch)
         pc = self._content.propertyCollector
-        paths = _VMWARE_SWITCH_PATHS if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch) else _SWITCH_PATHS
-        spec = vmodl.query.PropertyCollector.FilterSpec(
-            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
-            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
-        )
-        result = pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+
+        def read(paths: list[str]) -> Any:
+            spec = vmodl.query.PropertyCollector.FilterSpec(
+                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
+                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
+            )
+            return pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+
+        if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch):
+            result = read(_VMWARE_SWITCH_PATHS)
+        else:
+            # A switch typed as the base DistributedVirtualSwitch may still hold a VMwareDVSConfigInfo
+            # (govmomi's stock vcsim does): ask for its sessions too, so what an apply reports about
+            # them is read, not assumed. vCenter refuses the path on a truly base-typed switch.
+            try:
+                result = read(_VMWARE_SWITCH_PATHS)
+            except vmodl.query.InvalidProperty:
+                result = read(_SWITCH_PATHS)
         objects = result.objects if result is not None else []
         if not objects:
             raise ChangeRefused(
