@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
 from tui.marks import MarkError, Marks
-from tui.model import ChangeOperation, Inventory, Port, SessionChange, new_session
+from tui.model import ChangeOperation, Inventory, Port, PortlessNic, SessionChange, new_session
 from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
@@ -229,6 +229,24 @@ class ExplorerScreen(Screen[None]):
         self._show_selection(NodeRef("port", switch=port.switch, port=port.key), now=True)
         tree.focus()
 
+    def show_portless(self, item: PortlessNic) -> None:
+        """Show a VM NIC that is on no port in the detail pane (the tree has no node for it)."""
+        inv = self.inventory
+        if inv is None:
+            return
+        self.current_port = None  # nothing to mark or copy: s, d and y say "select a port first"
+        detail = self.query_one(PortDetail)
+        detail.show_portless(inv, item)
+        nic = item.nic.label if item.nic else "no NIC"
+        detail.border_title = escape(f"{item.vm.name} / {nic}: no port")
+
+    def go_to(self, target: Port | PortlessNic) -> None:
+        """:meth:`go_to_port` or :meth:`show_portless`, whichever ``target`` is."""
+        if isinstance(target, Port):
+            self.go_to_port(target)
+        else:
+            self.show_portless(target)
+
     # -- actions --------------------------------------------------------------------------
 
     def action_find(self) -> None:
@@ -240,9 +258,9 @@ class ExplorerScreen(Screen[None]):
             self.notify("Still loading: search is available when every port is known.", severity="warning")
             return
 
-        def chosen(port: Port | None) -> None:
-            if port is not None:
-                self.go_to_port(port)
+        def chosen(target: Port | PortlessNic | None) -> None:
+            if target is not None:
+                self.go_to(target)
 
         app.push_screen(FindScreen(app.inventory, app.index), chosen)
 
