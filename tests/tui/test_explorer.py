@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widgets import OptionList
 
@@ -256,3 +258,50 @@ async def test_keymap_from_config() -> None:
         await settle(pilot)
         await pilot.press("a")
         assert explorer(app).marks.sources
+
+
+async def test_finder_lists_a_vm_on_no_port_and_shows_it(tmp_path: Path) -> None:
+    """Stock vcsim's shape (a NIC on a portgroup without a port key) and a standard network, from
+    tests/labgen.py's portless lab: the finder lists them, enter shows the VM and NIC, no port."""
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"EDGE01")
+        await settle(pilot)
+        finder = app.screen
+        assert isinstance(finder, FindScreen)
+        assert [(h.port.key if h.port else None) for h in finder.hits] == ["1", None]
+        results = finder.query_one(OptionList)
+        assert results.option_count == 2
+        second = str(results.get_option_at_index(1).prompt)
+        assert second.split()[0] == "none" and "EDGE01 / Network adapter 2" in second
+        assert "no port: on VM Network: not on a distributed port" in second
+        status = str(finder.query_one("#find-status").render())
+        assert "1 port, 1 VM NIC on no port" in status
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is None
+        detail = screen.query_one(PortDetail)
+        text = plain(detail)
+        assert "EDGE01" in text and "Network adapter 2" in text and "00:50:56:ab:00:02" in text
+        assert "none  on VM Network: not on a distributed port" in text and "192.168.7.10" in text
+        assert detail.border_title == "EDGE01 / Network adapter 2: no port"
+        await pilot.press("s")  # nothing to mark
+        await settle(pilot)
+        assert not screen.marks
+        # A VM without a NIC is found too.
+        await pilot.press("slash", *"NONIC01", "enter")
+        await settle(pilot)
+        assert "the VM has no network adapter" in plain(screen.query_one(PortDetail))
+        # Back to a real port: the detail is the port's again.
+        await pilot.press("slash", *"EDGE01", "enter")
+        await settle(pilot)
+        assert screen.current_port is not None and screen.current_port.key == "1"
+        assert "Sessions" in plain(screen.query_one(PortDetail))

@@ -284,9 +284,7 @@ def test_find_by_mac_and_ip_of_a_portless_nic(capsys: pytest.CaptureFixture[str]
         assert code == 0 and [(r["vm"], r["port"]) for r in rows] == [(vm, None)]
 
 
-def test_ports_lists_ports_only_and_says_what_it_leaves_out(
-    capsys: pytest.CaptureFixture[str], lab_file: Path
-) -> None:
+def test_ports_lists_ports_only_and_says_what_it_leaves_out(capsys: pytest.CaptureFixture[str], lab_file: Path) -> None:
     code, out, _ = run(capsys, "ports", "--snapshot", str(lab_file), "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 8 and all(isinstance(r["port"], str) for r in rows)
