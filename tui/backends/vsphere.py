@@ -498,6 +498,9 @@ class VsphereBackend:
         try:
             report(LoadProgress("Reading switches and portgroups"))
             tree = self._read_tree(view, root)
+            warnings = tuple(self._tree_warnings)
+            for warning in warnings:
+                report(LoadProgress(f"Warning: {warning}"))
             if not datacenters:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
@@ -512,6 +515,7 @@ class VsphereBackend:
                     portgroups=portgroups,
                     ports=ports,
                     vms=vms,
+                    warnings=warnings,
                 )
 
             report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], [])))
@@ -641,9 +645,23 @@ class VsphereBackend:
         switches: list[Switch] = []
         uuid_of: dict[str, str] = {}
         uplink_pgs: set[str] = set()
-        for obj, props in raw_switches:
+        self._tree_warnings: list[str] = []
+        kept: dict[str, Switch] = {}
+        # Lowest moid first, so that which of two switches with one UUID is shown does not vary.
+        for obj, props in sorted(raw_switches, key=lambda op: (len(op[0]._moId), op[0]._moId)):
             parent = props.get("parent")
             sw = _switch_from_props(obj._moId, props, datacenter_of(parent._moId) if parent is not None else "")
+            first = kept.get(sw.key)
+            if first is not None:
+                # Ports and NIC backings name a switch by UUID only: two switches with one UUID cannot
+                # be told apart, and reading both would show one switch's ports twice.
+                self._tree_warnings.append(
+                    f"switches {first.name} ({first.moid}) and {sw.name} ({sw.moid}) have the same UUID "
+                    f"{sw.key!r}; ports and NICs name a switch by its UUID, so only {first.name} ({first.moid}) "
+                    f"is shown. vCenter gives each switch its own UUID (a simulator may not)."
+                )
+                continue
+            kept[sw.key] = sw
             switches.append(sw)
             uuid_of[obj._moId] = sw.key
             self._switch_refs[sw.key] = obj
