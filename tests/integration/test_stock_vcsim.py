@@ -41,6 +41,7 @@ MODEL = ("-pg", "3", "-vm", "2", "-host", "2")
 """1 datacenter, 1 standalone host + a cluster of 2, 4 VMs, 1 switch with 3 portgroups + its uplink portgroup."""
 
 StartStock = Callable[..., Any]
+ROW_KEYS = {"switch", "portgroup", "port", "vm", "nic", "mac", "ips", "host", "vlan", "connected"}
 
 
 def settings_for(server: Any, **overrides: Any) -> Settings:
@@ -96,6 +97,8 @@ def vlan_of(view: dict[str, Any]) -> tuple[Any, ...]:
 
 def assert_agrees_with_govmomi(inv: Inventory, view: dict[str, Any]) -> None:
     """Everything stock vcsim models, as dvmirror loaded it, equals govmomi's view of it."""
+    # govview writes Go's empty (nil) lists as null.
+    view = {k: ([] if v is None and k in ("switches", "portgroups") else v) for k, v in view.items()}
     assert sorted(inv.datacenters) == view["datacenters"]
     assert {(s.key, s.name, s.datacenter) for s in inv.switches.values()} == {
         (s["uuid"], s["name"], s["datacenter"]) for s in view["switches"]
@@ -110,7 +113,7 @@ def assert_agrees_with_govmomi(inv: Inventory, view: dict[str, Any]) -> None:
             vm.key,
             inv.host_name(vm.host),
             vm.power,
-            [(n.key, n.label, n.mac, n.switch, n.portgroup, n.port, n.connected) for n in vm.nics],
+            [(n.key, n.label, n.mac, n.switch, n.portgroup, n.port, n.connected, n.network) for n in vm.nics],
         )
         for vm in inv.vms.values()
     }
@@ -128,6 +131,7 @@ def assert_agrees_with_govmomi(inv: Inventory, view: dict[str, Any]) -> None:
                     n["portgroup_key"],
                     n["port_key"],
                     bool(n["connected"]),
+                    n["network"],
                 )
                 for n in vm["nics"]
             ],
@@ -137,7 +141,7 @@ def assert_agrees_with_govmomi(inv: Inventory, view: dict[str, Any]) -> None:
     assert ours == theirs
     # Ports: exactly the keys FetchDVPorts returned, per switch (repeated keys count once).
     assert {(p.switch, p.key) for p in inv.ports.values()} == {
-        (uuid, p["key"]) for uuid, ports in view["ports"].items() for p in ports
+        (uuid, p["key"]) for uuid, ports in (view["ports"] or {}).items() for p in ports or ()
     }
 
 
@@ -188,6 +192,10 @@ def test_load_agrees_with_govmomi(start_stock_vcsim: StartStock, backend_for: An
     # Stock ports have no portgroupKey and no connectee: none is invented.
     assert all(not p.portgroup and p.connectee is None for p in inv.ports.values())
     assert inv.nic_by_port == {}
+    # ...and no NIC is dropped: each one is on no port, as pyVmomi and govmomi return it.
+    assert sorted((i.vm.name, i.nic.key if i.nic else None) for i in inv.portless) == sorted(
+        (vm["name"], n["key"]) for vm in server.govview()["vms"] for n in vm["nics"]
+    )
 
 
 def test_capability_of_a_switch_without_features_supported(start_stock_vcsim: StartStock, backend_for: Any) -> None:
@@ -232,6 +240,35 @@ def test_repeated_port_keys_and_ignored_criteria(start_stock_vcsim: StartStock, 
     assert {vm["name"] for vm in govmomi["vms"]} == {vm.name for vm in inv.vms.values()}
 
 
+def test_two_switches_with_one_uuid_are_not_merged(
+    start_stock_vcsim: StartStock, backend_for: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stock vcsim derives a switch's UUID from its name, so with ``-dc 2`` two "DVS0" share one.
+    Ports and NIC backings name a switch by UUID only: dvmirror shows the first (lowest moid), reads
+    its ports once, and says so, rather than showing one switch with the other's ports."""
+    server = start_stock_vcsim("-dc", "2", "-pg", "1", "-vm", "1", "-host", "1")
+    view = server.govview()
+    first, second = sorted(view["switches"], key=lambda s: (len(s["moid"]), s["moid"]))
+    assert first["uuid"] == second["uuid"] and first["moid"] != second["moid"]
+    inv = backend_for(server).load()
+    (switch,) = inv.switches.values()
+    assert (switch.moid, switch.key) == (first["moid"], first["uuid"])
+    (warning,) = inv.warnings
+    assert f"({first['moid']})" in warning and f"({second['moid']})" in warning and "same UUID" in warning
+    assert sorted(p.key for p in inv.ports_by_switch[switch.key]) == sorted(
+        {p["key"] for p in view["ports_by_moid"][first["moid"]]}
+    )
+    assert {pg.key for pg in inv.portgroups.values()} == {
+        key for key, moid in view["portgroup_switch_moid"].items() if moid == first["moid"]
+    }
+    # Every VM of both datacenters is still found.
+    assert {vm.name for vm in inv.vms.values()} == {vm["name"] for vm in view["vms"]}
+    code, out, err = cli(capsys, server, "ports", "--json")
+    assert code == 0 and "Traceback" not in err
+    assert f"dvmirror: warning: switches DVS0 ({first['moid']}) and DVS0 ({second['moid']})" in " ".join(err.split())
+    assert len(json.loads(out)) == len(inv.ports)
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 
@@ -257,18 +294,55 @@ def test_cli_reads_stock_vcsim(start_stock_vcsim: StartStock, capsys: pytest.Cap
     assert code == 0 and "Traceback" not in out + err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 §1 (missing optionals): a NIC whose backing has no portKey has no port row, so "
-    "`find VM` says nothing matched although pyVmomi returns the VM and its NIC (owned by the parser part)",
-)
 def test_vms_without_port_keys_stay_findable_by_name(
     start_stock_vcsim: StartStock, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Every stock NIC is on a portgroup with no portKey: ``find`` returns one row per NIC, port null,
+    with the VM, NIC, MAC, host and state as govmomi reads them (issue 7 §1)."""
     server = start_stock_vcsim(*MODEL)
-    for vm in server.govview()["vms"]:
+    view = server.govview()
+    for vm in view["vms"]:
         code, hits = cli_json(capsys, server, "find", vm["name"])
-        assert code == 0 and vm["name"] in {h["vm"] for h in hits}
+        assert code == 0
+        mine = [h for h in hits if h["vm"] == vm["name"]]
+        assert [(h["nic"], h["mac"], h["host"], h["connected"], h["port"]) for h in mine] == [
+            (n["label"], n["mac"].lower(), vm["host"], bool(n["connected"]), None) for n in vm["nics"]
+        ]
+        assert all(h["switch"] == "DVS0" and h["portgroup"] == "DC0_DVPG0" for h in mine)
+        assert all(set(h) == {*ROW_KEYS, "matched", "match"} for h in hits)
+        nic = vm["nics"][0]
+        code, hits = cli_json(capsys, server, "find", nic["mac"].upper().replace(":", "-"))
+        # Stock VMs of one pool may share a MAC (vcsim copies the template's device list): every one is listed.
+        same = [(v["name"], n["label"]) for v in view["vms"] for n in v["nics"] if n["mac"] == nic["mac"]]
+        assert code == 0 and (vm["name"], nic["label"]) in same
+        assert sorted((h["vm"], h["nic"]) for h in hits) == sorted(same)
+        assert {(h["match"], h["mac"], h["port"]) for h in hits} == {("exact", nic["mac"].lower(), None)}
+    code, out, err = cli(capsys, server, "find", view["vms"][0]["name"])
+    assert code == 0 and "on portgroup DC0_DVPG0 with no port assigned (no portKey)" in out
+    # ports lists ports only, and says which NICs it leaves out.
+    code, rows = cli_json(capsys, server, "ports", "--vm", view["vms"][0]["name"])
+    assert code == 0 and rows == []
+    code, out, err = cli(capsys, server, "ports", "--vm", view["vms"][0]["name"])
+    assert code == 0 and "0 ports" in out and "1 VM NIC on no distributed port" in out
+
+
+def test_standard_network_backings(
+    start_stock_vcsim: StartStock, backend_for: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no distributed portgroup (``-pg 0``) stock VMs are on the standard "VM Network": dvmirror
+    reads its name as govmomi does, and finds the VMs by name and by that network."""
+    server = start_stock_vcsim("-pg", "0", "-vm", "1", "-host", "1")
+    view = server.govview()
+    nics = [n for vm in view["vms"] for n in vm["nics"]]
+    assert nics and {(n["backing"], n["network"]) for n in nics} == {
+        ("*types.VirtualEthernetCardNetworkBackingInfo", "VM Network")
+    }
+    inv = backend_for(server).load()
+    assert_agrees_with_govmomi(inv, view)
+    assert len(inv.portless) == len(nics)
+    code, hits = cli_json(capsys, server, "find", "VM Network")
+    assert code == 0 and sorted(h["vm"] for h in hits) == sorted(vm["name"] for vm in view["vms"])
+    assert all(h["port"] is None and h["switch"] == "" and h["portgroup"] == "VM Network" for h in hits)
 
 
 def vspan_sessions(server: Any) -> tuple[str, list[Any]]:
@@ -447,3 +521,18 @@ def test_the_reread_after_apply_reads_the_sessions(start_stock_vcsim: StartStock
     assert "ReconfigureDvs_Task" in log and "<vspanConfigSpec>" in log
     assert log.count("<pathSet>config.vspanSession</pathSet>") == before + 2  # before and after the change
     assert "<name>config.vspanSession</name>" in log  # and the server answered it
+
+
+async def test_tui_warns_of_two_switches_with_one_uuid(start_stock_vcsim: StartStock) -> None:
+    from tests.tui.conftest import loaded, settle
+    from tui.app import build_app
+
+    server = start_stock_vcsim("-dc", "2", "-pg", "1", "-vm", "1", "-host", "1")
+    app = build_app(VsphereBackend(settings_for(server), timeout=20), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await settle(pilot)
+        assert app.inventory is not None and len(app.inventory.switches) == 1
+        shown = [n.message for n in app._notifications]
+        assert any("have the same UUID" in m and "only DVS0" in m for m in shown), shown
+        app.backend.close()

@@ -57,6 +57,7 @@ type nic struct {
 	SwitchUUID   string `json:"switch_uuid"`
 	PortgroupKey string `json:"portgroup_key"`
 	PortKey      string `json:"port_key"`
+	Network      string `json:"network"` // a standard backing's deviceName; an opaque one's "type id"
 }
 
 type vmView struct {
@@ -108,6 +109,10 @@ type dump struct {
 	// ... and the count FetchDVPorts returns for dvs.portgroup.info's criteria
 	// (inside=true, portgroupKey=[key]) per portgroup key: equal counts mean the criteria are ignored.
 	PortsByPortgroupCriteria map[string]int `json:"ports_by_portgroup_criteria"`
+	// Ports per switch moid: two switches may share a UUID (stock vcsim derives it from the name).
+	PortsByMoid map[string][]port `json:"ports_by_moid"`
+	// The switch moid of each portgroup (config.distributedVirtualSwitch).
+	PortgroupSwitch map[string]string `json:"portgroup_switch_moid"`
 }
 
 func vlanOf(setting types.BaseDVPortSetting) vlan {
@@ -283,8 +288,13 @@ func run() error {
 			if card.Backing != nil {
 				n.Backing = fmt.Sprintf("%T", card.Backing)
 			}
-			if b, ok := card.Backing.(*types.VirtualEthernetCardDistributedVirtualPortBackingInfo); ok {
+			switch b := card.Backing.(type) {
+			case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
 				n.SwitchUUID, n.PortgroupKey, n.PortKey = b.Port.SwitchUuid, b.Port.PortgroupKey, b.Port.PortKey
+			case *types.VirtualEthernetCardNetworkBackingInfo:
+				n.Network = b.DeviceName
+			case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
+				n.Network = b.OpaqueNetworkType + " " + b.OpaqueNetworkId
 			}
 			one.NICs = append(one.NICs, n)
 		}
@@ -294,6 +304,13 @@ func run() error {
 
 	out.Ports = map[string][]port{}
 	out.PortsByPortgroupCriteria = map[string]int{}
+	out.PortsByMoid = map[string][]port{}
+	out.PortgroupSwitch = map[string]string{}
+	for _, pg := range pgs {
+		if pg.Config.DistributedVirtualSwitch != nil {
+			out.PortgroupSwitch[pg.Key] = pg.Config.DistributedVirtualSwitch.Value
+		}
+	}
 	for _, s := range switches {
 		res, err := methods.FetchDVPorts(ctx, c.Client, &types.FetchDVPorts{This: s.Self})
 		if err != nil {
@@ -315,6 +332,7 @@ func run() error {
 			list = append(list, one)
 		}
 		out.Ports[s.Uuid] = list
+		out.PortsByMoid[s.Self.Value] = list
 		for _, pg := range pgs {
 			if pg.Config.DistributedVirtualSwitch == nil || pg.Config.DistributedVirtualSwitch.Value != s.Self.Value {
 				continue
