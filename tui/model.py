@@ -601,23 +601,34 @@ class Inventory:
             pg_by_sw.setdefault(pg.switch, []).append(pg)
         by_key = {(p.switch, p.key): p for p in ports}
         nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = {}
-        for vm in vms:
-            for nic in vm.nics:
-                if nic.switch and nic.port:
-                    where = (nic.switch, nic.port)
-                    if where in nic_by_port and not _holds(by_key.get(where), vm, nic):
-                        continue  # two NICs name one port: the port's connectee decides, else the first
-                    nic_by_port[where] = (vm, nic)
+        claim = nic_by_port.setdefault
         portless: list[PortlessNic] = []
+        contested: list[tuple[Vm, Nic]] = []
         for vm in vms:
             if not vm.nics:
                 portless.append(PortlessNic(vm))
-                continue
             for nic in vm.nics:
-                # On a port only when the port exists and names this NIC (two NICs may claim one port).
-                owner = nic_by_port.get((nic.switch, nic.port)) if nic.port else None
-                if owner is None or owner[1] is not nic or (nic.switch, nic.port) not in by_key:
+                if nic.switch and nic.port:
+                    pair = (vm, nic)
+                    if claim((nic.switch, nic.port), pair) is not pair:
+                        contested.append(pair)
+                else:
                     portless.append(PortlessNic(vm, nic))
+        for vm, nic in contested:
+            # Two NICs name one port: the port's connectee decides, else the first.
+            if _holds(by_key.get((nic.switch, nic.port)), vm, nic):
+                nic_by_port[(nic.switch, nic.port)] = (vm, nic)
+        if contested or not nic_by_port.keys() <= by_key.keys():
+            # Rare: some NIC lost its port to another, or names a port not read. List them all again.
+            portless = [
+                PortlessNic(vm, nic) if nic else PortlessNic(vm)
+                for vm in vms
+                for nic in (vm.nics or (None,))
+                if nic is None
+                or (owner := nic_by_port.get((nic.switch, nic.port))) is None
+                or owner[1] is not nic
+                or (nic.switch, nic.port) not in by_key
+            ]
         return cls(
             vcenter=vcenter,
             source=source,
