@@ -305,3 +305,29 @@ async def test_finder_lists_a_vm_on_no_port_and_shows_it(tmp_path: Path) -> None
         await settle(pilot)
         assert screen.current_port is not None and screen.current_port.key == "1"
         assert "Sessions" in plain(screen.query_one(PortDetail))
+
+
+async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"STD-ONLY01")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is None
+        text = plain(screen.query_one(PortDetail))
+        assert "STD-ONLY01" in text and "on VM Network: not on a distributed port" in text
