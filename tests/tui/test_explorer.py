@@ -331,3 +331,42 @@ async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
         assert screen.current_port is None
         text = plain(screen.query_one(PortDetail))
         assert "STD-ONLY01" in text and "on VM Network: not on a distributed port" in text
+
+
+async def test_a_nic_on_a_portgroup_without_a_port_is_in_the_tree(tmp_path: Path) -> None:
+    """Stock vcsim's shape: the backing names the portgroup, no portKey. The finder jumps to the
+    NIC's node under its VM under the portgroup, and the detail pane says it has no port."""
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"STOCKLIKE01", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        tree = screen.query_one(InventoryTree)
+        node = tree.cursor_node
+        assert node is not None and node.data is not None and node.data.kind == "nic"
+        assert str(node.label) == "Network adapter 1  no port"
+        assert node.parent is not None and str(node.parent.label) == "STOCKLIKE01"
+        pg = node.parent.parent
+        assert pg is not None and str(pg.label).startswith("dvPgEdge")
+        assert [str(c.label).split()[0] for c in pg.children] == [
+            "CLAIM01",
+            "DISCO01",
+            "EDGE01",
+            "GHOST01",
+            "NOMAC01",
+            "STOCKLIKE01",
+        ]
+        assert screen.current_port is None
+        text = plain(screen.query_one(PortDetail))
+        assert "STOCKLIKE01" in text and "on portgroup dvPgEdge with no port assigned (no portKey)" in text
+        # Up to the VM node (no port of its own): the same NIC; up again, EDGE01's port is a port.
+        await pilot.press("up")
+        await settle(pilot)
+        assert "on portgroup dvPgEdge with no port assigned" in plain(screen.query_one(PortDetail))

@@ -158,7 +158,7 @@ class ExplorerScreen(Screen[None]):
             if pg is None:
                 return nothing
             return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
-        if ref.kind == "vm":
+        if ref.kind in ("vm", "nic"):
             vm = inv.vms.get(ref.vm)
             if vm is None:
                 return nothing
@@ -185,16 +185,19 @@ class ExplorerScreen(Screen[None]):
         listing, title, ports, port = self._ports_for(ref)
         if port is not None:
             self._set_port(port)
+        # A NIC node, or a VM node with no port: the VM's NIC on this portgroup that has no port.
+        loose = self._portless_at(ref) if not ports or ref.kind == "nic" else None
         table = self.query_one("#ports", PortTable)
         if listing == self._listing and not now:
             # Same ports as shown (moving between ports of one portgroup): just move the row cursor.
             if port is not None:
                 table.select_port(port)
-            return
-        if now or len(ports) < _DEBOUNCE_ROWS:
+        elif now or len(ports) < _DEBOUNCE_ROWS or loose is not None:
             self._fill_table(listing, title, ports, port)
         else:
             self._pending = self.set_timer(0.15, lambda: self._fill_table(listing, title, ports, port))
+        if loose is not None:  # after the table, which may have cleared the detail pane
+            self.show_portless(loose)
 
     def _fill_table(self, listing: tuple[str, str], title: str, ports: list[Port], select: Port | None) -> None:
         inv = self.inventory
@@ -229,6 +232,19 @@ class ExplorerScreen(Screen[None]):
         self._show_selection(NodeRef("port", switch=port.switch, port=port.key), now=True)
         tree.focus()
 
+    def _portless_at(self, ref: NodeRef) -> PortlessNic | None:
+        """The NIC on no port that a ``nic`` node (or a ``vm`` node, its first) stands for."""
+        inv = self.inventory
+        if inv is None or ref.kind not in ("vm", "nic"):
+            return None
+        for item in inv.portless:
+            nic = item.nic
+            if nic is None or item.vm.key != ref.vm or nic.portgroup != ref.portgroup:
+                continue
+            if ref.kind == "vm" or str(nic.key) == ref.port:
+                return item
+        return None
+
     def show_portless(self, item: PortlessNic) -> None:
         """Show a VM NIC that is on no port in the detail pane (the tree has no node for it)."""
         inv = self.inventory
@@ -241,11 +257,21 @@ class ExplorerScreen(Screen[None]):
         detail.border_title = escape(f"{item.vm.name} / {nic}: no port")
 
     def go_to(self, target: Port | PortlessNic) -> None:
-        """:meth:`go_to_port` or :meth:`show_portless`, whichever ``target`` is."""
+        """:meth:`go_to_port`, or for a NIC on no port its node in the tree (when its backing names
+        a portgroup there) and its VM and NIC in the detail pane."""
         if isinstance(target, Port):
             self.go_to_port(target)
-        else:
-            self.show_portless(target)
+            return
+        nic = target.nic
+        inv = self.inventory
+        if nic is not None and inv is not None and nic.portgroup in inv.portgroups:
+            ref = NodeRef("nic", switch=nic.switch, portgroup=nic.portgroup, vm=target.vm.key, port=str(nic.key))
+            tree = self.query_one(InventoryTree)
+            if tree.select_ref(ref):
+                self._show_selection(ref, now=True)
+                tree.focus()
+                return
+        self.show_portless(target)
 
     # -- actions --------------------------------------------------------------------------
 
