@@ -588,8 +588,14 @@ class Inventory:
         ports: list[Port] | tuple[Port, ...],
         vms: list[Vm] | tuple[Vm, ...],
         warnings: tuple[str, ...] | list[str] = (),
+        ports_read: bool = True,
     ) -> Inventory:
-        """Assemble an inventory and its indexes. Port order is preserved per portgroup."""
+        """Assemble an inventory and its indexes. Port order is preserved per portgroup.
+
+        ``ports_read=False`` marks a partial inventory shown while the ports are still being read:
+        a NIC whose backing names a port is not listed in ``portless`` (every one would be, for a
+        moment); those naming none are.
+        """
         by_pg: dict[str, list[Port]] = {}
         by_sw: dict[str, list[Port]] = {}
         for p in ports:
@@ -618,7 +624,7 @@ class Inventory:
             # Two NICs name one port: the port's connectee decides, else the first.
             if _holds(by_key.get((nic.switch, nic.port)), vm, nic):
                 nic_by_port[(nic.switch, nic.port)] = (vm, nic)
-        if contested or not nic_by_port.keys() <= by_key.keys():
+        if ports_read and (contested or not nic_by_port.keys() <= by_key.keys()):
             # Rare: some NIC lost its port to another, or names a port not read. List them all again.
             owners = nic_by_port.get
             portless = [

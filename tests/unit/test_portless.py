@@ -304,3 +304,20 @@ def test_labgen_writes_the_portless_lab(tmp_path: Path) -> None:
     out = tmp_path / "p.json"
     assert labgen.main(["portless", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == labgen.portless_lab()
+
+
+def test_a_partial_inventory_lists_only_nics_that_name_no_port(lab: Inventory) -> None:
+    """While the ports are still being read (the TUI shows the tree early), a NIC whose backing
+    names a port is not reported as portless; one that names none already is."""
+    partial = Inventory.build(
+        vcenter=lab.vcenter,
+        source=lab.source,
+        datacenters=lab.datacenters,
+        hosts=list(lab.hosts.values()),
+        switches=list(lab.switches.values()),
+        portgroups=list(lab.portgroups.values()),
+        ports=[],
+        vms=list(lab.vms.values()),
+        ports_read=False,
+    )
+    assert names(partial.portless) == [item for item in names(lab.portless) if item[0] not in ("GHOST01", "CLAIM01")]

@@ -505,7 +505,7 @@ class VsphereBackend:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
 
-            def build(vms: list[Any], ports: list[Any]) -> Inventory:
+            def build(vms: list[Any], ports: list[Any] | None) -> Inventory:
                 return Inventory.build(
                     vcenter=vcenter,
                     source="vCenter",
@@ -513,14 +513,15 @@ class VsphereBackend:
                     hosts=hosts,
                     switches=switches,
                     portgroups=portgroups,
-                    ports=ports,
+                    ports=ports or [],
                     vms=vms,
                     warnings=warnings,
+                    ports_read=ports is not None,
                 )
 
-            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], [])))
+            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], None)))
             vms = self._read_vms(view, report)
-            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, [])))
+            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, None)))
             ports = []
             for i, sw in enumerate(switches):
                 report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
