@@ -264,8 +264,9 @@ class ExplorerScreen(Screen[None]):
             return
         nic = target.nic
         inv = self.inventory
-        if nic is not None and inv is not None and nic.portgroup in inv.portgroups:
-            ref = NodeRef("nic", switch=nic.switch, portgroup=nic.portgroup, vm=target.vm.key, port=str(nic.key))
+        pg = inv.portgroups.get(nic.portgroup) if nic is not None and inv is not None else None
+        if nic is not None and pg is not None:
+            ref = NodeRef("nic", switch=pg.switch, portgroup=pg.key, vm=target.vm.key, port=str(nic.key))
             tree = self.query_one(InventoryTree)
             if tree.select_ref(ref):
                 self._show_selection(ref, now=True)
