@@ -316,6 +316,58 @@ def demo_lab() -> dict[str, Any]:
     return lab.to_json()
 
 
+EDGE = "50 36 aa 00 00 00 00 01-00 00 00 00 00 00 00 01"
+
+
+def portless_lab() -> dict[str, Any]:
+    """A small lab of VMs whose NICs are on no distributed port, one of each kind pyVmomi can return.
+
+    ``EDGE01`` has one NIC on a port and one on a standard network; the others have no port at
+    all: a standard network, an opaque (NSX) network, no backing, a distributed portgroup with no
+    port key (as govmomi's stock vcsim gives every NIC), the same disconnected, a port key the
+    switch does not have, a port another VM's NIC holds, and a VM without any NIC.
+    """
+    lab = Lab("vcsa-edge.lab.local", "DC-Edge")
+    esx = [lab.host("esx-e1"), lab.host("esx-e2")]
+    lab.switch(EDGE, "dvSwitchEdge", "dvs-31", "8.0.0", ["dvUplink1"])
+    edge = lab.portgroup(EDGE, "dvPgEdge", {"id": 50}, range(0, 8))
+    lab.vm(
+        "EDGE01",
+        esx[0],
+        [(edge, "1", ["10.50.1.10"])],
+        macs=["00:50:56:ab:00:01"],
+    )
+
+    def nic(n: int, mac: str, ips: list[str], connected: bool = True, **backing: str) -> dict[str, Any]:
+        return {
+            "key": 4000 + n,
+            "label": f"Network adapter {n + 1}",
+            "mac": mac,
+            "switch": backing.get("switch", ""),
+            "portgroup": backing.get("portgroup", ""),
+            "port": backing.get("port", ""),
+            "connected": connected,
+            "ips": ips,
+        } | ({"network": backing["network"]} if "network" in backing else {})
+
+    def vm(name: str, host: str, nics: list[dict[str, Any]], power: str = "poweredOn") -> None:
+        key = f"vm-{lab._vm_seq}"
+        lab._vm_seq += 1
+        lab.vms.append({"key": key, "name": name, "host": host, "power": power, "nics": nics})
+
+    lab.vms[0]["nics"].append(nic(1, "00:50:56:ab:00:02", ["192.168.7.10"], network="VM Network"))
+    vm("STD-ONLY01", esx[0], [nic(0, "00:50:56:ab:01:01", ["10.60.0.5"], network="VM Network")])
+    vm("NSX-APP01", esx[1], [nic(0, "00:50:56:ab:02:01", ["10.70.0.5"], network="nsx.LogicalSwitch 2d4f-77aa")])
+    vm("NOBACKING01", esx[1], [nic(0, "00:50:56:ab:03:01", [])], power="poweredOff")
+    vm("STOCKLIKE01", esx[0], [nic(0, "00:50:56:ab:04:01", ["10.50.1.40"], switch=EDGE, portgroup=edge)])
+    vm("DISCO01", esx[1], [nic(0, "00:50:56:ab:05:01", [], connected=False, switch=EDGE, portgroup=edge)])
+    vm("GHOST01", esx[0], [nic(0, "00:50:56:ab:06:01", [], switch=EDGE, portgroup=edge, port="99")])
+    vm("CLAIM01", esx[0], [nic(0, "00:50:56:ab:07:01", [], switch=EDGE, portgroup=edge, port="1")])
+    vm("NONIC01", esx[1], [])
+    vm("NOMAC01", esx[1], [nic(0, "", [], switch=EDGE, portgroup=edge)], power="poweredOff")
+    return lab.to_json()
+
+
 def _session(
     key: str,
     name: str,
@@ -426,9 +478,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--portgroups", type=int, default=0)
     s.add_argument("--switches", type=int, default=2)
     s.add_argument("--nics", type=int, default=1)
+    p = sub.add_parser("portless", help="write the small lab of VMs whose NICs are on no distributed port")
+    p.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     if args.cmd == "demo":
         write(demo_lab(), args.out)
+    elif args.cmd == "portless":
+        write(portless_lab(), args.out)
     else:
         write(
             scaled_lab(args.vms, hosts=args.hosts, portgroups=args.portgroups, switches=args.switches, nics=args.nics),

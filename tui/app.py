@@ -223,6 +223,8 @@ class DvMirrorApp(App[None]):
             self._complete, self._complete_at = None, datetime.now().strftime("%H:%M:%S")
         self.inventory = message.inventory
         if not message.partial:
+            for warning in message.inventory.warnings:
+                self.notify(warning, title="Warning", severity="warning", timeout=20, markup=False)
             self.index = None
             # Indexing holds the GIL for a second at 50,000 ports: paint the tree first.
             self.call_after_refresh(self.build_index, message.inventory)

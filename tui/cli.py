@@ -20,7 +20,7 @@ from rich.table import Table
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
 from tui.config import Settings
 from tui.lookup import LookupIndex
-from tui.model import Inventory, Port, Switch
+from tui.model import Inventory, Port, PortlessNic, Switch
 from tui.text import SafeText as Text
 from tui.text import ascii_digits, json_text, visible, visible_lines
 
@@ -83,15 +83,19 @@ def load(backend: Backend, quiet: bool) -> Inventory:
     """Load the inventory, with a transient progress line on stderr when interactive."""
     err = err_console()
     if quiet or not err.is_terminal:
-        return backend.load()
-    # Status texts name switches and files: Text, so that "[/x]" is never read as markup.
-    with err.status(Text(f"Loading {backend.label}…")) as status:
+        inventory = backend.load()
+    else:
+        # Status texts name switches and files: Text, so that "[/x]" is never read as markup.
+        with err.status(Text(f"Loading {backend.label}…")) as status:
 
-        def progress(step: LoadProgress) -> None:
-            total = f"/{step.total}" if step.total else ""
-            status.update(Text(f"{step.message} {step.done}{total}" if step.done else step.message))
+            def progress(step: LoadProgress) -> None:
+                total = f"/{step.total}" if step.total else ""
+                status.update(Text(f"{step.message} {step.done}{total}" if step.done else step.message))
 
-        return backend.load(progress)
+            inventory = backend.load(progress)
+    for warning in inventory.warnings:  # on stderr, so --json output stays clean
+        err.print(Text(f"dvmirror: warning: {warning}"))
+    return inventory
 
 
 def emit_json(data: Any, stream: TextIO | None = None) -> None:
@@ -132,6 +136,48 @@ def select_ports(inventory: Inventory, switch: str | None, portgroup: str | None
     return list(ports)
 
 
+def select_portless(
+    inventory: Inventory, switch: str | None, portgroup: str | None, vm: str | None
+) -> list[PortlessNic]:
+    """The NICs on no port that the filters of :func:`select_ports` would cover (for a note)."""
+    items: Iterable[PortlessNic] = inventory.portless
+    if switch:
+        key = find_switch(inventory, switch).key
+        items = [i for i in items if i.nic is not None and i.nic.switch == key]
+    if portgroup:
+        low = portgroup.lower()
+        keys = {pg.key for pg in inventory.portgroups.values() if pg.name.lower() == low or pg.key == portgroup}
+        items = [i for i in items if i.nic is not None and i.nic.portgroup in keys]
+    if vm:
+        low = vm.lower()
+        items = [i for i in items if i.vm.name.lower() == low]
+    return list(items)
+
+
+NOTE_LINES = 10
+"""Reasons listed under a table for NICs on no port; the rest are counted."""
+
+
+def portless_note(inventory: Inventory, items: Sequence[PortlessNic], listed: bool) -> Text:
+    """Why each NIC has no port (the first few), for under a table."""
+    n = len(items)
+    bare = sum(1 for i in items if i.nic is None)
+    parts = [f"{n - bare} VM NIC{'s' * (n - bare != 1)}"] if n > bare else []
+    parts += [f"{bare} VM{'s' * (bare != 1)} without a NIC"] if bare else []
+    what = f"{' and '.join(parts)} on no distributed port"
+    if listed:
+        head = f"{what} (Port: none; such a NIC cannot be mirrored):"
+    else:
+        head = f"Not listed (ports lists ports; `dvmirror find VM` shows them): {what}:"
+    text = Text(head, style="dim")
+    for item in items[:NOTE_LINES]:
+        nic = item.nic.label if item.nic else "(no NIC)"
+        text.append(f"\n  {item.vm.name} / {nic}: {inventory.nic_place(item)}", style="dim")
+    if n > NOTE_LINES:
+        text.append(f"\n  … and {n - NOTE_LINES} more", style="dim")
+    return text
+
+
 def port_table(rows: Sequence[dict[str, Any]], extra: str | None = None) -> Table:
     """A Rich table of port rows; names go in as ``Text`` (never markup)."""
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -147,18 +193,20 @@ def port_table(rows: Sequence[dict[str, Any]], extra: str | None = None) -> Tabl
     if extra:
         table.add_column(extra, style="dim")
     for row in rows:
+        portless = row["port"] is None
+        link = "no port" if portless else "connected" if row["connected"] else "free"
         # visible(): a name is one line; a newline in it is shown as \n, not as a new row.
         cells = [
             Text(visible(row["switch"])),
             Text(visible(row["portgroup"])),
-            Text(visible(row["port"]), style="bold"),
+            Text("none", style="dim") if portless else Text(visible(row["port"]), style="bold"),
             Text(visible(row["vm"] or ("" if row["nic"] else "(free)"))),
-            Text(visible(row["nic"])),
+            Text(visible(row["nic"]) if row["nic"] is not None else "(no NIC)"),
             Text(visible(row["mac"])),
             Text(visible(", ".join(row["ips"]))),
             Text(visible(row["host"])),
             Text(visible(row["vlan"])),
-            Text("connected" if row["connected"] else "free"),
+            Text(link),
         ]
         if extra:
             cells.append(Text(visible(row.get("matched", ""))))
@@ -179,11 +227,18 @@ def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
         out = console()
         out.print(port_table(rows))
         out.print(Text(f"{len(rows)} port{'s' * (len(rows) != 1)}", style="dim"))
+        if not args.connected or args.vm:
+            loose = select_portless(inventory, args.switch, args.portgroup, args.vm)
+            if loose:
+                out.print(portless_note(inventory, loose, listed=False))
     return EXIT_OK
 
 
 def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
-    """``dvmirror find TERM``: one row per matching port, best match first."""
+    """``dvmirror find TERM``: one row per matching port, best match first.
+
+    A VM NIC on no port (and a VM without a NIC) matches too, with ``port`` null.
+    """
     term = args.term.strip()
     if not term:
         raise UsageError("the search term is empty")
@@ -191,7 +246,7 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     hits = LookupIndex(inventory).search(term, limit=None)
     rows = []
     for hit in hits:
-        row = inventory.port_row(hit.port)
+        row = inventory.row(hit.target)
         row["matched"] = f"{hit.field.label}: {hit.text}"
         row["match"] = hit.match.name.lower()
         rows.append(row)
@@ -200,6 +255,9 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     elif rows:
         out = console()
         out.print(port_table(rows, extra="Matched"))
+        loose = [item for hit in hits if (item := hit.portless) is not None]
+        if loose:
+            out.print(portless_note(inventory, loose, listed=True))
     else:
         err_console().print(Text(f"No port matches {term!r}.", style="bold"))
     return EXIT_OK if rows else EXIT_PROBLEMS

@@ -1081,7 +1081,9 @@ def _print_result(out: Console, backend: Backend, inventory: Inventory, result: 
         }[result.failure.applied]
         out.print(Text(verdict, style="bold red"))
     elif errors or switch is None:
-        if result.failure is not None:
+        if result.sent and any(p.code == "NotApplied" for p in errors):
+            out.print(Text(f"{result.message}.", style="bold red"))
+        elif result.failure is not None:
             out.print(Text("Nothing was sent." if not result.sent else "The change failed.", style="bold red"))
         elif result.sent:
             out.print(Text("vCenter refused the change; nothing was changed.", style="bold red"))

@@ -1,5 +1,9 @@
 """The search index: find ports by VM name, NIC, IP, MAC, port key or portgroup.
 
+VM NICs on no port (``Inventory.portless``: a standard or opaque network, no backing, no port
+key) and VMs without a NIC are searchable too, by VM name, NIC, MAC and IP: their hits carry a
+:class:`~tui.model.PortlessNic` instead of a port.
+
 Built once per inventory in memory (no vCenter call per keystroke). Exact matches rank
 first, then prefixes, then substrings; comparisons ignore case, and MAC addresses match
 in any common notation (``00:50:56:9a:1b:2c``, ``00-50-56-9A-1B-2C``, ``0050.569a.1b2c``,
@@ -13,7 +17,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
-from tui.model import Direction, Inventory, Port
+from tui.model import Direction, Inventory, Port, PortlessNic
 
 
 class Field(IntEnum):
@@ -42,15 +46,29 @@ class Match(IntEnum):
     SUBSTRING = 2
 
 
+Target = Port | PortlessNic
+"""What a hit finds: a port, or a VM NIC on no port (or a VM without a NIC)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One matching port and why it matched."""
+    """One matching port (or NIC on no port) and why it matched."""
 
-    port: Port
+    target: Target
     field: Field
     match: Match
     text: str
     """The value that matched, as shown to the user."""
+
+    @property
+    def port(self) -> Port | None:
+        """The port found, or ``None`` for a NIC on no port."""
+        return self.target if type(self.target) is Port else None
+
+    @property
+    def portless(self) -> PortlessNic | None:
+        """The NIC on no port found, or ``None`` for a port."""
+        return self.target if type(self.target) is PortlessNic else None
 
 
 _HEX = re.compile(r"[0-9a-f]+")
@@ -81,13 +99,17 @@ def format_mac(digits: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
+_AFTER_PORTS = 1 << 30
+"""Sorts a NIC on no port after the ports that matched as well."""
+
+
 class LookupIndex:
     """Search an :class:`Inventory` for ports."""
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        # (lower-cased text, field, shown text, port) for every searchable value.
-        self._entries: list[tuple[str, Field, str, Port]] = []
+        # (lower-cased text, field, shown text, target) for every searchable value.
+        self._entries: list[tuple[str, Field, str, Target]] = []
         self._exact: dict[str, list[int]] = {}
         self._macs: list[tuple[str, int]] = []
         inv = inventory
@@ -112,29 +134,49 @@ class LookupIndex:
                     self._add(f"{host}/{port.connectee.nic_key}", Field.VM_NIC, port)
                     self._add(port.connectee.nic_key, Field.NIC, port)
             if mac:
-                # Backends give ``00:50:56:9a:1b:2c`` already; anything else is normalised.
-                canonical = len(mac) == 17 and mac[2::3] == ":::::"
-                digits = mac.replace(":", "") if canonical else normalize_mac(mac)
-                if digits:
-                    self._macs.append((digits, len(self._entries)))
-                    self._add(mac if canonical else format_mac(digits), Field.MAC, port, exact_key=digits)
+                self._add_mac(mac, port)
             host = inv.host_name(port.host)
             if host:
                 self._add(host, Field.HOST, port, substring=False)
+        for item in inv.portless:
+            owner, card = item.vm, item.nic
+            self._add(owner.name, Field.VM, item)
+            if card is not None:
+                self._add(f"{owner.name}/{card.label}", Field.VM_NIC, item)
+                self._add(card.label, Field.NIC, item)
+                for ip in card.ips:
+                    self._add(ip, Field.IP, item)
+                if card.mac:
+                    self._add_mac(card.mac, item)
+                pg = inv.portgroups.get(card.portgroup)
+                network = pg.name if pg is not None else card.network
+                if network:
+                    self._add(network, Field.PORTGROUP, item)
+            host = inv.host_name(owner.host)
+            if host:
+                self._add(host, Field.HOST, item, substring=False)
+
+    def _add_mac(self, mac: str, target: Target) -> None:
+        # Backends give ``00:50:56:9a:1b:2c`` already; anything else is normalised.
+        canonical = len(mac) == 17 and mac[2::3] == ":::::"
+        digits = mac.replace(":", "") if canonical else normalize_mac(mac)
+        if digits:
+            self._macs.append((digits, len(self._entries)))
+            self._add(mac if canonical else format_mac(digits), Field.MAC, target, exact_key=digits)
 
     def _add(
-        self, text: str, field: Field, port: Port, *, exact_key: str | None = None, substring: bool = True
+        self, text: str, field: Field, target: Target, *, exact_key: str | None = None, substring: bool = True
     ) -> None:
         low = text.lower()
         index = len(self._entries)
-        self._entries.append((low if substring else "", field, text, port))
+        self._entries.append((low if substring else "", field, text, target))
         self._exact.setdefault(exact_key or low, []).append(index)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def search(self, query: str, limit: int | None = 200) -> list[Hit]:
-        """Ports matching ``query``, best first, one hit per port.
+        """Ports (and NICs on no port) matching ``query``, best first, one hit per target.
 
         Hits are ranked by match quality, then field, then a cheap natural order (shorter
         text first, so ``WEB2`` comes before ``WEB10``). Only the kept hits become objects,
@@ -144,12 +186,12 @@ class LookupIndex:
         if not q:
             return []
         entries = self._entries
-        # (switch, port key) -> (match, field, entry index): the best reason each port matched.
-        best: dict[tuple[str, str], tuple[int, int, int]] = {}
+        # id(target) -> (match, field, entry index): the best reason each target matched. Every
+        # entry of one target holds the same object, and the index keeps them alive.
+        best: dict[int, tuple[int, int, int]] = {}
 
         def offer(i: int, match: Match) -> None:
-            port = entries[i][3]
-            k = (port.switch, port.key)
+            k = id(entries[i][3])
             cand = (match, entries[i][1], i)
             old = best.get(k)
             if old is None or cand[:2] < old[:2]:
@@ -172,8 +214,10 @@ class LookupIndex:
                 offer(i, Match.PREFIX if low.startswith(q) else Match.SUBSTRING)
 
         def order(c: tuple[int, int, int]) -> tuple[int, int, int, str, int, str]:
-            text, port = entries[c[2]][2], entries[c[2]][3]
-            return (c[0], c[1], len(text), text.lower(), len(port.key), port.key)
+            text, target = entries[c[2]][2], entries[c[2]][3]
+            if type(target) is Port:
+                return (c[0], c[1], len(text), text.lower(), len(target.key), target.key)
+            return (c[0], c[1], len(text), text.lower(), _AFTER_PORTS, "")  # then in VM and NIC order
 
         chosen = sorted(best.values(), key=order) if limit is None else heapq.nsmallest(limit, best.values(), key=order)
         return [Hit(entries[i][3], Field(field), Match(match), entries[i][2]) for match, field, i in chosen]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class SessionType(StrEnum):
@@ -165,6 +165,9 @@ class Nic:
     """``connectable.connected``."""
     ips: tuple[str, ...] = ()
     """Guest IP addresses reported by VMware Tools for this NIC."""
+    network: str = ""
+    """The network of a backing that is not a distributed port, when known: a standard network's
+    ``deviceName`` (``VM Network``) or an opaque network (``nsx.LogicalSwitch 2d4f…``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,6 +579,26 @@ class Problem:
         return {"code": self.code, "severity": self.severity.value, "field": self.field, "message": self.message}
 
 
+def _holds(port: Port | None, vm: Vm, nic: Nic) -> bool:
+    """Whether ``port``'s connectee is ``vm``'s ``nic``."""
+    c = port.connectee if port is not None else None
+    return c is not None and c.entity == vm.key and c.nic_key == str(nic.key)
+
+
+class PortlessNic(NamedTuple):
+    """A VM NIC that is on no port of the inventory, or a VM without any NIC (``nic`` is ``None``).
+
+    Its backing is a standard or opaque network, or none; or a distributed portgroup with no
+    port assigned (no ``portKey``: ephemeral before power-on, govmomi's stock vcsim); or a port
+    that the inventory does not hold. Nothing pyVmomi returns is dropped: such a NIC is still
+    found by VM name, NIC, MAC and IP, with no port. (A named tuple: a partial inventory, read
+    before the ports, has one per NIC, and these are made fast.)
+    """
+
+    vm: Vm
+    nic: Nic | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Inventory:
     """Everything dvmirror knows about one vCenter, immutable.
@@ -598,6 +621,10 @@ class Inventory:
     ports_by_switch: dict[str, tuple[Port, ...]] = field(default_factory=dict)
     portgroups_by_switch: dict[str, tuple[Portgroup, ...]] = field(default_factory=dict)
     nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = field(default_factory=dict)
+    portless: tuple[PortlessNic, ...] = ()
+    """Every VM NIC that no port holds, and every VM without a NIC, in VM order."""
+    warnings: tuple[str, ...] = ()
+    """What the load could not show as vCenter has it (two switches with one UUID...), for people."""
 
     @classmethod
     def build(
@@ -611,8 +638,15 @@ class Inventory:
         portgroups: list[Portgroup] | tuple[Portgroup, ...],
         ports: list[Port] | tuple[Port, ...],
         vms: list[Vm] | tuple[Vm, ...],
+        warnings: tuple[str, ...] | list[str] = (),
+        ports_read: bool = True,
     ) -> Inventory:
-        """Assemble an inventory and its indexes. Port order is preserved per portgroup."""
+        """Assemble an inventory and its indexes. Port order is preserved per portgroup.
+
+        ``ports_read=False`` marks a partial inventory shown while the ports are still being read:
+        a NIC whose backing names a port is not listed in ``portless`` (every one would be, for a
+        moment); those naming none are.
+        """
         by_pg: dict[str, list[Port]] = {}
         by_sw: dict[str, list[Port]] = {}
         for p in ports:
@@ -622,11 +656,37 @@ class Inventory:
         pg_by_sw: dict[str, list[Portgroup]] = {}
         for pg in portgroups:
             pg_by_sw.setdefault(pg.switch, []).append(pg)
+        by_key = {(p.switch, p.key): p for p in ports}
         nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = {}
+        claim = nic_by_port.setdefault
+        portless: list[PortlessNic] = []
+        contested: list[tuple[Vm, Nic]] = []
         for vm in vms:
+            if not vm.nics:
+                portless.append(PortlessNic(vm))
             for nic in vm.nics:
                 if nic.switch and nic.port:
-                    nic_by_port[(nic.switch, nic.port)] = (vm, nic)
+                    pair = (vm, nic)
+                    if claim((nic.switch, nic.port), pair) is not pair:
+                        contested.append(pair)
+                else:
+                    portless.append(PortlessNic(vm, nic))
+        for vm, nic in contested:
+            # Two NICs name one port: the port's connectee decides, else the first.
+            if _holds(by_key.get((nic.switch, nic.port)), vm, nic):
+                nic_by_port[(nic.switch, nic.port)] = (vm, nic)
+        if ports_read and (contested or not nic_by_port.keys() <= by_key.keys()):
+            # Rare: some NIC lost its port to another, or names a port not read. List them all again.
+            owners = nic_by_port.get
+            portless = [
+                PortlessNic(vm, nic)
+                for vm in vms
+                for nic in (vm.nics or (None,))
+                if nic is None
+                or (owner := owners((nic.switch, nic.port))) is None
+                or owner[1] is not nic
+                or (nic.switch, nic.port) not in by_key
+            ]
         return cls(
             vcenter=vcenter,
             source=source,
@@ -634,12 +694,14 @@ class Inventory:
             hosts={h.key: h for h in hosts},
             switches={s.key: s for s in switches},
             portgroups={pg.key: pg for pg in portgroups},
-            ports={(p.switch, p.key): p for p in ports},
+            ports=by_key,
             vms={vm.key: vm for vm in vms},
             ports_by_portgroup={k: tuple(v) for k, v in by_pg.items()},
             ports_by_switch={k: tuple(v) for k, v in by_sw.items()},
             portgroups_by_switch={k: tuple(v) for k, v in pg_by_sw.items()},
             nic_by_port=nic_by_port,
+            portless=tuple(portless),
+            warnings=tuple(warnings),
         )
 
     # -- convenience lookups -------------------------------------------------------------
@@ -680,6 +742,55 @@ class Inventory:
             "vlan": str(pg.vlan) if pg else "",
             "connected": port.connected,
         }
+
+    def nic_row(self, item: PortlessNic) -> dict[str, Any]:
+        """The JSON row of DESIGN.md §10 for a NIC on no port: ``port`` is ``None``.
+
+        ``switch``, ``portgroup`` and ``vlan`` name the distributed portgroup the backing names,
+        when there is one; ``portgroup`` is the network's name for a standard or opaque backing.
+        ``connected`` is the NIC's own state (``connectable.connected``); ``nic`` is ``None``
+        for a VM without a NIC.
+        """
+        vm, nic = item.vm, item.nic
+        sw = self.switches.get(nic.switch) if nic else None
+        pg = self.portgroups.get(nic.portgroup) if nic else None
+        return {
+            "switch": sw.name if sw else "",
+            "portgroup": pg.name if pg else (nic.network if nic else ""),
+            "port": None,
+            "vm": vm.name,
+            "nic": nic.label if nic else None,
+            "mac": nic.mac if nic else "",
+            "ips": list(nic.ips) if nic else [],
+            "host": self.host_name(vm.host),
+            "vlan": str(pg.vlan) if pg else "",
+            "connected": nic.connected if nic else False,
+        }
+
+    def row(self, target: Port | PortlessNic) -> dict[str, Any]:
+        """:meth:`port_row` or :meth:`nic_row`, whichever ``target`` is."""
+        return self.port_row(target) if isinstance(target, Port) else self.nic_row(target)
+
+    def nic_place(self, item: PortlessNic) -> str:
+        """Why a NIC has no port, and where it is instead, in plain words."""
+        nic = item.nic
+        if nic is None:
+            return "the VM has no network adapter"
+        sw = self.switches.get(nic.switch)
+        pg = self.portgroups.get(nic.portgroup)
+        if nic.switch and nic.port:
+            where = sw.name if sw else f"switch {nic.switch}"
+            if (nic.switch, nic.port) in self.ports:
+                owner = self.nic_by_port.get((nic.switch, nic.port))
+                other = f"{owner[0].name} / {owner[1].label}" if owner else "another NIC"
+                return f"backing names port {nic.port} on {where}, which {other} holds"
+            return f"backing names port {nic.port} on {where}, which is not in the inventory"
+        if nic.switch:
+            on = f"portgroup {pg.name}" if pg else (sw.name if sw else f"switch {nic.switch}")
+            return f"on {on} with no port assigned (no portKey)"
+        if nic.network:
+            return f"on {nic.network}: not on a distributed port"
+        return "no network backing: not on a distributed port"
 
     def port_owner(self, port: Port) -> str:
         """What uses the port: ``F5-LTM01 / Network adapter 2``, ``esx-01 vmk0``, or ``(free)``."""

@@ -23,7 +23,10 @@ class NodeRef:
     """What a tree node stands for."""
 
     kind: str
-    """``vcenter``, ``datacenter``, ``switch``, ``portgroup``, ``vm``, ``port`` or ``info``."""
+    """``vcenter``, ``datacenter``, ``switch``, ``portgroup``, ``vm``, ``port``, ``nic`` or ``info``.
+
+    A ``nic`` node is a VM NIC whose backing names the portgroup but that is on no port of it
+    (no ``portKey``, or a port not read); ``port`` then holds the NIC's device key."""
     switch: str = ""
     portgroup: str = ""
     vm: str = ""
@@ -121,6 +124,9 @@ class InventoryTree(Tree[NodeRef]):
                     vms.setdefault(vmnic[0].key, vmnic[0])
                 elif p.connectee is not None:
                     others.append(p)
+            for item in inv.portless:  # VMs whose NIC names this portgroup but holds no port of it
+                if item.nic is not None and item.nic.portgroup == ref.portgroup:
+                    vms.setdefault(item.vm.key, item.vm)
             for vm in sorted(vms.values(), key=lambda v: natural_key(v.name)):
                 label = Text(vm.name)
                 if vm.power != "poweredOn":
@@ -134,10 +140,17 @@ class InventoryTree(Tree[NodeRef]):
         elif ref.kind == "vm":
             owner = inv.vms.get(ref.vm)
             for nic in owner.nics if owner else ():
-                if nic.portgroup == ref.portgroup and nic.port:
-                    port = inv.port(nic.switch, nic.port)
-                    if port is not None:
-                        node.add_leaf(self._port_label(port), NodeRef("port", switch=ref.switch, port=port.key))
+                if nic.portgroup != ref.portgroup:
+                    continue
+                port = inv.port(nic.switch, nic.port) if nic.port else None
+                vmnic = inv.vm_nic(port) if port is not None else None
+                if port is not None and vmnic is not None and vmnic[1] is nic:
+                    node.add_leaf(self._port_label(port), NodeRef("port", switch=ref.switch, port=port.key))
+                else:  # the backing names this portgroup, but the NIC holds no port of it
+                    label = Text(nic.label)
+                    label.append("  no port", style="dim italic")
+                    nic_ref = NodeRef("nic", switch=ref.switch, portgroup=ref.portgroup, vm=ref.vm, port=str(nic.key))
+                    node.add_leaf(label, nic_ref)
 
     def _portgroup_label(self, pg: Portgroup) -> Text:
         label = Text(pg.name)
@@ -192,6 +205,8 @@ class InventoryTree(Tree[NodeRef]):
                 return child
             if match.kind == "port" and d.port == match.port and d.switch == match.switch:
                 return child
+            if match.kind == "nic" and d.vm == match.vm and d.port == match.port:
+                return child
         return None
 
     def find_node(self, ref: NodeRef) -> TreeNode[NodeRef] | None:
@@ -199,7 +214,7 @@ class InventoryTree(Tree[NodeRef]):
         if self.inventory is None:
             return None
         path: list[NodeRef] = []
-        if ref.kind in ("switch", "portgroup", "vm", "port"):
+        if ref.kind in ("switch", "portgroup", "vm", "port", "nic"):
             path.append(NodeRef("switch", switch=ref.switch))
         if ref.kind == "port":
             port = self.inventory.port(ref.switch, ref.port)
@@ -213,6 +228,9 @@ class InventoryTree(Tree[NodeRef]):
             path.append(ref)
         elif ref.kind == "vm":
             path += [NodeRef("portgroup", switch=ref.switch, portgroup=ref.portgroup), ref]
+        elif ref.kind == "nic":
+            pg, vm = NodeRef("portgroup", switch=ref.switch, portgroup=ref.portgroup), ref.vm
+            path += [pg, NodeRef("vm", switch=ref.switch, portgroup=ref.portgroup, vm=vm), ref]
         elif ref.kind == "portgroup":
             path.append(ref)
         node: TreeNode[NodeRef] | None = None

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from textual.widgets import Static
 
-from tui.model import Inventory, Port
+from tui.model import Inventory, Port, PortlessNic
 from tui.text import LineText as Text
 from tui.text import SafeText, visible
 
@@ -24,6 +24,31 @@ class PortDetail(Static):
             self.update(Text("Select a port to see its details.", style="dim italic"))
             return
         self.update(render_port(inventory, port))
+
+    def show_portless(self, inventory: Inventory, item: PortlessNic) -> None:
+        """Render a VM NIC that is on no port (or a VM without a NIC)."""
+        self.update(render_portless(inventory, item))
+
+
+def render_portless(inventory: Inventory, item: PortlessNic) -> Group:
+    """A Rich renderable for a NIC on no distributed port: the VM, the NIC, and why."""
+    inv = inventory
+    vm, nic = item.vm, item.nic
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row("Port", Text("none", style="bold") + Text(f"  {inv.nic_place(item)}", style="dim"))
+    grid.add_row("VM", Text(vm.name) + Text(f"  {vm.power}" if vm.power != "poweredOn" else "", style="dim"))
+    if nic is not None:
+        state = "connected" if nic.connected else "disconnected"
+        grid.add_row("NIC", Text(nic.label) + Text(f"  key {nic.key}, {state}", style="dim"))
+        grid.add_row("MAC", Text(nic.mac or "-"))
+        grid.add_row("IPs", Text(", ".join(nic.ips) or "-"))
+    else:
+        grid.add_row("NIC", Text("(none)", style="dim"))
+    grid.add_row("Host", Text(inv.host_name(vm.host) or "-"))
+    grid.add_row("Mirroring", Text("not possible: a mirror session takes distributed ports", style="dim"))
+    return Group(grid)
 
 
 def render_port(inventory: Inventory, port: Port) -> Group:

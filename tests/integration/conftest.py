@@ -261,3 +261,174 @@ def start_vcsim(vcsim_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Vc
     finally:
         for server in servers:
             server.stop()
+
+
+# -- govmomi's stock vcsim (tests/stockvcsim): a second simulator no one here wrote -------------
+
+STOCK_DIR = REPO / "tests" / "stockvcsim"
+STOCK_BUILD_DIR = STOCK_DIR / ".build"
+STOCK_BINARIES = (STOCK_BUILD_DIR / "stockvcsim", STOCK_BUILD_DIR / "govview")
+
+
+def _newest_stock_source() -> float:
+    return max(p.stat().st_mtime for p in [*STOCK_DIR.rglob("*.go"), STOCK_DIR / "build.sh"])
+
+
+def _stock_built() -> bool:
+    return all(b.exists() and b.stat().st_mtime >= _newest_stock_source() for b in STOCK_BINARIES)
+
+
+def build_stock_vcsim() -> tuple[Path, Path]:
+    """Build ``stockvcsim`` and ``govview`` if a source is newer; return their paths.
+
+    As :func:`build_vcsim`: skipped without Go or govmomi, a failure when ``CI`` is set.
+    """
+    if _stock_built():
+        return STOCK_BINARIES
+    if shutil.which("go") is None:
+        _unavailable(f"Go is not installed, so stock vcsim cannot be built ({INSTALL_HINT})")
+    if not (GOPATH / "src" / "github.com" / "vmware" / "govmomi" / "simulator").is_dir():
+        _unavailable(f"govmomi is not in {GOPATH}, so stock vcsim cannot be built ({INSTALL_HINT})")
+    STOCK_BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    with (STOCK_BUILD_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _stock_built():
+            return STOCK_BINARIES
+        tmp = Path(tempfile.mkdtemp(prefix="build.", dir=STOCK_BUILD_DIR))
+        try:
+            started = time.monotonic()
+            result = subprocess.run(
+                ["sh", str(STOCK_DIR / "build.sh"), str(tmp)], capture_output=True, text=True, timeout=900
+            )
+            if result.returncode != 0:
+                pytest.fail(f"building stock vcsim failed:\n{result.stdout}{result.stderr}", pytrace=False)
+            for binary in STOCK_BINARIES:
+                os.replace(tmp / binary.name, binary)
+            print(f"built {STOCK_BUILD_DIR.relative_to(REPO)} in {time.monotonic() - started:.1f}s")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return STOCK_BINARIES
+
+
+@dataclass
+class StockVcsim(VcsimServer):
+    """A running stock vcsim; ``flags`` are the model flags it was started with (``-pg 3``)."""
+
+    flags: tuple[str, ...] = ()
+    govview_binary: Path | None = None
+
+    def connect(self, user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+        """A pyVmomi ServiceInstance; over TLS the certificate is pinned by thumbprint (stock vcsim's
+        built-in certificate has a 1024-bit key, which OpenSSL's default security level refuses)."""
+        if self.tls:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            kwargs.setdefault("sslContext", ctx)
+            kwargs.setdefault("thumbprint", self.thumbprint.replace(":", ""))
+        from pyVim.connect import SmartConnect
+
+        si = SmartConnect(
+            host=self.host,
+            port=self.port,
+            user=self.user if user is None else user,
+            pwd=self.password if password is None else password,
+            protocol="https" if self.tls else "http",
+            connectionPoolTimeout=-1,
+            **kwargs,
+        )
+        self._sis.append(si)
+        return si
+
+    def govview(self, *, pin: str = "ca") -> dict[str, Any]:
+        """govmomi's own client view of this server (tests/stockvcsim/govview), as a dict.
+
+        Over TLS ``pin`` is ``"ca"`` (trust the certificate file) or ``"thumbprint"``."""
+        assert self.govview_binary is not None
+        cmd = [str(self.govview_binary), "-url", self.url, "-user", self.user, "-password", self.password]
+        if self.tls:
+            cmd += ["-ca", self.cert] if pin == "ca" else ["-thumbprint", self.thumbprint]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"govview failed ({result.returncode}): {result.stderr}")
+        view: dict[str, Any] = json.loads(result.stdout)
+        return view
+
+
+def start_stock_server(
+    binaries: tuple[Path, Path],
+    *flags: str,
+    tls: bool = False,
+    user: str = "user",
+    password: str = "pass",
+    timeout: float = STARTUP_TIMEOUT,
+) -> StockVcsim:
+    """Start stock vcsim with model ``flags`` (``"-pg", "3"``) and wait for its JSON line."""
+    server_binary, govview_binary = binaries
+    fd, log_name = tempfile.mkstemp(prefix="stockvcsim-", suffix=".log")
+    os.close(fd)
+    cmd = [str(server_binary), "-listen", "127.0.0.1:0", "-username", user, "-password", password, *flags]
+    if tls:
+        cmd.append("-tls")
+    started = time.monotonic()
+    with open(log_name, "w") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
+    assert proc.stdout is not None
+    line = ""
+    deadline = started + timeout
+    while not line and proc.poll() is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                break
+    if not line:
+        proc.kill()
+        proc.wait()
+        output = Path(log_name).read_text(errors="replace")
+        Path(log_name).unlink(missing_ok=True)
+        raise RuntimeError(f"stock vcsim did not start (exit {proc.returncode}): {' '.join(cmd)}\n{output}")
+    info = json.loads(line)
+    parts = urlsplit(info["url"])
+    return StockVcsim(
+        url=info["url"],
+        user=user,
+        password=password,
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (443 if parts.scheme == "https" else 80),
+        proc=proc,
+        lab=STOCK_DIR,
+        thumbprint=info.get("thumbprint", ""),
+        cert=info.get("cert", ""),
+        log_path=Path(log_name),
+        startup_seconds=time.monotonic() - started,
+        flags=tuple(flags),
+        govview_binary=govview_binary,
+    )
+
+
+@pytest.fixture(scope="session")
+def stock_vcsim_binaries() -> tuple[Path, Path]:
+    """``(stockvcsim, govview)``, built on first use."""
+    return build_stock_vcsim()
+
+
+@pytest.fixture
+def start_stock_vcsim(stock_vcsim_binaries: tuple[Path, Path]) -> Iterator[Callable[..., StockVcsim]]:
+    """Factory: ``start_stock_vcsim(*flags, tls=False, user="user", password="pass")`` starts
+    govmomi's stock simulator (``simulator.VPX()``; flags such as ``"-pg", "3"`` set Model fields).
+    Every server started is stopped at the end of the test."""
+    servers: list[StockVcsim] = []
+
+    def start(*flags: str, **kwargs: Any) -> StockVcsim:
+        server = start_stock_server(stock_vcsim_binaries, *flags, **kwargs)
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()

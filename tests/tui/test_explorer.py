@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.widgets import OptionList
 
@@ -256,3 +258,115 @@ async def test_keymap_from_config() -> None:
         await settle(pilot)
         await pilot.press("a")
         assert explorer(app).marks.sources
+
+
+async def test_finder_lists_a_vm_on_no_port_and_shows_it(tmp_path: Path) -> None:
+    """Stock vcsim's shape (a NIC on a portgroup without a port key) and a standard network, from
+    tests/labgen.py's portless lab: the finder lists them, enter shows the VM and NIC, no port."""
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"EDGE01")
+        await settle(pilot)
+        finder = app.screen
+        assert isinstance(finder, FindScreen)
+        assert [(h.port.key if h.port else None) for h in finder.hits] == ["1", None]
+        results = finder.query_one(OptionList)
+        assert results.option_count == 2
+        second = str(results.get_option_at_index(1).prompt)
+        assert second.split()[0] == "none" and "EDGE01 / Network adapter 2" in second
+        assert "no port: on VM Network: not on a distributed port" in second
+        status = str(finder.query_one("#find-status").render())
+        assert "1 port, 1 VM NIC on no port" in status
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is None
+        detail = screen.query_one(PortDetail)
+        text = plain(detail)
+        assert "EDGE01" in text and "Network adapter 2" in text and "00:50:56:ab:00:02" in text
+        assert "none  on VM Network: not on a distributed port" in text and "192.168.7.10" in text
+        assert detail.border_title == "EDGE01 / Network adapter 2: no port"
+        await pilot.press("s")  # nothing to mark
+        await settle(pilot)
+        assert not screen.marks
+        # A VM without a NIC is found too.
+        await pilot.press("slash", *"NONIC01", "enter")
+        await settle(pilot)
+        assert "the VM has no network adapter" in plain(screen.query_one(PortDetail))
+        # Back to a real port: the detail is the port's again.
+        await pilot.press("slash", *"EDGE01", "enter")
+        await settle(pilot)
+        assert screen.current_port is not None and screen.current_port.key == "1"
+        assert "Sessions" in plain(screen.query_one(PortDetail))
+
+
+async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"STD-ONLY01")
+        await pilot.pause(0.5)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = explorer(app)
+        assert screen.current_port is None
+        text = plain(screen.query_one(PortDetail))
+        assert "STD-ONLY01" in text and "on VM Network: not on a distributed port" in text
+
+
+async def test_a_nic_on_a_portgroup_without_a_port_is_in_the_tree(tmp_path: Path) -> None:
+    """Stock vcsim's shape: the backing names the portgroup, no portKey. The finder jumps to the
+    NIC's node under its VM under the portgroup, and the detail pane says it has no port."""
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    path = tmp_path / "portless.json"
+    labgen.write(labgen.portless_lab(), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("slash", *"STOCKLIKE01", "enter")
+        await settle(pilot)
+        screen = explorer(app)
+        tree = screen.query_one(InventoryTree)
+        node = tree.cursor_node
+        assert node is not None and node.data is not None and node.data.kind == "nic"
+        assert str(node.label) == "Network adapter 1  no port"
+        assert node.parent is not None and str(node.parent.label) == "STOCKLIKE01"
+        pg = node.parent.parent
+        assert pg is not None and str(pg.label).startswith("dvPgEdge")
+        assert [str(c.label).split()[0] for c in pg.children] == [
+            "CLAIM01",
+            "DISCO01",
+            "EDGE01",
+            "GHOST01",
+            "NOMAC01",
+            "STOCKLIKE01",
+        ]
+        assert screen.current_port is None
+        text = plain(screen.query_one(PortDetail))
+        assert "STOCKLIKE01" in text and "on portgroup dvPgEdge with no port assigned (no portKey)" in text
+        # Up to the VM node (no port of its own): the same NIC; up again, EDGE01's port is a port.
+        await pilot.press("up")
+        await settle(pilot)
+        assert "on portgroup dvPgEdge with no port assigned" in plain(screen.query_one(PortDetail))

@@ -317,6 +317,9 @@ _PORT = q("port")
 _SWITCH_UUID = q("switchUuid")
 _PG_KEY = q("portgroupKey")
 _PORT_KEY = q("portKey")
+_DEVICE_NAME = q("deviceName")
+_OPAQUE_ID = q("opaqueNetworkId")
+_OPAQUE_TYPE = q("opaqueNetworkType")
 _CONNECTABLE = q("connectable")
 _CONNECTED = q("connected")
 _DEVICE_CONFIG_ID = q("deviceConfigId")
@@ -485,7 +488,7 @@ def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
         return None
     key = _int(dev.findtext(_KEY)) or 0
     label = dev.findtext(f"{_DEVICEINFO}/{_LABEL}") or ""
-    switch = portgroup = port = ""
+    switch = portgroup = port = network = ""
     backing = dev.find(_BACKING)
     if backing is not None:
         p = backing.find(_PORT)
@@ -493,6 +496,10 @@ def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
             switch = p.findtext(_SWITCH_UUID) or ""
             portgroup = p.findtext(_PG_KEY) or ""
             port = p.findtext(_PORT_KEY) or ""
+        else:  # a standard (or legacy) network names itself; an opaque (NSX) network by type and id
+            network = backing.findtext(_DEVICE_NAME) or ""
+            if not network and backing.find(_OPAQUE_ID) is not None:
+                network = f"{backing.findtext(_OPAQUE_TYPE) or 'opaque network'} {backing.findtext(_OPAQUE_ID) or ''}"
     conn = dev.find(_CONNECTABLE)
     connected = _bool(conn.findtext(_CONNECTED)) if conn is not None else True
     return Nic(
@@ -504,6 +511,7 @@ def _nic(dev: ET.Element, ips: dict[int, tuple[str, ...]]) -> Nic | None:
         port=port,
         connected=connected,
         ips=ips.get(key, ()),
+        network=unescape_name(network.strip()),
     )
 
 

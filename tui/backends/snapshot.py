@@ -245,6 +245,7 @@ def _nic(r: _Reader) -> Nic:
         port=r.text("port"),
         connected=r.flag("connected", True),
         ips=tuple(str(ip) for ip in r.items("ips")),
+        network=r.text("network"),
     )
 
 
@@ -385,6 +386,7 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
                         "connected": n.connected,
                         "ips": list(n.ips),
                     }
+                    | ({"network": n.network} if n.network else {})
                     for n in vm.nics
                 ],
             }

@@ -618,11 +618,14 @@ class VsphereBackend:
         try:
             report(LoadProgress("Reading switches and portgroups"))
             tree = self._read_tree(view, root)
+            warnings = tuple(self._tree_warnings)
+            for warning in warnings:
+                report(LoadProgress(f"Warning: {warning}"))
             if not datacenters:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
 
-            def build(vms: list[Any], ports: list[Any]) -> Inventory:
+            def build(vms: list[Any], ports: list[Any] | None) -> Inventory:
                 return Inventory.build(
                     vcenter=vcenter,
                     source="vCenter",
@@ -630,13 +633,15 @@ class VsphereBackend:
                     hosts=hosts,
                     switches=switches,
                     portgroups=portgroups,
-                    ports=ports,
+                    ports=ports or [],
                     vms=vms,
+                    warnings=warnings,
+                    ports_read=ports is not None,
                 )
 
-            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], [])))
+            report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], None)))
             vms = self._read_vms(view, report)
-            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, [])))
+            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, None)))
             ports = []
             for i, sw in enumerate(switches):
                 report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
@@ -761,9 +766,23 @@ class VsphereBackend:
         switches: list[Switch] = []
         uuid_of: dict[str, str] = {}
         uplink_pgs: set[str] = set()
-        for obj, props in raw_switches:
+        self._tree_warnings: list[str] = []
+        kept: dict[str, Switch] = {}
+        # Lowest moid first, so that which of two switches with one UUID is shown does not vary.
+        for obj, props in sorted(raw_switches, key=lambda op: (len(op[0]._moId), op[0]._moId)):
             parent = props.get("parent")
             sw = _switch_from_props(obj._moId, props, datacenter_of(parent._moId) if parent is not None else "")
+            first = kept.get(sw.key)
+            if first is not None:
+                # Ports and NIC backings name a switch by UUID only: two switches with one UUID cannot
+                # be told apart, and reading both would show one switch's ports twice.
+                self._tree_warnings.append(
+                    f"switches {first.name} ({first.moid}) and {sw.name} ({sw.moid}) have the same UUID "
+                    f"{sw.key!r}; ports and NICs name a switch by its UUID, so only {first.name} ({first.moid}) "
+                    f"is shown. vCenter gives each switch its own UUID (a simulator may not)."
+                )
+                continue
+            kept[sw.key] = sw
             switches.append(sw)
             uuid_of[obj._moId] = sw.key
             self._switch_refs[sw.key] = obj
@@ -825,12 +844,24 @@ class VsphereBackend:
 
         dvs = self._switch_ref(switch)
         pc = self._content.propertyCollector
-        paths = _VMWARE_SWITCH_PATHS if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch) else _SWITCH_PATHS
-        spec = vmodl.query.PropertyCollector.FilterSpec(
-            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
-            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
-        )
-        result = pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+
+        def read(paths: list[str]) -> Any:
+            spec = vmodl.query.PropertyCollector.FilterSpec(
+                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
+                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
+            )
+            return pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+
+        if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch):
+            result = read(_VMWARE_SWITCH_PATHS)
+        else:
+            # A switch typed as the base DistributedVirtualSwitch may still hold a VMwareDVSConfigInfo
+            # (govmomi's stock vcsim does): ask for its sessions too, so what an apply reports about
+            # them is read, not assumed. vCenter refuses the path on a truly base-typed switch.
+            try:
+                result = read(_VMWARE_SWITCH_PATHS)
+            except vmodl.query.InvalidProperty:
+                result = read(_SWITCH_PATHS)
         objects = result.objects if result is not None else []
         if not objects:
             raise ChangeRefused(
@@ -901,6 +932,21 @@ class VsphereBackend:
             return self._after_loss(switch, current, changes, warnings, e, task, done)
         except ConnectionFailed as e:  # dropped or silent after the request left: find out what happened
             return self._after_loss(switch, current, changes, warnings, e, task, done)
+        missing = _not_applied(current, after, changes)
+        if missing:
+            # The task succeeded, yet the switch does not show the change (govmomi's stock vcsim
+            # accepts and ignores vspanConfigSpec): say exactly that, never "created".
+            shown = "does not show it" if len(missing) == len(changes) else "shows only part of it"
+            not_applied = ChangeRefused(
+                f"vCenter accepted the change to {after.name} (the task succeeded), but the switch "
+                f"read back afterwards {shown}",
+                missing,
+                sent=True,
+                hint="The problems say which sessions are not as sent. Look at the switch's sessions in vCenter "
+                "before trying again.",
+            )
+            not_applied.title = "Change not applied"
+            raise not_applied
         return self._result(current, after, changes, warnings)
 
     def _result(
@@ -1451,6 +1497,35 @@ def _changes_found(before: Switch, after: Switch, changes: Sequence[SessionChang
         elif after.session(key) is not None:
             return False
     return True
+
+
+def _not_applied(before: Switch, after: Switch, changes: Sequence[SessionChange]) -> list[Problem]:
+    """What the re-read switch ``after`` does not show of ``changes`` (sent to ``before``)."""
+    before_keys = {s.key for s in before.sessions}
+    after_keys = {s.key for s in after.sessions}
+    new = len(after_keys - before_keys)
+    problems: list[Problem] = []
+    adds = 0
+    for change in changes:
+        s = change.session
+        name = f" {s.name!r}" if s.name else ""
+        if change.operation is ChangeOperation.ADD:
+            adds += 1
+            if adds > new:
+                problems.append(
+                    Problem(
+                        "NotApplied",
+                        f"Session{name} is not on {after.name}: the switch has no new session "
+                        f"({len(after.sessions)} in all).",
+                    )
+                )
+        elif change.operation is ChangeOperation.EDIT and s.key not in after_keys:
+            problems.append(Problem("NotApplied", f"Session {s.key}{name} is not on {after.name} any more."))
+        elif change.operation is ChangeOperation.REMOVE and s.key in after_keys:
+            problems.append(
+                Problem("NotApplied", f"Session {s.key}{name} is still on {after.name}: it was not removed.")
+            )
+    return problems
 
 
 # -- faults -------------------------------------------------------------------------------

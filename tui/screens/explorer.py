@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
 from tui.marks import MarkError, Marks
-from tui.model import ChangeOperation, Inventory, Port, SessionChange, new_session
+from tui.model import ChangeOperation, Inventory, Port, PortlessNic, SessionChange, new_session
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
@@ -178,7 +178,7 @@ class ExplorerScreen(Screen[None]):
             if pg is None:
                 return nothing
             return ("portgroup", pg.key), pg.name, list(inv.ports_by_portgroup.get(ref.portgroup, ())), None
-        if ref.kind == "vm":
+        if ref.kind in ("vm", "nic"):
             vm = inv.vms.get(ref.vm)
             if vm is None:
                 return nothing
@@ -205,16 +205,19 @@ class ExplorerScreen(Screen[None]):
         listing, title, ports, port = self._ports_for(ref)
         if port is not None:
             self._set_port(port)
+        # A NIC node, or a VM node with no port: the VM's NIC on this portgroup that has no port.
+        loose = self._portless_at(ref) if not ports or ref.kind == "nic" else None
         table = self.query_one("#ports", PortTable)
         if listing == self._listing and not now:
             # Same ports as shown (moving between ports of one portgroup): just move the row cursor.
             if port is not None:
                 table.select_port(port)
-            return
-        if now or len(ports) < _DEBOUNCE_ROWS:
+        elif now or len(ports) < _DEBOUNCE_ROWS or loose is not None:
             self._fill_table(listing, title, ports, port)
         else:
             self._pending = self.set_timer(0.15, lambda: self._fill_table(listing, title, ports, port))
+        if loose is not None:  # after the table, which may have cleared the detail pane
+            self.show_portless(loose)
 
     def _fill_table(self, listing: tuple[str, str], title: str, ports: list[Port], select: Port | None) -> None:
         inv = self.inventory
@@ -250,6 +253,48 @@ class ExplorerScreen(Screen[None]):
         self._show_selection(NodeRef("port", switch=port.switch, port=port.key), now=True)
         tree.focus()
 
+    def _portless_at(self, ref: NodeRef) -> PortlessNic | None:
+        """The NIC on no port that a ``nic`` node (or a ``vm`` node, its first) stands for."""
+        inv = self.inventory
+        if inv is None or ref.kind not in ("vm", "nic"):
+            return None
+        for item in inv.portless:
+            nic = item.nic
+            if nic is None or item.vm.key != ref.vm or nic.portgroup != ref.portgroup:
+                continue
+            if ref.kind == "vm" or str(nic.key) == ref.port:
+                return item
+        return None
+
+    def show_portless(self, item: PortlessNic) -> None:
+        """Show a VM NIC that is on no port in the detail pane (the tree has no node for it)."""
+        inv = self.inventory
+        if inv is None:
+            return
+        self.current_port = None  # nothing to mark or copy: s, d and y say "select a port first"
+        detail = self.query_one(PortDetail)
+        detail.show_portless(inv, item)
+        nic = item.nic.label if item.nic else "no NIC"
+        detail.border_title = escape(f"{item.vm.name} / {nic}: no port")
+
+    def go_to(self, target: Port | PortlessNic) -> None:
+        """:meth:`go_to_port`, or for a NIC on no port its node in the tree (when its backing names
+        a portgroup there) and its VM and NIC in the detail pane."""
+        if isinstance(target, Port):
+            self.go_to_port(target)
+            return
+        nic = target.nic
+        inv = self.inventory
+        pg = inv.portgroups.get(nic.portgroup) if nic is not None and inv is not None else None
+        if nic is not None and pg is not None:
+            ref = NodeRef("nic", switch=pg.switch, portgroup=pg.key, vm=target.vm.key, port=str(nic.key))
+            tree = self.query_one(InventoryTree)
+            if tree.select_ref(ref):
+                self._show_selection(ref, now=True)
+                tree.focus()
+                return
+        self.show_portless(target)
+
     # -- actions --------------------------------------------------------------------------
 
     def action_find(self) -> None:
@@ -261,9 +306,9 @@ class ExplorerScreen(Screen[None]):
             self.notify("Still loading: search is available when every port is known.", severity="warning")
             return
 
-        def chosen(port: Port | None) -> None:
-            if port is not None:
-                self.go_to_port(port)
+        def chosen(target: Port | PortlessNic | None) -> None:
+            if target is not None:
+                self.go_to(target)
 
         app.push_screen(FindScreen(app.inventory, app.index), chosen)
 

@@ -1,4 +1,8 @@
-"""The finder: type a VM name, NIC, IP, MAC or port ID; enter jumps to the port."""
+"""The finder: type a VM name, NIC, IP, MAC or port ID; enter jumps to the port.
+
+A VM NIC on no port (a standard or opaque network, no backing, no port key) is listed too,
+with ``none`` for its port; choosing it shows the VM and NIC in the detail pane.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.lookup import Field, Hit, LookupIndex
-from tui.model import Inventory, Port
+from tui.lookup import Field, Hit, LookupIndex, Target
+from tui.model import Inventory
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.safe_input import SafeInput
@@ -22,7 +26,7 @@ DEBOUNCE_ENTRIES = 50_000
 """Index size above which the search waits for a pause in typing."""
 
 
-class FindScreen(ModalScreen[Port | None]):
+class FindScreen(ModalScreen[Target | None]):
     """Search the in-memory index as you type."""
 
     BINDINGS = [
@@ -79,14 +83,23 @@ class FindScreen(ModalScreen[Port | None]):
             status.update(Text(f"No port matches {query.strip()!r}.", style="bold"))
         else:
             more = f" (first {LIMIT} shown; type more to narrow)" if len(self.hits) > LIMIT else ""
-            status.update(Text(f"{len(shown)} port{'s' * (len(shown) != 1)}{more}", style="dim"))
+            loose = sum(1 for h in shown if h.port is None)
+            found = f"{len(shown) - loose} port{'s' * (len(shown) - loose != 1)}"
+            if loose:
+                found += f", {loose} VM NIC{'s' * (loose != 1)} on no port"
+            status.update(Text(f"{found}{more}", style="dim"))
 
     def _columns(self, hit: Hit) -> tuple[str, str, str, str]:
-        row = self.inventory.port_row(hit.port)
-        who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
+        row = self.inventory.row(hit.target)
         # Say what matched when it is not already on the line (an IP, a MAC, a portgroup...).
         why = "" if hit.field in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC) else f"{hit.field.label} {hit.text}"
         # Widths below are counted on what is shown: escapes included.
+        item = hit.portless
+        if item is not None:
+            who = f"{row['vm']} / {row['nic'] if row['nic'] is not None else '(no NIC)'}"
+            place = "no port: " + self.inventory.nic_place(item)
+            return visible(who), visible(place), visible(row["host"]), visible(why)
+        who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
         return visible(who), visible(row["portgroup"] or "(standalone)"), visible(row["host"]), visible(why)
 
     def _labels(self, hits: list[Hit]) -> list[Text]:
@@ -98,7 +111,8 @@ class FindScreen(ModalScreen[Port | None]):
         out = []
         for hit, (who, pg, host, why) in zip(hits, cols, strict=True):
             text = Text()
-            text.append(f"{hit.port.key:>6}", style="bold")
+            port = hit.port
+            text.append(f"{port.key:>6}" if port is not None else f"{'none':>6}", style="bold" if port else "dim")
             text.append(f"  {who:<{w_who}}")
             text.append(f"  {pg:<{w_pg}}  {host:<{w_host}}", style="dim")
             if why:
@@ -121,10 +135,10 @@ class FindScreen(ModalScreen[Port | None]):
             self._search(event.value)
         results = self.query_one("#find-results", OptionList)
         if results.highlighted is not None and results.highlighted < len(self.hits):
-            self.dismiss(self.hits[results.highlighted].port)
+            self.dismiss(self.hits[results.highlighted].target)
         elif self.hits:
-            self.dismiss(self.hits[0].port)
+            self.dismiss(self.hits[0].target)
 
     @on(OptionList.OptionSelected, "#find-results")
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.hits[event.option_index].port)
+        self.dismiss(self.hits[event.option_index].target)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from tui.lookup import Field
+from tui.lookup import Field, Target
 from tui.model import Port
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -28,12 +28,12 @@ class InventoryCommands(Provider):
         assert isinstance(self.app, DvMirrorApp)
         return self.app
 
-    def _go(self, port: Port) -> None:
+    def _go(self, target: Target) -> None:
         from tui.screens.explorer import ExplorerScreen
 
         for screen in self.app.screen_stack:
             if isinstance(screen, ExplorerScreen):
-                screen.go_to_port(port)
+                screen.go_to(target)
 
     async def discover(self) -> Hits:
         """Offer the finder when the palette opens."""
@@ -56,15 +56,31 @@ class InventoryCommands(Provider):
         seen_vms: set[str] = set()
         for n, hit in enumerate(index.search(query, limit=40)):
             score = max(matcher.match(hit.text), 1.0 - n / 100)
-            vmnic = inv.vm_nic(hit.port)
+            item = hit.portless
+            if item is not None:  # a NIC on no port: shown in the detail pane
+                nic = item.nic.label if item.nic else "no NIC"
+                yield Hit(
+                    score * 0.98,
+                    Text(f"Show {item.vm.name} / {nic} (on no port)"),
+                    partial(self._go, item),
+                    help=escape(inv.nic_place(item)),
+                )
+                continue
+            port = hit.target
+            assert isinstance(port, Port)
+            vmnic = inv.vm_nic(port)
             if hit.field in (Field.VM, Field.VM_NIC) and vmnic is not None and vmnic[0].key not in seen_vms:
                 seen_vms.add(vmnic[0].key)
                 yield Hit(
                     score,
                     Text(f"Go to VM {vmnic[0].name}"),
-                    partial(self._go, hit.port),
-                    help=escape(visible(inv.port_label(hit.port))),
+                    partial(self._go, port),
+                    help=escape(visible(inv.port_label(port))),
                 )
-            label = Text(f"Go to port {inv.port_label(hit.port)}")
-            matched = escape(visible(f"matched {hit.field.label}: {hit.text}"))
-            yield Hit(score * 0.99, label, partial(self._go, hit.port), help=matched)
+            label = Text(f"Go to port {inv.port_label(port)}")
+            yield Hit(
+                score * 0.99,
+                label,
+                partial(self._go, port),
+                help=escape(visible(f"matched {hit.field.label}: {hit.text}")),
+            )
