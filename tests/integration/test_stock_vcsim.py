@@ -200,7 +200,7 @@ def test_load_agrees_with_govmomi(start_stock_vcsim: StartStock, backend_for: An
 
 def test_capability_of_a_switch_without_features_supported(start_stock_vcsim: StartStock, backend_for: Any) -> None:
     """Stock switches leave capability.featuresSupported unset: dvmirror treats VSPAN as unknown
-    (offers every session type and lets vCenter decide), as its docstring promises."""
+    (offers every session type as "not reported", and lets vCenter decide)."""
     server = start_stock_vcsim()
     from pyVmomi import vim
 
@@ -211,8 +211,10 @@ def test_capability_of_a_switch_without_features_supported(start_stock_vcsim: St
     assert isinstance(dvs.config, vim.dvs.VmwareDistributedVirtualSwitch.ConfigInfo)
     assert not dvs.config.configVersion and not dvs.config.vspanSession
     (switch,) = backend_for(server).load().switches.values()
-    assert switch.capability == SwitchCapability()
-    assert switch.capability.vspan and set(switch.capability.session_types) == {t.value for t in SessionType}
+    assert switch.capability == SwitchCapability.unknown()
+    assert switch.capability.vspan is None and switch.capability.erspan is None
+    assert set(switch.capability.offered) == {t.value for t in SessionType}
+    assert all(switch.capability.supports(t.value) is None for t in SessionType)
     assert switch.sessions == () and switch.config_version == ""
 
 
