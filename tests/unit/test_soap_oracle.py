@@ -184,6 +184,11 @@ def expected_vm(oc: Any) -> Vm:
         if not isinstance(d, D.VirtualEthernetCard):
             continue
         port = d.backing.port if isinstance(d.backing, DVPORT_BACKING) else None
+        network = ""
+        if isinstance(d.backing, D.VirtualEthernetCard.OpaqueNetworkBackingInfo):
+            network = f"{d.backing.opaqueNetworkType or 'opaque network'} {d.backing.opaqueNetworkId or ''}"
+        elif isinstance(d.backing, D.VirtualDevice.DeviceBackingInfo) and port is None:
+            network = getattr(d.backing, "deviceName", None) or ""
         nics.append(
             Nic(
                 key=d.key,
@@ -194,6 +199,7 @@ def expected_vm(oc: Any) -> Vm:
                 port=(port.portKey or "") if port is not None else "",
                 connected=bool(d.connectable.connected) if d.connectable is not None else True,
                 ips=ips.get(d.key, ()),
+                network=documented_unescape(network.strip()),
             )
         )
     name = props.get("name")
@@ -692,7 +698,10 @@ def test_unknown_device_and_backing_types_keep_the_vm_and_its_nics() -> None:
     )
     port = inv.port(SWITCH, "100")
     assert port is not None and inv.vm_nic(port) == (vm, a)
-    assert [h.port.key for h in LookupIndex(inv).search("db/01")] == ["100"], "the row is findable by VM name"
+    hits = LookupIndex(inv).search("db/01")
+    assert [h.port.key for h in hits if h.port is not None] == ["100"], "the row is findable by VM name"
+    portless = sorted(h.portless.nic.key for h in hits if h.portless is not None and h.portless.nic is not None)
+    assert portless == [4001, 4002, 4003], "so are the NICs on no port"
 
 
 def test_an_unknown_setting_subtype_and_connectee_type() -> None:
