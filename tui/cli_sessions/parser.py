@@ -1,9 +1,9 @@
 """The argparse definitions of ``dvmirror sessions`` and ``dvmirror session …`` (the flags of
 :mod:`tui.cli_sessions`, whose docstring describes them).
 
-The session-field flags are added through :class:`_Group`, which keeps each option it adds: the
-edit parser carries that list (``args.field_defaults``) so that :func:`edit_given` knows every
-field flag without a second copy of their names.
+The session-field flags are added through a :class:`tui.argrecord.Recorder`, which keeps each
+option it adds: the create and edit parsers carry them (``args.field_defaults``, ``{dest:
+default}``) so that :func:`edit_given` knows every field flag without a second copy of their names.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tui.argrecord import Recorder
 from tui.cli import whole_number
 from tui.model import EncapType, SessionType
 
@@ -134,29 +135,11 @@ def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-class _Group:
-    """An argument group of session fields that keeps each option it adds (``dest`` → default)."""
-
-    def __init__(self, group: Any, defaults: dict[str, Any]) -> None:  # argparse's group class is private
-        self._group = group
-        self.defaults = defaults
-
-    def add_argument(self, *flags: str, **kwargs: Any) -> argparse.Action:
-        action: argparse.Action = self._group.add_argument(*flags, **kwargs)
-        self.defaults[action.dest] = action.default
-        return action
-
-    def add_mutually_exclusive_group(self) -> _Group:
-        return _Group(self._group.add_mutually_exclusive_group(), self.defaults)
-
-
 def _fields(p: argparse.ArgumentParser, *, edit: bool) -> dict[str, Any]:
     """Add the session-field flags; return ``{dest: default}`` of every one (a flag is given when
     its value differs from its default)."""
-    defaults: dict[str, Any] = {}
-
-    def group(title: str) -> _Group:
-        return _Group(p.add_argument_group(title), defaults)
+    fields = Recorder(p)
+    group = fields.add_argument_group
 
     g = group("session fields" + (" (only the fields given change)" if edit else ""))
     g.add_argument("--name", metavar="TEXT", help="session name (at most 80 characters)")
@@ -291,7 +274,7 @@ def _fields(p: argparse.ArgumentParser, *, edit: bool) -> dict[str, Any]:
         default=None,
         help="nanosecond ERSPAN timestamps (erspanGraNanosec; ERSPAN type III)",
     )
-    return defaults
+    return fields.defaults
 
 
 def _encap_type(text: str) -> str:
