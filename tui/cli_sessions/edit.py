@@ -8,7 +8,8 @@ Pure: no output, no backend. A flag that cannot apply (removing what is not ther
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from tui import rules
@@ -81,59 +82,33 @@ def _existing(inventory: Inventory, switch: Switch | None, ref: str, verb: str) 
     return Plan(verb, sw, SessionChange(operation, stored), stored=stored)
 
 
-@dataclass
+_ENDS = ("source_rx", "source_tx", "destination")
+"""The endpoint lists of a session (attributes of :class:`MirrorSession`)."""
+_PARTS = tuple(f.name for f in fields(VspanPorts))
+"""What each holds (attributes of :class:`VspanPorts`): port keys, uplink names, VLANs, ..."""
+
+
 class _Lists:
-    """Mutable endpoint lists of a session being built."""
+    """Mutable copies of a session's endpoint lists: ``lists("source_rx", "vlans")``."""
 
-    rx: list[str] = field(default_factory=list)
-    tx: list[str] = field(default_factory=list)
-    rx_uplinks: list[str] = field(default_factory=list)
-    tx_uplinks: list[str] = field(default_factory=list)
-    rx_wild: list[str] = field(default_factory=list)
-    tx_wild: list[str] = field(default_factory=list)
-    vlans: list[int] = field(default_factory=list)
-    tx_vlans: list[int] = field(default_factory=list)
-    rx_ips: list[str] = field(default_factory=list)
-    tx_ips: list[str] = field(default_factory=list)
-    dest: list[str] = field(default_factory=list)
-    uplinks: list[str] = field(default_factory=list)
-    ips: list[str] = field(default_factory=list)
-    dest_vlans: list[int] = field(default_factory=list)
-    dest_wild: list[str] = field(default_factory=list)
+    def __init__(self, s: MirrorSession) -> None:
+        self._lists = {end: {part: list(getattr(getattr(s, end), part)) for part in _PARTS} for end in _ENDS}
 
-    @classmethod
-    def of(cls, s: MirrorSession) -> _Lists:
-        return cls(
-            rx=list(s.source_rx.port_keys),
-            tx=list(s.source_tx.port_keys),
-            rx_uplinks=list(s.source_rx.uplink_names),
-            tx_uplinks=list(s.source_tx.uplink_names),
-            rx_wild=list(s.source_rx.wildcard_types),
-            tx_wild=list(s.source_tx.wildcard_types),
-            vlans=list(s.source_rx.vlans),
-            tx_vlans=list(s.source_tx.vlans),
-            rx_ips=list(s.source_rx.ip_addresses),
-            tx_ips=list(s.source_tx.ip_addresses),
-            dest=list(s.destination.port_keys),
-            uplinks=list(s.destination.uplink_names),
-            ips=list(s.destination.ip_addresses),
-            dest_vlans=list(s.destination.vlans),
-            dest_wild=list(s.destination.wildcard_types),
-        )
+    def __call__(self, end: str, part: str) -> list[Any]:
+        return self._lists[end][part]
 
-    def clear_sources(self) -> None:
-        for name in ("rx", "tx", "rx_uplinks", "tx_uplinks", "rx_wild", "tx_wild", "vlans", "tx_vlans"):
-            getattr(self, name).clear()
-        self.rx_ips.clear()
-        self.tx_ips.clear()
+    def clear(self, *ends: str, parts: tuple[str, ...] = _PARTS) -> None:
+        for end in ends:
+            for part in parts:
+                self._lists[end][part].clear()
 
-    def clear_dests(self) -> None:
-        for name in ("dest", "uplinks", "ips", "dest_vlans", "dest_wild"):
-            getattr(self, name).clear()
+    def _sides(self, kind: str) -> tuple[list[Any], list[Any]]:
+        part = "port_keys" if kind == "port" else "uplink_names"
+        return self("source_rx", part), self("source_tx", part)
 
     def source(self, kind: str, value: str, direction: Direction) -> None:
         """Add a source (or set its direction)."""
-        rx, tx = (self.rx, self.tx) if kind == "port" else (self.rx_uplinks, self.tx_uplinks)
+        rx, tx = self._sides(kind)
         _drop(rx, value)
         _drop(tx, value)
         if direction in (Direction.BOTH, Direction.INGRESS):
@@ -142,36 +117,15 @@ class _Lists:
             tx.append(value)
 
     def remove_source(self, kind: str, value: str, ref: str) -> None:
-        rx, tx = (self.rx, self.tx) if kind == "port" else (self.rx_uplinks, self.tx_uplinks)
+        rx, tx = self._sides(kind)
         if value not in rx and value not in tx:
             raise EditError(f"{ref!r} is not a source of this session")
         _drop(rx, value)
         _drop(tx, value)
 
     def session(self, base: MirrorSession) -> MirrorSession:
-        return base.with_changes(
-            source_rx=VspanPorts(
-                port_keys=tuple(self.rx),
-                uplink_names=tuple(self.rx_uplinks),
-                vlans=tuple(self.vlans),
-                ip_addresses=tuple(self.rx_ips),
-                wildcard_types=tuple(self.rx_wild),
-            ),
-            source_tx=VspanPorts(
-                port_keys=tuple(self.tx),
-                uplink_names=tuple(self.tx_uplinks),
-                vlans=tuple(self.tx_vlans),
-                ip_addresses=tuple(self.tx_ips),
-                wildcard_types=tuple(self.tx_wild),
-            ),
-            destination=VspanPorts(
-                port_keys=tuple(self.dest),
-                uplink_names=tuple(self.uplinks),
-                vlans=tuple(self.dest_vlans),
-                ip_addresses=tuple(self.ips),
-                wildcard_types=tuple(self.dest_wild),
-            ),
-        )
+        ends = {end: VspanPorts(**{p: tuple(v) for p, v in parts.items()}) for end, parts in self._lists.items()}
+        return base.with_changes(**ends)
 
 
 def _drop(items: list[Any], value: Any) -> None:
@@ -188,6 +142,19 @@ def _remove(items: list[Any], value: Any, what: str) -> None:
     if value not in items:
         raise EditError(f"{what} is not in this session")
     _drop(items, value)
+
+
+def _edit_list(
+    items: list[Any], args: argparse.Namespace, flag: str, clean: Callable[[Any], Any], what: Callable[[Any], str]
+) -> None:
+    """``--FLAG`` replaces ``items``, ``--add-FLAG`` adds to them, ``--remove-FLAG`` removes (values ``clean``ed)."""
+    given = getattr(args, flag, None)
+    if given is not None:
+        items.clear()
+    for value in [*(given or ()), *getattr(args, "add_" + flag, ())]:
+        _add(items, clean(value))
+    for value in getattr(args, "remove_" + flag, ()):
+        _remove(items, clean(value), what(value))
 
 
 def port_refs(args: argparse.Namespace) -> list[str]:
@@ -228,17 +195,19 @@ def build_session(inventory: Inventory, switch: Switch, base: MirrorSession, arg
         elif getattr(args, arg, None) is not None:
             changes[attr] = getattr(args, arg)
 
-    lists = _Lists.of(base)
+    lists = _Lists(base)
+    vlans = lists("source_rx", "vlans")
+    dest, uplinks, ips = (lists("destination", part) for part in ("port_keys", "uplink_names", "ip_addresses"))
 
     def ref(text: str) -> tuple[str, str]:
         return resolve_ref(inventory, switch, text)
 
     if getattr(args, "clear_sources", False):
-        lists.clear_sources()
+        lists.clear("source_rx", "source_tx")
     if getattr(args, "clear_dests", False):
-        lists.clear_dests()
+        lists.clear("destination")
     if args.source is not None:
-        lists.rx, lists.tx, lists.rx_uplinks, lists.tx_uplinks = [], [], [], []
+        lists.clear("source_rx", "source_tx", parts=("port_keys", "uplink_names"))
         for text in args.source:
             port_ref, direction = split_direction(text)
             lists.source(*ref(port_ref), direction)
@@ -248,34 +217,17 @@ def build_session(inventory: Inventory, switch: Switch, base: MirrorSession, arg
     for text in getattr(args, "remove_source", ()):
         port_ref, _ = split_direction(text)
         lists.remove_source(*ref(port_ref), port_ref)
-    if args.source_vlan is not None:
-        lists.vlans = []
-        for v in args.source_vlan:
-            _add(lists.vlans, v)
-    for v in getattr(args, "add_source_vlan", ()):
-        _add(lists.vlans, v)
-    for v in getattr(args, "remove_source_vlan", ()):
-        _remove(lists.vlans, v, f"source VLAN {v}")
+    _edit_list(vlans, args, "source_vlan", lambda v: v, lambda v: f"source VLAN {v}")
     if args.dest is not None:
-        lists.dest = []
+        dest.clear()
     for text in [*(args.dest or ()), *getattr(args, "add_dest", ())]:
         kind, value = ref(text)
-        _add(lists.dest if kind == "port" else lists.uplinks, value)
+        _add(dest if kind == "port" else uplinks, value)
     for text in getattr(args, "remove_dest", ()):
         kind, value = ref(text)
-        _remove(lists.dest if kind == "port" else lists.uplinks, value, f"destination {text!r}")
-    if args.dest_uplink is not None:
-        lists.uplinks = []
-    for name in [*(args.dest_uplink or ()), *getattr(args, "add_dest_uplink", ())]:
-        _add(lists.uplinks, name.strip())
-    for name in getattr(args, "remove_dest_uplink", ()):
-        _remove(lists.uplinks, name.strip(), f"destination uplink {name!r}")
-    if args.dest_ip is not None:
-        lists.ips = []
-    for ip in [*(args.dest_ip or ()), *getattr(args, "add_dest_ip", ())]:
-        _add(lists.ips, ip.strip())
-    for ip in getattr(args, "remove_dest_ip", ()):
-        _remove(lists.ips, ip.strip(), f"destination IP {ip!r}")
+        _remove(dest if kind == "port" else uplinks, value, f"destination {text!r}")
+    _edit_list(uplinks, args, "dest_uplink", str.strip, lambda name: f"destination uplink {name!r}")
+    _edit_list(ips, args, "dest_ip", str.strip, lambda ip: f"destination IP {ip!r}")
 
     session = lists.session(base.with_changes(**changes))
     if rules.effective_type(session) is SessionType.MIXED_DEST_MIRROR and getattr(args, "sampling_rate", None) is None:
