@@ -3,6 +3,8 @@ path for the app and the CLI)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLOUD, WALKTHROUGH
+from tests.conftest import CLOUD, REPO, WALKTHROUGH
 from tui import rules
 from tui.audit import AuditLog
 from tui.backends import (
@@ -220,3 +222,12 @@ def test_keys_pair_with_the_changes_only_when_there_is_one_each() -> None:
     assert [c.session.key for c in with_keys([ADD, remove], ("1",))] == [None, "1"]
     assert with_keys([remove], ()) == (remove,)
     assert with_keys([ADD], ("",)) == (ADD,)
+
+
+def test_the_apply_path_and_the_session_edit_logic_load_neither_textual_nor_pyvmomi() -> None:
+    script = (
+        "import sys, tui.outcome, tui.cli_sessions.edit, tui.lookup\n"
+        "print(' '.join(m for m in ('textual', 'pyVmomi', 'pyVim') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
