@@ -11,9 +11,10 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tui import cli, cli_sessions, config
+from tui.argrecord import Recorder
 from tui.backends import Backend, BackendError, LoginFailed
 from tui.text import visible, visible_lines
 
@@ -71,11 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     def finish(p: argparse.ArgumentParser) -> None:
-        before = len(p._actions)
-        _source_arguments(p)
-        for action in p._actions[before:]:
-            if action.option_strings:
-                action.default = argparse.SUPPRESS
+        # The source options again after the subcommand; left out there, they keep what was given before it.
+        added = Recorder(p)
+        _source_arguments(cast(argparse.ArgumentParser, added))
+        for action in added.added:
+            action.default = argparse.SUPPRESS
 
     ports = command("ports", "list ports (all, or of a switch, portgroup or VM)")
     ports.add_argument("--switch", metavar="S", help="only this distributed switch")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,14 +19,12 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 
-from tui import audit
 from tui.backends import (
     EXIT_CONNECTION,
     ApplyResult,
     Backend,
     BackendError,
     ChangeInterrupted,
-    ChangeRefused,
     LoadProgress,
     LoginFailed,
     StaleSwitch,
@@ -34,7 +32,8 @@ from tui.backends import (
 from tui.clipboard import CopyResult, copy_text
 from tui.config import read_only_hint
 from tui.lookup import LookupIndex
-from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
+from tui.outcome import apply_and_audit
 from tui.paths import STYLES_DIR
 from tui.screens.palette import InventoryCommands
 from tui.text import visible, visible_lines
@@ -289,43 +288,13 @@ class DvMirrorApp(App[None]):
         inventory = self.inventory
         if inventory is None:
             return
-        switch_name = inventory.switches[switch_key].name if switch_key in inventory.switches else switch_key
-        try:
-            result = self.backend.apply(inventory, switch_key, changes)
-        except ChangeRefused as e:
-            outcome = "fault" if e.sent else "refused"
-            self._audit(inventory, switch_name, changes, outcome, e.problems)
-            self.post_message(ChangeFailed(switch_key, changes, e))
-            return
-        except ChangeInterrupted as e:  # the connection failed after sending: recorded as found
-            outcome = {False: "error", True: "ok", None: "unknown"}[e.applied]
-            self._audit(inventory, switch_name, changes, outcome, e.problems)
-            self.post_message(ChangeFailed(switch_key, changes, e))
-            return
-        except BackendError as e:
-            self._audit(inventory, switch_name, changes, "error", [Problem(type(e).__name__, e.message)])
-            self.post_message(ChangeFailed(switch_key, changes, e))
-            return
-        except Exception as e:  # never a traceback: report it like any other failure
-            error = BackendError(f"The change failed unexpectedly: {e.__class__.__name__}: {e}")
-            self._audit(inventory, switch_name, changes, "error", [Problem("Error", error.message)])
-            self.post_message(ChangeFailed(switch_key, changes, error))
-            return
-        done = list(changes)
-        if result.keys:  # give added sessions the key vCenter chose
-            done = [
-                SessionChange(c.operation, c.session.with_changes(key=k)) if c.operation is ChangeOperation.ADD else c
-                for c, k in zip(changes, result.keys, strict=False)
-            ]
-        self._audit(inventory, switch_name, done, "ok", result.warnings)
-        self.post_message(ChangeApplied(switch_key, done, result))
-
-    def _audit(
-        self, inventory: Inventory, switch: str, changes: list[SessionChange], outcome: str, problems: Iterable[Problem]
-    ) -> None:
-        failure = audit.record_change(self.backend, inventory, switch, changes, outcome, problems)
-        if failure:
-            self.call_from_thread(self.notify, failure, title="Audit log", severity="warning", markup=False)
+        outcome = apply_and_audit(self.backend, inventory, switch_key, changes)
+        if outcome.audit_error:
+            self.call_from_thread(self.notify, outcome.audit_error, title="Audit log", severity="warning", markup=False)
+        if outcome.applied is not None:
+            self.post_message(ChangeApplied(switch_key, list(outcome.changes), outcome.applied))
+        elif outcome.error is not None:
+            self.post_message(ChangeFailed(switch_key, changes, outcome.error))
 
     def on_change_applied(self, message: ChangeApplied) -> None:
         """Show the re-read switch and say what happened."""

@@ -9,11 +9,12 @@ Pure Python: no Textual, no pyVmomi. The log is append-only JSON lines at
      "result": "ok", "changes": [{"operation": "add", "switch": ..., "session": {...}}],
      "problems": [{"code": ..., "severity": ..., "field": ..., "message": ...}]}
 
-``result`` is ``ok`` (applied), ``refused`` (our rules stopped it; nothing sent), ``fault``
-(vCenter refused it), ``error`` (the connection or the task failed; when the change had been
-sent, re-reading the switch found it not applied: problem ``NotApplied``) or ``unknown`` (the
-connection failed after sending and the re-read switch cannot tell: ``OutcomeUnknown``). A
-change found applied after a lost connection is ``ok`` with a ``ConnectionLost`` problem.
+``result`` is ``ok`` (applied), ``refused`` (stopped before sending: our rules, read-only mode,
+or the switch found changed meanwhile), ``fault`` (vCenter refused it), ``error`` (the connection
+or the task failed; when the change had been sent, re-reading the switch found it not applied:
+problem ``NotApplied``) or ``unknown`` (the connection failed after sending and the re-read
+switch cannot tell: ``OutcomeUnknown``). A change found applied after a lost connection is
+``ok`` with a ``ConnectionLost`` problem. :mod:`tui.outcome` decides which.
 
 Security: passwords never reach the log. The caller passes a user name, never a password, and
 a password embedded in the vCenter URL (``GOVC_URL=https://user:secret@vc/sdk``) is removed.
@@ -197,7 +198,8 @@ def record_change(
     result: str,
     problems: Iterable[Problem] = (),
 ) -> str | None:
-    """Record a change handed to ``backend.apply`` (shared by the CLI and the TUI).
+    """Record a change handed to ``backend.apply`` (by :func:`tui.outcome.apply_and_audit`, for
+    the CLI and the TUI alike).
 
     The user is the vCenter user of the backend's settings, else the OS user. Changes to the
     demo lab or a snapshot (``backend.offline``) change no vCenter: they are recorded only in

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
-from tui.model import Direction, Inventory, Port, PortlessNic
+from tui.model import Direction, Inventory, MirrorSession, Port, PortlessNic, Switch
 
 
 class Field(IntEnum):
@@ -322,3 +323,101 @@ def _one(inventory: Inventory, ref: str, ports: list[Port]) -> Port:
         sw = inventory.switches.get(p.switch)
         candidates.append(f"{inventory.port_label(p)} on {sw.name if sw else p.switch}")
     raise ResolveError(f"{ref!r} is ambiguous: it matches {len(ports)} ports", candidates)
+
+
+# -- references of the session commands: a port, the switch, a session ---------------------------
+
+
+class RefError(ValueError):
+    """A reference that names several things, or nothing that can be used; the message says
+    which, with the candidates (the CLI reports it as a usage error)."""
+
+
+def sorted_switches(inventory: Inventory) -> list[Switch]:
+    """The switches in natural order of their names."""
+    return sorted(inventory.switches.values(), key=lambda s: natural_key(s.name))
+
+
+def resolve_ref(inventory: Inventory, switch: Switch, ref: str) -> tuple[str, str]:
+    """``("port", key)`` or ``("uplink", name)`` for a PORT reference on ``switch``.
+
+    Ambiguous → :class:`RefError` listing the candidates. Nothing found → an uplink name of the
+    switch, else the text itself as a port key (the rules then report ``NotFound``).
+    """
+    text = ref.strip()
+    if not text:
+        raise RefError("empty port reference")
+    try:
+        return "port", resolve_port(inventory, text, switch.key).key
+    except ResolveError as e:
+        if e.candidates:
+            lines = [str(e) + "; name one of them by port key or VM/NIC label:", *(f"  {c}" for c in e.candidates)]
+            raise RefError("\n".join(lines)) from None
+    if text in switch.uplink_names:
+        return "uplink", text
+    return "port", text
+
+
+def infer_switch(inventory: Inventory, refs: Sequence[str]) -> Switch:
+    """The one switch on which every PORT in ``refs`` that names something is found (:class:`RefError` otherwise)."""
+    switches = sorted_switches(inventory)
+    if not switches:
+        raise RefError("the inventory has no distributed switch")
+    found: list[tuple[str, list[str]]] = []
+    for ref in refs:
+        text = ref.strip()
+        on: list[str] = []
+        for sw in switches:
+            try:
+                resolve_port(inventory, text, sw.key)
+            except ResolveError as e:
+                if not e.candidates:
+                    continue
+            on.append(sw.key)
+        if on:
+            found.append((text, on))
+    candidates = [sw for sw in switches if all(sw.key in on for _, on in found)]
+    if len(candidates) == 1:
+        return candidates[0]
+    names = ", ".join(sw.name for sw in switches)
+    if not found:
+        raise RefError(f"give --switch: no port given names the switch (switches: {names})")
+    if not candidates:
+        where = "; ".join(f"{ref!r} on {', '.join(inventory.switches[k].name for k in on)}" for ref, on in found)
+        raise RefError(f"the ports are not on one switch ({where}); a session mirrors within one switch")
+    shared = ", ".join(sw.name for sw in candidates)
+    raise RefError(f"the ports match on several switches ({shared}); add --switch to choose one")
+
+
+def find_session(
+    inventory: Inventory, switch: Switch | None, ref: str
+) -> tuple[Switch, MirrorSession] | tuple[Switch | None, None]:
+    """The session ``ref`` names (key first, then name exactly, then ignoring case) on ``switch``
+    or, when None, on any switch; ``(switch or None, None)`` when none does (the only switch when
+    there is one). Several matches → :class:`RefError` listing them."""
+    text = ref.strip()
+    if not text:
+        raise RefError("empty --session")
+    scope = [switch] if switch is not None else sorted_switches(inventory)
+
+    def listing(matches: list[tuple[Switch, MirrorSession]], what: str) -> RefError:
+        lines = [f"{what} {text!r} matches {len(matches)} sessions; give its key (and --switch):"]
+        lines += [f"  key {s.key}  {s.name or '(no name)'}  on {sw.name}" for sw, s in matches]
+        return RefError("\n".join(lines))
+
+    by_key = [(sw, s) for sw in scope for s in sw.sessions if s.key == text]
+    if len(by_key) == 1:
+        return by_key[0]
+    if by_key:
+        raise listing(by_key, "key")
+    by_name = [(sw, s) for sw in scope for s in sw.sessions if s.name == text]
+    if not by_name:
+        folded = text.casefold()
+        by_name = [(sw, s) for sw in scope for s in sw.sessions if s.name.casefold() == folded]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        raise listing(by_name, "name")
+    if switch is None and len(scope) == 1:
+        return scope[0], None
+    return switch, None

@@ -1,0 +1,148 @@
+"""Port-mirroring session commands of the CLI (DESIGN.md §10): ``sessions`` and ``session …``.
+
+This docstring is the contract of the commands; the modules of the package hold one idea each:
+:mod:`.parser` (the flags), :mod:`.edit` (flags → the change), :mod:`.commands` (load, check,
+send through :func:`tui.outcome.apply_and_audit`) and :mod:`.output` (human and JSON output).
+PORT, switch and session references are resolved by :mod:`tui.lookup`.
+
+Commands
+--------
+``dvmirror sessions [--switch S] [--json]``
+    Every mirror session of every switch (or of one). The table shows switch, key, name, type
+    (vSphere Client name), status, sources (``448 · F5-LTM01 / Network adapter 2 (ingress+egress)``,
+    ``VLAN 1100``), destinations (ports resolved the same way, ``uplink dvUplink4``,
+    ``IP 192.0.2.10``), the encapsulation VLAN, packet length and sampling, and below it each
+    session's warnings with their codes. An empty list is not an error (exit 0).
+
+``dvmirror session create|edit|enable|disable|delete [--dry-run] [--json] ...``
+    Build one change, check it with :func:`tui.rules.check`, and send it (unless ``--dry-run``).
+
+Selecting the switch and the session
+    ``--switch S`` (name or UUID) may be left out when the ports make the switch unambiguous:
+    the switch is the only one on which every PORT that names something is found. A PORT that
+    matches on several switches (port keys repeat between switches) with nothing else to tell
+    them apart, or ports on different switches, is a usage error (exit 2) asking for
+    ``--switch``. A create without any PORT needs ``--switch`` unless there is only one switch.
+    ``--session NAME_OR_KEY`` (edit, enable, disable, delete) is a session key as listed by
+    ``dvmirror sessions`` or, failing that, a session name (exact, then ignoring case). A key
+    wins over a name. A key or name found on several switches, or a name shared by several
+    sessions, is a usage error (exit 2) listing them. The switch is the session's; ``--switch``
+    narrows the search. A session that does not exist is reported like vCenter's fault: exit 1,
+    problem ``NotFound`` (field ``key``), nothing sent; in JSON ``change.session.key`` is the text
+    given and ``change.switch`` is ``""`` when no switch was chosen.
+
+PORT references (``--source``, ``--dest`` and their ``--add-``/``--remove-`` forms)
+    A port key, a VM name (the VM must have one port on the switch) or ``VM/NIC label``
+    (:func:`tui.lookup.resolve_port`). ``--source PORT:ingress|egress|both`` sets the direction
+    (default both: the key goes in ``sourcePortReceived`` and ``sourcePortTransmitted``). An
+    ambiguous reference is a usage error (exit 2) that lists the candidate ports. A reference
+    that matches nothing but is an uplink name of the switch is used as that uplink name
+    (``uplinkPortName``; the rules refuse it as a source, V6); anything else that matches
+    nothing is passed on as a port key, so it is reported as vCenter would: ``NotFound``
+    (exit 1).
+
+Fields (API name in brackets)
+    ``--name`` [name], ``--description`` [description], ``--type`` [sessionType: dvPortMirror,
+    remoteMirrorSource, remoteMirrorDest, encapsulatedRemoteMirrorSource, mixedDestMirror; create
+    defaults to dvPortMirror], ``--enabled``/``--disabled`` [enabled; create defaults to
+    enabled], ``--normal-io``/``--no-normal-io`` [normalTrafficAllowed; default not allowed],
+    ``--source`` [sourcePortReceived/sourcePortTransmitted.portKey], ``--source-vlan N``
+    [sourcePortReceived.vlans], ``--dest`` [destinationPort.portKey], ``--dest-uplink NAME``
+    [destinationPort.uplinkPortName], ``--dest-ip IP`` [destinationPort.ipAddress],
+    ``--encap-vlan N`` [encapsulationVlanId], ``--preserve-vlan``/``--no-preserve-vlan``
+    [stripOriginalVlan = not preserve; create defaults to not preserving, as the vSphere Client
+    does], ``--length N`` [mirroredPacketLength], ``--sampling-rate N`` [samplingRate],
+    ``--encap-type gre|erspan2|erspan3`` [encapType], ``--erspan-id N`` [erspanId],
+    ``--erspan-cos N`` [erspanCOS], ``--erspan-ns``/``--no-erspan-ns`` [erspanGraNanosec].
+    Values are checked by the rules, not by the parser, so an out-of-range value is reported
+    with vCenter's fault name (exit 1) rather than as a usage error.
+    ``samplingRate`` is never sent for a mixedDestMirror session unless ``--sampling-rate`` is
+    given (and then the rules refuse it): the legacy type cannot carry it, so an edit to that
+    type drops a stored sampling rate.
+
+``edit``
+    Changes only the fields given and sends the complete stored session otherwise (enabled,
+    normal I/O, strip VLAN, ... are kept). ``--source``, ``--source-vlan``, ``--dest``,
+    ``--dest-uplink`` and ``--dest-ip`` **replace** that list (``--source`` replaces the source
+    ports, in both directions); ``--add-source``, ``--add-source-vlan``, ``--add-dest``,
+    ``--add-dest-uplink``, ``--add-dest-ip`` add to it (``--add-source`` of a port that is
+    already a source sets its direction), and ``--remove-…`` removes (removing what is not
+    there is a usage error). ``--clear-sources`` / ``--clear-dests`` empty every source /
+    destination list first. Optional values are cleared with ``--no-encap-vlan``,
+    ``--no-length`` (mirror whole frames), ``--no-sampling-rate``, ``--no-encap-type``,
+    ``--no-erspan-id``, ``--no-erspan-cos``. An edit without any field is a usage error; an
+    edit (or enable/disable) that changes nothing sends nothing and exits 0.
+``enable`` / ``disable``
+    An edit of ``enabled`` only.
+``delete``
+    Removes the session by key (the JSON ``change.session`` is the session removed).
+
+Flow and exit codes
+    Load, build the change, :func:`tui.rules.check`. Errors: print them, exit 1, nothing sent.
+    ``--dry-run``: print the result (warnings, notes, what the upstream physical switch must
+    allow, and for create/edit the tcpdump filter to run on the destination) and exit 0, or 1
+    with errors. Otherwise ``backend.apply`` sends the change; vCenter faults give exit 4 (the
+    fault name is the problem code), a change refused without being sent (the backend's own
+    rules, read-only mode) exit 1, a switch changed meanwhile (``ConcurrentAccess``, nothing
+    sent) exit 4, a lost connection or session exit 3 with the result still printed (``--json``
+    included) and the error on stderr. When the connection fails after the change was sent, the
+    backend reconnects and reads the switch again: found applied, it is a success (exit 0) with a
+    ``ConnectionLost`` warning; otherwise the problem is ``NotApplied`` (the switch is as before)
+    or ``OutcomeUnknown`` (it cannot be told), exit 3. On the demo lab and snapshots the change
+    lasts for this run only, which the human output says.
+
+Audit log
+    Every change handed to ``backend.apply`` is recorded with :func:`tui.audit.record` (result
+    ``ok``, ``refused``, ``fault``, ``error`` or ``unknown``: after a lost connection, what the
+    re-read switch shows), as the vCenter user (the OS user for the demo
+    lab and snapshots, whose ``vcenter`` is then written as ``vcsa01.lab.local (demo lab)``).
+    Dry runs, changes stopped by the rules before sending, and edits that change nothing are
+    not recorded: nothing was attempted.
+
+JSON
+----
+``sessions --json``: a list of sessions. Each has the vSphere API's fields first
+(:meth:`MirrorSession.to_api`: ``key``, ``name``, ``description``, ``enabled``, ``sessionType``,
+``encapsulationVlanId``, ``stripOriginalVlan``, ``mirroredPacketLength``, ``normalTrafficAllowed``,
+``samplingRate``, ``encapType``, ``erspanId``, ``erspanCOS``, ``erspanGraNanosec``, ``netstack``,
+``sourcePortTransmitted``, ``sourcePortReceived``, ``destinationPort``), then the extra keys
+``switch`` (switch name), ``typeLabel`` (vSphere Client name of the type), ``portLabels``
+(``{port key: "VM / NIC"}`` for every port the session uses; text after ``·`` of
+``Inventory.port_label``) and ``warnings`` (problems as ``{"code", "severity", "field",
+"message"}``).
+
+``session … --json``: one object::
+
+    {"ok": bool, "problems": [{"code", "severity", "field", "message"}],
+     "change": {"operation": "add|edit|remove", "switch": NAME, "session": {API fields}},
+     "dry_run": bool, "sent": bool, "notes": [str], "upstream": [str],
+     "capture_filter": str | null, "capture_command": str | null, "stored": {API fields} | null}
+
+``ok`` is true when the change was applied (or, with ``--dry-run``, would be sent; or changes
+nothing). ``problems`` holds errors first, then warnings (``severity``); codes are vCenter's fault
+names (from our rules or from vCenter itself, e.g. ``VspanPortConflict``, ``ConcurrentAccess``),
+the app's warning codes (:data:`tui.rules.WARNING_CODES`) and ``ReadOnly`` (read-only mode). On
+success the session in ``change`` carries the key vCenter assigned. Extra keys: ``dry_run``;
+``sent`` (the change reached vCenter, or the in-memory lab: true when applied, when vCenter
+refused it with a fault, and when the connection failed after the request left; false for dry
+runs, rule errors, read-only mode, a switch found changed before sending, and failures before
+sending); ``notes`` and
+``upstream`` (:func:`tui.rules.notes`, :func:`tui.rules.upstream_requirements`);
+``capture_filter`` / ``capture_command`` (tcpdump, for create and edit without errors; else
+null); ``stored`` (the session as the switch holds it after the change, re-read by the backend;
+null for a dry run, a delete or a failure).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from tui.cli_sessions import commands, parser
+
+
+def add_commands(
+    command: Callable[..., argparse.ArgumentParser], finish: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Add ``sessions`` and ``session create|edit|enable|disable|delete`` (hook of ``tui.__main__``)."""
+    parser.add_commands(command, finish, commands.HANDLERS)

@@ -1,0 +1,289 @@
+"""The argparse definitions of ``dvmirror sessions`` and ``dvmirror session …`` (the flags of
+:mod:`tui.cli_sessions`, whose docstring describes them).
+
+The session-field flags are added through a :class:`tui.argrecord.Recorder`, which keeps each
+option it adds: the create and edit parsers carry them (``args.field_defaults``, ``{dest:
+default}``) so that :func:`edit_given` knows every field flag without a second copy of their names.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tui.argrecord import Recorder
+from tui.cli import whole_number
+from tui.model import EncapType, SessionType
+
+SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
+ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
+
+Handler = Callable[[Any, argparse.Namespace], int]
+"""A command: ``(backend, args) -> exit code``."""
+
+_SESSION_EPILOG = """\
+PORT is a port key (448), a VM name (when the VM has one port on the switch) or "VM/NIC label"
+(F5-LTM01/"Network adapter 2"); --source PORT:ingress|egress|both (default both).
+
+examples:
+  dvmirror session create --demo --switch dvSwitchCloud --name "F5 DMZ to monitor" \\
+      --type mixedDestMirror --source 448 --dest 2258 --encap-vlan 205 --length 60
+  dvmirror session create --demo --type dvPortMirror --length 60 \\
+      --source "F5-LTM01/Network adapter 2" --dest "MGTSRVR003UX/Network adapter 2"
+  dvmirror session edit --session DMZ-IDS --add-source 450:ingress --no-length --dry-run
+  dvmirror session disable --session "F5 DMZ to monitor" --switch dvSwitchCloud
+  dvmirror session delete --session 3 --switch dvSwitchCloud --json
+
+exit codes: 0 ok (or a dry run without errors), 1 problems found (nothing sent), 2 usage error
+(bad flag, unknown switch, ambiguous port or session), 3 connection or login failure,
+4 vCenter refused the change."""
+
+_SESSIONS_EPILOG = """\
+examples:
+  dvmirror sessions --demo
+  dvmirror sessions --switch dvSwitchCloud --json
+
+JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
+"switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
+
+exit codes: 0 ok (also when there is no session), 2 usage error (unknown switch),
+3 connection or login failure."""
+
+
+def add_commands(
+    command: Callable[..., argparse.ArgumentParser],
+    finish: Callable[[argparse.ArgumentParser], None],
+    handlers: Mapping[str, Handler],
+) -> None:
+    """Add ``sessions`` and ``session create|edit|enable|disable|delete``, each running
+    ``handlers[name]`` (``command`` and ``finish`` are the hooks of ``tui.__main__``)."""
+    formatter = argparse.RawDescriptionHelpFormatter
+
+    sessions = command(
+        "sessions",
+        "list port mirroring sessions (all switches, or one)",
+        "List every port mirroring (VSPAN) session with its sources and destinations resolved to "
+        "VM / NIC names, and the warnings of each session.",
+    )
+    sessions.epilog = _SESSIONS_EPILOG
+    sessions.add_argument("--switch", metavar="S", help="only this distributed switch (name or UUID)")
+    sessions.add_argument("--json", action="store_true", help="JSON (vSphere API field names) instead of a table")
+    sessions.set_defaults(func=handlers["sessions"])
+    finish(sessions)
+
+    session = command(
+        "session",
+        "create, edit, enable, disable or delete a port mirroring session",
+        "Create, edit, enable, disable or delete a port mirroring (VSPAN) session. Every change is "
+        "checked against vCenter's rules before anything is sent; --dry-run shows the result only.",
+    )
+    session.epilog = _SESSION_EPILOG
+    actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True)
+
+    def action(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        return actions.add_parser(
+            name, help=help, description=description, formatter_class=formatter, epilog=_SESSION_EPILOG
+        )
+
+    create = action(
+        "create",
+        "create a session",
+        "Create a port mirroring session. The type defaults to dvPortMirror (Distributed Port "
+        "Mirroring); the session is enabled unless --disabled.",
+    )
+    _common(create, with_session=False)
+    create.set_defaults(func=handlers["create"], field_defaults=_fields(create, edit=False))
+    finish(create)
+
+    edit = action(
+        "edit",
+        "change fields of a session",
+        "Change only the given fields of a session; everything else is kept and the complete "
+        "session is sent. --source, --source-vlan, --dest, --dest-uplink and --dest-ip replace "
+        "that list; the --add-... and --remove-... forms change it; --no-... clears an optional value.",
+    )
+    _common(edit, with_session=True)
+    edit.set_defaults(func=handlers["edit"], field_defaults=_fields(edit, edit=True))
+    finish(edit)
+
+    for name, help, description in (
+        ("enable", "enable a session", "Enable a session (an edit of `enabled` only)."),
+        ("disable", "disable a session", "Disable a session (an edit of `enabled` only)."),
+        ("delete", "delete a session", "Delete a session (removed by key)."),
+    ):
+        p = action(name, help, description)
+        _common(p, with_session=True)
+        p.set_defaults(func=handlers[name])
+        finish(p)
+
+
+def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
+    p.add_argument(
+        "--switch",
+        metavar="S",
+        help="distributed switch (name or UUID); optional when the ports or the session identify it",
+    )
+    if with_session:
+        p.add_argument(
+            "--session",
+            metavar="NAME_OR_KEY",
+            required=True,
+            help="the session: its key (see `dvmirror sessions`) or its name",
+        )
+    p.add_argument("--dry-run", action="store_true", help="check and show the change; send nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _fields(p: argparse.ArgumentParser, *, edit: bool) -> dict[str, Any]:
+    """Add the session-field flags; return ``{dest: default}`` of every one (a flag is given when
+    its value differs from its default)."""
+    fields = Recorder(p)
+    group = fields.add_argument_group
+
+    g = group("session fields" + (" (only the fields given change)" if edit else ""))
+    g.add_argument("--name", metavar="TEXT", help="session name (at most 80 characters)")
+    g.add_argument("--description", metavar="TEXT", help="description")
+    g.add_argument(
+        "--type",
+        dest="session_type",
+        choices=SESSION_TYPES,
+        metavar="TYPE",
+        help="sessionType: " + ", ".join(SESSION_TYPES) + ("" if edit else " (default dvPortMirror)"),
+    )
+    status = g.add_mutually_exclusive_group()
+    status.add_argument(
+        "--enabled",
+        dest="enabled",
+        action="store_const",
+        const=True,
+        default=None,
+        help="session enabled" + ("" if edit else " (the default)"),
+    )
+    status.add_argument("--disabled", dest="enabled", action="store_const", const=False, help="session disabled")
+    g.add_argument(
+        "--normal-io",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow normal I/O on destination ports (normalTrafficAllowed; default not allowed)",
+    )
+
+    ends = group("endpoints" + (" (a plain flag replaces that list; --add-/--remove- change it)" if edit else ""))
+    ends.add_argument(
+        "--source",
+        metavar="PORT[:DIR]",
+        action="append",
+        help="source port, DIR ingress|egress|both (default both); repeatable",
+    )
+    ends.add_argument(
+        "--source-vlan",
+        metavar="N",
+        type=whole_number,
+        action="append",
+        help="source VLAN ID (Remote Mirroring Destination); repeatable",
+    )
+    ends.add_argument("--dest", metavar="PORT", action="append", help="destination port; repeatable")
+    ends.add_argument(
+        "--dest-uplink", metavar="NAME", action="append", help="destination uplink name, e.g. dvUplink1; repeatable"
+    )
+    ends.add_argument("--dest-ip", metavar="IP", action="append", help="destination IP address (L3 source); repeatable")
+    if edit:
+        ends.add_argument("--add-source", metavar="PORT[:DIR]", action="append", default=[], help="add a source port")
+        ends.add_argument("--remove-source", metavar="PORT", action="append", default=[], help="remove a source port")
+        ends.add_argument(
+            "--add-source-vlan", metavar="N", type=whole_number, action="append", default=[], help="add a VLAN"
+        )
+        ends.add_argument(
+            "--remove-source-vlan", metavar="N", type=whole_number, action="append", default=[], help="remove a VLAN"
+        )
+        ends.add_argument("--add-dest", metavar="PORT", action="append", default=[], help="add a destination port")
+        ends.add_argument(
+            "--remove-dest", metavar="PORT", action="append", default=[], help="remove a destination port"
+        )
+        ends.add_argument(
+            "--add-dest-uplink", metavar="NAME", action="append", default=[], help="add a destination uplink"
+        )
+        ends.add_argument(
+            "--remove-dest-uplink", metavar="NAME", action="append", default=[], help="remove a destination uplink"
+        )
+        ends.add_argument("--add-dest-ip", metavar="IP", action="append", default=[], help="add a destination IP")
+        ends.add_argument("--remove-dest-ip", metavar="IP", action="append", default=[], help="remove a destination IP")
+        ends.add_argument("--clear-sources", action="store_true", help="remove every source (ports and VLANs) first")
+        ends.add_argument(
+            "--clear-dests", action="store_true", help="remove every destination (ports, uplinks, IPs) first"
+        )
+
+    o = group("options" + (" (--no-... clears a value)" if edit else ""))
+
+    def optional(
+        flag: str, dest: str, metavar: str, help: str, unset: str, kind: Callable[[str], Any] = whole_number
+    ) -> None:
+        if edit:
+            ex = o.add_mutually_exclusive_group()
+            ex.add_argument(flag, dest=dest, metavar=metavar, type=kind, help=help)
+            ex.add_argument("--no-" + flag[2:], dest="no_" + dest, action="store_true", help=unset)
+        else:
+            o.add_argument(flag, dest=dest, metavar=metavar, type=kind, help=help)
+
+    optional(
+        "--encap-vlan",
+        "encap_vlan",
+        "N",
+        "encapsulation VLAN ID (encapsulationVlanId)",
+        "unset the encapsulation VLAN (needed to change to an L3 source)",
+    )
+    o.add_argument(
+        "--preserve-vlan",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="preserve the original VLAN inside the encapsulation (stripOriginalVlan=false; default: strip)",
+    )
+    optional(
+        "--length",
+        "length",
+        "N",
+        "mirrored packet length in bytes, at least 60 (mirroredPacketLength)",
+        "unset the mirrored packet length: mirror whole frames",
+    )
+    optional(
+        "--sampling-rate",
+        "sampling_rate",
+        "N",
+        "mirror one packet in N, 1-65535 (samplingRate)",
+        "unset the sampling rate (vCenter's default: every packet)",
+    )
+    optional(
+        "--encap-type",
+        "encap_type",
+        "TYPE",
+        "gre, erspan2 or erspan3 (encapType)",
+        "unset the encapsulation type (vCenter's default: GRE)",
+        _encap_type,
+    )
+    optional("--erspan-id", "erspan_id", "N", "ERSPAN session ID 0-1023 (erspanId)", "unset the ERSPAN session ID")
+    optional(
+        "--erspan-cos",
+        "erspan_cos",
+        "N",
+        "ERSPAN class of service 0-7 (erspanCOS)",
+        "unset the ERSPAN class of service",
+    )
+    o.add_argument(
+        "--erspan-ns",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="nanosecond ERSPAN timestamps (erspanGraNanosec; ERSPAN type III)",
+    )
+    return fields.defaults
+
+
+def _encap_type(text: str) -> str:
+    if text not in ENCAP_TYPES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(ENCAP_TYPES)}")
+    return text
+
+
+def edit_given(args: argparse.Namespace) -> bool:
+    """True when ``args`` give at least one session-field flag (one whose value is not its default)."""
+    defaults: dict[str, Any] = getattr(args, "field_defaults", {})
+    return any(getattr(args, dest, default) != default for dest, default in defaults.items())
