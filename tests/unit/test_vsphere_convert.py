@@ -8,7 +8,7 @@ import pytest
 
 from tui.backends import _convert, _faults
 from tui.backends._versions import version_tuple
-from tui.model import ChangeOperation, MirrorSession, SessionChange, SessionType, Switch, Vlan, VspanPorts
+from tui.model import API_NAMES, ChangeOperation, MirrorSession, SessionChange, SessionType, Switch, Vlan, VspanPorts
 
 pyVmomi = pytest.importorskip("pyVmomi")
 vim = pyVmomi.vim
@@ -153,6 +153,26 @@ def test_faults_become_plain_problems(fault: Any, code: str, words: str, field: 
     assert words in problem.message
     assert problem.field == field
     assert "vim." not in problem.message
+
+
+INVALID_PROPERTIES = [
+    *((f"vspanSession.{api}", attr) for attr, api in API_NAMES.items()),
+    ("vspanSession.sourcePortReceived.vlans", "source_rx"),
+    ("vspanSession.destinationPort.ipAddress", "destination"),
+    ("vspanSession.destinationPort.uplinkPortName", "destination"),
+    ("vspanSession.sourcePortTransmitted.portKey", ""),
+    ("vspanSession.destinationPort.wildcardPortConnecteeType", ""),
+    ("spec.unheardOf", ""),
+]
+
+
+@pytest.mark.parametrize(("prop", "field"), INVALID_PROPERTIES, ids=[p for p, _ in INVALID_PROPERTIES])
+def test_invalid_argument_names_the_session_field(prop: str, field: str) -> None:
+    """``invalidProperty`` names the attribute a form marks; a port-list member names its one port set, if any."""
+    problem = _faults._problem_from_fault(pyVmomi.vmodl.fault.InvalidArgument(invalidProperty=prop))
+    assert problem.code == "InvalidArgument"
+    assert problem.field == field
+    assert f"({prop})" in problem.message
 
 
 def test_bulk_fault_names_the_hosts() -> None:

@@ -15,7 +15,7 @@ from tui.backends import BackendError, CertificateError, ConnectionFailed, Login
 from tui.backends._convert import _vim, _vmodl
 from tui.backends._tls import ThumbprintMismatch, certificate_error
 from tui.config import Settings
-from tui.model import Problem
+from tui.model import API_NAMES, Problem
 
 
 def _dropped() -> tuple[type[BaseException], ...]:
@@ -26,26 +26,17 @@ def _dropped() -> tuple[type[BaseException], ...]:
     return (ConnectionError, http.client.HTTPException, ParseError, EOFError)
 
 
-_API_TO_FIELD = {
-    "sourcePortTransmitted": "source_tx",
-    "sourcePortReceived": "source_rx",
-    "destinationPort": "destination",
-    "encapsulationVlanId": "encapsulation_vlan_id",
-    "mirroredPacketLength": "mirrored_packet_length",
-    "samplingRate": "sampling_rate",
-    "sessionType": "session_type",
-    "encapType": "encap_type",
-    "erspanId": "erspan_id",
-    "erspanCOS": "erspan_cos",
-    "erspanGraNanosec": "erspan_gra_nanosec",
-    "stripOriginalVlan": "strip_original_vlan",
-    "normalTrafficAllowed": "normal_traffic_allowed",
-    "name": "name",
-    "key": "key",
+_API_TO_FIELD: dict[str, str] = {api: attr for attr, api in API_NAMES.items()} | {
     "vlans": "source_rx",
     "ipAddress": "destination",
     "uplinkPortName": "destination",
 }
+"""The last segment of a fault's ``invalidProperty`` → the session attribute a problem names.
+
+Derived from :data:`tui.model.API_NAMES`; the three lists inside ``VspanPorts`` are added by hand,
+each naming the one port set that carries it (RMD VLANs are sources, ERSPAN IPs and RMS uplinks
+destinations); ``portKey`` and ``wildcardPortConnecteeType`` occur in every set and name none.
+"""
 
 
 def _fault_name(fault: Any) -> str:
