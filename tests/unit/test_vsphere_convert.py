@@ -263,3 +263,47 @@ def test_edit_sends_defaults_for_cleared_optional_values() -> None:
     # The legacy type never carries a sampling rate, even when one is cleared.
     legacy = MirrorSession(key="8", session_type="mixedDestMirror", sampling_rate=None)
     assert _convert.session_to_vim(legacy, legacy.with_changes(sampling_rate=1)).samplingRate is None
+
+
+def test_importing_the_backend_and_its_helpers_loads_no_pyvmomi() -> None:
+    """vsphere.py's promise (pyVmomi only once connect runs) holds for the modules it was split into."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    modules = ", ".join(f"tui.backends.{m}" for m in ("vsphere", "_convert", "_faults", "_tls", "_recovery"))
+    script = f"import sys, {modules}\nprint(*sorted(m for m in sys.modules if m.startswith(('pyVmomi', 'pyVim'))))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_a_switch_read_again_holds_an_add_that_vcenter_completed_with_its_defaults() -> None:
+    """After a lost answer: vCenter stores the defaults for what was not sent, and may fill in type and netstack."""
+    from tui.backends._recovery import _changes_found
+
+    sent = MirrorSession(
+        name="to sensor",
+        session_type=None,
+        source_rx=VspanPorts(port_keys=("818", "817")),
+        destination=VspanPorts(ip_addresses=("192.0.2.1",)),
+        encap_type=None,
+    )
+    stored = sent.with_changes(
+        key="31",
+        session_type=SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE.value,
+        source_rx=VspanPorts(port_keys=("817", "818")),
+        sampling_rate=1,
+        encap_type="gre",
+        erspan_id=0,
+        erspan_cos=0,
+        erspan_gra_nanosec=False,
+        netstack="defaultTcpipStack",
+    )
+    before = Switch(key="u", name="sw", config_version="4")
+    add = [SessionChange(ChangeOperation.ADD, sent)]
+    assert _changes_found(before, Switch(key="u", name="sw", config_version="5", sessions=(stored,)), add)
+    for differs in (stored.with_changes(sampling_rate=10), stored.with_changes(encap_type="erspan3")):
+        assert not _changes_found(before, Switch(key="u", name="sw", config_version="5", sessions=(differs,)), add)
+    netstack_sent = [SessionChange(ChangeOperation.ADD, sent.with_changes(netstack="mirrorStack"))]
+    assert not _changes_found(before, Switch(key="u", name="sw", config_version="5", sessions=(stored,)), netstack_sent)

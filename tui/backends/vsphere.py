@@ -4,8 +4,9 @@ Importing this module is cheap: pyVmomi is imported when :meth:`VsphereBackend.c
 No pyVmomi object leaves the backend; everything is converted to :mod:`tui.model` objects.
 This module holds the backend's connect, load and apply; its helpers each hold one idea:
 :mod:`._tls` (trust and pinning, connections close() can cut), :mod:`._convert` (vim objects ↔
-model), :mod:`._faults` (failures in the operator's terms), :mod:`._versions` (API version
-negotiation) and :mod:`._soap` (the streaming reader for bulk replies).
+model), :mod:`._faults` (failures in the operator's terms), :mod:`._recovery` (what a re-read switch says
+about a change sent), :mod:`._versions` (API version negotiation) and :mod:`._soap` (the streaming
+reader for bulk replies).
 
 How a load goes (DESIGN.md §9, performance.md §8):
 
@@ -33,7 +34,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import fields, replace
 from typing import Any, TypeVar
 
 from tui.backends import (
@@ -53,7 +53,6 @@ from tui.backends import (
     check_or_refuse,
 )
 from tui.backends._convert import (
-    _UNSET_AS,
     _config_spec,
     _portgroup_from_props,
     _support,
@@ -63,19 +62,16 @@ from tui.backends._convert import (
     _vmodl,
 )
 from tui.backends._faults import _dropped, _problem_from_fault, mapped_errors
+from tui.backends._recovery import applied_result, judge
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
 from tui.model import (
-    ChangeOperation,
     Host,
     Inventory,
-    MirrorSession,
     Portgroup,
     Problem,
     SessionChange,
-    Severity,
     Switch,
-    VspanPorts,
 )
 
 T = TypeVar("T")
@@ -647,24 +643,7 @@ class VsphereBackend:
             return self._after_loss(switch, current, changes, warnings, e, task, done)
         except ConnectionFailed as e:  # dropped or silent after the request left: find out what happened
             return self._after_loss(switch, current, changes, warnings, e, task, done)
-        return self._result(current, after, changes, warnings)
-
-    def _result(
-        self, current: Switch, after: Switch, changes: Sequence[SessionChange], warnings: Sequence[Problem]
-    ) -> ApplyResult:
-        """The ApplyResult of a change found applied: ``after`` and the keys of added sessions."""
-        before_keys = {s.key for s in current.sessions}
-        added = [s.key for s in after.sessions if s.key not in before_keys and s.key]
-        keys: list[str] = []
-        for change in changes:
-            if change.operation is ChangeOperation.ADD:
-                if added:
-                    keys.append(str(added.pop(0)))
-            elif change.session.key:
-                keys.append(change.session.key)
-        return ApplyResult(
-            switch=after, keys=tuple(keys), warnings=tuple(w for w in warnings if w.severity is Severity.WARNING)
-        )
+        return applied_result(current, after, changes, warnings)
 
     def _after_loss(
         self,
@@ -723,7 +702,7 @@ class VsphereBackend:
             after_error = e
             after_error.message = e.message.removesuffix(f" while {doing}")
         else:
-            return self._judge(switch, current, after, changes, warnings, lost, done, look)
+            return judge(switch, current, after, changes, warnings, lost, done, look)
         if done:
             raise ChangeInterrupted(
                 f"{lost} after the change to {name} was sent; vCenter's task reports it applied, "
@@ -738,49 +717,6 @@ class VsphereBackend:
             applied=None,
             switch=None,
             hint=look,
-        )
-
-    def _judge(
-        self,
-        switch: Switch,
-        current: Switch,
-        after: Switch,
-        changes: Sequence[SessionChange],
-        warnings: Sequence[Problem],
-        lost: str,
-        done: bool,
-        look: str,
-    ) -> ApplyResult:
-        """Compare the switch re-read after a lost connection with the change as sent."""
-        name = switch.name
-        moved = after.config_version != current.config_version
-        if moved and _changes_found(current, after, changes):
-            note = (
-                f"{lost} after the change to {name} was sent; dvmirror reconnected and read {name} again: "
-                "the change was applied."
-            )
-            result = self._result(current, after, changes, warnings)
-            lost_warning = Problem("ConnectionLost", note, severity=Severity.WARNING)
-            return replace(result, warnings=(lost_warning, *result.warnings), recovered=note)
-        if not moved and not done:
-            raise ChangeInterrupted(
-                f"{lost} while the change to {name} was being sent; dvmirror reconnected and read {name} again: "
-                f"the change was not applied (configVersion is still {after.config_version})",
-                applied=False,
-                switch=after,
-                hint=f"Nothing changed on {name}; the change can be sent again.",
-            )
-        listing = "\n".join(
-            f"  {s.key}  {s.name}  ({s.session_type or 'untyped'}, {'enabled' if s.enabled else 'disabled'})"
-            for s in after.sessions
-        )
-        raise ChangeInterrupted(
-            f"{lost} while the change to {name} was being sent; read again, {name} has configVersion "
-            f"{after.config_version} (it was {current.config_version}) but does not hold the change as sent: "
-            "dvmirror cannot tell whether it was applied",
-            applied=None,
-            switch=after,
-            hint=f"{name} now has {len(after.sessions)} session(s):\n{listing or '  (none)'}\n{look}",
         )
 
     def _settle(self, switch: Switch) -> None:
@@ -895,51 +831,3 @@ def _filter_spec(view: Any, paths: dict[Any, list[str]]) -> Any:
         objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
         propSet=[PC.PropertySpec(type=t, all=False, pathSet=list(p)) for t, p in paths.items()],
     )
-
-
-# -- after a lost connection: is the change on the switch? ----------------------------------
-
-_IF_SENT = ("session_type", "netstack")
-"""Fields vCenter may fill in itself when they are not sent: compared only when sent."""
-
-
-def _holds(stored: MirrorSession, sent: MirrorSession) -> bool:
-    """True when ``stored`` (re-read) carries every field of ``sent`` (key aside)."""
-    for f in fields(MirrorSession):
-        name = f.name
-        if name == "key":
-            continue
-        want, have = getattr(sent, name), getattr(stored, name)
-        if name in _IF_SENT and want is None:
-            continue
-        if isinstance(want, VspanPorts):
-            if any(sorted(map(str, getattr(want, a))) != sorted(map(str, getattr(have, a))) for a in _PORT_LISTS):
-                return False
-            continue
-        default = _UNSET_AS.get(name)
-        if (default if want is None else want) != (default if have is None else have):
-            return False
-    return True
-
-
-_PORT_LISTS = ("port_keys", "uplink_names", "vlans", "ip_addresses", "wildcard_types")
-
-
-def _changes_found(before: Switch, after: Switch, changes: Sequence[SessionChange]) -> bool:
-    """True when ``after`` shows every change applied to ``before``."""
-    old = {s.key for s in before.sessions}
-    new = [s for s in after.sessions if s.key not in old]
-    for change in changes:
-        key = change.session.key or ""
-        if change.operation is ChangeOperation.ADD:
-            match = next((s for s in new if _holds(s, change.session)), None)
-            if match is None:
-                return False
-            new.remove(match)
-        elif change.operation is ChangeOperation.EDIT:
-            stored = after.session(key)
-            if stored is None or not _holds(stored, change.session):
-                return False
-        elif after.session(key) is not None:
-            return False
-    return True
