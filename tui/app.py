@@ -149,9 +149,7 @@ class DvMirrorApp(App[None]):
         """Where read-only mode comes from and how to leave it ('' when read-write)."""
         if not self.read_only:
             return ""
-        settings = getattr(self.backend, "settings", None)
-        source = getattr(self.backend, "read_only_source", "") or (settings.source("read_only") if settings else "")
-        return read_only_hint(source or "default")
+        return read_only_hint(self.backend.settings.source("read_only"))
 
     def on_mount(self) -> None:
         """Show the explorer and start loading."""
@@ -174,22 +172,19 @@ class DvMirrorApp(App[None]):
             self.load_inventory()
 
     def _needs_password(self) -> bool:
-        settings = getattr(self.backend, "settings", None)
-        return bool(settings is not None and settings.needs_password)
+        return self.backend.settings.needs_password
 
     def ask_password(self, reason: str = "") -> None:
         """Ask for the vCenter password, then load (escape quits)."""
         from tui.screens.connect import PasswordScreen
 
-        settings = getattr(self.backend, "settings", None)
-        if settings is None:
-            return
+        settings = self.backend.settings
 
         def entered(password: str | None) -> None:
             if password is None:
                 self.exit(return_code=EXIT_CONNECTION)
                 return
-            self.backend.settings = settings.with_password(password)  # type: ignore[attr-defined]
+            self.backend.settings = settings.with_password(password)
             self.load_inventory()
 
         self.push_screen(PasswordScreen(settings.user, settings.server, reason), entered)

@@ -212,8 +212,7 @@ def record_change(
         path = os.environ.get(ENV_PRACTICE_PATH, "").strip()
         if not path:
             return None
-    settings = getattr(backend, "settings", None)
-    user = str(getattr(settings, "user", "") or "") or _local_user()
+    user = backend.settings.user or _local_user()
     vcenter = inventory.vcenter + (f" ({backend.label})" if backend.offline else "")
     return record(
         path=path, user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems

@@ -16,7 +16,8 @@ import pytest
 from tui import rules
 from tui.__main__ import main
 from tui.audit import AuditLog
-from tui.backends.vsphere import VsphereBackend, session_from_vim
+from tui.backends._convert import session_from_vim
+from tui.backends.vsphere import VsphereBackend
 
 pytestmark = pytest.mark.vcsim
 

@@ -670,7 +670,7 @@ def test_the_proxy_speaks_tls_on_both_sides(
     import shutil
     import ssl
 
-    from tui.backends.vsphere import server_thumbprint
+    from tui.backends._tls import server_thumbprint
 
     if shutil.which("openssl") is None:
         from tests.integration.conftest import _unavailable

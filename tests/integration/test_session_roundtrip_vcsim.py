@@ -24,8 +24,9 @@ from tests.tui.conftest import loaded, settle
 from tests.tui.wizard_helpers import review_and_create, type_into
 from tui.__main__ import main
 from tui.app import build_app
+from tui.backends._convert import session_from_vim
 from tui.backends.snapshot import SnapshotBackend
-from tui.backends.vsphere import VsphereBackend, session_from_vim
+from tui.backends.vsphere import VsphereBackend
 from tui.model import SessionType, SwitchCapability
 from tui.screens.sessions import SessionsScreen
 
@@ -304,7 +305,7 @@ def test_an_edit_at_an_older_api_version_keeps_netstack(start_vcsim: Any) -> Non
     an edit cannot carry netstack (6.7). vCenter merges an edit (§5.2), so the stored value stays."""
     from pyVmomi import SoapAdapter, vim
 
-    from tui.backends import vsphere
+    from tui.backends import _convert
     from tui.model import ChangeOperation, SessionChange
 
     server = start_vcsim(lab())
@@ -314,13 +315,13 @@ def test_an_edit_at_an_older_api_version_keeps_netstack(start_vcsim: Any) -> Non
     dvs = next(d for d in view.view if d.name == "dvSwitchCloud")
     view.Destroy()
     s = FULL[ERS]
-    current = vsphere._switch_from_props(
+    current = _convert._switch_from_props(
         dvs._moId,
         {"uuid": CLOUD, "name": dvs.name, "config.configVersion": dvs.config.configVersion},
         "",
     )
     current = replace(current, sessions=(s,))
-    spec = vsphere._config_spec(current, [SessionChange(ChangeOperation.EDIT, renamed(s))])
+    spec = _convert._config_spec(current, [SessionChange(ChangeOperation.EDIT, renamed(s))])
     # Speak 6.5 from here on, as a session negotiated with an older vCenter would (vcsim lists
     # only 7.0.3, so pyVmomi cannot negotiate 6.5 itself); the request then has no <netstack>.
     si._stub.version = "vim.version.version11"

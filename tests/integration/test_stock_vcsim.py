@@ -445,7 +445,7 @@ def test_tls_pinned_thumbprint_and_ca_file(
 
 def test_not_applied_names_each_change_the_switch_does_not_show() -> None:
     """Stock vcsim can only show the ADD case; EDIT and REMOVE from the same re-read comparison."""
-    from tui.backends.vsphere import _not_applied
+    from tui.backends._recovery import _not_applied
     from tui.model import Switch
 
     kept = MirrorSession(key="7", name="kept")

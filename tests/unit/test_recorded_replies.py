@@ -43,6 +43,7 @@ from tests.recorded import (
     vm_values,
 )
 from tui.backends import LoginFailed
+from tui.backends._faults import mapped_errors
 from tui.backends._soap import unescape_name
 from tui.backends.vsphere import _VM_PATHS, VsphereBackend
 from tui.config import Settings
@@ -427,6 +428,6 @@ def test_recorded_fault_through_the_stream_reader(gzip: bool, backends: list[Vsp
             backend._read_vms(view, lambda _p: None)
         assert raw.value.msg == "Cannot complete login due to an incorrect user name or password."
         refused = pytest.raises(LoginFailed, match="vCenter 127.0.0.1 refused the login for my_user")
-        with refused, backend._errors("loading the inventory"):
+        with refused, mapped_errors(backend.settings, backend.timeout, "loading the inventory"):
             backend._read_vms(view, lambda _p: None)
         assert server.requests()[-2:] == ["RetrievePropertiesEx"] * 2 and server.unanswered == []

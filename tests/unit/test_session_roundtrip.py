@@ -22,7 +22,7 @@ from tests.conftest import CLOUD
 from tests.roundtrip import CLONE_DEST, DPM, ERS, FULL, MIX, RMD, RMS, TYPES, differences, lab, renamed
 from tui import rules, sessionform
 from tui.__main__ import main
-from tui.backends import vsphere
+from tui.backends import _convert
 from tui.backends.snapshot import SnapshotBackend, dump_inventory, parse_inventory
 from tui.model import (
     ChangeOperation,
@@ -216,7 +216,7 @@ def test_snapshot_save_and_load_keep_every_session_field(
     )
 
 
-# -- pyVmomi: the serializer is the judge (tui/backends/vsphere.py) -------------------------------
+# -- pyVmomi: the serializer is the judge (tui/backends/_convert.py) ------------------------------
 
 VERSIONS = ["vim.version.v7_0_3_0", "vim.version.v9_1_1_0"]
 WILDCARDS = ["pnic", "vmVnic", "hostConsoleVnic", "hostVmkVnic", "systemCrxVnic"]
@@ -282,14 +282,14 @@ SEEDS = list(range(150))
 @pytest.mark.parametrize("seed", SEEDS)
 def test_pyvmomi_serialization_round_trip(seed: int) -> None:
     x = random_vim_session(seed)
-    model = vsphere.session_from_vim(x)
+    model = _convert.session_from_vim(x)
     for version in VERSIONS:
-        assert wire(vsphere.session_to_vim(model), version) == wire(x, version)
+        assert wire(_convert.session_to_vim(model), version) == wire(x, version)
         # An unchanged session sent as an edit is the stored session, byte for byte: nothing reset.
-        assert wire(vsphere.session_to_vim(model, model), version) == wire(x, version)
+        assert wire(_convert.session_to_vim(model, model), version) == wire(x, version)
         # What pyVmomi's deserializer reads back from those bytes converts to the same model.
         back = SoapAdapter.Deserialize(wire(x, version))
-        assert vsphere.session_from_vim(back) == model
+        assert _convert.session_from_vim(back) == model
 
 
 @pytest.mark.parametrize("t", TYPES)
@@ -299,15 +299,15 @@ def test_edit_spec_differs_from_the_stored_session_only_in_the_edited_field(t: s
         "uuid": CLOUD,
         "name": "sw",
         "config.configVersion": "3",
-        "config.vspanSession": [vsphere.session_to_vim(stored)],
+        "config.vspanSession": [_convert.session_to_vim(stored)],
     }
-    current = vsphere._switch_from_props("dvs-1", props, "")
+    current = _convert._switch_from_props("dvs-1", props, "")
     assert current.session(str(stored.key)) == stored
     for attr, value in (("name", renamed(stored).name), ("enabled", not stored.enabled)):
         edited = stored.with_changes(**{attr: value})
-        spec = vsphere._config_spec(current, [SessionChange(ChangeOperation.EDIT, edited)])
+        spec = _convert._config_spec(current, [SessionChange(ChangeOperation.EDIT, edited)])
         assert spec.configVersion == "3" and spec.vspanConfigSpec[0].operation == "edit"
-        expected = vsphere.session_to_vim(stored)
+        expected = _convert.session_to_vim(stored)
         setattr(expected, attr, value)
         for version in VERSIONS:
             assert wire(spec.vspanConfigSpec[0].vspanSession, version) == wire(expected, version)
@@ -320,13 +320,13 @@ def test_normalised_values_are_not_sent_back() -> None:
     x = VS.VspanSession(
         key="5", name="", description="", mirroredPacketLength=-1, sourcePortReceived=VS.VspanPorts(), enabled=True
     )
-    model = vsphere.session_from_vim(x)
+    model = _convert.session_from_vim(x)
     assert model.name == "" and model.mirrored_packet_length is None and model.source_rx == VspanPorts()
-    sent = vsphere.session_to_vim(model, model)
+    sent = _convert.session_to_vim(model, model)
     assert (sent.name, sent.description, sent.mirroredPacketLength, sent.sourcePortReceived) == (None, None, None, None)
     # Clearing what was set is still sent, as the documented "unset" values.
     named = model.with_changes(name="old", mirrored_packet_length=128)
-    cleared = vsphere.session_to_vim(model, named)
+    cleared = _convert.session_to_vim(model, named)
     assert (cleared.name, cleared.mirroredPacketLength) == ("", -1)
 
 
@@ -339,7 +339,7 @@ def test_pyvmomi_knows_no_session_field_the_model_lacks() -> None:
     ports_props = {p.name for p in VS.VspanPorts._GetPropertyList()} - {"dynamicType", "dynamicProperty"}
     assert ports_props == set(VspanPorts(wildcard_types=("pnic",)).to_api())
     x = VS.VspanSession(key="1", dynamicType="x", dynamicProperty=[vim.DynamicProperty(name="future", val="1")])
-    sent = vsphere.session_to_vim(vsphere.session_from_vim(x), vsphere.session_from_vim(x))
+    sent = _convert.session_to_vim(_convert.session_from_vim(x), _convert.session_from_vim(x))
     assert sent.dynamicType is None and list(sent.dynamicProperty) == []
 
 
@@ -393,7 +393,7 @@ def flags(**unset: Any) -> Any:
          "one flag false", "all flags unset"],
 )  # fmt: skip
 def test_capability_unset_is_unknown(features: Any, vspan: Any, supported: Any, unknown: Any, erspan: Any) -> None:
-    cap = vsphere._capability(features)
+    cap = _convert._capability(features)
     assert (cap.vspan, set(cap.session_types), set(cap.unknown_types), cap.erspan) == (
         vspan,
         set(supported),
@@ -415,7 +415,7 @@ def test_a_flag_unset_in_a_duck_typed_capability_is_unknown() -> None:
         vspanSupported = True
         vspanCapability = Cap()
 
-    cap = vsphere._capability(Features())
+    cap = _convert._capability(Features())
     assert cap.unknown_types == (ERS,) and cap.supports(ERS) is None and cap.supports(DPM) is True
 
 

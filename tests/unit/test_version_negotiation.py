@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tui.backends import EXIT_CONNECTION, BackendError
-from tui.backends._versions import MAX_BYTES, BadServiceVersions, NoCommonVersion
-from tui.backends.vsphere import VsphereBackend, _version_tuple
+from tui.backends._versions import MAX_BYTES, BadServiceVersions, NoCommonVersion, version_tuple
+from tui.backends.vsphere import VsphereBackend
 from tui.config import Settings
 
 
@@ -227,9 +227,9 @@ def test_unicode_digits_are_not_digits(server: VersionServer) -> None:
     assert "\u202e" not in message and "\x9b" not in message and "\\u202e7.0" in message
     for text in ("٨.٠", "²", "①", "7.0 ", "7..0", "", "uA046D008"):
         with pytest.raises(ValueError, match="ASCII digits"):
-            _version_tuple(text)
-    assert _version_tuple("7.0") == (7, 0, 0, 0)
-    assert _version_tuple("8.0.2.0") > _version_tuple("8.0.1.10") > _version_tuple("8.0.1")
+            version_tuple(text)
+    assert version_tuple("7.0") == (7, 0, 0, 0)
+    assert version_tuple("8.0.2.0") > version_tuple("8.0.1.10") > version_tuple("8.0.1")
 
 
 @pytest.mark.parametrize(

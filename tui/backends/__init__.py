@@ -1,6 +1,6 @@
 """Backends: where an :class:`~tui.model.Inventory` comes from and where changes go.
 
-A backend is anything with ``load``, ``apply`` and ``close`` (:class:`Backend`). The
+A backend is anything with ``load``, ``apply``, ``close`` and ``settings`` (:class:`Backend`). The
 snapshot backend reads a JSON file; the vsphere backend talks to vCenter through pyVmomi
 and is imported lazily so that ``--demo`` never loads pyVmomi.
 
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.model import Inventory, Problem, SessionChange, Switch
+
+if TYPE_CHECKING:
+    from tui.config import Settings
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -203,6 +206,10 @@ class Backend(Protocol):
     """True for the demo lab and snapshots: changes last for the run only."""
     insecure: bool
     """True when the server's certificate is not verified (shown loudly)."""
+    settings: Settings
+    """How to reach and log in to vCenter, and where each value came from (``settings.source``,
+    e.g. of ``read_only``). Offline backends hold settings without a server: nothing to log in to.
+    The TUI puts the password it asked for here (``settings.with_password``) before loading."""
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read the whole inventory (blocking; call it from a worker thread)."""

@@ -33,7 +33,7 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
-from tui.config import FileProblem, read_only_hint, read_regular_file
+from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
 from tui.model import (
     Binding,
     ChangeOperation,
@@ -491,7 +491,8 @@ class SnapshotBackend:
         """
         self.path = path
         self.read_only = read_only
-        self.read_only_source = read_only_source or "--read-only"
+        self.settings = Settings(read_only=read_only, sources={"read_only": read_only_source or "--read-only"})
+        """No vCenter to log in to: only where read-only mode was set."""
         self.label = "demo lab" if path is None else f"snapshot {path.name}"
         self._inventory: Inventory | None = None
         self._lock = threading.Lock()
@@ -516,7 +517,9 @@ class SnapshotBackend:
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
         if self.read_only:
-            raise ReadOnlyError("read-only mode: no change was made", hint=read_only_hint(self.read_only_source))
+            raise ReadOnlyError(
+                "read-only mode: no change was made", hint=read_only_hint(self.settings.source("read_only"))
+            )
         with self._lock:
             current = self.load()
             switch = current.switches.get(switch_key)
