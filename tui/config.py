@@ -1,19 +1,15 @@
 """Connection settings: command-line flags, environment variables and the profile file.
 
-Each setting is taken from the first of these places that has it:
+Each setting is taken from the first of these places that has it; :data:`SETTINGS` is the one
+table of which flag, variable and profile key gives each setting:
 
-1. command-line flags: ``--server``, ``--user``, ``--password``, ``--insecure``, ``--ca-file``,
-   ``--thumbprint``, ``--known-hosts``, ``--datacenter``, ``--read-only``, ``--timeout``
-   (``--profile`` and ``--config`` choose the profile and the file);
-2. ``DVMIRROR_*`` variables: ``DVMIRROR_SERVER``, ``DVMIRROR_USER``, ``DVMIRROR_PASSWORD``,
-   ``DVMIRROR_INSECURE``, ``DVMIRROR_CA_FILE``, ``DVMIRROR_THUMBPRINT``, ``DVMIRROR_KNOWN_HOSTS``,
-   ``DVMIRROR_DATACENTER``, ``DVMIRROR_READ_ONLY``, ``DVMIRROR_TIMEOUT`` (``DVMIRROR_PROFILE``,
-   ``DVMIRROR_CONFIG``);
+1. command-line flags (``--server``, ``--user``, …; ``--profile`` and ``--config`` choose the
+   profile and the file);
+2. ``DVMIRROR_*`` variables (``DVMIRROR_SERVER``, …; ``DVMIRROR_PROFILE``, ``DVMIRROR_CONFIG``);
 3. govc's variables: ``GOVC_URL`` (``user:password@host`` allowed; the scheme defaults to https
-   and the path to ``/sdk``), ``GOVC_USERNAME``, ``GOVC_PASSWORD``, ``GOVC_INSECURE`` (1/true),
-   ``GOVC_TLS_CA_CERTS``, ``GOVC_TLS_KNOWN_HOSTS``, ``GOVC_DATACENTER``;
-4. the VMware Ansible/SDK variables: ``VMWARE_HOST``, ``VMWARE_PORT``, ``VMWARE_USER``,
-   ``VMWARE_PASSWORD``, ``VMWARE_VALIDATE_CERTS`` (false means insecure);
+   and the path to ``/sdk``), ``GOVC_USERNAME``, …, ``GOVC_INSECURE`` (1/true);
+4. the VMware Ansible/SDK variables: ``VMWARE_HOST`` with ``VMWARE_PORT``, …,
+   ``VMWARE_VALIDATE_CERTS`` (false means insecure);
 5. the chosen profile of ``config.toml`` (the file given by ``--config`` or ``DVMIRROR_CONFIG``,
    else ``config.toml`` in the user config directory, e.g. ``~/.config/dvmirror/config.toml``);
 6. the defaults: TLS verified, read-write, port 443, path ``/sdk``, a timeout of 20 seconds.
@@ -38,8 +34,8 @@ The profile file::
     timeout = 30                      # seconds
     ca_file = "~/certs/lab-ca.pem"    # or thumbprint = "AB:CD:...", known_hosts = "...", insecure = true
 
-    [keymap]
-    mark_source = "s"
+    [keymap]                          # binding id = keys (tui/keymap.py)
+    explorer.mark_source = "s"
 
 Passwords are never read from a file: a ``password`` key, or a password inside a profile URL, is
 refused. A password comes from ``--password`` (visible in the process list and shell history:
@@ -71,18 +67,6 @@ DEFAULT_PORT = 443
 DEFAULT_PATH = "/sdk"
 KEYRING_SERVICE = "dvmirror"
 
-PROFILE_KEYS = (
-    "url",
-    "user",
-    "datacenter",
-    "read_only",
-    "insecure",
-    "ca_file",
-    "thumbprint",
-    "known_hosts",
-    "timeout",
-)
-TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", "profiles")
 _PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "secret")
 
 _TRUE = ("1", "true", "yes", "on")
@@ -108,6 +92,96 @@ CONFIG_SIZE_LIMIT = 1 << 20
 
 class ConfigError(ValueError):
     """A setting is missing or wrong; ``str(error)`` names its source and what to do."""
+
+
+# -- the table of settings -----------------------------------------------------------------
+
+TEXT, BOOL, SECONDS, THUMBPRINT, URL = "text", "bool", "seconds", "thumbprint", "url"
+"""What a setting holds; it picks the parser of text sources and the TOML type of the profile key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One connection setting and every place it can come from, in order of precedence.
+
+    Resolution (:func:`resolve_settings`), ``--show-config`` (:meth:`Settings.explain`), the
+    connection flags (:func:`add_connection_arguments`) and the check of a profile in
+    ``config.toml`` are all derived from :data:`SETTINGS`.
+    """
+
+    name: str
+    """The :class:`Settings` field (and the argparse destination of the flag)."""
+    flag: str
+    dvmirror: str
+    govc: str = ""
+    vmware: str = ""
+    profile: str = ""
+    """The key of a ``[profiles.NAME]`` table ('' when a profile may not set it)."""
+    kind: str = TEXT
+    vmware_negated: bool = False
+    """The VMware variable means the opposite (``VMWARE_VALIDATE_CERTS=false`` means insecure)."""
+    vmware_port: str = ""
+    """A VMware variable that gives the port of this URL setting (``VMWARE_PORT``)."""
+    path_list: bool = False
+    """An ``os.pathsep`` list of files (``~`` expanded in each)."""
+    unset: str = "(none)"
+    """How ``--show-config`` shows an empty value."""
+    metavar: str | None = None
+    help: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "server", "--server", "DVMIRROR_SERVER", "GOVC_URL", "VMWARE_HOST", "url", URL, vmware_port="VMWARE_PORT",
+        metavar="URL",
+        help="vCenter: host, host:port or https://host/sdk; user[:password]@ inside is allowed as in GOVC_URL",
+    ),
+    Setting(
+        "user", "--user", "DVMIRROR_USER", "GOVC_USERNAME", "VMWARE_USER", "user",
+        metavar="NAME", help="user name, e.g. administrator@vsphere.local",
+    ),
+    Setting(
+        "password", "--password", "DVMIRROR_PASSWORD", "GOVC_PASSWORD", "VMWARE_PASSWORD",
+        metavar="TEXT",
+        help="password (discouraged: visible to other users and kept in shell history; "
+        "prefer DVMIRROR_PASSWORD or the prompt)",
+    ),
+    Setting(
+        "insecure", "--insecure", "DVMIRROR_INSECURE", "GOVC_INSECURE", "VMWARE_VALIDATE_CERTS", "insecure", BOOL,
+        vmware_negated=True, help="do not verify the server's TLS certificate (shown on screen)",
+    ),
+    Setting(
+        "ca_file", "--ca-file", "DVMIRROR_CA_FILE", "GOVC_TLS_CA_CERTS", "", "ca_file", path_list=True,
+        metavar="PEM", help="trust the CA certificate(s) in this PEM file",
+    ),
+    Setting(
+        "thumbprint", "--thumbprint", "DVMIRROR_THUMBPRINT", "", "", "thumbprint", THUMBPRINT,
+        metavar="AB:CD:...", help="trust a certificate with this SHA-1 thumbprint",
+    ),
+    Setting(
+        "known_hosts", "--known-hosts", "DVMIRROR_KNOWN_HOSTS", "GOVC_TLS_KNOWN_HOSTS", "", "known_hosts",
+        path_list=True, metavar="FILE", help="govc-style known-hosts file of pinned thumbprints",
+    ),
+    Setting(
+        "datacenter", "--datacenter", "DVMIRROR_DATACENTER", "GOVC_DATACENTER", "", "datacenter",
+        unset="(all)", metavar="NAME", help="only this datacenter",
+    ),
+    Setting(
+        "read_only", "--read-only", "DVMIRROR_READ_ONLY", "", "", "read_only", BOOL,
+        help="never change anything on vCenter",
+    ),
+    Setting(
+        "timeout", "--timeout", "DVMIRROR_TIMEOUT", "", "", "timeout", SECONDS,
+        metavar="SECONDS",
+        help=f"give up when vCenter does not answer for this long: to connect, to start an answer, or in the "
+        f"middle of one (default {DEFAULT_TIMEOUT:g}; DVMIRROR_TIMEOUT, profile key timeout)",
+    ),
+)  # fmt: skip
+"""Every connection setting, in the order ``--show-config`` lists them."""
+
+PROFILE_KEYS = tuple(s.profile for s in SETTINGS if s.profile)
+"""The keys a ``[profiles.NAME]`` table may hold."""
+TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", "profiles")
 
 
 @dataclass(frozen=True)
@@ -170,23 +244,26 @@ class Settings:
 
     def explain(self) -> list[tuple[str, str, str]]:
         """``(setting, value, source)`` rows for ``--show-config``; the password is masked."""
-        rows: list[tuple[str, str, str]] = [
-            ("server", self.url if self.server else "(none)", self.source("server")),
-            ("user", self.user or "(none)", self.source("user")),
-            ("password", "(set)" if self.password else "(not set)", self.source("password")),
-            ("insecure", _yes(self.insecure), self.source("insecure")),
-            ("ca_file", self.ca_file or "(none)", self.source("ca_file")),
-            ("thumbprint", self.thumbprint or "(none)", self.source("thumbprint")),
-            ("known_hosts", self.known_hosts or "(none)", self.source("known_hosts")),
-            ("datacenter", self.datacenter or "(all)", self.source("datacenter")),
-            ("read_only", _yes(self.read_only), self.source("read_only")),
-            ("timeout", f"{self.timeout:g} s", self.source("timeout")),
+        rows = [(s.name, self._shown(s), self.source(s.name)) for s in SETTINGS]
+        rows += [
             ("profile", self.profile or "(none)", self.source("profile")),
             ("config_file", self.config_file or "(none)", self.source("config_file")),
             ("theme", self.theme or "(default)", self.source("theme")),
         ]
         rows.extend((f"keymap.{action}", key, self.source("keymap")) for action, key in sorted(self.keymap.items()))
         return rows
+
+    def _shown(self, setting: Setting) -> str:
+        value = getattr(self, setting.name)
+        if setting.name == "server":
+            return self.url if self.server else setting.unset
+        if setting.name == "password":
+            return "(set)" if value else "(not set)"
+        if setting.kind == BOOL:
+            return _yes(value)
+        if setting.kind == SECONDS:
+            return f"{value:g} s"
+        return str(value) or setting.unset
 
     def with_password(self, password: str, source: str = "prompt") -> Settings:
         """A copy with ``password`` set (after a prompt)."""
@@ -201,44 +278,16 @@ def _yes(value: bool) -> str:
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the connection flags to ``parser`` (all default to ``None`` = not given)."""
+    """Add the connection flags of :data:`SETTINGS` to ``parser`` (all default to ``None`` = not
+    given), and ``--profile`` and ``--config``."""
     g = parser.add_argument_group("vCenter connection (flags beat DVMIRROR_*, GOVC_*, VMWARE_* and the profile)")
-    g.add_argument(
-        "--server",
-        metavar="URL",
-        help="vCenter: host, host:port or https://host/sdk; user[:password]@ inside is allowed as in GOVC_URL",
-    )
-    g.add_argument("--user", metavar="NAME", help="user name, e.g. administrator@vsphere.local")
-    g.add_argument(
-        "--password",
-        metavar="TEXT",
-        help="password (discouraged: visible to other users and kept in shell history; "
-        "prefer DVMIRROR_PASSWORD or the prompt)",
-    )
-    g.add_argument(
-        "--insecure",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="do not verify the server's TLS certificate (shown on screen)",
-    )
-    g.add_argument("--ca-file", metavar="PEM", help="trust the CA certificate(s) in this PEM file")
-    g.add_argument("--thumbprint", metavar="AB:CD:...", help="trust a certificate with this SHA-1 thumbprint")
-    g.add_argument("--known-hosts", metavar="FILE", help="govc-style known-hosts file of pinned thumbprints")
-    g.add_argument("--datacenter", metavar="NAME", help="only this datacenter")
+    for s in SETTINGS:
+        if s.kind == BOOL:
+            g.add_argument(s.flag, action=argparse.BooleanOptionalAction, default=None, help=s.help)
+        else:
+            g.add_argument(s.flag, metavar=s.metavar, help=s.help)
     g.add_argument("--profile", metavar="NAME", help="profile of the config file to use")
     g.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config directory)")
-    g.add_argument(
-        "--read-only",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="never change anything on vCenter",
-    )
-    g.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        help=f"give up when vCenter does not answer for this long: to connect, to start an answer, or in the "
-        f"middle of one (default {DEFAULT_TIMEOUT:g}; DVMIRROR_TIMEOUT, profile key timeout)",
-    )
 
 
 # -- parsing helpers -----------------------------------------------------------------------
@@ -442,44 +491,72 @@ def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
     return data
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _dotted(*keys: str) -> str:
+    """A TOML key path as it would be written: ``profiles.lab.url``, ``profiles."my lab".url``."""
+    return ".".join(k if _BARE_KEY.fullmatch(k) else '"' + visible(k).replace('"', '\\"') + '"' for k in keys)
+
+
+_PROFILE_TYPES: dict[str, str] = {s.profile: s.kind for s in SETTINGS if s.profile}
+
+
 def _check_config(data: dict[str, Any], path: Path) -> None:
-    """Refuse passwords on disk and unknown or mistyped keys."""
+    """Refuse passwords on disk and unknown or mistyped keys; flatten ``[keymap.SCREEN]`` tables."""
     _refuse_passwords(data, path, "")
-    for key in data:
-        if key not in TOP_LEVEL_KEYS:
-            raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(TOP_LEVEL_KEYS)})")
+    _known_keys(data, TOP_LEVEL_KEYS, path)
     for key in ("default_profile", "theme"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{path}: {key} must be text")
-    keymap = data.get("keymap", {})
-    if not isinstance(keymap, dict):
-        raise ConfigError(f'{path}: [keymap] must be a table of action = "key"')
-    for action, key in keymap.items():
-        if not isinstance(key, str) or not key or visible(key) != key:  # no control characters
-            raise ConfigError(f'{path}: keymap.{visible(action)} must be a key name such as "s" or "ctrl+f"')
+    if "keymap" in data:
+        data["keymap"] = _flat_keymap(data["keymap"], path)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")
     for name, prof in profiles.items():
-        where = f"{path}: [profiles.{name}]"
         if not isinstance(prof, dict):
-            raise ConfigError(f"{where} must be a table")
+            raise ConfigError(f"{path}: [{_dotted('profiles', name)}] must be a table")
+        _known_keys(prof, PROFILE_KEYS, path, "profiles", name)
         for key, value in prof.items():
-            if key not in PROFILE_KEYS:
-                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(PROFILE_KEYS)})")
-            if key == "timeout":
-                _profile_timeout(value, f"{where}: timeout")
-                continue
-            want = bool if key in ("read_only", "insecure") else str
-            if not isinstance(value, want):
-                raise ConfigError(f"{where}: {key} must be {'true or false' if want is bool else 'text'}")
-        if "url" in prof:
-            url = parse_server(prof["url"], f"{where} url")
-            if url.password:
-                raise ConfigError(
-                    f"{where}: the url contains a password. dvmirror never keeps passwords on disk; "
-                    "remove it and use DVMIRROR_PASSWORD, the OS keyring or the prompt"
-                )
+            _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
+
+
+def _known_keys(table: dict[str, Any], known: tuple[str, ...], path: Path, *where: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                f"{path}: {_dotted(*where, key)}: unknown setting {visible(key)!r} (known: {', '.join(known)})"
+            )
+
+
+def _check_profile_value(kind: str, value: Any, path: Path, where: str) -> None:
+    if kind == SECONDS:
+        _profile_timeout(value, f"{path}: {where}")
+        return
+    if not isinstance(value, bool if kind == BOOL else str):
+        raise ConfigError(f"{path}: {where} must be {'true or false' if kind == BOOL else 'text'}")
+    if kind == URL and isinstance(value, str) and parse_server(value, f"{path}: {where}").password:
+        raise ConfigError(
+            f"{path}: {where} contains a password. dvmirror never keeps passwords on disk; "
+            "remove it and use DVMIRROR_PASSWORD, the OS keyring or the prompt"
+        )
+
+
+def _flat_keymap(keymap: Any, path: Path) -> dict[str, str]:
+    """``[keymap]`` as binding id → keys; ``explorer.find = "f"`` (a TOML dotted key) and a
+    ``[keymap.explorer]`` table both give the id ``explorer.find``."""
+    if not isinstance(keymap, dict):
+        raise ConfigError(f'{path}: [keymap] must be a table of binding id = "keys"')
+    flat: dict[str, str] = {}
+    for name, value in keymap.items():
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for action, key in items:
+            binding_id = f"{name}.{action}" if action else name
+            if not isinstance(key, str) or not key or visible(key) != key:  # no control characters
+                raise ConfigError(f'{path}: keymap.{visible(binding_id)} must be a key name such as "s" or "ctrl+f"')
+            flat[binding_id] = key
+    return flat
 
 
 def _refuse_passwords(data: dict[str, Any], path: Path, prefix: str) -> None:
@@ -521,24 +598,43 @@ def _const(value: Any) -> _Thunk:
     return lambda: value
 
 
-def _parsed(text: str, source: str, parse: Callable[[str, str], T]) -> Callable[[], T]:
+def _parsed(text: Any, source: str, parse: Callable[[Any, str], T]) -> Callable[[], T]:
     return lambda: parse(text, source)
 
 
+def _not_bool(text: str, source: str) -> bool:
+    return not parse_bool(text, source)
+
+
+_TEXT_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    BOOL: parse_bool,
+    SECONDS: parse_timeout,
+    THUMBPRINT: normalize_thumbprint,
+}
+"""How a flag's or a variable's text becomes the value of each kind of setting."""
+_PROFILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    SECONDS: _profile_timeout,
+    THUMBPRINT: normalize_thumbprint,
+}
+"""How a profile's TOML value (its type checked by :func:`load_config_file`) becomes one."""
+
+
 class _Layer:
-    """One level of the precedence: for each setting, a deferred value and its source."""
+    """One level of the precedence: for each setting, a deferred value and its source.
+
+    The user and password inside a URL setting rank after the level's own user and password
+    (as in govc: ``GOVC_USERNAME`` beats the user inside ``GOVC_URL``).
+    """
 
     def __init__(self) -> None:
         self.entries: dict[str, list[tuple[_Thunk, str]]] = {}
+        self.fallbacks: dict[str, list[tuple[_Thunk, str]]] = {}
 
-    def put(self, name: str, thunk: _Thunk | None, source: str) -> None:
-        if thunk is not None:
-            self.entries.setdefault(name, []).append((thunk, source))
+    def put(self, name: str, thunk: _Thunk, source: str) -> None:
+        self.entries.setdefault(name, []).append((thunk, source))
 
-    def server(self, text: str | None, source: str, *, port: tuple[str, str] | None = None) -> None:
-        """A URL-ish setting; its user and password rank after the level's own variables."""
-        if text is None:
-            return
+    def server(self, text: str, source: str, *, port: tuple[str, str] | None = None) -> None:
+        """A URL-ish setting: the server, and a user and password of lower rank."""
         cache: list[ServerUrl] = []
 
         def url() -> ServerUrl:
@@ -550,17 +646,143 @@ class _Layer:
             return cache[0]
 
         self.put("server", url, source)
-        self.put("user", lambda: url().user, source)
-        self.put("password", lambda: url().password, source)
+        self.fallbacks.setdefault("user", []).append((lambda: url().user, source))
+        self.fallbacks.setdefault("password", []).append((lambda: url().password, source))
+
+    def resolve(self, name: str) -> tuple[Any, str] | None:
+        for thunk, source in (*self.entries.get(name, ()), *self.fallbacks.get(name, ())):
+            value = thunk()
+            if value is not None and value != "":
+                return value, source
+        return None
 
 
 def _resolve(layers: list[_Layer], name: str) -> tuple[Any, str] | None:
     for layer in layers:
-        for thunk, source in layer.entries.get(name, ()):
-            value = thunk()
-            if value is not None and value != "":
-                return value, source
+        found = layer.resolve(name)
+        if found is not None:
+            return found
     return None
+
+
+def _flag_layer(args: argparse.Namespace, settings: tuple[Setting, ...]) -> _Layer:
+    layer = _Layer()
+    for s in settings:
+        value = _arg(args, s.name)
+        if value is None:
+            continue
+        if s.kind == URL:
+            layer.server(value, s.flag)
+        elif s.kind in _TEXT_PARSERS and isinstance(value, str):  # booleans arrive parsed by argparse
+            layer.put(s.name, _parsed(value, s.flag, _TEXT_PARSERS[s.kind]), s.flag)
+        else:
+            layer.put(s.name, _const(value), s.flag)
+    return layer
+
+
+def _variable_layer(environ: Mapping[str, str], settings: tuple[Setting, ...], column: str) -> _Layer:
+    """The layer of one family of variables: ``column`` is ``dvmirror``, ``govc`` or ``vmware``."""
+    layer = _Layer()
+    for s in settings:
+        var = str(getattr(s, column))
+        text = _env(environ, var) if var else None
+        if text is None:
+            continue
+        if s.kind == URL:
+            port_var = s.vmware_port if column == "vmware" else ""
+            port = _env(environ, port_var) if port_var else None
+            layer.server(text, var, port=(port, port_var) if port else None)
+            continue
+        parse = _not_bool if column == "vmware" and s.vmware_negated else _TEXT_PARSERS.get(s.kind)
+        layer.put(s.name, _parsed(text, var, parse) if parse else _const(text), var)
+    return layer
+
+
+def _profile_layer(profile: Mapping[str, Any], source: str, settings: tuple[Setting, ...]) -> _Layer:
+    """The chosen profile (never a password: :func:`load_config_file` refused it)."""
+    layer = _Layer()
+    for s in settings:
+        if not s.profile or s.profile not in profile:
+            continue
+        value = profile[s.profile]
+        if s.kind == URL:
+            layer.server(value, source)
+        elif s.kind in _PROFILE_PARSERS:
+            layer.put(s.name, _parsed(value, f"{source} {s.profile}", _PROFILE_PARSERS[s.kind]), source)
+        else:
+            layer.put(s.name, _const(value), source)
+    return layer
+
+
+def _environment_layers(
+    args: argparse.Namespace, environ: Mapping[str, str], settings: tuple[Setting, ...] = SETTINGS
+) -> list[_Layer]:
+    """Levels 1-4 of the precedence: the flags, then DVMIRROR_*, GOVC_* and VMWARE_*."""
+    return [
+        _flag_layer(args, settings),
+        _variable_layer(environ, settings, "dvmirror"),
+        _variable_layer(environ, settings, "govc"),
+        _variable_layer(environ, settings, "vmware"),
+    ]
+
+
+def _arg(args: argparse.Namespace, name: str) -> Any:
+    """A flag's value; missing, ``None`` and '' all mean not given."""
+    value = getattr(args, name, None)
+    return None if value == "" else value
+
+
+@dataclass(frozen=True)
+class _ConfigFile:
+    """The profile file and the chosen profile."""
+
+    path: Path
+    path_source: str
+    """``--config``, ``DVMIRROR_CONFIG`` or ``default``."""
+    data: dict[str, Any]
+    profile_name: str = ""
+    profile_source: str = ""
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+def _read_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Path, str, dict[str, Any]]:
+    """``(path, where the path came from, checked contents)`` of the profile file.
+
+    The file given by ``--config`` or ``DVMIRROR_CONFIG`` must exist; the default one
+    (:func:`default_config_path`) is read if present, else the contents are empty.
+    """
+    if _arg(args, "config"):
+        text, path_source = str(_arg(args, "config")), "--config"
+    else:
+        text, path_source = _env(environ, "DVMIRROR_CONFIG") or "", "DVMIRROR_CONFIG"
+    if not text:
+        default = default_config_path()
+        return default, "default", load_config_file(default, required=False)
+    path = Path(os.path.expanduser(text))
+    return path, path_source, load_config_file(path, required=True)
+
+
+def _config_file(args: argparse.Namespace, environ: Mapping[str, str]) -> _ConfigFile:
+    """The profile file (:func:`_read_config`) and its profile chosen by ``--profile``,
+    ``DVMIRROR_PROFILE`` or ``default_profile``."""
+    path, path_source, data = _read_config(args, environ)
+    name, source = "", ""
+    if _arg(args, "profile"):
+        name, source = str(_arg(args, "profile")), "--profile"
+    elif _env(environ, "DVMIRROR_PROFILE"):
+        name, source = str(environ["DVMIRROR_PROFILE"]), "DVMIRROR_PROFILE"
+    elif data.get("default_profile"):
+        name, source = str(data["default_profile"]), f"default_profile in {path}"
+    profiles: dict[str, Any] = data.get("profiles", {})
+    if name and name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none"
+        where = str(path) if data else f"{path} (missing or empty)"
+        raise ConfigError(f"unknown profile {name!r} (from {source}); profiles in {where}: {known}")
+    return _ConfigFile(path, path_source, data, name, source, profiles[name] if name else {})
+
+
+def _profile_source(cfg: _ConfigFile) -> str:
+    return f"profile {cfg.profile_name!r} ({cfg.path})"
 
 
 def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
@@ -570,147 +792,43 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
     attributes count as not given); ``environ`` is usually ``os.environ``. Raises
     :class:`ConfigError`.
     """
-
-    def arg(name: str) -> Any:
-        value = getattr(args, name, None)
-        return None if value == "" else value
-
-    # The profile file and the profile name.
-    cfg_text = arg("config") or _env(environ, "DVMIRROR_CONFIG")
-    cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
-    data = load_config_file(cfg_path, required=cfg_text is not None)
-
-    profile_name, profile_source = "", ""
-    if arg("profile"):
-        profile_name, profile_source = str(arg("profile")), "--profile"
-    elif _env(environ, "DVMIRROR_PROFILE"):
-        profile_name, profile_source = str(environ["DVMIRROR_PROFILE"]), "DVMIRROR_PROFILE"
-    elif data.get("default_profile"):
-        profile_name, profile_source = str(data["default_profile"]), f"default_profile in {cfg_path}"
-    profiles: dict[str, Any] = data.get("profiles", {})
-    profile: dict[str, Any] = {}
-    if profile_name:
-        if profile_name not in profiles:
-            known = ", ".join(sorted(profiles)) or "none"
-            where = str(cfg_path) if data else f"{cfg_path} (missing or empty)"
-            raise ConfigError(f"unknown profile {profile_name!r} (from {profile_source}); profiles in {where}: {known}")
-        profile = profiles[profile_name]
-
-    flags, dvm, govc, vmw, prof = _Layer(), _Layer(), _Layer(), _Layer(), _Layer()
-
-    def env(layer: _Layer, setting: str, var: str, parse: Callable[[str, str], Any] | None = None) -> None:
-        text = _env(environ, var)
-        if text is not None:
-            layer.put(setting, _parsed(text, var, parse) if parse else _const(text), var)
-
-    def flag(setting: str, name: str, option: str, parse: Callable[[str, str], Any] | None = None) -> None:
-        value = arg(name)
-        if value is not None:
-            flags.put(setting, _parsed(value, option, parse) if parse else _const(value), option)
-
-    # 1. flags (an explicit --user beats the user inside --server, as in govc)
-    flag("user", "user", "--user")
-    flag("password", "password", "--password")
-    flags.server(arg("server"), "--server")
-    flag("insecure", "insecure", "--insecure")
-    flag("ca_file", "ca_file", "--ca-file")
-    flag("thumbprint", "thumbprint", "--thumbprint", normalize_thumbprint)
-    flag("known_hosts", "known_hosts", "--known-hosts")
-    flag("datacenter", "datacenter", "--datacenter")
-    flag("read_only", "read_only", "--read-only")
-    flag("timeout", "timeout", "--timeout", parse_timeout)
-
-    # 2. DVMIRROR_*
-    env(dvm, "user", "DVMIRROR_USER")
-    env(dvm, "password", "DVMIRROR_PASSWORD")
-    dvm.server(_env(environ, "DVMIRROR_SERVER"), "DVMIRROR_SERVER")
-    env(dvm, "insecure", "DVMIRROR_INSECURE", parse_bool)
-    env(dvm, "ca_file", "DVMIRROR_CA_FILE")
-    env(dvm, "thumbprint", "DVMIRROR_THUMBPRINT", normalize_thumbprint)
-    env(dvm, "known_hosts", "DVMIRROR_KNOWN_HOSTS")
-    env(dvm, "datacenter", "DVMIRROR_DATACENTER")
-    env(dvm, "read_only", "DVMIRROR_READ_ONLY", parse_bool)
-    env(dvm, "timeout", "DVMIRROR_TIMEOUT", parse_timeout)
-
-    # 3. GOVC_*
-    env(govc, "user", "GOVC_USERNAME")
-    env(govc, "password", "GOVC_PASSWORD")
-    govc.server(_env(environ, "GOVC_URL"), "GOVC_URL")
-    env(govc, "insecure", "GOVC_INSECURE", parse_bool)
-    env(govc, "ca_file", "GOVC_TLS_CA_CERTS")
-    env(govc, "known_hosts", "GOVC_TLS_KNOWN_HOSTS")
-    env(govc, "datacenter", "GOVC_DATACENTER")
-
-    # 4. VMWARE_*
-    env(vmw, "user", "VMWARE_USER")
-    env(vmw, "password", "VMWARE_PASSWORD")
-    vm_port = _env(environ, "VMWARE_PORT")
-    vmw.server(_env(environ, "VMWARE_HOST"), "VMWARE_HOST", port=(vm_port, "VMWARE_PORT") if vm_port else None)
-    env(vmw, "insecure", "VMWARE_VALIDATE_CERTS", lambda text, src: not parse_bool(text, src))
-
-    # 5. the profile (never a password: load_config_file refused it)
-    if profile:
-        psrc = f"profile {profile_name!r} ({cfg_path})"
-        for key in ("user", "datacenter", "ca_file", "known_hosts", "insecure", "read_only"):
-            if key in profile:
-                prof.put(key, _const(profile[key]), psrc)
-        if "timeout" in profile:
-            prof.put("timeout", _parsed(profile["timeout"], f"{psrc} timeout", _profile_timeout), psrc)
-        if "thumbprint" in profile:
-            prof.put("thumbprint", _parsed(profile["thumbprint"], f"{psrc} thumbprint", normalize_thumbprint), psrc)
-        if "url" in profile:
-            prof.server(profile["url"], psrc)
-
-    layers = [flags, dvm, govc, vmw, prof]
+    cfg = _config_file(args, environ)
+    layers = _environment_layers(args, environ)
+    if cfg.profile:
+        layers.append(_profile_layer(cfg.profile, _profile_source(cfg), SETTINGS))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for name in (
-        "server",
-        "user",
-        "password",
-        "insecure",
-        "ca_file",
-        "thumbprint",
-        "known_hosts",
-        "datacenter",
-        "read_only",
-        "timeout",
-    ):
-        found = _resolve(layers, name)
+    for s in SETTINGS:
+        found = _resolve(layers, s.name)
         if found is not None:
-            values[name], sources[name] = found
-    if profile_name:
-        sources["profile"] = profile_source
-    if data:
-        sources["config_file"] = "--config" if arg("config") else "DVMIRROR_CONFIG" if cfg_text else "default"
-    if data.get("keymap"):
-        sources["keymap"] = str(cfg_path)
-    if data.get("theme"):
-        sources["theme"] = str(cfg_path)
+            values[s.name], sources[s.name] = found
+    if cfg.profile_name:
+        sources["profile"] = cfg.profile_source
+    if cfg.data:
+        sources["config_file"] = cfg.path_source
+    for key in ("keymap", "theme"):
+        if cfg.data.get(key):
+            sources[key] = str(cfg.path)
 
-    ca_files = _expand_list(str(values.get("ca_file", "")))
-    for ca in filter(None, ca_files.split(os.pathsep)):
+    fields: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.kind == URL or s.name not in values:
+            continue
+        value = values[s.name]
+        fields[s.name] = bool(value) if s.kind == BOOL else float(value) if s.kind == SECONDS else str(value)
+        if s.path_list:
+            fields[s.name] = _expand_list(fields[s.name])
+    for ca in filter(None, str(fields.get("ca_file", "")).split(os.pathsep)):
         _check_not_special(Path(ca), f"CA file (from {sources.get('ca_file', 'default')})")
-
     server: ServerUrl | None = values.get("server")
+    if server is not None:
+        fields.update(server=server.host, port=server.port, scheme=server.scheme, path=server.path)
     return Settings(
-        server=server.host if server else "",
-        port=server.port if server else DEFAULT_PORT,
-        scheme=server.scheme if server else "https",
-        path=server.path if server else DEFAULT_PATH,
-        user=str(values.get("user", "")),
-        password=str(values.get("password", "")),
-        insecure=bool(values.get("insecure", False)),
-        ca_file=ca_files,
-        known_hosts=_expand_list(str(values.get("known_hosts", ""))),
-        thumbprint=str(values.get("thumbprint", "")),
-        datacenter=str(values.get("datacenter", "")),
-        read_only=bool(values.get("read_only", False)),
-        timeout=float(values.get("timeout", DEFAULT_TIMEOUT)),
-        profile=profile_name,
-        keymap=dict(data.get("keymap", {})),
-        theme=str(data.get("theme", "")),
-        config_file=str(cfg_path) if data else "",
+        **fields,
+        profile=cfg.profile_name,
+        keymap=dict(cfg.data.get("keymap", {})),
+        theme=str(cfg.data.get("theme", "")),
+        config_file=str(cfg.path) if cfg.data else "",
         sources=sources,
     )
 
@@ -720,9 +838,7 @@ def preferences(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[d
 
     The demo lab and snapshots need only these; a bad ``GOVC_URL`` must not stop them.
     """
-    cfg_text = getattr(args, "config", None) or _env(environ, "DVMIRROR_CONFIG")
-    cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
-    data = load_config_file(cfg_path, required=cfg_text is not None)
+    _, _, data = _read_config(args, environ)
     return dict(data.get("keymap", {})), str(data.get("theme", ""))
 
 
@@ -755,25 +871,15 @@ def resolve_read_only(args: argparse.Namespace, environ: Mapping[str, str]) -> t
 
     The same precedence as :func:`resolve_settings` (``--read-only``/``--no-read-only``,
     ``DVMIRROR_READ_ONLY``, the chosen profile's ``read_only``), without parsing any other
-    setting: a bad ``GOVC_URL`` must not stop the demo lab.
+    setting: a bad ``GOVC_URL`` must not stop the demo lab. The profile file is read only when
+    neither the flag nor the variable decides.
     """
-    flag = getattr(args, "read_only", None)
-    if flag is not None:
-        return bool(flag), "--read-only" if flag else "--no-read-only"
-    text = _env(environ, "DVMIRROR_READ_ONLY")
-    if text is not None:
-        return parse_bool(text, "DVMIRROR_READ_ONLY"), "DVMIRROR_READ_ONLY"
-    cfg_text = getattr(args, "config", None) or _env(environ, "DVMIRROR_CONFIG")
-    cfg_path = Path(os.path.expanduser(cfg_text)) if cfg_text else default_config_path()
-    data = load_config_file(cfg_path, required=cfg_text is not None)
-    name = getattr(args, "profile", None) or _env(environ, "DVMIRROR_PROFILE") or data.get("default_profile")
-    profiles: dict[str, Any] = data.get("profiles", {})
-    if name and name not in profiles:
-        known = ", ".join(sorted(profiles)) or "none"
-        raise ConfigError(f"unknown profile {name!r}; profiles in {cfg_path}: {known}")
-    if name and "read_only" in profiles[name]:
-        return bool(profiles[name]["read_only"]), f"profile {name!r} ({cfg_path})"
-    return False, "default"
+    read_only = tuple(s for s in SETTINGS if s.name == "read_only")
+    found = _resolve(_environment_layers(args, environ, read_only), "read_only")
+    if found is None:
+        cfg = _config_file(args, environ)
+        found = _profile_layer(cfg.profile, _profile_source(cfg), read_only).resolve("read_only")
+    return (bool(found[0]), found[1]) if found else (False, "default")
 
 
 def _expand_list(text: str) -> str:
