@@ -50,138 +50,40 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import stat
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
 
-from tui.text import ascii_digits, visible
+from tui.configfile import FileProblem as FileProblem
+from tui.configfile import check_not_special
+from tui.configfile import default_config_path as default_config_path
+from tui.configfile import load_config_file as load_config_file
+from tui.configfile import read_known_hosts as read_known_hosts
+from tui.configfile import read_regular_file as read_regular_file
+from tui.setting_table import (
+    BOOL,
+    DEFAULT_PATH,
+    DEFAULT_PORT,
+    PROFILE_PARSERS,
+    SECONDS,
+    SETTINGS,
+    TEXT_PARSERS,
+    URL,
+    ServerUrl,
+    Setting,
+    not_bool,
+    parse_port,
+)
+from tui.setting_table import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from tui.setting_table import ConfigError as ConfigError
+from tui.setting_table import not_utf8 as not_utf8
+from tui.setting_table import parse_server as parse_server
+from tui.setting_table import redact_url as redact_url
 
 T = TypeVar("T")
 
-DEFAULT_PORT = 443
-DEFAULT_PATH = "/sdk"
 KEYRING_SERVICE = "dvmirror"
-
-_PASSWORD_KEYS = ("password", "passwd", "pwd", "pass", "secret")
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
-_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
-"""ASCII digits only (``\\d`` would also take ``²`` or ``٣``)."""
-
-DEFAULT_TIMEOUT = 20.0
-"""Seconds dvmirror waits on the network before it gives up: to connect, for the first byte of
-an answer, and through any silence in the middle of one.
-
-vCenter starts answering every call dvmirror makes within a few seconds: the pages are capped at
-1000 objects and the port lists are streamed as vCenter writes them (the test server answers a
-whole 10,000-VM load in 1.3 s). Twenty seconds of silence is a stuck server or a dead network
-path, not a busy vCenter, and an operator learns that within half a minute instead of after a
-TCP timeout of several minutes. ``--timeout`` raises it for a slow link."""
-MAX_TIMEOUT = 3600.0
-
-CONFIG_SIZE_LIMIT = 1 << 20
-"""config.toml and known-hosts files larger than this (1 MiB) are refused."""
-
-
-class ConfigError(ValueError):
-    """A setting is missing or wrong; ``str(error)`` names its source and what to do."""
-
-
-# -- the table of settings -----------------------------------------------------------------
-
-TEXT, BOOL, SECONDS, THUMBPRINT, URL = "text", "bool", "seconds", "thumbprint", "url"
-"""What a setting holds; it picks the parser of text sources and the TOML type of the profile key."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One connection setting and every place it can come from, in order of precedence.
-
-    Resolution (:func:`resolve_settings`), ``--show-config`` (:meth:`Settings.explain`), the
-    connection flags (:func:`add_connection_arguments`) and the check of a profile in
-    ``config.toml`` are all derived from :data:`SETTINGS`.
-    """
-
-    name: str
-    """The :class:`Settings` field (and the argparse destination of the flag)."""
-    flag: str
-    dvmirror: str
-    govc: str = ""
-    vmware: str = ""
-    profile: str = ""
-    """The key of a ``[profiles.NAME]`` table ('' when a profile may not set it)."""
-    kind: str = TEXT
-    vmware_negated: bool = False
-    """The VMware variable means the opposite (``VMWARE_VALIDATE_CERTS=false`` means insecure)."""
-    vmware_port: str = ""
-    """A VMware variable that gives the port of this URL setting (``VMWARE_PORT``)."""
-    path_list: bool = False
-    """An ``os.pathsep`` list of files (``~`` expanded in each)."""
-    unset: str = "(none)"
-    """How ``--show-config`` shows an empty value."""
-    metavar: str | None = None
-    help: str = ""
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "server", "--server", "DVMIRROR_SERVER", "GOVC_URL", "VMWARE_HOST", "url", URL, vmware_port="VMWARE_PORT",
-        metavar="URL",
-        help="vCenter: host, host:port or https://host/sdk; user[:password]@ inside is allowed as in GOVC_URL",
-    ),
-    Setting(
-        "user", "--user", "DVMIRROR_USER", "GOVC_USERNAME", "VMWARE_USER", "user",
-        metavar="NAME", help="user name, e.g. administrator@vsphere.local",
-    ),
-    Setting(
-        "password", "--password", "DVMIRROR_PASSWORD", "GOVC_PASSWORD", "VMWARE_PASSWORD",
-        metavar="TEXT",
-        help="password (discouraged: visible to other users and kept in shell history; "
-        "prefer DVMIRROR_PASSWORD or the prompt)",
-    ),
-    Setting(
-        "insecure", "--insecure", "DVMIRROR_INSECURE", "GOVC_INSECURE", "VMWARE_VALIDATE_CERTS", "insecure", BOOL,
-        vmware_negated=True, help="do not verify the server's TLS certificate (shown on screen)",
-    ),
-    Setting(
-        "ca_file", "--ca-file", "DVMIRROR_CA_FILE", "GOVC_TLS_CA_CERTS", "", "ca_file", path_list=True,
-        metavar="PEM", help="trust the CA certificate(s) in this PEM file",
-    ),
-    Setting(
-        "thumbprint", "--thumbprint", "DVMIRROR_THUMBPRINT", "", "", "thumbprint", THUMBPRINT,
-        metavar="AB:CD:...", help="trust a certificate with this SHA-1 thumbprint",
-    ),
-    Setting(
-        "known_hosts", "--known-hosts", "DVMIRROR_KNOWN_HOSTS", "GOVC_TLS_KNOWN_HOSTS", "", "known_hosts",
-        path_list=True, metavar="FILE", help="govc-style known-hosts file of pinned thumbprints",
-    ),
-    Setting(
-        "datacenter", "--datacenter", "DVMIRROR_DATACENTER", "GOVC_DATACENTER", "", "datacenter",
-        unset="(all)", metavar="NAME", help="only this datacenter",
-    ),
-    Setting(
-        "read_only", "--read-only", "DVMIRROR_READ_ONLY", "", "", "read_only", BOOL,
-        help="never change anything on vCenter",
-    ),
-    Setting(
-        "timeout", "--timeout", "DVMIRROR_TIMEOUT", "", "", "timeout", SECONDS,
-        metavar="SECONDS",
-        help=f"give up when vCenter does not answer for this long: to connect, to start an answer, or in the "
-        f"middle of one (default {DEFAULT_TIMEOUT:g}; DVMIRROR_TIMEOUT, profile key timeout)",
-    ),
-)  # fmt: skip
-"""Every connection setting, in the order ``--show-config`` lists them."""
-
-PROFILE_KEYS = tuple(s.profile for s in SETTINGS if s.profile)
-"""The keys a ``[profiles.NAME]`` table may hold."""
-TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", "profiles")
 
 
 @dataclass(frozen=True)
@@ -290,287 +192,6 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--config", metavar="FILE", help="config file (default: config.toml in the user config directory)")
 
 
-# -- parsing helpers -----------------------------------------------------------------------
-
-
-def parse_bool(text: str, source: str) -> bool:
-    """``1/0``, ``true/false``, ``yes/no``, ``on/off`` (any case)."""
-    low = text.strip().lower()
-    if low in _TRUE:
-        return True
-    if low in _FALSE:
-        return False
-    raise ConfigError(f"{source}={text!r} is not a boolean (use 1/0, true/false)")
-
-
-def parse_port(text: str, source: str) -> int:
-    """A TCP port 1-65535, in ASCII digits (``int()`` would also take ``٤٤٣`` or ``４４３``)."""
-    digits = text.strip()
-    if not ascii_digits(digits) or len(digits) > 5:
-        raise ConfigError(f"{source}={text!r} is not a port number (1-65535, digits 0-9)")
-    port = int(digits)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"{source}={text!r} is not a port number (1-65535)")
-    return port
-
-
-def parse_timeout(text: str, source: str) -> float:
-    """Seconds, as ASCII digits with an optional decimal part (``20``, ``2.5``), more than 0."""
-    raw = text.strip()
-    if not _DECIMAL.fullmatch(raw):
-        raise ConfigError(f"{source}={text!r} is not a number of seconds (use digits 0-9, e.g. 20 or 2.5)")
-    value = float(raw)
-    if not 0 < value <= MAX_TIMEOUT:
-        raise ConfigError(f"{source}={text!r} is out of range (more than 0, at most {MAX_TIMEOUT:g} seconds)")
-    return value
-
-
-def _profile_timeout(value: Any, source: str) -> float:
-    """A profile's ``timeout``: a TOML number or a string of digits."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ConfigError(f"{source} must be a number of seconds, e.g. timeout = 30")
-    text = value if isinstance(value, str) else repr(value)
-    return parse_timeout(text, source)
-
-
-def normalize_thumbprint(text: str, source: str) -> str:
-    """``ab:cd...`` / ``abcd...`` → ``AB:CD:...``; SHA-1 (40 hex digits) or SHA-256 (64)."""
-    raw = text.strip().replace(":", "").replace(" ", "")
-    if not _HEX.match(raw) or len(raw) not in (40, 64):
-        raise ConfigError(
-            f"{source}={text!r} is not a certificate thumbprint "
-            "(expected 20 or 32 hex bytes, e.g. AB:CD:...; `govc about.cert -k -thumbprint` prints it)"
-        )
-    raw = raw.upper()
-    return ":".join(raw[i : i + 2] for i in range(0, len(raw), 2))
-
-
-@dataclass(frozen=True)
-class ServerUrl:
-    """A parsed ``--server`` / ``GOVC_URL`` value."""
-
-    scheme: str
-    host: str
-    port: int
-    path: str
-    user: str = ""
-    password: str = field(default="", repr=False)
-
-
-def parse_server(text: str, source: str) -> ServerUrl:
-    """Parse ``host``, ``host:port``, ``[v6]:port``, ``https://user:pw@host:port/sdk`` like govc.
-
-    The scheme defaults to https, the path to ``/sdk``; user and password are percent-decoded.
-    """
-    raw = text.strip()
-    if not raw:
-        raise ConfigError(f"{source} is empty")
-    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", raw):
-        raw = "https://" + raw
-    try:
-        parts = urlsplit(raw)
-        port_value = parts.port
-    except ValueError:
-        # urlsplit's own message may quote part of the password: say it in our words.
-        raise ConfigError(f"{source}={redact_url(text)!r} is not a valid URL (check the port number)") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http"):
-        raise ConfigError(f"{source}={redact_url(text)!r}: the scheme must be https (or http), not {parts.scheme!r}")
-    host = parts.hostname or ""
-    if not host:
-        raise ConfigError(f"{source}={redact_url(text)!r} has no host name")
-    port = port_value or (443 if scheme == "https" else 80)
-    path = parts.path if parts.path not in ("", "/") else DEFAULT_PATH
-    user = unquote(parts.username) if parts.username else ""
-    password = unquote(parts.password) if parts.password else ""
-    return ServerUrl(scheme=scheme, host=host, port=port, path=path, user=user, password=password)
-
-
-def redact_url(text: str) -> str:
-    """``text`` with the password of any ``user:password@`` part removed.
-
-    ``https://admin:s3cret@vcsa01/sdk`` → ``https://admin@vcsa01/sdk``;
-    ``admin:s3cret@vcsa01`` → ``admin@vcsa01``; text without a ``user:password@`` part is
-    returned unchanged.
-    """
-    if "@" not in text:
-        return text
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
-    # The last '@' ends the user info: a password may itself hold '@', '/' or ':' unencoded.
-    userinfo, _, hostpart = rest.rpartition("@")
-    if ":" not in userinfo:
-        return text
-    user = userinfo.split(":", 1)[0]
-    prefix = f"{scheme}://" if sep else ""
-    return f"{prefix}{user}@{hostpart}" if user else f"{prefix}{hostpart}"
-
-
-# -- the profile file ----------------------------------------------------------------------
-
-
-def default_config_path() -> Path:
-    """``config.toml`` in the platform's user config directory (``~/.config/dvmirror`` on Linux)."""
-    from platformdirs import user_config_path
-
-    return user_config_path("dvmirror", appauthor=False) / "config.toml"
-
-
-class FileProblem(Exception):
-    """A file that must not be read: ``str(error)`` says why (without the file name)."""
-
-
-def read_regular_file(path: Path, limit: int) -> bytes:
-    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
-
-    Opened with ``O_NONBLOCK`` and checked with ``fstat`` before reading, so a FIFO, a device
-    (``/dev/zero``, ``/dev/urandom``), a socket or a directory is refused at once instead of
-    hanging or reading forever. Raises :class:`FileProblem` (and ``FileNotFoundError`` for a
-    missing file, so that callers can treat that case on its own).
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise FileProblem(f"cannot be opened ({e.strerror or e})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise FileProblem("is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise FileProblem("is not a regular file (a FIFO, a device or a socket): refused")
-        if info.st_size > limit:
-            raise FileProblem(f"is too large ({info.st_size:,} bytes; the limit is {limit:,})")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:  # it grew while being read
-            raise FileProblem(f"is too large (more than {limit:,} bytes)")
-        return b"".join(chunks)
-    except OSError as e:
-        raise FileProblem(f"cannot be read ({e.strerror or e})") from None
-    finally:
-        os.close(fd)
-
-
-def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
-    """Read and check the TOML profile file. A missing default file is an empty config.
-
-    Only a regular file of at most :data:`CONFIG_SIZE_LIMIT` bytes of UTF-8 TOML is read;
-    anything else is a :class:`ConfigError` naming the file.
-    """
-    try:
-        raw = read_regular_file(path, CONFIG_SIZE_LIMIT)
-    except FileNotFoundError:
-        if required:
-            raise ConfigError(f"config file {path} does not exist") from None
-        return {}
-    except FileProblem as e:
-        raise ConfigError(f"config file {path} {e}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"config file {path} is not UTF-8 text (byte {e.start} cannot be decoded)") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
-    except RecursionError:
-        raise ConfigError(f"config file {path} is nested too deeply") from None
-    except ValueError as e:  # e.g. an integer of more than 4,300 digits
-        raise ConfigError(f"config file {path} has a value that cannot be read: {e}") from None
-    _check_config(data, path)
-    return data
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _dotted(*keys: str) -> str:
-    """A TOML key path as it would be written: ``profiles.lab.url``, ``profiles."my lab".url``."""
-    return ".".join(k if _BARE_KEY.fullmatch(k) else '"' + visible(k).replace('"', '\\"') + '"' for k in keys)
-
-
-_PROFILE_TYPES: dict[str, str] = {s.profile: s.kind for s in SETTINGS if s.profile}
-
-
-def _check_config(data: dict[str, Any], path: Path) -> None:
-    """Refuse passwords on disk and unknown or mistyped keys; flatten ``[keymap.SCREEN]`` tables."""
-    _refuse_passwords(data, path, "")
-    _known_keys(data, TOP_LEVEL_KEYS, path)
-    for key in ("default_profile", "theme"):
-        if key in data and not isinstance(data[key], str):
-            raise ConfigError(f"{path}: {key} must be text")
-    if "keymap" in data:
-        data["keymap"] = _flat_keymap(data["keymap"], path)
-    profiles = data.get("profiles", {})
-    if not isinstance(profiles, dict):
-        raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")
-    for name, prof in profiles.items():
-        if not isinstance(prof, dict):
-            raise ConfigError(f"{path}: [{_dotted('profiles', name)}] must be a table")
-        _known_keys(prof, PROFILE_KEYS, path, "profiles", name)
-        for key, value in prof.items():
-            _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
-
-
-def _known_keys(table: dict[str, Any], known: tuple[str, ...], path: Path, *where: str) -> None:
-    for key in table:
-        if key not in known:
-            raise ConfigError(
-                f"{path}: {_dotted(*where, key)}: unknown setting {visible(key)!r} (known: {', '.join(known)})"
-            )
-
-
-def _check_profile_value(kind: str, value: Any, path: Path, where: str) -> None:
-    if kind == SECONDS:
-        _profile_timeout(value, f"{path}: {where}")
-        return
-    if not isinstance(value, bool if kind == BOOL else str):
-        raise ConfigError(f"{path}: {where} must be {'true or false' if kind == BOOL else 'text'}")
-    if kind == URL and isinstance(value, str) and parse_server(value, f"{path}: {where}").password:
-        raise ConfigError(
-            f"{path}: {where} contains a password. dvmirror never keeps passwords on disk; "
-            "remove it and use DVMIRROR_PASSWORD, the OS keyring or the prompt"
-        )
-
-
-def _flat_keymap(keymap: Any, path: Path) -> dict[str, str]:
-    """``[keymap]`` as binding id → keys; ``explorer.find = "f"`` (a TOML dotted key) and a
-    ``[keymap.explorer]`` table both give the id ``explorer.find``."""
-    if not isinstance(keymap, dict):
-        raise ConfigError(f'{path}: [keymap] must be a table of binding id = "keys"')
-    flat: dict[str, str] = {}
-    for name, value in keymap.items():
-        items = value.items() if isinstance(value, dict) else [("", value)]
-        for action, key in items:
-            binding_id = f"{name}.{action}" if action else name
-            if not isinstance(key, str) or not key or visible(key) != key:  # no control characters
-                raise ConfigError(f'{path}: keymap.{visible(binding_id)} must be a key name such as "s" or "ctrl+f"')
-            flat[binding_id] = key
-    return flat
-
-
-def _refuse_passwords(data: dict[str, Any], path: Path, prefix: str) -> None:
-    for key, value in data.items():
-        if key.lower() in _PASSWORD_KEYS:
-            where = f"[{prefix}] " if prefix else ""
-            raise ConfigError(
-                f"{path}: {where}has a {key!r} key. dvmirror never reads passwords from files; remove it "
-                "and use DVMIRROR_PASSWORD (or GOVC_PASSWORD), the OS keyring or the prompt"
-            )
-        if isinstance(value, dict):
-            _refuse_passwords(value, path, f"{prefix}.{key}" if prefix else key)
-
-
 # -- resolution ----------------------------------------------------------------------------
 
 _Thunk = Callable[[], Any]
@@ -584,39 +205,12 @@ def _env(environ: Mapping[str, str], name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
-def not_utf8(text: str) -> bool:
-    """True when ``text`` holds bytes that were not UTF-8 (Python's surrogate escapes in
-    ``sys.argv`` and ``os.environ``)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
 def _const(value: Any) -> _Thunk:
     return lambda: value
 
 
 def _parsed(text: Any, source: str, parse: Callable[[Any, str], T]) -> Callable[[], T]:
     return lambda: parse(text, source)
-
-
-def _not_bool(text: str, source: str) -> bool:
-    return not parse_bool(text, source)
-
-
-_TEXT_PARSERS: dict[str, Callable[[str, str], Any]] = {
-    BOOL: parse_bool,
-    SECONDS: parse_timeout,
-    THUMBPRINT: normalize_thumbprint,
-}
-"""How a flag's or a variable's text becomes the value of each kind of setting."""
-_PROFILE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
-    SECONDS: _profile_timeout,
-    THUMBPRINT: normalize_thumbprint,
-}
-"""How a profile's TOML value (its type checked by :func:`load_config_file`) becomes one."""
 
 
 class _Layer:
@@ -673,8 +267,8 @@ def _flag_layer(args: argparse.Namespace, settings: tuple[Setting, ...]) -> _Lay
             continue
         if s.kind == URL:
             layer.server(value, s.flag)
-        elif s.kind in _TEXT_PARSERS and isinstance(value, str):  # booleans arrive parsed by argparse
-            layer.put(s.name, _parsed(value, s.flag, _TEXT_PARSERS[s.kind]), s.flag)
+        elif s.kind in TEXT_PARSERS and isinstance(value, str):  # booleans arrive parsed by argparse
+            layer.put(s.name, _parsed(value, s.flag, TEXT_PARSERS[s.kind]), s.flag)
         else:
             layer.put(s.name, _const(value), s.flag)
     return layer
@@ -693,7 +287,7 @@ def _variable_layer(environ: Mapping[str, str], settings: tuple[Setting, ...], c
             port = _env(environ, port_var) if port_var else None
             layer.server(text, var, port=(port, port_var) if port else None)
             continue
-        parse = _not_bool if column == "vmware" and s.vmware_negated else _TEXT_PARSERS.get(s.kind)
+        parse = not_bool if column == "vmware" and s.vmware_negated else TEXT_PARSERS.get(s.kind)
         layer.put(s.name, _parsed(text, var, parse) if parse else _const(text), var)
     return layer
 
@@ -707,8 +301,8 @@ def _profile_layer(profile: Mapping[str, Any], source: str, settings: tuple[Sett
         value = profile[s.profile]
         if s.kind == URL:
             layer.server(value, source)
-        elif s.kind in _PROFILE_PARSERS:
-            layer.put(s.name, _parsed(value, f"{source} {s.profile}", _PROFILE_PARSERS[s.kind]), source)
+        elif s.kind in PROFILE_PARSERS:
+            layer.put(s.name, _parsed(value, f"{source} {s.profile}", PROFILE_PARSERS[s.kind]), source)
         else:
             layer.put(s.name, _const(value), source)
     return layer
@@ -819,7 +413,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Se
         if s.path_list:
             fields[s.name] = _expand_list(fields[s.name])
     for ca in filter(None, str(fields.get("ca_file", "")).split(os.pathsep)):
-        _check_not_special(Path(ca), f"CA file (from {sources.get('ca_file', 'default')})")
+        check_not_special(Path(ca), f"CA file (from {sources.get('ca_file', 'default')})")
     server: ServerUrl | None = values.get("server")
     if server is not None:
         fields.update(server=server.host, port=server.port, scheme=server.scheme, path=server.path)
@@ -840,19 +434,6 @@ def preferences(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[d
     """
     _, _, data = _read_config(args, environ)
     return dict(data.get("keymap", {})), str(data.get("theme", ""))
-
-
-def _check_not_special(path: Path, what: str) -> None:
-    """Refuse a FIFO, device, socket or directory where a file is expected (reading it would
-    hang or fail obscurely); a missing file is left to the code that opens it."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return
-    if stat.S_ISDIR(mode):
-        raise ConfigError(f"{what} {path} is a directory, not a file")
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"{what} {path} is not a regular file (a FIFO, a device or a socket): refused")
 
 
 def read_only_hint(source: str) -> str:
@@ -905,33 +486,3 @@ def keyring_password(settings: Settings) -> Settings:
     except Exception:  # a locked or absent keyring backend is not an error here
         return settings
     return settings.with_password(password, "OS keyring") if password else settings
-
-
-def read_known_hosts(files: str, host_port: str) -> str:
-    """The thumbprint pinned for ``host_port`` in govc known-hosts file(s).
-
-    ``files`` is a list separated by ``os.pathsep``; missing files are skipped as govc does.
-    Returns '' when there is no entry. Raises :class:`ConfigError` for an unreadable file or
-    a malformed thumbprint.
-    """
-    found = ""
-    for name in files.split(os.pathsep):
-        if not name:
-            continue
-        path = Path(os.path.expanduser(name))
-        try:
-            lines = read_regular_file(path, CONFIG_SIZE_LIMIT).decode("utf-8").splitlines()
-        except FileNotFoundError:
-            continue
-        except FileProblem as e:
-            raise ConfigError(f"known-hosts file {path} {e}") from None
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"known-hosts file {path} is not UTF-8 text (byte {e.start} cannot be decoded)") from None
-        for n, line in enumerate(lines, 1):
-            parts = line.strip().split(" ", 1)
-            if len(parts) != 2 or line.lstrip().startswith("#"):
-                continue
-            key = parts[0] if re.search(r":\d+$", parts[0]) else f"{parts[0]}:443"
-            if key == host_port:
-                found = normalize_thumbprint(parts[1], f"{path}:{n}")
-    return found

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import config
+from tui import config, setting_table
 from tui.config import ConfigError, Settings, add_connection_arguments, resolve_settings
 
 
@@ -442,8 +442,8 @@ def test_readme_lists_every_flag_and_variable_of_the_table() -> None:
     import re
 
     section = _readme_configuration()
-    named = {s.flag for s in config.SETTINGS} | {
-        v for s in config.SETTINGS for v in (s.dvmirror, s.govc, s.vmware, s.vmware_port) if v
+    named = {s.flag for s in setting_table.SETTINGS} | {
+        v for s in setting_table.SETTINGS for v in (s.dvmirror, s.govc, s.vmware, s.vmware_port) if v
     }
     for name in named:
         assert f"`{name}" in section, name
@@ -451,8 +451,8 @@ def test_readme_lists_every_flag_and_variable_of_the_table() -> None:
     assert mentioned == {n for n in named if not n.startswith("--")} | {"DVMIRROR_PROFILE", "DVMIRROR_CONFIG"}
 
 
-@pytest.mark.parametrize("setting", config.SETTINGS, ids=lambda s: s.name)
-def test_show_config_names_the_variable_each_setting_came_from(setting: config.Setting) -> None:
+@pytest.mark.parametrize("setting", setting_table.SETTINGS, ids=lambda s: s.name)
+def test_show_config_names_the_variable_each_setting_came_from(setting: setting_table.Setting) -> None:
     value = {"server": "vc", "insecure": "1", "read_only": "1", "thumbprint": "ab" * 20, "timeout": "7"}
     text = value.get(setting.name, "x")
     for var in (setting.dvmirror, setting.govc, setting.vmware):
@@ -471,10 +471,10 @@ def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
         "timeout": "9",
         "thumbprint": '"' + "ab" * 20 + '"',
     }
-    lines = [f"{key} = {values.get(key, chr(34) + 'x' + chr(34))}" for key in config.PROFILE_KEYS]
+    lines = [f"{key} = {values.get(key, chr(34) + 'x' + chr(34))}" for key in setting_table.PROFILE_KEYS]
     cfg = write_config(tmp_path, 'default_profile = "p"\n[profiles.p]\n' + "\n".join(lines) + "\n")
     s = resolve("--config", str(cfg))
-    for setting in config.SETTINGS:
+    for setting in setting_table.SETTINGS:
         if setting.profile:
             assert s.source(setting.name) == f"profile 'p' ({cfg})", setting.name
     assert (s.server, s.timeout, s.read_only, s.insecure) == ("vc", 9.0, True, True)

@@ -90,3 +90,15 @@ def test_unknown_ids_are_reported_once_with_the_known_ones() -> None:
     keymap, notes = resolve_keymap({"explorer.fnd": "f", "zap": "z", "app.quit": "Q"}, KNOWN)
     assert keymap == {"app.quit": "Q"}
     assert notes == [f"Unknown keymap ids 'explorer.fnd', 'zap' in config.toml; known: {', '.join(sorted(KNOWN))}"]
+
+
+def test_keymap_module_imports_no_textual() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.keymap, tui.configfile, tui.setting_table; "
+        "print(any(m.split('.')[0] in ('textual', 'pyVmomi') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
