@@ -31,6 +31,7 @@ from tui.backends import (
 )
 from tui.clipboard import CopyResult, copy_text
 from tui.config import read_only_hint
+from tui.keymap import resolve_keymap
 from tui.lookup import LookupIndex
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
 from tui.outcome import apply_and_audit
@@ -97,8 +98,8 @@ class DvMirrorApp(App[None]):
     CSS_PATH = [STYLES_DIR / "app.tcss"]
     COMMANDS = App.COMMANDS | {InventoryCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit dvmirror"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help", tooltip="This help"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit dvmirror"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="This help"),
     ]
 
     inventory: var[Inventory | None] = var(None, init=False)
@@ -156,7 +157,11 @@ class DvMirrorApp(App[None]):
         from tui.screens.explorer import ExplorerScreen
 
         if self._keymap:
-            self.set_keymap(self._keymap)
+            # Old ids still work for a release (tui/keymap.py); unknown ones are reported like themes.
+            keymap, notes = resolve_keymap(self._keymap, binding_ids())
+            self.set_keymap(keymap)
+            for note in notes:
+                self.notify(note, severity="warning", markup=False)
         if self._theme:
             if self._theme in self.available_themes:
                 self.theme = self._theme
@@ -396,3 +401,23 @@ def build_app(
 ) -> DvMirrorApp:
     """The application for ``backend`` (shared by the CLI, tests and screenshots)."""
     return DvMirrorApp(backend, keymap=keymap, theme=theme, environ=environ)
+
+
+def binding_ids() -> set[str]:
+    """The id of every binding of the app and its screens: the ids config.toml's ``[keymap]`` may name."""
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import tui.screens
+
+    owners: list[type] = [DvMirrorApp]
+    for info in pkgutil.iter_modules(tui.screens.__path__):
+        module = importlib.import_module(f"tui.screens.{info.name}")
+        owners += [
+            cls
+            for cls in vars(module).values()
+            if isinstance(cls, type) and issubclass(cls, Screen) and cls.__module__ == module.__name__
+        ]
+    return {b.id for cls in owners for b in getattr(cls, "BINDINGS", ()) if isinstance(b, Binding) and b.id}

@@ -370,3 +370,32 @@ async def test_a_nic_on_a_portgroup_without_a_port_is_in_the_tree(tmp_path: Path
         await pilot.press("up")
         await settle(pilot)
         assert "on portgroup dvPgEdge with no port assigned" in plain(screen.query_one(PortDetail))
+
+
+async def test_keymap_new_ids_old_ids_and_unknown_ids() -> None:
+    """New ids and TOML tables work; old ids still work with a note; unknown ids are reported."""
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+
+    keymap = {"explorer.find": "f", "mark_source": "a", "sessions.new": "N", "sesions.edit": "E"}
+    app = build_app(SnapshotBackend(), keymap=keymap, environ={})
+    notes: list[str] = []
+    shown = app.notify
+
+    def record(message: str, **kwargs: object) -> None:
+        notes.append(message)
+        shown(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = record  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen)
+        await pilot.press(*"448", "enter")
+        await settle(pilot)
+        await pilot.press("a")
+        assert explorer(app).marks.sources
+        assert any(n.startswith("Unknown keymap id 'sesions.edit' in config.toml; known: app.help,") for n in notes)
+        assert any("'mark_source' in config.toml is an old name" in n and "'explorer.mark_source'" in n for n in notes)
+        assert not any("explorer.find'" in n or "sessions.new'" in n for n in notes), notes

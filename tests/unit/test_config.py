@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui import config
+from tui import config, setting_table
 from tui.config import ConfigError, Settings, add_connection_arguments, resolve_settings
 
 
@@ -428,3 +428,102 @@ def test_preferences_read_only_keymap_and_theme(tmp_path: Path) -> None:
     cfg.write_text('theme = "nord"\n[keymap]\nfind = "f"\n[profiles.x]\nurl = "vc"\n', encoding="utf-8")
     keymap, theme = preferences(argparse.Namespace(config=str(cfg)), {"GOVC_URL": "::broken::"})
     assert keymap == {"find": "f"} and theme == "nord"
+
+
+# -- one table of settings ----------------------------------------------------------------------
+
+
+def _readme_configuration() -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_lists_every_flag_and_variable_of_the_table() -> None:
+    import re
+
+    section = _readme_configuration()
+    named = {s.flag for s in setting_table.SETTINGS} | {
+        v for s in setting_table.SETTINGS for v in (s.dvmirror, s.govc, s.vmware, s.vmware_port) if v
+    }
+    for name in named:
+        assert f"`{name}" in section, name
+    mentioned = set(re.findall(r"\b(?:DVMIRROR|GOVC|VMWARE)_[A-Z_]+", section))
+    assert mentioned == {n for n in named if not n.startswith("--")} | {"DVMIRROR_PROFILE", "DVMIRROR_CONFIG"}
+
+
+@pytest.mark.parametrize("setting", setting_table.SETTINGS, ids=lambda s: s.name)
+def test_show_config_names_the_variable_each_setting_came_from(setting: setting_table.Setting) -> None:
+    value = {"server": "vc", "insecure": "1", "read_only": "1", "thumbprint": "ab" * 20, "timeout": "7"}
+    text = value.get(setting.name, "x")
+    for var in (setting.dvmirror, setting.govc, setting.vmware):
+        if not var:
+            continue
+        env = {var: "false" if setting.vmware_negated and var == setting.vmware else text}
+        rows = {name: source for name, _, source in resolve(env=env).explain()}
+        assert rows[setting.name] == var, (var, rows)
+
+
+def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
+    values = {
+        "url": '"vc"',
+        "read_only": "true",
+        "insecure": "true",
+        "timeout": "9",
+        "thumbprint": '"' + "ab" * 20 + '"',
+    }
+    lines = [f"{key} = {values.get(key, chr(34) + 'x' + chr(34))}" for key in setting_table.PROFILE_KEYS]
+    cfg = write_config(tmp_path, 'default_profile = "p"\n[profiles.p]\n' + "\n".join(lines) + "\n")
+    s = resolve("--config", str(cfg))
+    for setting in setting_table.SETTINGS:
+        if setting.profile:
+            assert s.source(setting.name) == f"profile 'p' ({cfg})", setting.name
+    assert (s.server, s.timeout, s.read_only, s.insecure) == ("vc", 9.0, True, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[profiles.lab]\nurll = "x"\n', r": profiles\.lab\.urll: unknown setting 'urll' \(known: url, user,"),
+        ('[profiles."my lab"]\nread_only = "yes"\n', r': profiles\."my lab"\.read_only must be true or false'),
+        ('[profiles.lab]\ntimeout = "soon"\n', r"profiles\.lab\.timeout='soon' is not a number of seconds"),
+        ("[keymap.explorer]\nfind = 2\n", r"keymap\.explorer\.find must be a key name"),
+    ],
+)
+def test_config_errors_name_the_toml_path(tmp_path: Path, text: str, message: str) -> None:
+    cfg = write_config(tmp_path, text)
+    with pytest.raises(ConfigError, match=message):
+        resolve("--config", str(cfg))
+
+
+def test_keymap_tables_and_dotted_keys_give_dotted_ids(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, '[keymap]\nexplorer.find = "f"\n"app.quit" = "Q"\n[keymap.sessions]\nnew = "N"\n')
+    assert resolve("--config", str(cfg)).keymap == {"explorer.find": "f", "app.quit": "Q", "sessions.new": "N"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "profile_read_only"),
+    [
+        ((), {}, None),
+        (("--read-only",), {}, False),
+        (("--no-read-only",), {"DVMIRROR_READ_ONLY": "1"}, True),
+        ((), {"DVMIRROR_READ_ONLY": "yes"}, False),
+        ((), {}, True),
+        (("--profile", "other"), {}, True),
+    ],
+)
+def test_resolve_read_only_agrees_with_resolve_settings(
+    tmp_path: Path, argv: tuple[str, ...], env: dict[str, str], profile_read_only: bool | None
+) -> None:
+    lines = ['default_profile = "lab"', "[profiles.lab]", "[profiles.other]"]
+    if profile_read_only is not None:
+        lines.insert(2, f"read_only = {str(profile_read_only).lower()}")
+    cfg = write_config(tmp_path, "\n".join(lines) + "\n")
+    args = parse("--config", str(cfg), *argv)
+    s = resolve_settings(args, env)
+    assert config.resolve_read_only(args, env) == (s.read_only, s.source("read_only"))
+
+
+def test_resolve_read_only_names_where_an_unknown_profile_came_from(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, "[profiles.lab]\n")
+    with pytest.raises(ConfigError, match=r"unknown profile 'nope' \(from DVMIRROR_PROFILE\); profiles in .*: lab"):
+        config.resolve_read_only(parse("--config", str(cfg)), {"DVMIRROR_PROFILE": "nope"})

@@ -15,7 +15,7 @@ from tui.text import SafeText as Text
 class PasswordScreen(ModalScreen[str | None]):
     """A hidden password prompt; dismisses the password, or None to quit."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Quit", id="password_cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Quit", id="password.cancel")]
 
     def __init__(self, user: str, server: str, reason: str = "") -> None:
         super().__init__()

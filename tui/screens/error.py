@@ -16,7 +16,7 @@ from tui.text import SafeText as Text
 class ErrorScreen(ModalScreen[bool]):
     """Shows a :class:`BackendError`; dismisses True for retry, False to close."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Close", id="close")]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Close", id="error.close")]
 
     def __init__(self, error: BackendError, *, retry_label: str | None = None) -> None:
         super().__init__()

@@ -35,23 +35,34 @@ class ExplorerScreen(Screen[None]):
 
     BINDINGS = [
         Binding(
-            "slash", "find", "Find", key_display="/", id="find", tooltip="Find a port by VM, NIC, IP, MAC or port ID"
+            "slash",
+            "find",
+            "Find",
+            key_display="/",
+            id="explorer.find",
+            tooltip="Find a port by VM, NIC, IP, MAC or port ID",
         ),
         Binding(
             "s",
             "mark_source",
             "Source",
-            id="mark_source",
+            id="explorer.mark_source",
             tooltip="Mark the port as a mirror source; again: ingress+egress → ingress → egress → off",
         ),
-        Binding("d", "mark_dest", "Dest", id="mark_dest", tooltip="Mark or unmark the port as a mirror destination"),
-        Binding("x", "clear_marks", "Clear", id="clear_marks", tooltip="Clear every mark", show=False),
         Binding(
-            "y", "copy", "Copy ID", id="copy", tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)"
+            "d", "mark_dest", "Dest", id="explorer.mark_dest", tooltip="Mark or unmark the port as a mirror destination"
         ),
-        Binding("m", "mirror", "Mirror", id="mirror", tooltip="New mirror session from the marked ports"),
-        Binding("S", "sessions", "Sessions", id="sessions", tooltip="Mirror sessions of this switch"),
-        Binding("r", "app.refresh", "Refresh", id="refresh", tooltip="Reload the inventory", show=False),
+        Binding("x", "clear_marks", "Clear", id="explorer.clear_marks", tooltip="Clear every mark", show=False),
+        Binding(
+            "y",
+            "copy",
+            "Copy ID",
+            id="explorer.copy",
+            tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)",
+        ),
+        Binding("m", "mirror", "Mirror", id="explorer.mirror", tooltip="New mirror session from the marked ports"),
+        Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
+        Binding("r", "app.refresh", "Refresh", id="explorer.refresh", tooltip="Reload the inventory", show=False),
     ]
 
     def __init__(self) -> None:

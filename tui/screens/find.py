@@ -30,7 +30,7 @@ class FindScreen(ModalScreen[Target | None]):
     """Search the in-memory index as you type."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", "Close", id="close"),
+        Binding("escape", "dismiss(None)", "Close", id="find.close"),
         Binding("down", "move(1)", "Next", show=False),
         Binding("up", "move(-1)", "Previous", show=False),
         Binding("pagedown", "move(10)", show=False),

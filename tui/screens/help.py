@@ -30,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
     """Key map of the screen that opened it."""
 
     BINDINGS = [
-        Binding("escape", "dismiss", "Close", id="close"),
+        Binding("escape", "dismiss", "Close", id="help.close"),
         Binding("question_mark", "dismiss", "Close", show=False),
         Binding("q", "dismiss", "Close", show=False),
     ]

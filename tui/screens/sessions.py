@@ -40,7 +40,7 @@ SHORT_TYPES = {
 class ConfirmDeleteScreen(ModalScreen[bool]):
     """Deleting a session needs its name (or key) typed in."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm_cancel")]
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm_delete.cancel")]
 
     def __init__(self, session: MirrorSession, switch_name: str) -> None:
         super().__init__()
@@ -92,20 +92,20 @@ class SessionsScreen(Screen[None]):
     """The mirror sessions of one switch."""
 
     BINDINGS = [
-        Binding("escape", "close", "Back", id="sessions_back"),
-        Binding("n", "new", "New", id="session_new", tooltip="New session on this switch"),
-        Binding("e,enter", "edit", "Edit", id="session_edit", tooltip="Edit the selected session"),
-        Binding("c", "clone", "Clone", id="session_clone", tooltip="New session starting from this one", show=False),
+        Binding("escape", "close", "Back", id="sessions.back"),
+        Binding("n", "new", "New", id="sessions.new", tooltip="New session on this switch"),
+        Binding("e,enter", "edit", "Edit", id="sessions.edit", tooltip="Edit the selected session"),
+        Binding("c", "clone", "Clone", id="sessions.clone", tooltip="New session starting from this one", show=False),
         Binding(
-            "space", "toggle_enabled", "Enable/disable", id="session_toggle", tooltip="Enable or disable the session"
+            "space", "toggle_enabled", "Enable/disable", id="sessions.toggle", tooltip="Enable or disable the session"
         ),
-        Binding("delete,D", "delete", "Delete", id="session_delete", tooltip="Delete (asks for the name)"),
-        Binding("y", "copy_filter", "Copy filter", id="session_copy_filter", tooltip="Copy the capture filter"),
+        Binding("delete,D", "delete", "Delete", id="sessions.delete", tooltip="Delete (asks for the name)"),
+        Binding("y", "copy_filter", "Copy filter", id="sessions.copy_filter", tooltip="Copy the capture filter"),
         Binding(
             "w",
             "next_switch",
             "Next switch",
-            id="sessions_switch",
+            id="sessions.next_switch",
             tooltip="Show the next switch's sessions",
             show=False,
         ),

@@ -123,9 +123,9 @@ class SessionWizard(ModalScreen[SessionChange | None]):
     """New, edit or clone a mirror session on one switch."""
 
     BINDINGS = [
-        Binding("escape", "back", "Back / cancel", id="wizard_back"),
-        Binding("ctrl+r", "review", "Review", id="wizard_review"),
-        Binding("y", "copy_filter", "Copy capture filter", id="wizard_copy_filter"),
+        Binding("escape", "back", "Back / cancel", id="wizard.back"),
+        Binding("ctrl+r", "review", "Review", id="wizard.review"),
+        Binding("y", "copy_filter", "Copy capture filter", id="wizard.copy_filter"),
     ]
 
     def __init__(
