@@ -57,6 +57,7 @@ from tui.model import (
     Problem,
     SessionChange,
     SessionType,
+    SessionTypeSpec,
     Severity,
     Switch,
     VspanPorts,
@@ -123,45 +124,15 @@ _KIND_NAMES = {
     "ip_addresses": "IP addresses",
     "wildcard_types": "wildcard connectee types",
 }
-_PORTS = frozenset({"port_keys"})
-_PORTS_WILD = frozenset({"port_keys", "wildcard_types"})
 
-# §2.2 (V6, V7, V8): which endpoint lists each session type accepts. Wildcards only ever as an
-# ingress source (V8: "a fault is raised if used as a destination or as a Tx source").
-_ALLOWED: dict[SessionType, dict[str, frozenset[str]]] = {
-    SessionType.DV_PORT_MIRROR: {"source_tx": _PORTS, "source_rx": _PORTS_WILD, "destination": _PORTS},
-    SessionType.REMOTE_MIRROR_SOURCE: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"uplink_names"}),
-    },
-    SessionType.REMOTE_MIRROR_DEST: {
-        "source_tx": frozenset(),  # Neg005: Tx must be null
-        "source_rx": frozenset({"vlans"}),
-        "destination": _PORTS,
-    },
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"ip_addresses"}),
-    },
-    SessionType.MIXED_DEST_MIRROR: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"port_keys", "uplink_names"}),
-    },
-}
-_ACCEPTS_TEXT: dict[SessionType, dict[str, str]] = {
-    SessionType.DV_PORT_MIRROR: {"source_tx": "ports", "source_rx": "ports", "destination": "ports"},
-    SessionType.REMOTE_MIRROR_SOURCE: {"source_tx": "ports", "source_rx": "ports", "destination": "uplinks"},
-    SessionType.REMOTE_MIRROR_DEST: {"source_tx": "", "source_rx": "VLAN IDs", "destination": "ports"},
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: {
-        "source_tx": "ports",
-        "source_rx": "ports",
-        "destination": "IP addresses",
-    },
-    SessionType.MIXED_DEST_MIRROR: {"source_tx": "ports", "source_rx": "ports", "destination": "ports or uplinks"},
-}
+
+def _accepts_text(t: SessionType, fld: str) -> str:
+    """What list ``fld`` of type ``t`` takes, in words (``ports or uplinks``; '' for nothing).
+
+    From :data:`tui.model.SESSION_TYPES` (§2.2); wildcards go unnamed (V8: "is to be not used").
+    """
+    kinds = t.spec.accepts(fld)
+    return " or ".join(name for kind, name in _KIND_NAMES.items() if kind in kinds and kind != "wildcard_types")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -337,13 +308,13 @@ def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
 
 
 def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
-    """§2.2 matrix, V6, V7, V8: which lists may hold what for this type."""
-    allowed = _ALLOWED[t]
+    """§2.2 matrix, V6, V7, V8: which lists may hold what for this type (``SESSION_TYPES``)."""
+    spec = t.spec
     for fld in ("source_tx", "source_rx", "destination"):
         ports: VspanPorts = getattr(s, fld)
         for kind in ("port_keys", "uplink_names", "vlans", "ip_addresses", "wildcard_types"):
             values = getattr(ports, kind)
-            if not values or kind in allowed[fld]:
+            if not values or kind in spec.accepts(fld):
                 continue
             shown = _join(_uniq(str(v) for v in values))
             if kind == "uplink_names" and fld != "destination":
@@ -352,13 +323,13 @@ def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
             elif kind == "wildcard_types" and fld != "source_rx":
                 # V8: wildcards never as a destination or an egress source.
                 msg = f"Wildcard connectee types ({shown}) can only be ingress sources, not {_LIST_NAMES[fld]}."
-            elif not _ACCEPTS_TEXT[t][fld]:
+            elif not _accepts_text(t, fld):
                 # §2.2: RMD has no egress sources (QA portmirror Neg005).
                 msg = f"{t.label} sessions have no egress sources; remove the {_KIND_NAMES[kind]} ({shown})."
             else:
                 # V7: a list that does not apply to the type (QA portmirror Neg011–018).
                 msg = (
-                    f"{t.label} sessions take {_ACCEPTS_TEXT[t][fld]} as {_LIST_NAMES[fld]}, "
+                    f"{t.label} sessions take {_accepts_text(t, fld)} as {_LIST_NAMES[fld]}, "
                     f"not {_KIND_NAMES[kind]} ({shown})."
                 )
             out.error("InvalidArgument", fld, msg)
@@ -405,7 +376,7 @@ def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _O
                 "destination",
                 f"Switch {ctx.switch.name} has no uplink named '{name}'; its uplinks are {have}.",
             )
-    if t is not None and t is not SessionType.MIXED_DEST_MIRROR:
+    if t is not None and not t.spec.uplink_port_destinations:
         for key in _uniq(s.destination.port_keys):
             port = ctx.port(key)
             pg = ctx.portgroup(port)
@@ -429,6 +400,18 @@ def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _O
             )
 
 
+def _type_refuses(spec: SessionTypeSpec | None, attr: str, value: object, out: _Out) -> bool:
+    """§2.2's required and refused fields (``SESSION_TYPES``): report ``attr`` if its type needs it
+    and it is unset, or refuses it and it is set; ``True`` when reported (no range check then)."""
+    if spec is None:
+        return False
+    message = spec.required.get(attr) if value is None else spec.refuses.get(attr)
+    if message is None:
+        return False
+    out.error("InvalidArgument", attr, message)
+    return True
+
+
 def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
     """§3 ranges and the per-type scalar fields of §2.2 (V11, V12)."""
     if len(s.name) > NAME_MAX:
@@ -438,55 +421,35 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
             "name",
             f"The name has {len(s.name)} characters; vCenter allows at most {NAME_MAX}.",
         )
+    spec = t.spec if t is not None else None
     enc = s.encapsulation_vlan_id
-    if t is SessionType.REMOTE_MIRROR_SOURCE:
-        if enc is None:
-            # §2.2/§9.5: RMS needs an encapsulation VLAN (QA helper; Pos003/004).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                "A Remote Mirroring Source session needs an encapsulation VLAN (1–4094) to carry the "
-                "mirrored traffic to the physical network.",
-            )
-        elif not 1 <= enc <= VLAN_MAX:
-            # §3: RMS encapsulation VLAN 1–4094 (0 rejected, QA portmirror Neg008).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                f"Encapsulation VLAN {enc} is out of range; use 1–{VLAN_MAX}.",
-            )
-    elif t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
-        if enc is not None:
-            # V12: any encapsulationVlanId on an ERSPAN source → InvalidArgument (QA Neg008 row 004).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                "Encapsulated Remote Mirroring (L3) Source sessions send GRE/ERSPAN to an IP address and take "
-                "no encapsulation VLAN; clear it.",
-            )
-    elif enc is not None and not 0 <= enc <= VLAN_MAX:
+    # §2.2 via SESSION_TYPES: required on RMS (QA helper; Pos003/004, §9.5), and there 1–4094 (0 rejected,
+    # QA portmirror Neg008); any value on an ERSPAN source → InvalidArgument (V12, QA Neg008 row 004).
+    enc_min = 1 if spec is not None and "encapsulation_vlan_id" in spec.required else 0
+    if (
+        not _type_refuses(spec, "encapsulation_vlan_id", enc, out)
+        and enc is not None
+        and not enc_min <= enc <= VLAN_MAX
+    ):
         # §3: -1 (RMD, mixed) and 4095 (dvPortMirror) → InvalidArgument (QA portmirror Neg008, vspan Neg023).
         out.error(
             "InvalidArgument",
             "encapsulation_vlan_id",
             f"Encapsulation VLAN {enc} is out of range; use 1–{VLAN_MAX}.",
         )
-    if s.sampling_rate is not None:
-        if t is SessionType.MIXED_DEST_MIRROR:
-            # V12: samplingRate cannot be set on mixedDestMirror (QA portmirror Neg001 row 005).
-            out.error(
-                "InvalidArgument",
-                "sampling_rate",
-                "Distributed Port Mirroring (legacy) sessions have no sampling rate; leave it unset "
-                "(every packet is mirrored).",
-            )
-        elif not SAMPLING_MIN <= s.sampling_rate <= SAMPLING_MAX:
-            # V11/§3: samplingRate 1–65535 (-1, 0, 65536 → InvalidArgument).
-            out.error(
-                "InvalidArgument",
-                "sampling_rate",
-                f"Sampling rate {s.sampling_rate} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
-            )
+    # V12 via SESSION_TYPES: samplingRate cannot be set on mixedDestMirror (QA portmirror Neg001 row 005).
+    rate = s.sampling_rate
+    if (
+        not _type_refuses(spec, "sampling_rate", rate, out)
+        and rate is not None
+        and not SAMPLING_MIN <= rate <= SAMPLING_MAX
+    ):
+        # V11/§3: samplingRate 1–65535 (-1, 0, 65536 → InvalidArgument).
+        out.error(
+            "InvalidArgument",
+            "sampling_rate",
+            f"Sampling rate {rate} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
+        )
     length = s.mirrored_packet_length
     if length is not None:
         if length < PACKET_LENGTH_MIN:
@@ -687,8 +650,8 @@ def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
             f"Distributed Port Mirroring ignores the encapsulation VLAN ({s.encapsulation_vlan_id}); "
             "mirrored frames go to the destination port on the same host as they are.",
         )
-    if t is not SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
-        # §1.1/§2.2: the ERSPAN fields apply only to the L3 source type.
+    if not t.spec.applies("encap_type"):
+        # §1.1/§2.2 (SESSION_TYPES): the ERSPAN fields apply only to the L3 source type.
         for attr, label in (
             ("encap_type", "encapsulation type"),
             ("erspan_id", "ERSPAN session ID"),

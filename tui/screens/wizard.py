@@ -358,7 +358,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         ):
             self.query_one(row).display = field in shown
         self.query_one("#resolved-sources").display = "sources" in shown
-        rms = t is SessionType.REMOTE_MIRROR_SOURCE
+        rms = sessionform.encap_required(t)
         self.query_one("#encap-on", Checkbox).display = not rms  # required for RSPAN sources: always on
         self.query_one("#encap-vlan", Input).disabled = not (form.encap_on or rms)
         self.query_one("#preserve", Checkbox).disabled = not (form.encap_on or rms)
