@@ -12,10 +12,9 @@ Public API
     Errors (what vCenter would refuse) block; warnings are shown and allowed.
 ``session_warnings(inventory, switch_key, session)``
     The warnings of an existing session, for the sessions screen (no key/operation rules).
-``notes(inventory, switch_key, session)``
-    Positive, informational sentences for the wizard ("source and destination share host esx-03").
-``upstream_requirements(inventory, switch_key, session)``
-    What the physical network must allow when mirrored traffic leaves the host.
+
+The advice about a valid session (positive notes, what the physical network must allow) is in
+:mod:`tui.describe`; it shares :class:`SwitchView`, :func:`session_text` and :func:`effective_type`.
 
 Error codes are vCenter's fault names, so a problem found here reads like the fault vCenter
 would return:
@@ -42,7 +41,6 @@ Warning codes are the app's own (vCenter accepts these sessions): see :data:`WAR
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -165,8 +163,8 @@ class _Out:
 
 
 @dataclass(frozen=True)
-class _Ctx:
-    """An inventory seen from one switch."""
+class SwitchView:
+    """An inventory seen from one switch (the rules' and :mod:`tui.describe`'s view)."""
 
     inv: Inventory
     switch: Switch
@@ -199,7 +197,7 @@ class _Ctx:
         return port.promiscuous or (pg is not None and pg.promiscuous)
 
 
-def _session_text(s: MirrorSession) -> str:
+def session_text(s: MirrorSession) -> str:
     """How messages name a session: ``session DMZ-IDS``."""
     if s.name:
         return f"session {s.name}"
@@ -232,24 +230,10 @@ def _source_field(s: MirrorSession, key: str) -> str:
     return "source_rx" if key in s.source_rx.port_keys else "source_tx"
 
 
-def uplink_range(names: Sequence[str]) -> str:
-    """``dvUplink1–dvUplink4`` for a consecutive run of numbered uplinks, else a comma list."""
-    names = list(names)
-    if len(names) <= 2:
-        return " and ".join(names)
-    parts = [re.fullmatch(r"(.*?)(\d+)", n) for n in names]
-    if all(parts):
-        prefixes = {m.group(1) for m in parts if m}
-        nums = [int(m.group(2)) for m in parts if m]
-        if len(prefixes) == 1 and nums == list(range(nums[0], nums[0] + len(nums))):
-            return f"{names[0]}–{names[-1]}"
-    return ", ".join(names)
-
-
 # -- per-session error rules -----------------------------------------------------------------
 
 
-def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _check_support(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     cap = ctx.switch.capability
     if cap.vspan is False:
         # §1.5: vspanSupported is false on vDS 4.0/4.1.
@@ -307,7 +291,7 @@ def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
             )
 
 
-def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _check_lists(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     """§2.2 matrix, V6, V7, V8: which lists may hold what for this type (``SESSION_TYPES``)."""
     spec = t.spec
     for fld in ("source_tx", "source_rx", "destination"):
@@ -340,7 +324,7 @@ def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
                 out.error("InvalidArgument", fld, f"'{w}' is not a connectee type; use one of {names}.")
 
 
-def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
+def _check_endpoints(ctx: SwitchView, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
     """V9, V10, V11 (VLANs), V25 (IPs), uplink DVPorts as destination, V1/V2."""
     for fld in ("source_tx", "source_rx", "destination"):
         ports: VspanPorts = getattr(s, fld)
@@ -395,7 +379,7 @@ def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _O
             out.error(
                 "VspanSameSessionPortConflict",
                 "destination",
-                f"{ctx.port_text(key)} is both a source and the destination of {_session_text(s)}; "
+                f"{ctx.port_text(key)} is both a source and the destination of {session_text(s)}; "
                 "a port cannot mirror to itself.",
             )
 
@@ -412,7 +396,7 @@ def _type_refuses(spec: SessionTypeSpec | None, attr: str, value: object, out: _
     return True
 
 
-def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
+def _check_values(ctx: SwitchView, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
     """§3 ranges and the per-type scalar fields of §2.2 (V11, V12)."""
     if len(s.name) > NAME_MAX:
         # §3: name ≤ 80 characters (QA vspan Neg013).
@@ -422,34 +406,26 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
             f"The name has {len(s.name)} characters; vCenter allows at most {NAME_MAX}.",
         )
     spec = t.spec if t is not None else None
-    enc = s.encapsulation_vlan_id
-    # §2.2 via SESSION_TYPES: required on RMS (QA helper; Pos003/004, §9.5), and there 1–4094 (0 rejected,
-    # QA portmirror Neg008); any value on an ERSPAN source → InvalidArgument (V12, QA Neg008 row 004).
+    # §2.2 via SESSION_TYPES first: the encapsulation VLAN is required on RMS (QA helper; Pos003/004,
+    # §9.5) and refused on an ERSPAN source (V12, QA Neg008 row 004); samplingRate is refused on
+    # mixedDestMirror (V12, QA portmirror Neg001 row 005). Then the §3 ranges.
     enc_min = 1 if spec is not None and "encapsulation_vlan_id" in spec.required else 0
-    if (
-        not _type_refuses(spec, "encapsulation_vlan_id", enc, out)
-        and enc is not None
-        and not enc_min <= enc <= VLAN_MAX
-    ):
-        # §3: -1 (RMD, mixed) and 4095 (dvPortMirror) → InvalidArgument (QA portmirror Neg008, vspan Neg023).
-        out.error(
-            "InvalidArgument",
-            "encapsulation_vlan_id",
-            f"Encapsulation VLAN {enc} is out of range; use 1–{VLAN_MAX}.",
-        )
-    # V12 via SESSION_TYPES: samplingRate cannot be set on mixedDestMirror (QA portmirror Neg001 row 005).
-    rate = s.sampling_rate
-    if (
-        not _type_refuses(spec, "sampling_rate", rate, out)
-        and rate is not None
-        and not SAMPLING_MIN <= rate <= SAMPLING_MAX
-    ):
+    ranges = (
+        # §3: RMS 1–4094 (0 rejected, QA portmirror Neg008); -1 (RMD, mixed) and 4095 (dvPortMirror)
+        # → InvalidArgument (QA portmirror Neg008, vspan Neg023).
+        ("encapsulation_vlan_id", enc_min, VLAN_MAX, f"Encapsulation VLAN {{}} is out of range; use 1–{VLAN_MAX}."),
         # V11/§3: samplingRate 1–65535 (-1, 0, 65536 → InvalidArgument).
-        out.error(
-            "InvalidArgument",
+        (
             "sampling_rate",
-            f"Sampling rate {rate} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
-        )
+            SAMPLING_MIN,
+            SAMPLING_MAX,
+            f"Sampling rate {{}} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
+        ),
+    )
+    for attr, low, high, message in ranges:
+        value = getattr(s, attr)
+        if not _type_refuses(spec, attr, value, out) and value is not None and not low <= value <= high:
+            out.error("InvalidArgument", attr, message.format(value))
     length = s.mirrored_packet_length
     if length is not None:
         if length < PACKET_LENGTH_MIN:
@@ -491,7 +467,7 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
         )
 
 
-def _session_errors(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _session_errors(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     _check_support(ctx, s, out)
     t = effective_type(s)
     if t is not None:
@@ -503,7 +479,7 @@ def _session_errors(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
 # -- per-session warnings --------------------------------------------------------------------
 
 
-def _warn_hosts(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_hosts(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     """V28: Distributed Port Mirroring only mirrors between ports on the same host."""
     if t not in (SessionType.DV_PORT_MIRROR, SessionType.MIXED_DEST_MIRROR):
         return
@@ -525,7 +501,7 @@ def _warn_hosts(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
             )
 
 
-def _warn_destinations(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _warn_destinations(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     for key in _uniq(s.destination.port_keys):
         port = ctx.port(key)
         if port is None:
@@ -547,7 +523,7 @@ def _warn_destinations(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
             )
 
 
-def _warn_promiscuous(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _warn_promiscuous(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     # V24: vCenter 5.0 refused a promiscuous Tx source or destination (VspanPromiscuousPortNotSupported);
     # §10.2: 5.1+ evidence says it works, so warn and let vCenter decide.
     for fld, keys in (("source_tx", s.source_tx.port_keys), ("destination", s.destination.port_keys)):
@@ -563,7 +539,7 @@ def _warn_promiscuous(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
                 )
 
 
-def _warn_vlans(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_vlans(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     enc = s.encapsulation_vlan_id
     uplink_pgs = ctx.uplink_portgroups()
     if t is SessionType.MIXED_DEST_MIRROR and enc:
@@ -633,7 +609,7 @@ def _warn_vlans(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
                 )
 
 
-def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_fields(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     if t is SessionType.MIXED_DEST_MIRROR and s.session_type and "dvPortMirror" in ctx.switch.capability.session_types:
         # §1.6: mixedDestMirror is deprecated as of vSphere API 5.1.
         out.warn(
@@ -700,16 +676,16 @@ def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
         )
     # V26: sessions with no source or no destination are legal but mirror nothing.
     if not (s.source_tx or s.source_rx):
-        out.warn("NoSource", "source_rx", f"{_session_text(s).capitalize()} has no source, so it mirrors nothing.")
+        out.warn("NoSource", "source_rx", f"{session_text(s).capitalize()} has no source, so it mirrors nothing.")
     if not s.destination:
         out.warn(
             "NoDestination",
             "destination",
-            f"{_session_text(s).capitalize()} has no destination, so mirrored traffic goes nowhere.",
+            f"{session_text(s).capitalize()} has no destination, so mirrored traffic goes nowhere.",
         )
 
 
-def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
+def _warn_against(ctx: SwitchView, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
     """Warnings that compare a session with the switch's other sessions."""
     if s.name:
         for o in others:
@@ -731,7 +707,7 @@ def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], 
                 out.warn(
                     "MirrorLoop",
                     "source_rx",
-                    f"{ctx.port_text(key)} is an ingress source here and the destination of {_session_text(o)}; "
+                    f"{ctx.port_text(key)} is an ingress source here and the destination of {session_text(o)}; "
                     "this session would mirror what the monitoring VM sends.",
                 )
         for key in _rx_only(o):
@@ -739,12 +715,12 @@ def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], 
                 out.warn(
                     "MirrorLoop",
                     "destination",
-                    f"{ctx.port_text(key)} is the destination here and an ingress source of {_session_text(o)}; "
+                    f"{ctx.port_text(key)} is the destination here and an ingress source of {session_text(o)}; "
                     "that session would mirror what the monitoring VM sends.",
                 )
 
 
-def _warnings(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
+def _warnings(ctx: SwitchView, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
     t = effective_type(s)
     if t is None:
         return
@@ -767,7 +743,7 @@ class _Entry:
     changed: bool
 
 
-def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
+def _check_conflicts(ctx: SwitchView, state: Sequence[_Entry], out: _Out) -> None:
     """V3 and V4, for every pair of sessions in which at least one is added or edited."""
     for a in state:
         if not a.changed:
@@ -785,8 +761,8 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanPortConflict",
                         "source_tx",
-                        f"{ctx.port_text(key)} is an egress source of {_session_text(sa)} and the destination "
-                        f"of {_session_text(sb)}; vCenter refuses a port that is both, because mirrored traffic "
+                        f"{ctx.port_text(key)} is an egress source of {session_text(sa)} and the destination "
+                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored traffic "
                         "would loop back into a mirror.",
                     )
             for key in _uniq(sa.destination.port_keys):
@@ -794,8 +770,8 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanPortConflict",
                         "destination",
-                        f"{ctx.port_text(key)} is the destination of {_session_text(sa)} and an egress source "
-                        f"of {_session_text(sb)}; vCenter refuses a port that is both, because mirrored "
+                        f"{ctx.port_text(key)} is the destination of {session_text(sa)} and an egress source "
+                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored "
                         "traffic would loop back into a mirror.",
                     )
                 if key in sb.destination.port_keys:
@@ -803,7 +779,7 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanDestPortConflict",
                         "destination",
-                        f"{ctx.port_text(key)} is already the destination of {_session_text(sb)}; a port can "
+                        f"{ctx.port_text(key)} is already the destination of {session_text(sb)}; a port can "
                         "be the destination of only one session.",
                     )
 
@@ -820,7 +796,7 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return [Problem("NotFound", f"There is no distributed switch with key {switch_key}.", "", Severity.ERROR)]
-    ctx = _Ctx(inventory, switch)
+    ctx = SwitchView(inventory, switch)
     out = _Out()
     state = [_Entry(s, False) for s in switch.sessions]
     seen_keys: set[str] = set()
@@ -880,7 +856,7 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
                     "EditCannotClear",
                     "encapsulation_vlan_id",
                     f"vCenter merges an edit into the stored session, so the encapsulation VLAN "
-                    f"{stored.encapsulation_vlan_id} of {_session_text(stored)} stays. To remove it, delete the "
+                    f"{stored.encapsulation_vlan_id} of {session_text(stored)} stays. To remove it, delete the "
                     "session and create it again without one.",
                 )
             state[index] = _Entry(s, True)
@@ -906,125 +882,8 @@ def session_warnings(inventory: Inventory, switch_key: str, session: MirrorSessi
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return []
-    ctx = _Ctx(inventory, switch)
+    ctx = SwitchView(inventory, switch)
     out = _Out()
     others = [o for o in switch.sessions if o is not session and (session.key is None or o.key != session.key)]
     _warnings(ctx, session, others, out)
     return out.sorted()
-
-
-def notes(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[str]:
-    """Positive notes for the wizard: what is right about ``session``, in plain sentences."""
-    switch = inventory.switches.get(switch_key)
-    if switch is None:
-        return []
-    ctx = _Ctx(inventory, switch)
-    t = effective_type(session)
-    out: list[str] = []
-    if t in (SessionType.DV_PORT_MIRROR, SessionType.MIXED_DEST_MIRROR):
-        src_hosts = {p.host for k in session.sources() if (p := ctx.port(k)) is not None and p.host}
-        dst_hosts = {p.host for k in session.destination.port_keys if (p := ctx.port(k)) is not None and p.host}
-        if src_hosts and dst_hosts and len(src_hosts | dst_hosts) == 1:
-            out.append(f"Source and destination share host {ctx.host_name(next(iter(src_hosts)))}.")
-    if t is SessionType.DV_PORT_MIRROR:
-        out.append(
-            "Encapsulation does not apply to Distributed Port Mirroring: frames are copied to the destination "
-            "port on the same host, so no mirror VLAN is needed."
-        )
-    enc = session.encapsulation_vlan_id
-    if t in (SessionType.MIXED_DEST_MIRROR, SessionType.REMOTE_MIRROR_SOURCE) and enc:
-        how = (
-            "replacing their original VLAN"
-            if session.strip_original_vlan
-            else "keeping their original VLAN inside (double tag)"
-        )
-        out.append(f"Mirrored frames are tagged with VLAN {enc}, {how}.")
-        for key in _uniq(session.destination.port_keys):
-            pg = ctx.portgroup(ctx.port(key))
-            if pg is not None and not pg.uplink and pg.vlan.carries(enc):
-                out.append(f"Destination portgroup {pg.name} carries VLAN {enc}.")
-        for pg in ctx.uplink_portgroups():
-            if pg.vlan.carries(enc):
-                out.append(f"The uplink portgroup {pg.name} trunks VLAN {enc}.")
-    if t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE and session.destination.ip_addresses:
-        kind = {"erspan2": "ERSPAN type II", "erspan3": "ERSPAN type III"}.get(session.encap_type or "", "GRE")
-        out.append(f"Mirrored frames are sent as {kind} to {_join(_uniq(session.destination.ip_addresses))}.")
-    # V5: sharing sources with other sessions is fine.
-    for o in switch.sessions:
-        if session.key is not None and o.key == session.key:
-            continue
-        shared = [k for k in session.sources() if k in o.sources()]
-        if shared:
-            ports = _join(shared)
-            out.append(
-                f"Port{'s' if len(shared) > 1 else ''} {ports} {'are' if len(shared) > 1 else 'is'} also a source of "
-                f"{_session_text(o)}; a port can be a source of several sessions."
-            )
-    return out
-
-
-def upstream_requirements(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[str]:
-    """What the physical network must allow for ``session``'s mirrored traffic, in plain sentences.
-
-    Empty when the traffic stays inside a host (Distributed Port Mirroring, or a legacy session
-    without encapsulation VLAN or uplink destination).
-    """
-    switch = inventory.switches.get(switch_key)
-    if switch is None:
-        return []
-    t = effective_type(session)
-    enc = session.encapsulation_vlan_id
-    all_uplinks = uplink_range(switch.uplink_names) or "the uplinks"
-    out: list[str] = []
-
-    def trunk(vlans: str, behind: str, why: str) -> str:
-        return (
-            f"The physical switch ports behind {behind} must trunk VLAN{'s' if ',' in vlans else ''} {vlans} "
-            f"(e.g. `switchport trunk allowed vlan add {vlans}`){why}."
-        )
-
-    if t is SessionType.REMOTE_MIRROR_SOURCE and enc:
-        behind = uplink_range(_uniq(session.destination.uplink_names)) or all_uplinks
-        out.append(trunk(str(enc), behind, ""))
-        out.append(
-            f"VLAN {enc} must reach the RSPAN destination across the physical network and should carry "
-            f"nothing but mirrored traffic (on Cisco: `vlan {enc}` with `remote-span`)."
-        )
-    elif t is SessionType.MIXED_DEST_MIRROR and enc:
-        behind = uplink_range(_uniq(session.destination.uplink_names)) or all_uplinks
-        why = (
-            ""
-            if session.destination.uplink_names
-            else ", so that mirrored frames can reach a destination on another host"
-        )
-        out.append(trunk(str(enc), behind, why))
-    elif t is SessionType.MIXED_DEST_MIRROR and session.destination.uplink_names:
-        behind = uplink_range(_uniq(session.destination.uplink_names))
-        out.append(
-            f"The physical switch ports behind {behind} receive the mirrored frames with their original VLAN "
-            "tags; they must accept those VLANs (or set an encapsulation VLAN)."
-        )
-    elif t is SessionType.REMOTE_MIRROR_DEST and session.source_rx.vlans:
-        vlans = ",".join(str(v) for v in _uniq(str(v) for v in session.source_rx.vlans))
-        out.append(trunk(vlans, all_uplinks, ", so that the RSPAN traffic reaches this switch"))
-    elif t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE and session.destination.ip_addresses:
-        ips = _join(_uniq(session.destination.ip_addresses))
-        out.append(
-            f"The network between the ESXi hosts' VMkernel interfaces and {ips} must route GRE "
-            "(IP protocol 47); firewalls on the way must allow it."
-        )
-        if session.mirrored_packet_length is None:
-            out.append(
-                "GRE/ERSPAN adds about 50 bytes to each mirrored frame: the path MTU must allow it, or set "
-                "a mirrored packet length to truncate the frames."
-            )
-    if (
-        t in (SessionType.MIXED_DEST_MIRROR, SessionType.REMOTE_MIRROR_SOURCE)
-        and enc
-        and not session.strip_original_vlan
-    ):
-        out.append(
-            "With the original VLAN preserved, mirrored frames carry two VLAN tags (4 bytes more): the "
-            "physical path must accept double-tagged frames of that size."
-        )
-    return out

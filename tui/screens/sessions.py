@@ -17,7 +17,7 @@ from tui import rules
 from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, new_session
-from tui.screens.wizard import advice_parts, problem_text, session_table
+from tui.render import advice_parts, problem_text, session_table
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader

@@ -8,8 +8,6 @@ returns a :class:`SessionChange`; the app applies it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich.console import Group
 from rich.table import Table
 from textual import on
@@ -32,7 +30,7 @@ from textual.widgets import (
 )
 
 from tui import rules, sessionform
-from tui.describe import Advice, advise, session_fields
+from tui.describe import advise, notes
 from tui.model import (
     ChangeOperation,
     EncapType,
@@ -43,6 +41,7 @@ from tui.model import (
     SessionType,
     Severity,
 )
+from tui.render import advice_parts, problem_text, session_table
 from tui.sessionform import Form
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -77,46 +76,6 @@ ENCAP_TYPES = [
     ("ERSPAN II", EncapType.ERSPAN2.value),
     ("ERSPAN III", EncapType.ERSPAN3.value),
 ]
-
-
-def problem_text(problems: Iterable[Problem]) -> Text:
-    """Problems as lines: ``✗ code  message`` for errors, ``! code  message`` for warnings."""
-    text = Text()
-    for i, p in enumerate(problems):
-        if i:
-            text.append("\n")
-        error = p.severity is Severity.ERROR
-        text.append("✗ " if error else "! ", style="bold red" if error else "bold yellow")
-        text.append(p.message)
-        text.append(f"  {p.code}", style="dim")
-    return text
-
-
-def session_table(inventory: Inventory, switch_key: str, session: MirrorSession) -> Table:
-    """The session's fields with the API's names, endpoints resolved to VM / NIC."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
-    previous = ""
-    for name, value in session_fields(inventory, inventory.switches.get(switch_key), session):
-        table.add_row("" if name == previous else name, Text(value))
-        previous = name
-    return table
-
-
-def advice_parts(advice: Advice) -> list[Text]:
-    """Notes, physical-network requirements and the capture command, for the review and detail."""
-    parts: list[Text] = []
-    if advice.notes:
-        parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in advice.notes), style="green"))
-    if advice.upstream:
-        parts += [Text("\nPhysical network", style="bold"), Text("\n".join(advice.upstream))]
-    if advice.capture_filter:
-        parts += [
-            Text("\nCapture on the destination (y copies the filter)", style="bold"),
-            Text(advice.capture_command),
-        ]
-    return parts
 
 
 class SessionWizard(ModalScreen[SessionChange | None]):
@@ -329,8 +288,8 @@ class SessionWizard(ModalScreen[SessionChange | None]):
             widget = self.query_one(f"#problem-{slot}", Static)
             widget.update(problem_text(problems))
             widget.display = bool(problems)
-        notes = rules.notes(self.inventory, self.switch_key, built.session)
-        self.query_one("#notes", Static).update(Text("\n".join(f"✓ {n}" for n in notes), style="green"))
+        good = notes(self.inventory, self.switch_key, built.session)
+        self.query_one("#notes", Static).update(Text("\n".join(f"✓ {n}" for n in good), style="green"))
         errors = sum(p.severity is Severity.ERROR for p in self.problems)
         warnings = len(self.problems) - errors
         status = Text()
