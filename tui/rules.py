@@ -12,10 +12,9 @@ Public API
     Errors (what vCenter would refuse) block; warnings are shown and allowed.
 ``session_warnings(inventory, switch_key, session)``
     The warnings of an existing session, for the sessions screen (no key/operation rules).
-``notes(inventory, switch_key, session)``
-    Positive, informational sentences for the wizard ("source and destination share host esx-03").
-``upstream_requirements(inventory, switch_key, session)``
-    What the physical network must allow when mirrored traffic leaves the host.
+
+The advice about a valid session (positive notes, what the physical network must allow) is in
+:mod:`tui.describe`; it shares :class:`SwitchView`, :func:`session_text` and :func:`effective_type`.
 
 Error codes are vCenter's fault names, so a problem found here reads like the fault vCenter
 would return:
@@ -42,7 +41,6 @@ Warning codes are the app's own (vCenter accepts these sessions): see :data:`WAR
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,6 +55,7 @@ from tui.model import (
     Problem,
     SessionChange,
     SessionType,
+    SessionTypeSpec,
     Severity,
     Switch,
     VspanPorts,
@@ -123,45 +122,15 @@ _KIND_NAMES = {
     "ip_addresses": "IP addresses",
     "wildcard_types": "wildcard connectee types",
 }
-_PORTS = frozenset({"port_keys"})
-_PORTS_WILD = frozenset({"port_keys", "wildcard_types"})
 
-# §2.2 (V6, V7, V8): which endpoint lists each session type accepts. Wildcards only ever as an
-# ingress source (V8: "a fault is raised if used as a destination or as a Tx source").
-_ALLOWED: dict[SessionType, dict[str, frozenset[str]]] = {
-    SessionType.DV_PORT_MIRROR: {"source_tx": _PORTS, "source_rx": _PORTS_WILD, "destination": _PORTS},
-    SessionType.REMOTE_MIRROR_SOURCE: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"uplink_names"}),
-    },
-    SessionType.REMOTE_MIRROR_DEST: {
-        "source_tx": frozenset(),  # Neg005: Tx must be null
-        "source_rx": frozenset({"vlans"}),
-        "destination": _PORTS,
-    },
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"ip_addresses"}),
-    },
-    SessionType.MIXED_DEST_MIRROR: {
-        "source_tx": _PORTS,
-        "source_rx": _PORTS_WILD,
-        "destination": frozenset({"port_keys", "uplink_names"}),
-    },
-}
-_ACCEPTS_TEXT: dict[SessionType, dict[str, str]] = {
-    SessionType.DV_PORT_MIRROR: {"source_tx": "ports", "source_rx": "ports", "destination": "ports"},
-    SessionType.REMOTE_MIRROR_SOURCE: {"source_tx": "ports", "source_rx": "ports", "destination": "uplinks"},
-    SessionType.REMOTE_MIRROR_DEST: {"source_tx": "", "source_rx": "VLAN IDs", "destination": "ports"},
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: {
-        "source_tx": "ports",
-        "source_rx": "ports",
-        "destination": "IP addresses",
-    },
-    SessionType.MIXED_DEST_MIRROR: {"source_tx": "ports", "source_rx": "ports", "destination": "ports or uplinks"},
-}
+
+def _accepts_text(t: SessionType, fld: str) -> str:
+    """What list ``fld`` of type ``t`` takes, in words (``ports or uplinks``; '' for nothing).
+
+    From :data:`tui.model.SESSION_TYPES` (§2.2); wildcards go unnamed (V8: "is to be not used").
+    """
+    kinds = t.spec.accepts(fld)
+    return " or ".join(name for kind, name in _KIND_NAMES.items() if kind in kinds and kind != "wildcard_types")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -194,8 +163,8 @@ class _Out:
 
 
 @dataclass(frozen=True)
-class _Ctx:
-    """An inventory seen from one switch."""
+class SwitchView:
+    """An inventory seen from one switch (the rules' and :mod:`tui.describe`'s view)."""
 
     inv: Inventory
     switch: Switch
@@ -228,7 +197,7 @@ class _Ctx:
         return port.promiscuous or (pg is not None and pg.promiscuous)
 
 
-def _session_text(s: MirrorSession) -> str:
+def session_text(s: MirrorSession) -> str:
     """How messages name a session: ``session DMZ-IDS``."""
     if s.name:
         return f"session {s.name}"
@@ -261,24 +230,10 @@ def _source_field(s: MirrorSession, key: str) -> str:
     return "source_rx" if key in s.source_rx.port_keys else "source_tx"
 
 
-def uplink_range(names: Sequence[str]) -> str:
-    """``dvUplink1–dvUplink4`` for a consecutive run of numbered uplinks, else a comma list."""
-    names = list(names)
-    if len(names) <= 2:
-        return " and ".join(names)
-    parts = [re.fullmatch(r"(.*?)(\d+)", n) for n in names]
-    if all(parts):
-        prefixes = {m.group(1) for m in parts if m}
-        nums = [int(m.group(2)) for m in parts if m]
-        if len(prefixes) == 1 and nums == list(range(nums[0], nums[0] + len(nums))):
-            return f"{names[0]}–{names[-1]}"
-    return ", ".join(names)
-
-
 # -- per-session error rules -----------------------------------------------------------------
 
 
-def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _check_support(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     cap = ctx.switch.capability
     if cap.vspan is False:
         # §1.5: vspanSupported is false on vDS 4.0/4.1.
@@ -336,14 +291,14 @@ def _check_support(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
             )
 
 
-def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
-    """§2.2 matrix, V6, V7, V8: which lists may hold what for this type."""
-    allowed = _ALLOWED[t]
+def _check_lists(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
+    """§2.2 matrix, V6, V7, V8: which lists may hold what for this type (``SESSION_TYPES``)."""
+    spec = t.spec
     for fld in ("source_tx", "source_rx", "destination"):
         ports: VspanPorts = getattr(s, fld)
         for kind in ("port_keys", "uplink_names", "vlans", "ip_addresses", "wildcard_types"):
             values = getattr(ports, kind)
-            if not values or kind in allowed[fld]:
+            if not values or kind in spec.accepts(fld):
                 continue
             shown = _join(_uniq(str(v) for v in values))
             if kind == "uplink_names" and fld != "destination":
@@ -352,13 +307,13 @@ def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
             elif kind == "wildcard_types" and fld != "source_rx":
                 # V8: wildcards never as a destination or an egress source.
                 msg = f"Wildcard connectee types ({shown}) can only be ingress sources, not {_LIST_NAMES[fld]}."
-            elif not _ACCEPTS_TEXT[t][fld]:
+            elif not _accepts_text(t, fld):
                 # §2.2: RMD has no egress sources (QA portmirror Neg005).
                 msg = f"{t.label} sessions have no egress sources; remove the {_KIND_NAMES[kind]} ({shown})."
             else:
                 # V7: a list that does not apply to the type (QA portmirror Neg011–018).
                 msg = (
-                    f"{t.label} sessions take {_ACCEPTS_TEXT[t][fld]} as {_LIST_NAMES[fld]}, "
+                    f"{t.label} sessions take {_accepts_text(t, fld)} as {_LIST_NAMES[fld]}, "
                     f"not {_KIND_NAMES[kind]} ({shown})."
                 )
             out.error("InvalidArgument", fld, msg)
@@ -369,7 +324,7 @@ def _check_lists(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
                 out.error("InvalidArgument", fld, f"'{w}' is not a connectee type; use one of {names}.")
 
 
-def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
+def _check_endpoints(ctx: SwitchView, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
     """V9, V10, V11 (VLANs), V25 (IPs), uplink DVPorts as destination, V1/V2."""
     for fld in ("source_tx", "source_rx", "destination"):
         ports: VspanPorts = getattr(s, fld)
@@ -405,7 +360,7 @@ def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _O
                 "destination",
                 f"Switch {ctx.switch.name} has no uplink named '{name}'; its uplinks are {have}.",
             )
-    if t is not None and t is not SessionType.MIXED_DEST_MIRROR:
+    if t is not None and not t.spec.uplink_port_destinations:
         for key in _uniq(s.destination.port_keys):
             port = ctx.port(key)
             pg = ctx.portgroup(port)
@@ -424,12 +379,24 @@ def _check_endpoints(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _O
             out.error(
                 "VspanSameSessionPortConflict",
                 "destination",
-                f"{ctx.port_text(key)} is both a source and the destination of {_session_text(s)}; "
+                f"{ctx.port_text(key)} is both a source and the destination of {session_text(s)}; "
                 "a port cannot mirror to itself.",
             )
 
 
-def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
+def _type_refuses(spec: SessionTypeSpec | None, attr: str, value: object, out: _Out) -> bool:
+    """§2.2's required and refused fields (``SESSION_TYPES``): report ``attr`` if its type needs it
+    and it is unset, or refuses it and it is set; ``True`` when reported (no range check then)."""
+    if spec is None:
+        return False
+    message = spec.required.get(attr) if value is None else spec.refuses.get(attr)
+    if message is None:
+        return False
+    out.error("InvalidArgument", attr, message)
+    return True
+
+
+def _check_values(ctx: SwitchView, s: MirrorSession, t: SessionType | None, out: _Out) -> None:
     """§3 ranges and the per-type scalar fields of §2.2 (V11, V12)."""
     if len(s.name) > NAME_MAX:
         # §3: name ≤ 80 characters (QA vspan Neg013).
@@ -438,55 +405,27 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
             "name",
             f"The name has {len(s.name)} characters; vCenter allows at most {NAME_MAX}.",
         )
-    enc = s.encapsulation_vlan_id
-    if t is SessionType.REMOTE_MIRROR_SOURCE:
-        if enc is None:
-            # §2.2/§9.5: RMS needs an encapsulation VLAN (QA helper; Pos003/004).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                "A Remote Mirroring Source session needs an encapsulation VLAN (1–4094) to carry the "
-                "mirrored traffic to the physical network.",
-            )
-        elif not 1 <= enc <= VLAN_MAX:
-            # §3: RMS encapsulation VLAN 1–4094 (0 rejected, QA portmirror Neg008).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                f"Encapsulation VLAN {enc} is out of range; use 1–{VLAN_MAX}.",
-            )
-    elif t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
-        if enc is not None:
-            # V12: any encapsulationVlanId on an ERSPAN source → InvalidArgument (QA Neg008 row 004).
-            out.error(
-                "InvalidArgument",
-                "encapsulation_vlan_id",
-                "Encapsulated Remote Mirroring (L3) Source sessions send GRE/ERSPAN to an IP address and take "
-                "no encapsulation VLAN; clear it.",
-            )
-    elif enc is not None and not 0 <= enc <= VLAN_MAX:
-        # §3: -1 (RMD, mixed) and 4095 (dvPortMirror) → InvalidArgument (QA portmirror Neg008, vspan Neg023).
-        out.error(
-            "InvalidArgument",
-            "encapsulation_vlan_id",
-            f"Encapsulation VLAN {enc} is out of range; use 1–{VLAN_MAX}.",
-        )
-    if s.sampling_rate is not None:
-        if t is SessionType.MIXED_DEST_MIRROR:
-            # V12: samplingRate cannot be set on mixedDestMirror (QA portmirror Neg001 row 005).
-            out.error(
-                "InvalidArgument",
-                "sampling_rate",
-                "Distributed Port Mirroring (legacy) sessions have no sampling rate; leave it unset "
-                "(every packet is mirrored).",
-            )
-        elif not SAMPLING_MIN <= s.sampling_rate <= SAMPLING_MAX:
-            # V11/§3: samplingRate 1–65535 (-1, 0, 65536 → InvalidArgument).
-            out.error(
-                "InvalidArgument",
-                "sampling_rate",
-                f"Sampling rate {s.sampling_rate} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
-            )
+    spec = t.spec if t is not None else None
+    # §2.2 via SESSION_TYPES first: the encapsulation VLAN is required on RMS (QA helper; Pos003/004,
+    # §9.5) and refused on an ERSPAN source (V12, QA Neg008 row 004); samplingRate is refused on
+    # mixedDestMirror (V12, QA portmirror Neg001 row 005). Then the §3 ranges.
+    enc_min = 1 if spec is not None and "encapsulation_vlan_id" in spec.required else 0
+    ranges = (
+        # §3: RMS 1–4094 (0 rejected, QA portmirror Neg008); -1 (RMD, mixed) and 4095 (dvPortMirror)
+        # → InvalidArgument (QA portmirror Neg008, vspan Neg023).
+        ("encapsulation_vlan_id", enc_min, VLAN_MAX, f"Encapsulation VLAN {{}} is out of range; use 1–{VLAN_MAX}."),
+        # V11/§3: samplingRate 1–65535 (-1, 0, 65536 → InvalidArgument).
+        (
+            "sampling_rate",
+            SAMPLING_MIN,
+            SAMPLING_MAX,
+            f"Sampling rate {{}} is out of range; use 1–{SAMPLING_MAX} (1 mirrors every packet).",
+        ),
+    )
+    for attr, low, high, message in ranges:
+        value = getattr(s, attr)
+        if not _type_refuses(spec, attr, value, out) and value is not None and not low <= value <= high:
+            out.error("InvalidArgument", attr, message.format(value))
     length = s.mirrored_packet_length
     if length is not None:
         if length < PACKET_LENGTH_MIN:
@@ -528,7 +467,7 @@ def _check_values(ctx: _Ctx, s: MirrorSession, t: SessionType | None, out: _Out)
         )
 
 
-def _session_errors(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _session_errors(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     _check_support(ctx, s, out)
     t = effective_type(s)
     if t is not None:
@@ -540,7 +479,7 @@ def _session_errors(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
 # -- per-session warnings --------------------------------------------------------------------
 
 
-def _warn_hosts(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_hosts(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     """V28: Distributed Port Mirroring only mirrors between ports on the same host."""
     if t not in (SessionType.DV_PORT_MIRROR, SessionType.MIXED_DEST_MIRROR):
         return
@@ -562,7 +501,7 @@ def _warn_hosts(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
             )
 
 
-def _warn_destinations(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _warn_destinations(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     for key in _uniq(s.destination.port_keys):
         port = ctx.port(key)
         if port is None:
@@ -584,7 +523,7 @@ def _warn_destinations(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
             )
 
 
-def _warn_promiscuous(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
+def _warn_promiscuous(ctx: SwitchView, s: MirrorSession, out: _Out) -> None:
     # V24: vCenter 5.0 refused a promiscuous Tx source or destination (VspanPromiscuousPortNotSupported);
     # §10.2: 5.1+ evidence says it works, so warn and let vCenter decide.
     for fld, keys in (("source_tx", s.source_tx.port_keys), ("destination", s.destination.port_keys)):
@@ -600,7 +539,7 @@ def _warn_promiscuous(ctx: _Ctx, s: MirrorSession, out: _Out) -> None:
                 )
 
 
-def _warn_vlans(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_vlans(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     enc = s.encapsulation_vlan_id
     uplink_pgs = ctx.uplink_portgroups()
     if t is SessionType.MIXED_DEST_MIRROR and enc:
@@ -670,7 +609,7 @@ def _warn_vlans(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
                 )
 
 
-def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None:
+def _warn_fields(ctx: SwitchView, s: MirrorSession, t: SessionType, out: _Out) -> None:
     if t is SessionType.MIXED_DEST_MIRROR and s.session_type and "dvPortMirror" in ctx.switch.capability.session_types:
         # §1.6: mixedDestMirror is deprecated as of vSphere API 5.1.
         out.warn(
@@ -687,8 +626,8 @@ def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
             f"Distributed Port Mirroring ignores the encapsulation VLAN ({s.encapsulation_vlan_id}); "
             "mirrored frames go to the destination port on the same host as they are.",
         )
-    if t is not SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
-        # §1.1/§2.2: the ERSPAN fields apply only to the L3 source type.
+    if not t.spec.applies("encap_type"):
+        # §1.1/§2.2 (SESSION_TYPES): the ERSPAN fields apply only to the L3 source type.
         for attr, label in (
             ("encap_type", "encapsulation type"),
             ("erspan_id", "ERSPAN session ID"),
@@ -737,16 +676,16 @@ def _warn_fields(ctx: _Ctx, s: MirrorSession, t: SessionType, out: _Out) -> None
         )
     # V26: sessions with no source or no destination are legal but mirror nothing.
     if not (s.source_tx or s.source_rx):
-        out.warn("NoSource", "source_rx", f"{_session_text(s).capitalize()} has no source, so it mirrors nothing.")
+        out.warn("NoSource", "source_rx", f"{session_text(s).capitalize()} has no source, so it mirrors nothing.")
     if not s.destination:
         out.warn(
             "NoDestination",
             "destination",
-            f"{_session_text(s).capitalize()} has no destination, so mirrored traffic goes nowhere.",
+            f"{session_text(s).capitalize()} has no destination, so mirrored traffic goes nowhere.",
         )
 
 
-def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
+def _warn_against(ctx: SwitchView, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
     """Warnings that compare a session with the switch's other sessions."""
     if s.name:
         for o in others:
@@ -768,7 +707,7 @@ def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], 
                 out.warn(
                     "MirrorLoop",
                     "source_rx",
-                    f"{ctx.port_text(key)} is an ingress source here and the destination of {_session_text(o)}; "
+                    f"{ctx.port_text(key)} is an ingress source here and the destination of {session_text(o)}; "
                     "this session would mirror what the monitoring VM sends.",
                 )
         for key in _rx_only(o):
@@ -776,12 +715,12 @@ def _warn_against(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], 
                 out.warn(
                     "MirrorLoop",
                     "destination",
-                    f"{ctx.port_text(key)} is the destination here and an ingress source of {_session_text(o)}; "
+                    f"{ctx.port_text(key)} is the destination here and an ingress source of {session_text(o)}; "
                     "that session would mirror what the monitoring VM sends.",
                 )
 
 
-def _warnings(ctx: _Ctx, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
+def _warnings(ctx: SwitchView, s: MirrorSession, others: Sequence[MirrorSession], out: _Out) -> None:
     t = effective_type(s)
     if t is None:
         return
@@ -804,7 +743,7 @@ class _Entry:
     changed: bool
 
 
-def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
+def _check_conflicts(ctx: SwitchView, state: Sequence[_Entry], out: _Out) -> None:
     """V3 and V4, for every pair of sessions in which at least one is added or edited."""
     for a in state:
         if not a.changed:
@@ -822,8 +761,8 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanPortConflict",
                         "source_tx",
-                        f"{ctx.port_text(key)} is an egress source of {_session_text(sa)} and the destination "
-                        f"of {_session_text(sb)}; vCenter refuses a port that is both, because mirrored traffic "
+                        f"{ctx.port_text(key)} is an egress source of {session_text(sa)} and the destination "
+                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored traffic "
                         "would loop back into a mirror.",
                     )
             for key in _uniq(sa.destination.port_keys):
@@ -831,8 +770,8 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanPortConflict",
                         "destination",
-                        f"{ctx.port_text(key)} is the destination of {_session_text(sa)} and an egress source "
-                        f"of {_session_text(sb)}; vCenter refuses a port that is both, because mirrored "
+                        f"{ctx.port_text(key)} is the destination of {session_text(sa)} and an egress source "
+                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored "
                         "traffic would loop back into a mirror.",
                     )
                 if key in sb.destination.port_keys:
@@ -840,7 +779,7 @@ def _check_conflicts(ctx: _Ctx, state: Sequence[_Entry], out: _Out) -> None:
                     out.error(
                         "VspanDestPortConflict",
                         "destination",
-                        f"{ctx.port_text(key)} is already the destination of {_session_text(sb)}; a port can "
+                        f"{ctx.port_text(key)} is already the destination of {session_text(sb)}; a port can "
                         "be the destination of only one session.",
                     )
 
@@ -857,7 +796,7 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return [Problem("NotFound", f"There is no distributed switch with key {switch_key}.", "", Severity.ERROR)]
-    ctx = _Ctx(inventory, switch)
+    ctx = SwitchView(inventory, switch)
     out = _Out()
     state = [_Entry(s, False) for s in switch.sessions]
     seen_keys: set[str] = set()
@@ -917,7 +856,7 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
                     "EditCannotClear",
                     "encapsulation_vlan_id",
                     f"vCenter merges an edit into the stored session, so the encapsulation VLAN "
-                    f"{stored.encapsulation_vlan_id} of {_session_text(stored)} stays. To remove it, delete the "
+                    f"{stored.encapsulation_vlan_id} of {session_text(stored)} stays. To remove it, delete the "
                     "session and create it again without one.",
                 )
             state[index] = _Entry(s, True)
@@ -943,125 +882,8 @@ def session_warnings(inventory: Inventory, switch_key: str, session: MirrorSessi
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return []
-    ctx = _Ctx(inventory, switch)
+    ctx = SwitchView(inventory, switch)
     out = _Out()
     others = [o for o in switch.sessions if o is not session and (session.key is None or o.key != session.key)]
     _warnings(ctx, session, others, out)
     return out.sorted()
-
-
-def notes(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[str]:
-    """Positive notes for the wizard: what is right about ``session``, in plain sentences."""
-    switch = inventory.switches.get(switch_key)
-    if switch is None:
-        return []
-    ctx = _Ctx(inventory, switch)
-    t = effective_type(session)
-    out: list[str] = []
-    if t in (SessionType.DV_PORT_MIRROR, SessionType.MIXED_DEST_MIRROR):
-        src_hosts = {p.host for k in session.sources() if (p := ctx.port(k)) is not None and p.host}
-        dst_hosts = {p.host for k in session.destination.port_keys if (p := ctx.port(k)) is not None and p.host}
-        if src_hosts and dst_hosts and len(src_hosts | dst_hosts) == 1:
-            out.append(f"Source and destination share host {ctx.host_name(next(iter(src_hosts)))}.")
-    if t is SessionType.DV_PORT_MIRROR:
-        out.append(
-            "Encapsulation does not apply to Distributed Port Mirroring: frames are copied to the destination "
-            "port on the same host, so no mirror VLAN is needed."
-        )
-    enc = session.encapsulation_vlan_id
-    if t in (SessionType.MIXED_DEST_MIRROR, SessionType.REMOTE_MIRROR_SOURCE) and enc:
-        how = (
-            "replacing their original VLAN"
-            if session.strip_original_vlan
-            else "keeping their original VLAN inside (double tag)"
-        )
-        out.append(f"Mirrored frames are tagged with VLAN {enc}, {how}.")
-        for key in _uniq(session.destination.port_keys):
-            pg = ctx.portgroup(ctx.port(key))
-            if pg is not None and not pg.uplink and pg.vlan.carries(enc):
-                out.append(f"Destination portgroup {pg.name} carries VLAN {enc}.")
-        for pg in ctx.uplink_portgroups():
-            if pg.vlan.carries(enc):
-                out.append(f"The uplink portgroup {pg.name} trunks VLAN {enc}.")
-    if t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE and session.destination.ip_addresses:
-        kind = {"erspan2": "ERSPAN type II", "erspan3": "ERSPAN type III"}.get(session.encap_type or "", "GRE")
-        out.append(f"Mirrored frames are sent as {kind} to {_join(_uniq(session.destination.ip_addresses))}.")
-    # V5: sharing sources with other sessions is fine.
-    for o in switch.sessions:
-        if session.key is not None and o.key == session.key:
-            continue
-        shared = [k for k in session.sources() if k in o.sources()]
-        if shared:
-            ports = _join(shared)
-            out.append(
-                f"Port{'s' if len(shared) > 1 else ''} {ports} {'are' if len(shared) > 1 else 'is'} also a source of "
-                f"{_session_text(o)}; a port can be a source of several sessions."
-            )
-    return out
-
-
-def upstream_requirements(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[str]:
-    """What the physical network must allow for ``session``'s mirrored traffic, in plain sentences.
-
-    Empty when the traffic stays inside a host (Distributed Port Mirroring, or a legacy session
-    without encapsulation VLAN or uplink destination).
-    """
-    switch = inventory.switches.get(switch_key)
-    if switch is None:
-        return []
-    t = effective_type(session)
-    enc = session.encapsulation_vlan_id
-    all_uplinks = uplink_range(switch.uplink_names) or "the uplinks"
-    out: list[str] = []
-
-    def trunk(vlans: str, behind: str, why: str) -> str:
-        return (
-            f"The physical switch ports behind {behind} must trunk VLAN{'s' if ',' in vlans else ''} {vlans} "
-            f"(e.g. `switchport trunk allowed vlan add {vlans}`){why}."
-        )
-
-    if t is SessionType.REMOTE_MIRROR_SOURCE and enc:
-        behind = uplink_range(_uniq(session.destination.uplink_names)) or all_uplinks
-        out.append(trunk(str(enc), behind, ""))
-        out.append(
-            f"VLAN {enc} must reach the RSPAN destination across the physical network and should carry "
-            f"nothing but mirrored traffic (on Cisco: `vlan {enc}` with `remote-span`)."
-        )
-    elif t is SessionType.MIXED_DEST_MIRROR and enc:
-        behind = uplink_range(_uniq(session.destination.uplink_names)) or all_uplinks
-        why = (
-            ""
-            if session.destination.uplink_names
-            else ", so that mirrored frames can reach a destination on another host"
-        )
-        out.append(trunk(str(enc), behind, why))
-    elif t is SessionType.MIXED_DEST_MIRROR and session.destination.uplink_names:
-        behind = uplink_range(_uniq(session.destination.uplink_names))
-        out.append(
-            f"The physical switch ports behind {behind} receive the mirrored frames with their original VLAN "
-            "tags; they must accept those VLANs (or set an encapsulation VLAN)."
-        )
-    elif t is SessionType.REMOTE_MIRROR_DEST and session.source_rx.vlans:
-        vlans = ",".join(str(v) for v in _uniq(str(v) for v in session.source_rx.vlans))
-        out.append(trunk(vlans, all_uplinks, ", so that the RSPAN traffic reaches this switch"))
-    elif t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE and session.destination.ip_addresses:
-        ips = _join(_uniq(session.destination.ip_addresses))
-        out.append(
-            f"The network between the ESXi hosts' VMkernel interfaces and {ips} must route GRE "
-            "(IP protocol 47); firewalls on the way must allow it."
-        )
-        if session.mirrored_packet_length is None:
-            out.append(
-                "GRE/ERSPAN adds about 50 bytes to each mirrored frame: the path MTU must allow it, or set "
-                "a mirrored packet length to truncate the frames."
-            )
-    if (
-        t in (SessionType.MIXED_DEST_MIRROR, SessionType.REMOTE_MIRROR_SOURCE)
-        and enc
-        and not session.strip_original_vlan
-    ):
-        out.append(
-            "With the original VLAN preserved, mirrored frames carry two VLAN tags (4 bytes more): the "
-            "physical path must accept double-tagged frames of that size."
-        )
-    return out

@@ -17,13 +17,37 @@ from tui.text import ascii_digits
 
 T = TypeVar("T")
 
-TYPE_HELP: dict[SessionType, str] = {
-    SessionType.DV_PORT_MIRROR: "Ports to other ports on the same host.",
-    SessionType.REMOTE_MIRROR_SOURCE: "Ports to uplinks, tagged with an encapsulation VLAN (RSPAN source).",
-    SessionType.REMOTE_MIRROR_DEST: "Traffic of RSPAN VLANs arriving on the uplinks, to ports (RSPAN destination).",
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: "Ports to the IP address of a remote collector (GRE or ERSPAN).",
-    SessionType.MIXED_DEST_MIRROR: "The vSphere 5.0 type: ports to ports and/or uplinks, optionally VLAN-encapsulated.",
-}
+TYPE_HELP: dict[SessionType, str] = {t: t.spec.help for t in SessionType}
+"""One line per type for the wizard (from :data:`tui.model.SESSION_TYPES`)."""
+
+_LIST_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("sources", "source_rx", "port_keys"),
+    ("sources", "source_tx", "port_keys"),
+    ("source_vlans", "source_rx", "vlans"),
+    ("dest_ports", "destination", "port_keys"),
+    ("dest_uplinks", "destination", "uplink_names"),
+    ("dest_ips", "destination", "ip_addresses"),
+)
+"""Form field → the endpoint list and kind it fills."""
+_SCALAR_FIELDS: tuple[tuple[str, str], ...] = (
+    ("encap_vlan", "encapsulation_vlan_id"),
+    ("preserve", "strip_original_vlan"),
+    ("length", "mirrored_packet_length"),
+    ("sampling", "sampling_rate"),
+    ("normal_io", "normal_traffic_allowed"),
+    ("erspan", "encap_type"),
+)
+"""Form field → the session attribute it sets (``erspan`` stands for the four ERSPAN fields)."""
+
+
+def _form_fields(t: SessionType) -> frozenset[str]:
+    spec = t.spec
+    lists = {name for name, fld, kind in _LIST_FIELDS if kind in spec.accepts(fld)}
+    return frozenset(lists | {name for name, attr in _SCALAR_FIELDS if spec.applies(attr)})
+
+
+FIELDS_BY_TYPE: dict[SessionType, frozenset[str]] = {t: _form_fields(t) for t in SessionType}
+"""The form fields each session type shows, derived from :data:`tui.model.SESSION_TYPES` (vspan.md §2.2)."""
 
 
 def shows(t: SessionType, name: str) -> bool:
@@ -31,17 +55,9 @@ def shows(t: SessionType, name: str) -> bool:
     return name in FIELDS_BY_TYPE[t]
 
 
-FIELDS_BY_TYPE: dict[SessionType, frozenset[str]] = {
-    SessionType.DV_PORT_MIRROR: frozenset({"sources", "dest_ports", "length", "sampling", "normal_io"}),
-    SessionType.REMOTE_MIRROR_SOURCE: frozenset(
-        {"sources", "dest_uplinks", "encap_vlan", "preserve", "length", "sampling", "normal_io"}
-    ),
-    SessionType.REMOTE_MIRROR_DEST: frozenset({"source_vlans", "dest_ports", "length", "sampling", "normal_io"}),
-    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: frozenset({"sources", "dest_ips", "length", "sampling", "erspan"}),
-    SessionType.MIXED_DEST_MIRROR: frozenset(
-        {"sources", "dest_ports", "dest_uplinks", "encap_vlan", "preserve", "length", "normal_io"}
-    ),
-}
+def encap_required(t: SessionType) -> bool:
+    """Whether type ``t`` must carry an encapsulation VLAN (RSPAN source: the form keeps it on)."""
+    return "encapsulation_vlan_id" in t.spec.required
 
 
 @dataclass(slots=True)
@@ -234,12 +250,16 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
         ips = _same_set(tuple(_split(form.dest_ips)), base.destination.ip_addresses)
     # Wildcard sources have no field: kept while the type takes port sources (V8: ingress only).
     wild_rx = base.source_rx.wildcard_types if same or shows(t, "sources") else ()
-    rms = t is SessionType.REMOTE_MIRROR_SOURCE
+    needs_encap = encap_required(t)
     if not shows(t, "encap_vlan"):
         encap = hidden(base.encapsulation_vlan_id)
-    elif (form.encap_on or rms) and (form.encap_on, form.encap_vlan) == (shown.encap_on, shown.encap_vlan) and same:
+    elif (
+        (form.encap_on or needs_encap)
+        and (form.encap_on, form.encap_vlan) == (shown.encap_on, shown.encap_vlan)
+        and same
+    ):
         encap = base.encapsulation_vlan_id
-    elif form.encap_on or rms:
+    elif form.encap_on or needs_encap:
         encap = _int(form.encap_vlan, "Encapsulation VLAN", "encapsulation_vlan_id", problems)
     else:
         encap = None
@@ -286,7 +306,7 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
             hidden(base.erspan_cos),
             hidden(base.erspan_gra_nanosec),
         )
-    if encap is not None and (form.encap_on or rms) and shows(t, "preserve"):
+    if encap is not None and (form.encap_on or needs_encap) and shows(t, "preserve"):
         strip = base.strip_original_vlan if form.preserve == shown.preserve else not form.preserve
     else:
         # Without an encapsulation VLAN the field means nothing: keep what the session had.

@@ -18,7 +18,7 @@ from tui.app import DvMirrorApp, build_app
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import MirrorSession
 from tui.screens.sessions import SessionsScreen
-from tui.screens.wizard import UNKNOWN_SUPPORT
+from tui.screens.wizard_sections import UNKNOWN_SUPPORT
 
 
 def app_on(tmp_path: Path, data: dict) -> DvMirrorApp:  # type: ignore[type-arg]

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import pytest
 
-from tui import rules
+from tui import describe, rules
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import (
     ChangeOperation,
@@ -149,12 +149,12 @@ def test_walkthrough_legacy_form_has_no_errors_and_vlan_205_is_carried() -> None
 
 
 def test_walkthrough_legacy_form_notes_and_upstream() -> None:
-    notes = rules.notes(INV, SW, WALKTHROUGH_A)
+    notes = describe.notes(INV, SW, WALKTHROUGH_A)
     assert "Source and destination share host esx-03." in notes
     assert "Destination portgroup dvPgMirror carries VLAN 205." in notes
     assert "The uplink portgroup dvSwitchCloud-DVUplinks trunks VLAN 205." in notes
     assert any("also a source of session DMZ-IDS" in n for n in notes)  # V5: shared sources are fine
-    up = rules.upstream_requirements(INV, SW, WALKTHROUGH_A)
+    up = describe.upstream_requirements(INV, SW, WALKTHROUGH_A)
     assert up[0].startswith("The physical switch ports behind dvUplink1–dvUplink4 must trunk VLAN 205")
     assert "`switchport trunk allowed vlan add 205`" in up[0]
 
@@ -163,10 +163,10 @@ def test_walkthrough_modern_form_has_no_errors_and_notes_say_why() -> None:
     problems = rules.check(INV, SW, add(WALKTHROUGH_B))
     assert errors(problems) == set()
     assert warnings(problems) == set()
-    notes = rules.notes(INV, SW, WALKTHROUGH_B)
+    notes = describe.notes(INV, SW, WALKTHROUGH_B)
     assert notes[0] == "Source and destination share host esx-03."
     assert any(n.startswith("Encapsulation does not apply to Distributed Port Mirroring") for n in notes)
-    assert rules.upstream_requirements(INV, SW, WALKTHROUGH_B) == []
+    assert describe.upstream_requirements(INV, SW, WALKTHROUGH_B) == []
 
 
 def test_walkthrough_is_accepted_by_the_demo_backend() -> None:
@@ -680,30 +680,30 @@ def test_session_warnings_skip_change_rules() -> None:
 
 
 def test_notes_without_shared_host() -> None:
-    notes = rules.notes(INV, SW, S(DPM, rx=("449",), tx=(), dst=P("2258")))
+    notes = describe.notes(INV, SW, S(DPM, rx=("449",), tx=(), dst=P("2258")))
     assert not any("share host" in n for n in notes)
 
 
 def test_notes_for_erspan() -> None:
-    notes = rules.notes(INV, SW, S(ERS, encap_type="erspan2", dst=P(ips=("10.9.9.9",))))
+    notes = describe.notes(INV, SW, S(ERS, encap_type="erspan2", dst=P(ips=("10.9.9.9",))))
     assert "Mirrored frames are sent as ERSPAN type II to 10.9.9.9." in notes
 
 
 def test_upstream_requirements_per_type() -> None:
-    rspan = rules.upstream_requirements(INV, SW, _existing("2"))
+    rspan = describe.upstream_requirements(INV, SW, _existing("2"))
     assert rspan[0] == (
         "The physical switch ports behind dvUplink4 must trunk VLAN 310 (e.g. `switchport trunk allowed vlan add 310`)."
     )
-    rmd = rules.upstream_requirements(INV, SW, S(RMD, source_rx=P(vlans=(310, 311))))
+    rmd = describe.upstream_requirements(INV, SW, S(RMD, source_rx=P(vlans=(310, 311))))
     assert rmd[0].startswith("The physical switch ports behind dvUplink1–dvUplink4 must trunk VLANs 310,311")
-    ers = rules.upstream_requirements(INV, SW, S(ERS, dst=P(ips=("10.9.9.9",))))
+    ers = describe.upstream_requirements(INV, SW, S(ERS, dst=P(ips=("10.9.9.9",))))
     assert "GRE (IP protocol 47)" in ers[0] and "10.9.9.9" in ers[0]
     assert any("MTU" in s for s in ers)
-    assert rules.upstream_requirements(INV, SW, S(DPM)) == []
-    assert rules.upstream_requirements(INV, SW, S(MIX)) == []  # no encapsulation, no uplink: stays on the host
-    stripped = rules.upstream_requirements(INV, SW, replace(WALKTHROUGH_A, strip_original_vlan=True))
+    assert describe.upstream_requirements(INV, SW, S(DPM)) == []
+    assert describe.upstream_requirements(INV, SW, S(MIX)) == []  # no encapsulation, no uplink: stays on the host
+    stripped = describe.upstream_requirements(INV, SW, replace(WALKTHROUGH_A, strip_original_vlan=True))
     assert len(stripped) == 1
-    assert any("two VLAN tags" in s for s in rules.upstream_requirements(INV, SW, WALKTHROUGH_A))
+    assert any("two VLAN tags" in s for s in describe.upstream_requirements(INV, SW, WALKTHROUGH_A))
 
 
 @pytest.mark.parametrize(
@@ -717,7 +717,7 @@ def test_upstream_requirements_per_type() -> None:
     ],
 )
 def test_uplink_range(names: list[str], text: str) -> None:
-    assert rules.uplink_range(names) == text
+    assert describe.uplink_range(names) == text
 
 
 # -- the code tables -------------------------------------------------------------------------------

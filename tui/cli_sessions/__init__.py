@@ -127,7 +127,7 @@ success the session in ``change`` carries the key vCenter assigned. Extra keys: 
 refused it with a fault, and when the connection failed after the request left; false for dry
 runs, rule errors, read-only mode, a switch found changed before sending, and failures before
 sending); ``notes`` and
-``upstream`` (:func:`tui.rules.notes`, :func:`tui.rules.upstream_requirements`);
+``upstream`` (:func:`tui.describe.notes`, :func:`tui.describe.upstream_requirements`);
 ``capture_filter`` / ``capture_command`` (tcpdump, for create and edit without errors; else
 null); ``stored`` (the session as the switch holds it after the change, re-read by the backend;
 null for a dry run, a delete or a failure).

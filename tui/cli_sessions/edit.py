@@ -21,7 +21,6 @@ from tui.model import (
     MirrorSession,
     Problem,
     SessionChange,
-    SessionType,
     Switch,
     VspanPorts,
     new_session,
@@ -230,7 +229,8 @@ def build_session(inventory: Inventory, switch: Switch, base: MirrorSession, arg
     _edit_list(ips, args, "dest_ip", str.strip, lambda ip: f"destination IP {ip!r}")
 
     session = lists.session(base.with_changes(**changes))
-    if rules.effective_type(session) is SessionType.MIXED_DEST_MIRROR and getattr(args, "sampling_rate", None) is None:
-        # The legacy type cannot carry samplingRate (vspan.md §2.2, V12): never send a stored one.
+    t = rules.effective_type(session)
+    if t is not None and "sampling_rate" in t.spec.refuses and getattr(args, "sampling_rate", None) is None:
+        # The legacy type cannot carry samplingRate (vspan.md §2.2, V12, SESSION_TYPES): never send a stored one.
         session = session.with_changes(sampling_rate=None)
     return session

@@ -16,8 +16,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from tui import rules
 from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, new_session
-from tui.screens.wizard import advice_parts, problem_text, session_table
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, new_session
+from tui.render import advice_parts, problem_text, session_table
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
@@ -27,13 +27,7 @@ if TYPE_CHECKING:
     from tui.app import DvMirrorApp
 
 
-SHORT_TYPES = {
-    "dvPortMirror": "Distributed",
-    "remoteMirrorSource": "RSPAN source",
-    "remoteMirrorDest": "RSPAN destination",
-    "encapsulatedRemoteMirrorSource": "L3 source (GRE/ERSPAN)",
-    "mixedDestMirror": "Legacy",
-}
+SHORT_TYPES = {t.value: t.spec.short_label for t in SessionType}
 """Session types in few words, for the table (the detail gives the vSphere Client's names)."""
 
 
