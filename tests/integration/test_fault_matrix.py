@@ -28,7 +28,7 @@ from tests.labgen import scaled_lab
 from tests.tui.conftest import loaded, settle
 from tests.tui.wizard_helpers import review_and_create, type_into, wizard
 from tui.__main__ import main
-from tui.app import build_app
+from tui.app import DvMirrorApp, build_app
 from tui.audit import AuditLog
 from tui.backends import CertificateError, ChangeInterrupted, ChangeRefused, LoadInterrupted, SessionExpired
 from tui.backends.vsphere import VsphereBackend
@@ -72,6 +72,12 @@ def via(proxy: FaultProxy, server: Any = None, *, timeout: float | None = None) 
     flags = ["--server", proxy.url(), "--user", server.user if server else "u"]
     flags += ["--password", server.password if server else "p"]
     return flags + (["--timeout", f"{timeout:g}"] if timeout else [])
+
+
+def _port_count(app: DvMirrorApp) -> int:
+    """The ports the app holds now (a function, so a test can ask again after the app changed)."""
+    assert app.inventory is not None
+    return len(app.inventory.ports)
 
 
 def settings_via(proxy: FaultProxy, server: Any, **overrides: Any) -> Settings:
@@ -331,7 +337,12 @@ async def test_tui_change_applied_although_the_answer_was_lost(
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         real_notify = app.notify
-        app.notify = lambda message, **kw: (notes.append(str(message)), real_notify(message, **kw))[1]  # type: ignore[method-assign]
+
+        def notify(message: str, **kw: Any) -> None:
+            notes.append(str(message))
+            real_notify(message, **kw)
+
+        app.notify = notify  # type: ignore[method-assign]
         await open_walkthrough_wizard(pilot)
         await type_into(pilot, "name", NAME)
         proxy.add(Fault("ReconfigureDvs_Task", "stall_after"))  # vCenter did it; the answer never comes
@@ -572,13 +583,18 @@ async def test_tui_interrupted_load_withdraws_the_half_tree(
         await pilot.click("#retry")
         await app.workers.wait_for_complete()
         await loaded(pilot)
-        assert isinstance(app.screen, ExplorerScreen) and len(app.inventory.ports) == 437  # type: ignore[union-attr]
+        assert isinstance(app.screen, ExplorerScreen) and _port_count(app) == 437
         # A refresh cut midway: the complete inventory of before comes back, and the app says so.
         cut.rearm(0)
         complete = app.inventory
         notes: list[str] = []
         real_notify = app.notify
-        app.notify = lambda message, **kw: (notes.append(str(message)), real_notify(message, **kw))[1]  # type: ignore[method-assign]
+
+        def notify(message: str, **kw: Any) -> None:
+            notes.append(str(message))
+            real_notify(message, **kw)
+
+        app.notify = notify  # type: ignore[method-assign]
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await settle(pilot)

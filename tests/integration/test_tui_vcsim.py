@@ -52,7 +52,7 @@ async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
         assert "dvPgMirror" in text and "esx-03" in text
         written: list[str] = []
         assert app._driver is not None
-        app._driver.write = written.append  # type: ignore[method-assign]
+        app._driver.write = written.append  # type: ignore[assignment]
         await pilot.press("y")
         assert app.clipboard == "2258" and osc52("2258") in written
         app.backend.close()

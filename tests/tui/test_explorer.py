@@ -83,7 +83,7 @@ async def test_find_vm_lists_its_ports_and_picks_one() -> None:
         await settle(pilot)
         finder = app.screen
         assert isinstance(finder, FindScreen)
-        assert [h.port.key for h in finder.hits] == ["300", "2258"]
+        assert [h.port.key if h.port else None for h in finder.hits] == ["300", "2258"]
         assert finder.query_one(OptionList).option_count == 2
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -114,7 +114,12 @@ async def test_marks_and_copy() -> None:
         written: list[str] = []
         assert app._driver is not None
         original = app._driver.write
-        app._driver.write = lambda data: (written.append(data), original(data))[1]  # type: ignore[method-assign]
+
+        def write(data: str) -> None:
+            written.append(data)
+            original(data)
+
+        app._driver.write = write  # type: ignore[method-assign]
         await pilot.press("slash", *"448", "enter")
         await settle(pilot)
         await pilot.press("s")
@@ -199,7 +204,8 @@ async def test_hostile_names_render_literally() -> None:
         screen = explorer(app)
         tree = screen.query_one(InventoryTree)
         assert tree.cursor_node is not None and tree.cursor_node.parent is not None
-        assert tree.cursor_node.parent.label.plain == "[/x]"
+        label = tree.cursor_node.parent.label
+        assert isinstance(label, Text) and label.plain == "[/x]"
         assert "[/x]" in plain(screen.query_one(PortDetail))
 
 
@@ -216,7 +222,9 @@ async def test_hostile_portgroup_titles_and_messages() -> None:
         tree = screen.query_one(InventoryTree)
         await pilot.press("up", "up")  # from the port, past its VM, to the "[/x]" portgroup node
         await settle(pilot)
-        assert tree.cursor_node is not None and tree.cursor_node.label.plain.startswith("[/x]")
+        assert tree.cursor_node is not None
+        label = tree.cursor_node.label
+        assert isinstance(label, Text) and label.plain.startswith("[/x]")
         await pilot.press("s")  # a port on dvSwitchMgmt ...
         await pilot.press("slash", *"vm[prod]", "enter")
         await settle(pilot)

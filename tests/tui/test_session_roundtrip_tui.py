@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable, RadioButton, Static
@@ -21,7 +22,7 @@ from tui.screens.sessions import SessionsScreen
 from tui.screens.wizard_sections import UNKNOWN_SUPPORT
 
 
-def app_on(tmp_path: Path, data: dict) -> DvMirrorApp:  # type: ignore[type-arg]
+def app_on(tmp_path: Path, data: dict[str, Any]) -> DvMirrorApp:
     path = tmp_path / "lab.json"
     labgen.write(data, path)
     return build_app(SnapshotBackend(path), environ={})
@@ -90,7 +91,7 @@ async def test_edit_toggle_clone_keep_every_field(tmp_path: Path, t: str) -> Non
         assert clone.destination == expected_dest
 
 
-def _unknown_lab() -> dict:  # type: ignore[type-arg]
+def _unknown_lab() -> dict[str, Any]:
     data = lab()
     cloud = next(s for s in data["switches"] if s["key"] == CLOUD)
     cloud["capability"] = {

@@ -156,7 +156,9 @@ async def test_sessions_screen_toggle_edit_clone_delete() -> None:
         await app.workers.wait_for_complete()
         await settle(pilot)
         after = app.inventory.switches[CLOUD]  # type: ignore[union-attr]
-        assert after.session("1") == replace(before.session("1"), enabled=False)  # type: ignore[arg-type]
+        before_1 = before.session("1")
+        assert before_1 is not None
+        assert after.session("1") == replace(before_1, enabled=False)
         assert after.session("2") == before.session("2")
         # Edit: rename, nothing else changes.
         await pilot.press("e")
@@ -164,7 +166,7 @@ async def test_sessions_screen_toggle_edit_clone_delete() -> None:
         await type_into(pilot, "name", "DMZ-IDS-2")
         await review_and_create(pilot)
         edited = app.inventory.switches[CLOUD].session("1")  # type: ignore[union-attr]
-        assert edited == replace(before.session("1"), enabled=False, name="DMZ-IDS-2")  # type: ignore[arg-type]
+        assert edited == replace(before_1, enabled=False, name="DMZ-IDS-2")
         # Clone: a new session that must get a new destination (one session per destination).
         await pilot.press("c")
         await settle(pilot)

@@ -177,7 +177,8 @@ def test_pyvmomi_serialized_backings_parse_to_the_network() -> None:
     content = vmodl.query.PropertyCollector.ObjectContent(
         obj=vim.VirtualMachine("vm-7"),
         propSet=[
-            vmodl.DynamicProperty(name="config.hardware.device", val=vim.vm.device.VirtualDevice.Array(devices)),
+            # pyVmomi's stubs omit the .Array types it makes at run time.
+            vmodl.DynamicProperty(name="config.hardware.device", val=vim.vm.device.VirtualDevice.Array(devices)),  # type: ignore[attr-defined]
             vmodl.DynamicProperty(name="name", val="mixed"),
         ],
     )
