@@ -8,7 +8,6 @@ holds exactly what dvmirror said: applied, not applied, or cannot tell.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from tests.conftest import CLOUD as CLOUD_KEY
 from tests.conftest import WALKTHROUGH
 from tests.faultproxy import Fault, FaultProxy
+from tests.helpers import run_cli_json as cli
 from tests.integration.conftest import REPO
 from tests.labgen import scaled_lab
 from tests.tui.conftest import loaded, settle
@@ -86,13 +86,6 @@ def settings_via(proxy: FaultProxy, server: Any, **overrides: Any) -> Settings:
         server=url.host, port=url.port, scheme=url.scheme, path=url.path, user=server.user, password=server.password
     )
     return replace(base, **overrides)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
-    """The CLI in-process with ``--json``: exit code, parsed stdout (None if empty), stderr."""
-    code = main([*argv, "--json"], environ={})
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
 
 
 def state(server: Any, name: str = CLOUD) -> tuple[str, dict[str, str]]:

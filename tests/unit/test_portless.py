@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests import labgen
-from tui.__main__ import main
+from tests.helpers import run_cli as run
 from tui.backends.snapshot import dump_inventory, parse_inventory
 from tui.lookup import Field, LookupIndex, Match
 from tui.model import Inventory, PortlessNic
@@ -33,12 +33,6 @@ def lab_file(tmp_path: Path) -> Path:
     path = tmp_path / "portless.json"
     labgen.write(labgen.portless_lab(), path)
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv), environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def names(items: tuple[PortlessNic, ...] | list[PortlessNic]) -> list[tuple[str, str | None]]:
