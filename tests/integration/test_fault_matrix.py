@@ -23,6 +23,7 @@ from tests.conftest import CLOUD as CLOUD_KEY
 from tests.conftest import WALKTHROUGH
 from tests.faultproxy import Fault, FaultProxy
 from tests.helpers import run_cli_json as cli
+from tests.helpers import started
 from tests.integration.conftest import REPO
 from tests.labgen import scaled_lab
 from tests.tui.conftest import loaded, settle
@@ -181,8 +182,7 @@ async def test_tui_session_terminated_before_apply_logs_in_again(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         switches = set(app.inventory.switches)  # type: ignore[union-attr]
         terminate_others(server)()  # an administrator ends dvmirror's session
         await open_walkthrough_wizard(pilot)
@@ -207,8 +207,7 @@ async def test_tui_session_expired_and_login_refused_says_so(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         switches = set(app.inventory.switches)  # type: ignore[union-attr]
         backend.settings = replace(backend.settings, password="rotated-meanwhile")
         terminate_others(server)()
@@ -327,8 +326,7 @@ async def test_tui_change_applied_although_the_answer_was_lost(
     backend = VsphereBackend(settings_via(proxy, server), timeout=TIMEOUT)
     app = build_app(backend, environ={})
     notes: list[str] = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         real_notify = app.notify
 
         def notify(message: str, **kw: Any) -> None:
@@ -361,8 +359,7 @@ async def test_tui_change_not_applied_keeps_the_wizard(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await open_walkthrough_wizard(pilot)
         await type_into(pilot, "name", NAME)
         await type_into(pilot, "description", "typed by hand")

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, RadioButton, Static
 
 from tests import labgen
 from tests.conftest import CLOUD
+from tests.helpers import started
 from tests.roundtrip import CLONE_DEST, DPM, ERS, FULL, MIX, TYPES, differences, lab, renamed
 from tests.tui.conftest import loaded, settle
 from tests.tui.wizard_helpers import review_and_create, type_into, wizard
@@ -50,8 +51,7 @@ async def test_edit_toggle_clone_keep_every_field(tmp_path: Path, t: str) -> Non
     s = FULL[t]
     key = str(s.key)
     app = app_on(tmp_path, lab())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         assert stored(app, key) == s
         await pilot.press("S")
         await settle(pilot)
@@ -105,8 +105,7 @@ def _unknown_lab() -> dict[str, Any]:
 
 async def test_wizard_says_when_vcenter_did_not_report_a_type(tmp_path: Path) -> None:
     app = app_on(tmp_path, _unknown_lab())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("S")
         await settle(pilot)
         await pilot.press("n")
