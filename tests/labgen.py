@@ -453,7 +453,7 @@ def scaled_lab(
     n = 0
     for v in range(vms):
         host = host_keys[v % hosts]
-        nic_specs = []
+        nic_specs: list[tuple[str, str | None, list[str]]] = []
         for _ in range(nics):
             nic_specs.append((pgs[n % portgroups], None, [f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"]))
             n += 1

@@ -114,7 +114,9 @@ def _download(version: str, sha256: str, tmp: Path) -> None:
 def _loader() -> Any:
     import yaml
 
-    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):
         """Safe YAML plus the one Python tag old vcrpy wrote (``!!python/unicode``: a plain string)."""
 
     Loader.add_constructor("tag:yaml.org,2002:python/unicode", lambda loader, node: loader.construct_scalar(node))

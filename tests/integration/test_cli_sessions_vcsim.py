@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import run_cli_json
 from tui import rules
 from tui.__main__ import main
 from tui.audit import AuditLog
@@ -30,10 +31,8 @@ def conn(server: Any) -> list[str]:
 
 
 def run(capsys: pytest.CaptureFixture[str], server: Any, *argv: str) -> tuple[int, Any, str]:
-    """Run the CLI with ``--json``; return the exit code, the parsed JSON (or None) and stderr."""
-    code = main([*argv, *conn(server), "--json"], environ={})
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
+    """Run the CLI on ``server`` with ``--json``; return the exit code, the parsed JSON (or None) and stderr."""
+    return run_cli_json(capsys, *argv, *conn(server))
 
 
 def switch_state(server: Any, name: str = CLOUD) -> tuple[str, list[Any]]:

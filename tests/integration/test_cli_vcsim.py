@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tui.__main__ import main
+from tests.helpers import run_cli as run
 
 pytestmark = pytest.mark.vcsim
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.vcsim
 def server_args(server: Any, *, password: str | None = None) -> list[str]:
     args = ["--server", server.url, "--user", server.user, "--password", password or server.password]
     return [*args, "--insecure"] if not server.tls else args
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
-    code = main(list(argv), environ=environ or {})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_find_and_ports_equal_the_demo_lab(vcsim: Any, capsys: pytest.CaptureFixture[str]) -> None:

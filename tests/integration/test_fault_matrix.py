@@ -8,7 +8,6 @@ holds exactly what dvmirror said: applied, not applied, or cannot tell.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -23,12 +22,14 @@ import pytest
 from tests.conftest import CLOUD as CLOUD_KEY
 from tests.conftest import WALKTHROUGH
 from tests.faultproxy import Fault, FaultProxy
+from tests.helpers import run_cli_json as cli
+from tests.helpers import started
 from tests.integration.conftest import REPO
 from tests.labgen import scaled_lab
 from tests.tui.conftest import loaded, settle
 from tests.tui.wizard_helpers import review_and_create, type_into, wizard
 from tui.__main__ import main
-from tui.app import build_app
+from tui.app import DvMirrorApp, build_app
 from tui.audit import AuditLog
 from tui.backends import CertificateError, ChangeInterrupted, ChangeRefused, LoadInterrupted, SessionExpired
 from tui.backends.vsphere import VsphereBackend
@@ -74,19 +75,18 @@ def via(proxy: FaultProxy, server: Any = None, *, timeout: float | None = None) 
     return flags + (["--timeout", f"{timeout:g}"] if timeout else [])
 
 
+def _port_count(app: DvMirrorApp) -> int:
+    """The ports the app holds now (a function, so a test can ask again after the app changed)."""
+    assert app.inventory is not None
+    return len(app.inventory.ports)
+
+
 def settings_via(proxy: FaultProxy, server: Any, **overrides: Any) -> Settings:
     url = parse_server(proxy.url(), "--server")
     base = Settings(
         server=url.host, port=url.port, scheme=url.scheme, path=url.path, user=server.user, password=server.password
     )
     return replace(base, **overrides)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
-    """The CLI in-process with ``--json``: exit code, parsed stdout (None if empty), stderr."""
-    code = main([*argv, "--json"], environ={})
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out.strip() else None), err
 
 
 def state(server: Any, name: str = CLOUD) -> tuple[str, dict[str, str]]:
@@ -182,8 +182,7 @@ async def test_tui_session_terminated_before_apply_logs_in_again(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         switches = set(app.inventory.switches)  # type: ignore[union-attr]
         terminate_others(server)()  # an administrator ends dvmirror's session
         await open_walkthrough_wizard(pilot)
@@ -208,8 +207,7 @@ async def test_tui_session_expired_and_login_refused_says_so(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         switches = set(app.inventory.switches)  # type: ignore[union-attr]
         backend.settings = replace(backend.settings, password="rotated-meanwhile")
         terminate_others(server)()
@@ -328,10 +326,14 @@ async def test_tui_change_applied_although_the_answer_was_lost(
     backend = VsphereBackend(settings_via(proxy, server), timeout=TIMEOUT)
     app = build_app(backend, environ={})
     notes: list[str] = []
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         real_notify = app.notify
-        app.notify = lambda message, **kw: (notes.append(str(message)), real_notify(message, **kw))[1]  # type: ignore[method-assign]
+
+        def notify(message: str, **kw: Any) -> None:
+            notes.append(str(message))
+            real_notify(message, **kw)
+
+        app.notify = notify  # type: ignore[method-assign]
         await open_walkthrough_wizard(pilot)
         await type_into(pilot, "name", NAME)
         proxy.add(Fault("ReconfigureDvs_Task", "stall_after"))  # vCenter did it; the answer never comes
@@ -357,8 +359,7 @@ async def test_tui_change_not_applied_keeps_the_wizard(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await open_walkthrough_wizard(pilot)
         await type_into(pilot, "name", NAME)
         await type_into(pilot, "description", "typed by hand")
@@ -572,13 +573,18 @@ async def test_tui_interrupted_load_withdraws_the_half_tree(
         await pilot.click("#retry")
         await app.workers.wait_for_complete()
         await loaded(pilot)
-        assert isinstance(app.screen, ExplorerScreen) and len(app.inventory.ports) == 437  # type: ignore[union-attr]
+        assert isinstance(app.screen, ExplorerScreen) and _port_count(app) == 437
         # A refresh cut midway: the complete inventory of before comes back, and the app says so.
         cut.rearm(0)
         complete = app.inventory
         notes: list[str] = []
         real_notify = app.notify
-        app.notify = lambda message, **kw: (notes.append(str(message)), real_notify(message, **kw))[1]  # type: ignore[method-assign]
+
+        def notify(message: str, **kw: Any) -> None:
+            notes.append(str(message))
+            real_notify(message, **kw)
+
+        app.notify = notify  # type: ignore[method-assign]
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await settle(pilot)

@@ -17,10 +17,11 @@ import pytest
 from textual.widgets import DataTable
 
 from tests.conftest import CLOUD
+from tests.helpers import started
 from tests.integration.conftest import VcsimServer, start_server
 from tests.integration.test_vsphere_backend import settings_for
 from tests.roundtrip import CLONE_DEST, DPM, ERS, FULL, MIX, RMD, RMS, TYPES, differences, lab, renamed
-from tests.tui.conftest import loaded, settle
+from tests.tui.conftest import settle
 from tests.tui.wizard_helpers import review_and_create, type_into
 from tui.__main__ import main
 from tui.app import build_app
@@ -116,8 +117,7 @@ def test_cli_edit_disable_enable_on_vcsim(server: VcsimServer, capsys: pytest.Ca
 async def test_tui_edit_toggle_clone_on_vcsim(server: VcsimServer) -> None:
     """The sessions screen and the wizard against vcsim, for every type in one run."""
     app = build_app(VsphereBackend(settings_for(server)), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("S")
         await settle(pilot)
         for t in TYPES:

@@ -21,6 +21,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from tests.helpers import started
 from tui.__main__ import main
 from tui.backends import ChangeRefused
 from tui.backends.vsphere import VsphereBackend
@@ -475,14 +476,13 @@ def test_not_applied_names_each_change_the_switch_does_not_show() -> None:
 
 
 async def test_tui_says_the_ignored_change_is_not_there(start_stock_vcsim: StartStock) -> None:
-    from tests.tui.conftest import loaded, settle
+    from tests.tui.conftest import settle
     from tui.app import build_app
     from tui.screens.error import ErrorScreen
 
     server = start_stock_vcsim(*MODEL)
     app = build_app(VsphereBackend(settings_for(server), timeout=20), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         inv = app.inventory
         assert inv is not None and len(inv.vms) == 4
         (switch,) = inv.switches.values()
@@ -526,13 +526,12 @@ def test_the_reread_after_apply_reads_the_sessions(start_stock_vcsim: StartStock
 
 
 async def test_tui_warns_of_two_switches_with_one_uuid(start_stock_vcsim: StartStock) -> None:
-    from tests.tui.conftest import loaded, settle
+    from tests.tui.conftest import settle
     from tui.app import build_app
 
     server = start_stock_vcsim("-dc", "2", "-pg", "1", "-vm", "1", "-host", "1")
     app = build_app(VsphereBackend(settings_for(server), timeout=20), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await settle(pilot)
         assert app.inventory is not None and len(app.inventory.switches) == 1
         shown = [n.message for n in app._notifications]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Input
 
+from tests.helpers import started
 from tests.integration.test_vsphere_backend import settings_for
 from tests.tui.conftest import loaded, settle
 from tests.tui.test_explorer import plain
@@ -38,8 +39,7 @@ def vim_sessions(server: Any) -> dict[str, Any]:
 
 async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
     app = build_app(VsphereBackend(settings_for(vcsim)), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         screen = app.screen
         assert isinstance(screen, ExplorerScreen)
         assert app.inventory is not None and app.inventory.vcenter == "vcsa01.lab.local"
@@ -52,7 +52,7 @@ async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
         assert "dvPgMirror" in text and "esx-03" in text
         written: list[str] = []
         assert app._driver is not None
-        app._driver.write = written.append  # type: ignore[method-assign]
+        app._driver.write = written.append  # type: ignore[assignment]
         await pilot.press("y")
         assert app.clipboard == "2258" and osc52("2258") in written
         app.backend.close()
@@ -62,8 +62,7 @@ async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
 async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any, form: str) -> None:
     server = start_vcsim()
     app = build_app(VsphereBackend(settings_for(server)), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"448", "enter")
         await settle(pilot)
         await pilot.press("s", "slash", *"2258", "enter")
@@ -97,8 +96,7 @@ async def test_vcenter_refusal_is_shown(start_vcsim: Any, monkeypatch: pytest.Mo
     backend = VsphereBackend(settings_for(server))
     monkeypatch.setattr(VsphereBackend, "_check_rules", staticmethod(lambda *_args: ()))
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"449", "enter")
         await settle(pilot)
         await pilot.press("s", "slash", *"2241", "enter")  # DMZ-IDS's destination again
@@ -194,8 +192,7 @@ async def test_expired_session_is_renewed_on_refresh(start_vcsim: Any) -> None:
 
     server = start_vcsim(session_idle=1)
     app = build_app(VsphereBackend(settings_for(server)), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await asyncio.sleep(2.5)  # vCenter forgets the idle session
         await pilot.press("r")
         await app.workers.wait_for_complete()

@@ -217,10 +217,12 @@ def test_fetch_dvports_port_448(si: Any) -> None:
     assert p.proxyHost.name == "esx-03"
     pg = objects(si, vim.dvs.DistributedVirtualPortgroup)["dvPgDMZ"]
     assert p.portgroupKey == pg.key
-    assert isinstance(p.config.setting, V.VmwarePortConfigPolicy)
-    assert p.config.setting.vlan.vlanId == 204
-    assert p.config.setting.securityPolicy.allowPromiscuous.value is False
-    assert p.config.setting.macManagementPolicy.allowPromiscuous is False
+    setting = p.config.setting
+    assert isinstance(setting, V.VmwarePortConfigPolicy)
+    assert setting.vlan is not None and setting.securityPolicy is not None and setting.macManagementPolicy is not None
+    assert setting.vlan.vlanId == 204
+    assert setting.securityPolicy.allowPromiscuous.value is False
+    assert setting.macManagementPolicy.allowPromiscuous is False
     assert p.state.runtimeInfo.linkUp is True
     assert p.state.runtimeInfo.blocked is False
     assert p.state.runtimeInfo.macAddress == "00:50:56:9a:1b:2c"
@@ -414,11 +416,12 @@ def test_vms_match_the_lab(si: Any) -> None:
         assert [n.key for n in nics] == [n["key"] for n in lvm["nics"]]
         for nic, ln in zip(nics, lvm["nics"], strict=True):
             assert isinstance(nic, vim.vm.device.VirtualVmxnet3)
+            assert nic.deviceInfo is not None and nic.connectable is not None
             assert nic.deviceInfo.label == ln["label"]
             assert nic.macAddress == ln["mac"]
             assert nic.connectable.connected is ln["connected"]
-            port = nic.backing.port
             assert isinstance(nic.backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo)
+            port = nic.backing.port
             assert port.switchUuid == ln["switch"]
             assert pgs[port.portgroupKey] == lab_pg[ln["portgroup"]]
             assert (port.portKey or "") == ln["port"]
@@ -932,7 +935,8 @@ def test_fault_message_is_readable(own: tuple[VcsimServer, Any, Any]) -> None:
     _, _, dvs = own
     with pytest.raises(vim.fault.VspanDestPortConflict) as raised:
         reconfigure(dvs, ("add", session(destinationPort=vspan_ports((SESSION_1_DEST,)))))
-    assert "2241" in raised.value.msg
+    # pyVmomi's stubs omit MethodFault.msg, which every fault has at run time.
+    assert "2241" in raised.value.msg  # type: ignore[attr-defined]
 
 
 # -- server options -----------------------------------------------------------------------------

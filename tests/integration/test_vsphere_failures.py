@@ -233,7 +233,12 @@ def test_expired_session_logs_in_again(start_vcsim: Any, backends: list[VsphereB
     first_cookie = b._stub.cookie
     relogins: list[int] = []
     real = b._relogin
-    b._relogin = lambda: (relogins.append(1), real())[1]  # type: ignore[method-assign]
+
+    def relogin() -> None:
+        relogins.append(1)
+        real()
+
+    b._relogin = relogin  # type: ignore[method-assign]
     time.sleep(2.5)  # the server forgets the idle session
     inv = b.load()
     assert len(inv.ports) > 300

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import OptionList
 
+from tests.helpers import started
 from tests.tui.conftest import demo_app, loaded, settle
 from tui.clipboard import osc52
 from tui.screens.explorer import ExplorerScreen
@@ -32,8 +33,7 @@ def plain(widget: PortDetail) -> str:
 
 async def test_keyboard_navigation_to_port_448() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await settle(pilot)
         screen = explorer(app)
         tree = screen.query_one(InventoryTree)
@@ -59,8 +59,7 @@ async def test_keyboard_navigation_to_port_448() -> None:
 
 async def test_find_port_2258_by_key() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash")
         await settle(pilot)
         assert isinstance(app.screen, FindScreen)
@@ -77,13 +76,12 @@ async def test_find_port_2258_by_key() -> None:
 
 async def test_find_vm_lists_its_ports_and_picks_one() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"MGTSRVR003UX")
         await settle(pilot)
         finder = app.screen
         assert isinstance(finder, FindScreen)
-        assert [h.port.key for h in finder.hits] == ["300", "2258"]
+        assert [h.port.key if h.port else None for h in finder.hits] == ["300", "2258"]
         assert finder.query_one(OptionList).option_count == 2
         await pilot.press("down", "enter")
         await settle(pilot)
@@ -92,8 +90,7 @@ async def test_find_vm_lists_its_ports_and_picks_one() -> None:
 
 async def test_find_ip_then_escape_keeps_selection() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"172.24.4.52", "enter")
         await settle(pilot)
         screen = explorer(app)
@@ -109,12 +106,16 @@ async def test_find_ip_then_escape_keeps_selection() -> None:
 
 async def test_marks_and_copy() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         written: list[str] = []
         assert app._driver is not None
         original = app._driver.write
-        app._driver.write = lambda data: (written.append(data), original(data))[1]  # type: ignore[method-assign]
+
+        def write(data: str) -> None:
+            written.append(data)
+            original(data)
+
+        app._driver.write = write  # type: ignore[method-assign]
         await pilot.press("slash", *"448", "enter")
         await settle(pilot)
         await pilot.press("s")
@@ -153,8 +154,7 @@ async def test_copy_inside_tmux_uses_passthrough() -> None:
     from tui.backends.snapshot import SnapshotBackend
 
     app = build_app(SnapshotBackend(), environ={"TMUX": "/tmp/tmux-0/default,1,0"})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"2258", "enter")
         await settle(pilot)
         await pilot.press("y")
@@ -164,8 +164,7 @@ async def test_copy_inside_tmux_uses_passthrough() -> None:
 
 async def test_help_lists_the_keys() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
@@ -192,22 +191,21 @@ async def test_small_terminal_is_usable() -> None:
 
 async def test_hostile_names_render_literally() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"[/x]", "enter")
         await settle(pilot)
         screen = explorer(app)
         tree = screen.query_one(InventoryTree)
         assert tree.cursor_node is not None and tree.cursor_node.parent is not None
-        assert tree.cursor_node.parent.label.plain == "[/x]"
+        label = tree.cursor_node.parent.label
+        assert isinstance(label, Text) and label.plain == "[/x]"
         assert "[/x]" in plain(screen.query_one(PortDetail))
 
 
 async def test_hostile_portgroup_titles_and_messages() -> None:
     """Border titles and notifications are markup in Textual: names must not break them."""
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"NTP01/Network adapter 2", "enter")
         await settle(pilot)
         screen = explorer(app)
@@ -216,7 +214,9 @@ async def test_hostile_portgroup_titles_and_messages() -> None:
         tree = screen.query_one(InventoryTree)
         await pilot.press("up", "up")  # from the port, past its VM, to the "[/x]" portgroup node
         await settle(pilot)
-        assert tree.cursor_node is not None and tree.cursor_node.label.plain.startswith("[/x]")
+        assert tree.cursor_node is not None
+        label = tree.cursor_node.label
+        assert isinstance(label, Text) and label.plain.startswith("[/x]")
         await pilot.press("s")  # a port on dvSwitchMgmt ...
         await pilot.press("slash", *"vm[prod]", "enter")
         await settle(pilot)
@@ -230,8 +230,7 @@ async def test_command_palette_goes_to_a_vm() -> None:
     from textual.command import CommandPalette
 
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
@@ -249,8 +248,7 @@ async def test_keymap_from_config() -> None:
     from tui.backends.snapshot import SnapshotBackend
 
     app = build_app(SnapshotBackend(), keymap={"find": "f", "mark_source": "a"}, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("f")
         await settle(pilot)
         assert isinstance(app.screen, FindScreen)
@@ -270,8 +268,7 @@ async def test_finder_lists_a_vm_on_no_port_and_shows_it(tmp_path: Path) -> None
     path = tmp_path / "portless.json"
     labgen.write(labgen.portless_lab(), path)
     app = build_app(SnapshotBackend(path), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"EDGE01")
         await settle(pilot)
         finder = app.screen
@@ -317,8 +314,7 @@ async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
     path = tmp_path / "portless.json"
     labgen.write(labgen.portless_lab(), path)
     app = build_app(SnapshotBackend(path), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
@@ -343,8 +339,7 @@ async def test_a_nic_on_a_portgroup_without_a_port_is_in_the_tree(tmp_path: Path
     path = tmp_path / "portless.json"
     labgen.write(labgen.portless_lab(), path)
     app = build_app(SnapshotBackend(path), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"STOCKLIKE01", "enter")
         await settle(pilot)
         screen = explorer(app)
@@ -387,8 +382,7 @@ async def test_keymap_new_ids_old_ids_and_unknown_ids() -> None:
         shown(message, **kwargs)  # type: ignore[arg-type]
 
     app.notify = record  # type: ignore[method-assign]
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("f")
         await settle(pilot)
         assert isinstance(app.screen, FindScreen)

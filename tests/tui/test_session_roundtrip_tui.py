@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import DataTable, RadioButton, Static
 
 from tests import labgen
 from tests.conftest import CLOUD
+from tests.helpers import started
 from tests.roundtrip import CLONE_DEST, DPM, ERS, FULL, MIX, TYPES, differences, lab, renamed
 from tests.tui.conftest import loaded, settle
 from tests.tui.wizard_helpers import review_and_create, type_into, wizard
@@ -21,7 +23,7 @@ from tui.screens.sessions import SessionsScreen
 from tui.screens.wizard_sections import UNKNOWN_SUPPORT
 
 
-def app_on(tmp_path: Path, data: dict) -> DvMirrorApp:  # type: ignore[type-arg]
+def app_on(tmp_path: Path, data: dict[str, Any]) -> DvMirrorApp:
     path = tmp_path / "lab.json"
     labgen.write(data, path)
     return build_app(SnapshotBackend(path), environ={})
@@ -49,8 +51,7 @@ async def test_edit_toggle_clone_keep_every_field(tmp_path: Path, t: str) -> Non
     s = FULL[t]
     key = str(s.key)
     app = app_on(tmp_path, lab())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         assert stored(app, key) == s
         await pilot.press("S")
         await settle(pilot)
@@ -90,7 +91,7 @@ async def test_edit_toggle_clone_keep_every_field(tmp_path: Path, t: str) -> Non
         assert clone.destination == expected_dest
 
 
-def _unknown_lab() -> dict:  # type: ignore[type-arg]
+def _unknown_lab() -> dict[str, Any]:
     data = lab()
     cloud = next(s for s in data["switches"] if s["key"] == CLOUD)
     cloud["capability"] = {
@@ -104,8 +105,7 @@ def _unknown_lab() -> dict:  # type: ignore[type-arg]
 
 async def test_wizard_says_when_vcenter_did_not_report_a_type(tmp_path: Path) -> None:
     app = app_on(tmp_path, _unknown_lab())
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("S")
         await settle(pilot)
         await pilot.press("n")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from textual.widgets import Button, DataTable, Static
 
 from tests.conftest import CLOUD
+from tests.helpers import started
 from tests.tui.conftest import demo_app, loaded, settle
 from tests.tui.test_explorer import plain
 from tests.tui.wizard_helpers import choose_type, fill_walkthrough, review_and_create, tick, type_into, wizard
@@ -37,8 +38,7 @@ def text_of(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
 async def test_walkthrough_legacy_form() -> None:
     """The walkthrough as its client made it: legacy type, VLAN 205, 60-byte packets."""
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         w = wizard(pilot)
         assert w.form.sources == "448" and w.form.dest_ports == "2258"
@@ -72,8 +72,7 @@ async def test_walkthrough_legacy_form() -> None:
 
 async def test_walkthrough_modern_form_explains() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         w = wizard(pilot)
         assert w.form.session_type.value == "dvPortMirror"
@@ -92,8 +91,7 @@ async def test_walkthrough_modern_form_explains() -> None:
 
 async def test_problem_beside_field_blocks_create() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         w = wizard(pilot)
         await tick(pilot, "length-on")
@@ -118,8 +116,7 @@ async def test_problem_beside_field_blocks_create() -> None:
 
 async def test_every_type_shows_its_own_fields() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         w = wizard(pilot)
         expected = {
@@ -142,8 +139,7 @@ async def test_every_type_shows_its_own_fields() -> None:
 
 async def test_sessions_screen_toggle_edit_clone_delete() -> None:
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("S")
         await settle(pilot)
         screen = app.screen
@@ -156,7 +152,9 @@ async def test_sessions_screen_toggle_edit_clone_delete() -> None:
         await app.workers.wait_for_complete()
         await settle(pilot)
         after = app.inventory.switches[CLOUD]  # type: ignore[union-attr]
-        assert after.session("1") == replace(before.session("1"), enabled=False)  # type: ignore[arg-type]
+        before_1 = before.session("1")
+        assert before_1 is not None
+        assert after.session("1") == replace(before_1, enabled=False)
         assert after.session("2") == before.session("2")
         # Edit: rename, nothing else changes.
         await pilot.press("e")
@@ -164,7 +162,7 @@ async def test_sessions_screen_toggle_edit_clone_delete() -> None:
         await type_into(pilot, "name", "DMZ-IDS-2")
         await review_and_create(pilot)
         edited = app.inventory.switches[CLOUD].session("1")  # type: ignore[union-attr]
-        assert edited == replace(before.session("1"), enabled=False, name="DMZ-IDS-2")  # type: ignore[arg-type]
+        assert edited == replace(before_1, enabled=False, name="DMZ-IDS-2")
         # Clone: a new session that must get a new destination (one session per destination).
         await pilot.press("c")
         await settle(pilot)
@@ -192,8 +190,7 @@ async def test_sessions_screen_toggle_edit_clone_delete() -> None:
 
 async def test_read_only_hides_and_refuses() -> None:
     app = demo_app(read_only=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"448", "enter", "s", "m")
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen)  # no wizard in read-only mode
@@ -218,8 +215,7 @@ async def test_racing_change_is_caught_and_reread() -> None:
     from tui.app import build_app
 
     app = build_app(backend, environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         seen = app.inventory
         assert seen is not None
         # The other operator adds a session directly.
@@ -240,8 +236,7 @@ async def test_racing_change_is_caught_and_reread() -> None:
 async def test_hostile_session_name_everywhere() -> None:
     """A session called "[/x] vm[prod]" shows literally in the wizard, the toast and the sessions screen."""
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         await type_into(pilot, "name", "[/x] vm[prod]")
         await review_and_create(pilot)
@@ -270,8 +265,7 @@ async def test_hostile_uplink_names_and_a_vanished_switch(tmp_path) -> None:  # 
     path = tmp_path / "lab.json"
     labgen.write(lab, path)
     app = build_app(SnapshotBackend(path), environ={})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await mark_walkthrough(pilot)
         await choose_type(pilot, "mixedDestMirror")
         app.export_screenshot()  # the uplink list renders "[/x]" literally
@@ -287,8 +281,7 @@ async def test_hostile_uplink_names_and_a_vanished_switch(tmp_path) -> None:  # 
 async def test_selection_survives_an_inventory_without_it() -> None:
     """A refresh (or vCenter's partial inventory) may lack the selected VM: nothing crashes."""
     app = demo_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"448", "enter", "up")  # the F5-LTM01 VM node
         await settle(pilot)
         inv = app.inventory

@@ -43,7 +43,7 @@ def write(log: AuditLog, **kw: object) -> str | None:
         "result": "ok",
     }
     args.update(kw)
-    return log.record(**args)  # type: ignore[arg-type]
+    return log.record(**args)
 
 
 def test_record_writes_one_json_line_with_the_full_change(tmp_path: Path) -> None:

@@ -173,6 +173,7 @@ def test_capture_command_without_filter_and_for_collectors() -> None:
     assert capture_command(INV, SW, MirrorSession(destination=P("2258")), iface="ens224") == "tcpdump -i ens224 -nn -e"
     erspan = MirrorSession(session_type="encapsulatedRemoteMirrorSource", destination=P(ips=("10.0.0.1",)))
     assert capture_command(INV, SW, erspan).endswith("# IFACE: the collector's interface with address 10.0.0.1")
+    assert RSPAN_CORE is not None
     assert capture_command(INV, SW, RSPAN_CORE).endswith(
         "# IFACE: the RSPAN collector's interface that receives VLAN 310"
     )

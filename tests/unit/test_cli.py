@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests import labgen
+from tests.helpers import run_cli as run
 from tui.__main__ import build_parser, main
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv), environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_find_vm_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -162,6 +157,4 @@ def test_demo_ignores_broken_connection_settings(capsys: pytest.CaptureFixture[s
 
 
 def run_env(capsys: pytest.CaptureFixture[str], environ: dict[str, str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv), environ=environ)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run(capsys, *argv, environ=environ)

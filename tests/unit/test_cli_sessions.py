@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLOUD
+from tests.helpers import run_cli as run
 from tui import __main__ as entry
 from tui.__main__ import main
 from tui.audit import AuditLog
@@ -66,12 +67,6 @@ WALKTHROUGH = [
     "--length",
     "60",
 ]
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv), environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

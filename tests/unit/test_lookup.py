@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.lookup import Field, LookupIndex, Match, ResolveError, normalize_mac, resolve_port
+from tui.lookup import Field, Hit, LookupIndex, Match, ResolveError, normalize_mac, resolve_port
 from tui.model import Inventory
 
 
@@ -13,8 +13,14 @@ def index(demo: Inventory) -> LookupIndex:
     return LookupIndex(demo)
 
 
+def port_key(hit: Hit) -> str:
+    """The key of the hit's port (every hit in these tests is on a port)."""
+    assert hit.port is not None, hit
+    return hit.port.key
+
+
 def keys(index: LookupIndex, query: str) -> list[str]:
-    return [h.port.key for h in index.search(query)]
+    return [port_key(h) for h in index.search(query)]
 
 
 @pytest.mark.parametrize(
@@ -36,7 +42,7 @@ def test_exact_matches(index: LookupIndex, query: str, port: str | None, field: 
     assert hits[0].match is Match.EXACT
     assert hits[0].field is field
     if port is not None:
-        assert port in [h.port.key for h in hits if h.match is Match.EXACT]
+        assert port in [port_key(h) for h in hits if h.match is Match.EXACT]
 
 
 @pytest.mark.parametrize(
@@ -44,12 +50,12 @@ def test_exact_matches(index: LookupIndex, query: str, port: str | None, field: 
 )
 def test_mac_in_any_notation(index: LookupIndex, notation: str) -> None:
     hits = index.search(notation)
-    assert [(h.port.key, h.field, h.match) for h in hits] == [("448", Field.MAC, Match.EXACT)]
+    assert [(port_key(h), h.field, h.match) for h in hits] == [("448", Field.MAC, Match.EXACT)]
 
 
 def test_partial_mac(index: LookupIndex) -> None:
     hits = index.search("9a:1b:2")
-    assert {h.port.key for h in hits} == {"100", "448"}
+    assert {port_key(h) for h in hits} == {"100", "448"}
     assert all(h.field is Field.MAC for h in hits)
 
 
@@ -78,7 +84,7 @@ def test_exact_before_prefix_before_substring(index: LookupIndex) -> None:
 
 def test_port_key_exact_beats_substring(index: LookupIndex) -> None:
     hits = index.search("448")
-    assert hits[0].port.key == "448" and hits[0].match is Match.EXACT
+    assert port_key(hits[0]) == "448" and hits[0].match is Match.EXACT
 
 
 @pytest.mark.parametrize("name", ["vm[prod]", "[/x]", "Überwachung-01 📡"])
@@ -91,7 +97,7 @@ def test_portgroup_and_nic_queries(index: LookupIndex, demo: Inventory) -> None:
     dmz = [h for h in index.search("dvPgDMZ") if h.match is Match.EXACT]
     assert len(dmz) == 48
     vmk = index.search("vmk0")
-    assert {h.port.key for h in vmk if h.match is Match.EXACT} == {"16", "17", "18", "19"}
+    assert {port_key(h) for h in vmk if h.match is Match.EXACT} == {"16", "17", "18", "19"}
 
 
 def test_nothing_and_empty(index: LookupIndex) -> None:

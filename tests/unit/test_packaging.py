@@ -20,7 +20,7 @@ from tui.paths import STYLES_DIR
 def test_every_css_path_exists() -> None:
     from tui.app import DvMirrorApp
 
-    for path in DvMirrorApp.CSS_PATH:  # type: ignore[union-attr]
+    for path in DvMirrorApp.CSS_PATH:
         assert Path(path).is_file(), path
     assert (STYLES_DIR / "app.tcss").is_file()
 

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests import labgen
-from tui.__main__ import main
+from tests.helpers import run_cli as run
 from tui.backends.snapshot import dump_inventory, parse_inventory
 from tui.lookup import Field, LookupIndex, Match
 from tui.model import Inventory, PortlessNic
@@ -33,12 +33,6 @@ def lab_file(tmp_path: Path) -> Path:
     path = tmp_path / "portless.json"
     labgen.write(labgen.portless_lab(), path)
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv), environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def names(items: tuple[PortlessNic, ...] | list[PortlessNic]) -> list[tuple[str, str | None]]:
@@ -177,7 +171,8 @@ def test_pyvmomi_serialized_backings_parse_to_the_network() -> None:
     content = vmodl.query.PropertyCollector.ObjectContent(
         obj=vim.VirtualMachine("vm-7"),
         propSet=[
-            vmodl.DynamicProperty(name="config.hardware.device", val=vim.vm.device.VirtualDevice.Array(devices)),
+            # pyVmomi's stubs omit the .Array types it makes at run time.
+            vmodl.DynamicProperty(name="config.hardware.device", val=vim.vm.device.VirtualDevice.Array(devices)),  # type: ignore[attr-defined]
             vmodl.DynamicProperty(name="name", val="mixed"),
         ],
     )

@@ -426,7 +426,8 @@ def test_recorded_fault_through_the_stream_reader(gzip: bool, backends: list[Vsp
         view = vim.view.ContainerView("session[replay]view-1", backend._stub)
         with pytest.raises(vim.fault.InvalidLogin) as raw:
             backend._read_vms(view, lambda _p: None)
-        assert raw.value.msg == "Cannot complete login due to an incorrect user name or password."
+        # pyVmomi's stubs omit MethodFault.msg, which every fault has at run time.
+        assert raw.value.msg == "Cannot complete login due to an incorrect user name or password."  # type: ignore[attr-defined]
         refused = pytest.raises(LoginFailed, match="vCenter 127.0.0.1 refused the login for my_user")
         with refused, mapped_errors(backend.settings, backend.timeout, "loading the inventory"):
             backend._read_vms(view, lambda _p: None)

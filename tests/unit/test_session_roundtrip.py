@@ -145,8 +145,8 @@ def test_snapshot_backend_edit_toggle_clone(lab_file: Path, t: str) -> None:
     assert done.switch.session(str(s.key)) == toggled
     inv = backend.load()
     clone = clone_of(s)
-    if CLONE_DEST[t]:
-        clone = clone.with_changes(destination=replace(clone.destination, port_keys=(CLONE_DEST[t],)))
+    if dest := CLONE_DEST[t]:
+        clone = clone.with_changes(destination=replace(clone.destination, port_keys=(dest,)))
     done = backend.apply(inv, CLOUD, [SessionChange(ChangeOperation.ADD, clone)])
     stored = done.switch.session(done.keys[0])
     assert stored is not None and stored.key not in (None, s.key)

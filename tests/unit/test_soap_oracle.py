@@ -442,11 +442,12 @@ def vms(draw: st.DrawFn) -> Any:
         state = draw(st.sampled_from(["poweredOn", "poweredOff", "suspended"]))
         props.append(vmodl.DynamicProperty(name="runtime.powerState", val=vim.VirtualMachine.PowerState(state)))
     if draw(st.integers(0, 5)):
-        props.append(vmodl.DynamicProperty(name="config.hardware.device", val=D.VirtualDevice.Array(devices)))
+        # pyVmomi's stubs omit the .Array types it makes at run time.
+        props.append(vmodl.DynamicProperty(name="config.hardware.device", val=D.VirtualDevice.Array(devices)))  # type: ignore[attr-defined]
     if draw(BOOL):
         keys = [d.key for d in devices]
         guest = draw(st.lists(guest_nics(keys), max_size=4))
-        props.append(vmodl.DynamicProperty(name="guest.net", val=vim.vm.GuestInfo.NicInfo.Array(guest)))
+        props.append(vmodl.DynamicProperty(name="guest.net", val=vim.vm.GuestInfo.NicInfo.Array(guest)))  # type: ignore[attr-defined]
     draw(st.randoms()).shuffle(props)
     return PC.ObjectContent(obj=vim.VirtualMachine(f"vm-{draw(MOID)}"), propSet=props)
 
@@ -572,7 +573,7 @@ def test_the_envelope_has_vcenters_shape() -> None:
         propSet=[
             vmodl.DynamicProperty(name="name", val="a&b%2f"),
             vmodl.DynamicProperty(name="runtime.host", val=vim.HostSystem("host-9")),
-            vmodl.DynamicProperty(name="config.hardware.device", val=D.VirtualDevice.Array([])),
+            vmodl.DynamicProperty(name="config.hardware.device", val=D.VirtualDevice.Array([])),  # type: ignore[attr-defined]
         ],
     )
     text = envelope("RetrievePropertiesEx", PC.RetrieveResult(objects=[oc])).decode()

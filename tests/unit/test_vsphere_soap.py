@@ -6,7 +6,7 @@ import gzip
 import io
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -231,6 +231,7 @@ def test_a_connection_abandoned_mid_stream_is_closed_not_reused() -> None:
     stub = FakeStub([FakeResponse(200, PORTS.encode())])
     stream = RawSoap(stub).stream(FakeMo(), "M", [], frozenset({RETURNVAL}))
     next(stream)
+    assert isinstance(stream, Generator)
     stream.close()
     assert stub.returned == []
 
@@ -284,8 +285,8 @@ def test_a_soap_fault_is_raised_as_pyvmomi_would() -> None:
     stub = SoapStubAdapter(host="127.0.0.1", port=-9, version="vim.version.v7_0_3_0")
     conn = FakeConnection(FakeResponse(500, FAULT.encode()))
     returned: list[Any] = []
-    stub.GetConnection = lambda: conn
-    stub.ReturnConnection = returned.append
+    stub.GetConnection = lambda: conn  # type: ignore[method-assign]
+    stub.ReturnConnection = returned.append  # type: ignore[method-assign]
     pc = vmodl.query.PropertyCollector("propertyCollector", stub)
     PC = vmodl.query.PropertyCollector
     spec = PC.FilterSpec(
@@ -452,6 +453,7 @@ def test_gzip_agrees_with_pyvmomis_own_call(loopback: Any) -> None:
     )
     result = PC("propertyCollector", stub).RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=10))
     stub.DropConnections()
+    assert result is not None
     assert result.token == ours[0]
     assert [oc.obj._moId for oc in result.objects] == [vm.key for vm in ours[1:]]
     names = [next(p.val for p in oc.propSet if p.name == "name") for oc in result.objects]
