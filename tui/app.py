@@ -9,19 +9,16 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from tui.backends import (
     EXIT_CONNECTION,
-    ApplyResult,
     Backend,
     BackendError,
     ChangeInterrupted,
@@ -30,65 +27,31 @@ from tui.backends import (
     StaleSwitch,
 )
 from tui.clipboard import CopyResult, copy_text
+from tui.commands import InventoryCommands
 from tui.config import read_only_hint
 from tui.keymap import resolve_keymap
 from tui.lookup import LookupIndex
+from tui.messages import (
+    AppliedChange,
+    ApplyChanges,
+    AppState,
+    ChangeApplied,
+    ChangeFailed,
+    CopyRequested,
+    GoTo,
+    IndexBuilt,
+    InventoryLoaded,
+    LoadFailed,
+    LoadProgressed,
+    OpenFind,
+    OpenSessions,
+    OpenWizard,
+)
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
 from tui.outcome import apply_and_audit
 from tui.paths import STYLES_DIR
-from tui.screens.palette import InventoryCommands
+from tui.screens.explorer import ExplorerScreen
 from tui.text import visible, visible_lines
-
-
-@dataclass
-class InventoryLoaded(Message):
-    """A load finished (or a partial inventory is ready to show)."""
-
-    inventory: Inventory
-    partial: bool = False
-
-
-@dataclass
-class IndexBuilt(Message):
-    """The search index of the loaded inventory is ready."""
-
-    index: LookupIndex
-
-
-@dataclass
-class LoadProgressed(Message):
-    """A step of the load, for the progress bar."""
-
-    progress: LoadProgress
-
-    def can_replace(self, message: Message) -> bool:
-        """Coalesce progress floods."""
-        return isinstance(message, LoadProgressed) and message.progress.partial is None
-
-
-@dataclass
-class LoadFailed(Message):
-    """The load failed with a message for the user."""
-
-    error: BackendError
-
-
-@dataclass
-class ChangeApplied(Message):
-    """vCenter (or the snapshot) accepted a session change."""
-
-    switch_key: str
-    changes: list[SessionChange]
-    result: ApplyResult
-
-
-@dataclass
-class ChangeFailed(Message):
-    """A session change was refused, failed, or found the switch changed meanwhile."""
-
-    switch_key: str
-    changes: list[SessionChange]
-    error: BackendError
 
 
 class DvMirrorApp(App[None]):
@@ -106,6 +69,10 @@ class DvMirrorApp(App[None]):
     """The inventory shown (partial while the load is running)."""
     index: var[LookupIndex | None] = var(None, init=False)
     """The search index of the complete inventory (``None`` until loaded)."""
+    load_progress: var[LoadProgress | None] = var(None, init=False)
+    """The last step of the load (the explorer's progress bar follows it)."""
+    last_change: var[AppliedChange | None] = var(None, init=False, always_update=True)
+    """The changes last applied (the explorer forgets marks that became a session)."""
 
     def __init__(
         self,
@@ -126,6 +93,8 @@ class DvMirrorApp(App[None]):
         self._complete: Inventory | None = None
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
+        self.explorer = ExplorerScreen()
+        """The first screen, always at the bottom of the stack (palette requests go on to it)."""
 
     def notify(
         self,
@@ -154,8 +123,6 @@ class DvMirrorApp(App[None]):
 
     def on_mount(self) -> None:
         """Show the explorer and start loading."""
-        from tui.screens.explorer import ExplorerScreen
-
         if self._keymap:
             # Old ids still work for a release (tui/keymap.py); unknown ones are reported like themes.
             keymap, notes = resolve_keymap(self._keymap, binding_ids())
@@ -170,7 +137,7 @@ class DvMirrorApp(App[None]):
                 self.notify(
                     f"Unknown theme {self._theme!r} in config.toml; known: {known}", severity="warning", markup=False
                 )
-        self.push_screen(ExplorerScreen())
+        self.push_screen(self.explorer)
         if self._needs_password():
             self.ask_password()
         else:
@@ -240,13 +207,8 @@ class DvMirrorApp(App[None]):
             self.index = message.index
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
-        """Move the explorer's progress bar."""
-        from tui.screens.explorer import ExplorerScreen
-
-        step = message.progress
-        for screen in self.screen_stack:
-            if isinstance(screen, ExplorerScreen):
-                screen.update_progress(step.done, step.total, step.message)
+        """Publish the step (the explorer's progress bar follows ``load_progress``)."""
+        self.load_progress = message.progress
 
     def on_load_failed(self, message: LoadFailed) -> None:
         """Show the error with a retry; a partial inventory of the failed load is withdrawn.
@@ -298,8 +260,6 @@ class DvMirrorApp(App[None]):
 
     def on_change_applied(self, message: ChangeApplied) -> None:
         """Show the re-read switch and say what happened."""
-        from tui.screens.explorer import ExplorerScreen
-
         if self.inventory is not None and message.result.switch.key in self.inventory.switches:
             self.inventory = self.inventory.with_switch(message.result.switch)
             self.index = None
@@ -316,9 +276,7 @@ class DvMirrorApp(App[None]):
                 title="Port mirroring",
                 markup=False,
             )
-        for screen in self.screen_stack:
-            if isinstance(screen, ExplorerScreen):
-                screen.change_applied(message.switch_key, message.changes)
+        self.last_change = AppliedChange(message.switch_key, tuple(message.changes))
 
     def on_change_failed(self, message: ChangeFailed) -> None:
         """Explain the failure; a stale switch is re-read and shown before anything is resent."""
@@ -339,6 +297,37 @@ class DvMirrorApp(App[None]):
                 self.open_wizard(message.switch_key, editable[0].session, editable[0].operation)
 
         self.push_screen(ErrorScreen(error, retry_label=retry), again)
+
+    # -- requests from the screens (tui/messages.py) ----------------------------------------
+
+    def on_open_wizard(self, message: OpenWizard) -> None:
+        """A screen asks for the wizard."""
+        self.open_wizard(message.switch_key, message.session, message.operation)
+
+    def on_apply_changes(self, message: ApplyChanges) -> None:
+        """A screen asks to send changes."""
+        self.apply_changes(message.switch_key, message.changes)
+
+    def on_open_sessions(self, message: OpenSessions) -> None:
+        """Show the sessions of a switch."""
+        from tui.screens.sessions import SessionsScreen
+
+        self.push_screen(SessionsScreen(message.switch_key))
+
+    def on_copy_requested(self, message: CopyRequested) -> None:
+        """Copy, then say how it went."""
+        self.copy_to_clipboard(message.text)
+        how = self.last_copy.describe() if self.last_copy else "copied"
+        self.notify(f"{message.what} {how}.", title="Copied", timeout=4, markup=False)
+
+    def on_go_to(self, message: GoTo) -> None:
+        """The palette's "Go to …": on to the explorer."""
+        self.explorer.post_message(GoTo(message.target))
+
+    def on_open_find(self, message: OpenFind) -> None:
+        """The palette's "Go to port…": the explorer opens its finder if it is shown."""
+        if self.screen is self.explorer:
+            self.explorer.post_message(OpenFind())
 
     def open_wizard(
         self, switch_key: str, session: MirrorSession, operation: ChangeOperation = ChangeOperation.ADD
@@ -390,6 +379,11 @@ class DvMirrorApp(App[None]):
         self._clipboard = text
         driver = self._driver
         self.last_copy = copy_text(text, driver.write if driver is not None else (lambda _s: None), self.environ)
+
+
+def _state(app: DvMirrorApp) -> AppState:
+    """mypy checks here that the app provides what screens read through ``app_state``."""
+    return app
 
 
 def build_app(

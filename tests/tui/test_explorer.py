@@ -243,6 +243,35 @@ async def test_command_palette_goes_to_a_vm() -> None:
         assert screen.current_port is not None and screen.current_port.key == "302"
 
 
+async def test_palette_requests_reach_the_explorer_through_the_app() -> None:
+    """The palette's "Go to port…" opens the finder only over the explorer; "Go to …" reaches the
+    explorer even under the sessions screen (tui/messages.py: posted to the app, posted on)."""
+    from tui.messages import GoTo, OpenFind
+    from tui.screens.sessions import SessionsScreen
+
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        screen = explorer(app)
+        await pilot.press("S")
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+        app.post_message(OpenFind())
+        await settle(pilot)
+        assert isinstance(app.screen, SessionsScreen)
+        assert app.inventory is not None
+        port = app.inventory.port(next(iter(app.inventory.switches)), "302")
+        assert port is not None
+        app.post_message(GoTo(port))
+        await settle(pilot)
+        assert screen.current_port is port
+        await pilot.press("escape")
+        await settle(pilot)
+        app.post_message(OpenFind())
+        await settle(pilot)
+        assert isinstance(app.screen, FindScreen)
+
+
 async def test_keymap_from_config() -> None:
     from tui.app import build_app
     from tui.backends.snapshot import SnapshotBackend

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,8 +11,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, ProgressBar
 
+from tui.backends import LoadProgress
 from tui.marks import MarkError, Marks
-from tui.model import ChangeOperation, Inventory, Port, PortlessNic, SessionChange, new_session
+from tui.messages import AppliedChange, CopyRequested, GoTo, OpenFind, OpenSessions, OpenWizard, app_state
+from tui.model import ChangeOperation, Inventory, Port, PortlessNic, new_session
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
@@ -22,9 +22,6 @@ from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
 from widgets.port_detail import PortDetail
 from widgets.port_table import MAX_ROWS, PortTable
-
-if TYPE_CHECKING:
-    from tui.app import DvMirrorApp
 
 # Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
 _DEBOUNCE_ROWS = 200
@@ -75,17 +72,9 @@ class ExplorerScreen(Screen[None]):
         """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
 
     @property
-    def dv_app(self) -> DvMirrorApp:
-        """The app, typed."""
-        from tui.app import DvMirrorApp
-
-        assert isinstance(self.app, DvMirrorApp)
-        return self.app
-
-    @property
     def inventory(self) -> Inventory | None:
         """The inventory shown."""
-        return self.dv_app.inventory
+        return app_state(self.app).inventory
 
     def compose(self) -> ComposeResult:
         """Layout: header, tree | (table / detail), progress, marks bar, footer."""
@@ -101,7 +90,7 @@ class ExplorerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Wait for the inventory."""
-        app = self.dv_app
+        app = app_state(self.app)
         self.query_one(AppHeader).show("", app.backend.label, app.read_only, app.backend.insecure, app.read_only_hint)
         self.query_one(InventoryTree).show_message(f"Loading {app.backend.label}…")
         self.query_one("#ports", PortTable).border_title = "Ports"
@@ -109,8 +98,10 @@ class ExplorerScreen(Screen[None]):
         self.query_one("#tree", InventoryTree).border_title = "Networking"
         self.query_one(MarksBar).show_marks(None, self.marks)
         self.query_one(PortDetail).show_port(None, None)
-        self.watch(app, "inventory", self._inventory_changed, init=True)
-        self.watch(app, "index", self._index_changed, init=True)
+        self.watch(self.app, "inventory", self._inventory_changed, init=True)
+        self.watch(self.app, "load_progress", self._progress_changed, init=True)
+        self.watch(self.app, "index", self._index_changed, init=True)
+        self.watch(self.app, "last_change", self._change_applied, init=False)
 
     # -- inventory ------------------------------------------------------------------------
 
@@ -120,7 +111,7 @@ class ExplorerScreen(Screen[None]):
                 self.withdraw("No inventory: the load was interrupted. Press r to load again.")
             return
         dc = " / ".join(inventory.datacenters)
-        app = self.dv_app
+        app = app_state(self.app)
         self.query_one(AppHeader).show(
             f"{inventory.vcenter}{' / ' + dc if dc else ''}",
             app.backend.label,
@@ -156,12 +147,14 @@ class ExplorerScreen(Screen[None]):
         self.query_one(PortDetail).show_port(None, None)
         self.query_one("#progress", ProgressBar).display = False
 
-    def update_progress(self, done: int, total: int | None, text: str) -> None:
+    def _progress_changed(self, step: LoadProgress | None) -> None:
         """Show a load step."""
+        if step is None:
+            return
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
-        bar.update(total=total, progress=done)
-        bar.tooltip = Text(text)  # it names switches: never markup
+        bar.update(total=step.total, progress=step.done)
+        bar.tooltip = Text(step.message)  # it names switches: never markup
 
     # -- selection ------------------------------------------------------------------------
 
@@ -306,13 +299,21 @@ class ExplorerScreen(Screen[None]):
                 return
         self.show_portless(target)
 
+    def on_go_to(self, message: GoTo) -> None:
+        """The palette's "Go to …" (via the app)."""
+        self.go_to(message.target)
+
+    def on_open_find(self, message: OpenFind) -> None:
+        """The palette's "Go to port…" (via the app)."""
+        self.action_find()
+
     # -- actions --------------------------------------------------------------------------
 
     def action_find(self) -> None:
         """Open the finder."""
         from tui.screens.find import FindScreen
 
-        app = self.dv_app
+        app = app_state(self.app)
         if app.index is None or app.inventory is None:
             self.notify("Still loading: search is available when every port is known.", severity="warning")
             return
@@ -321,7 +322,7 @@ class ExplorerScreen(Screen[None]):
             if target is not None:
                 self.go_to(target)
 
-        app.push_screen(FindScreen(app.inventory, app.index), chosen)
+        self.app.push_screen(FindScreen(app.inventory, app.index), chosen)
 
     def _port_or_warn(self) -> Port | None:
         if self.current_port is None:
@@ -361,7 +362,7 @@ class ExplorerScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No session wizard in read-only mode."""
-        return not (action == "mirror" and self.dv_app.read_only)
+        return not (action == "mirror" and app_state(self.app).read_only)
 
     def _switch_in_view(self) -> str | None:
         """The switch of the marks, else of the selection, else the first one."""
@@ -381,22 +382,20 @@ class ExplorerScreen(Screen[None]):
         inv, switch_key = self.inventory, self._switch_in_view()
         if inv is None or switch_key is None:
             return
-        self.dv_app.open_wizard(switch_key, self.marks.to_session(new_session(inv.switches[switch_key])))
+        self.post_message(OpenWizard(switch_key, self.marks.to_session(new_session(inv.switches[switch_key]))))
 
     def action_sessions(self) -> None:
         """Show the mirror sessions of the switch in view."""
-        from tui.screens.sessions import SessionsScreen
-
         switch_key = self._switch_in_view()
         if switch_key is not None:
-            self.app.push_screen(SessionsScreen(switch_key))
+            self.post_message(OpenSessions(switch_key))
 
-    def change_applied(self, switch_key: str, changes: list[SessionChange]) -> None:
+    def _change_applied(self, change: AppliedChange | None) -> None:
         """Forget the marks once a session made from them exists."""
-        if not self.marks or self.marks.switch != switch_key:
+        if change is None or not self.marks or self.marks.switch != change.switch_key:
             return
         marked = {k for k, _ in self.marks.sources} | set(self.marks.destinations)
-        if any(c.operation is ChangeOperation.ADD and marked <= c.session.port_keys() for c in changes):
+        if any(c.operation is ChangeOperation.ADD and marked <= c.session.port_keys() for c in change.changes):
             self.action_clear_marks()
 
     def action_copy(self) -> None:
@@ -404,7 +403,4 @@ class ExplorerScreen(Screen[None]):
         port = self._port_or_warn()
         if port is None:
             return
-        app = self.dv_app
-        app.copy_to_clipboard(port.key)
-        how = app.last_copy.describe() if app.last_copy else "copied"
-        self.notify(f"Port ID {port.key} {how}.", title="Copied", timeout=4, markup=False)
+        self.post_message(CopyRequested(port.key, f"Port ID {port.key}"))

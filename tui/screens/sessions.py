@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Group
 from textual import on
 from textual.app import ComposeResult
@@ -16,16 +14,13 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from tui import rules
 from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
+from tui.messages import ApplyChanges, CopyRequested, OpenWizard, app_state
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, new_session
 from tui.render import advice_parts, problem_text, session_table
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
 from widgets.safe_input import SafeInput
-
-if TYPE_CHECKING:
-    from tui.app import DvMirrorApp
-
 
 SHORT_TYPES = {t.value: t.spec.short_label for t in SessionType}
 """Session types in few words, for the table (the detail gives the vSphere Client's names)."""
@@ -111,14 +106,6 @@ class SessionsScreen(Screen[None]):
         self.sessions: list[MirrorSession] = []
         self.filter = ""
 
-    @property
-    def dv_app(self) -> DvMirrorApp:
-        """The app, typed."""
-        from tui.app import DvMirrorApp
-
-        assert isinstance(self.app, DvMirrorApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         """Header, table, detail, footer."""
         yield AppHeader(id="header")
@@ -133,17 +120,17 @@ class SessionsScreen(Screen[None]):
         table = self.query_one("#sessions-table", DataTable)
         for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
             table.add_column(name, key=name)
-        self.watch(self.dv_app, "inventory", self._inventory_changed, init=True)
+        self.watch(self.app, "inventory", self._inventory_changed, init=True)
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the writes in read-only mode; dim the ones that need a session."""
-        if action in ("new", "edit", "clone", "toggle_enabled", "delete") and self.dv_app.read_only:
+        if action in ("new", "edit", "clone", "toggle_enabled", "delete") and app_state(self.app).read_only:
             return False
         if action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter") and self.current is None:
             return None
         if action == "next_switch":
-            inv = self.dv_app.inventory
+            inv = app_state(self.app).inventory
             return inv is not None and len(inv.switches) > 1
         return True
 
@@ -158,7 +145,7 @@ class SessionsScreen(Screen[None]):
     def _inventory_changed(self, inventory: Inventory | None) -> None:
         if inventory is None:
             return
-        app = self.dv_app
+        app = app_state(self.app)
         switch = inventory.switches.get(self.switch_key)
         if switch is None:  # gone after a refresh: say so (a modal may be on top: do not pop it)
             self.sessions = []
@@ -206,7 +193,7 @@ class SessionsScreen(Screen[None]):
         self.refresh_bindings()
 
     def _show_detail(self) -> None:
-        inv, s = self.dv_app.inventory, self.current
+        inv, s = app_state(self.app).inventory, self.current
         info = self.query_one("#session-info", Static)
         if inv is None or s is None:
             info.update(Text("No mirror session on this switch. Press n to create one.", style="dim italic"))
@@ -230,51 +217,50 @@ class SessionsScreen(Screen[None]):
 
     def action_new(self) -> None:
         """Open the wizard for a new session."""
-        inv = self.dv_app.inventory
+        inv = app_state(self.app).inventory
         if inv is None:
             return
-        self.dv_app.open_wizard(self.switch_key, new_session(inv.switches[self.switch_key]))
+        self.post_message(OpenWizard(self.switch_key, new_session(inv.switches[self.switch_key])))
 
     def action_edit(self) -> None:
         """Open the wizard on the selected session."""
         if self.current is not None:
-            self.dv_app.open_wizard(self.switch_key, self.current, ChangeOperation.EDIT)
+            self.post_message(OpenWizard(self.switch_key, self.current, ChangeOperation.EDIT))
 
     def action_clone(self) -> None:
         """Open the wizard on a copy of the selected session (a destination serves one session)."""
         s = self.current
         if s is not None:
             copy = s.with_changes(key=None, name=f"{s.name} (copy)"[:80] if s.name else "")
-            self.dv_app.open_wizard(self.switch_key, copy)
+            self.post_message(OpenWizard(self.switch_key, copy))
 
     def action_toggle_enabled(self) -> None:
         """Enable or disable the selected session (an edit of the complete session)."""
         s = self.current
         if s is not None:
             change = SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=not s.enabled))
-            self.dv_app.apply_changes(self.switch_key, [change])
+            self.post_message(ApplyChanges(self.switch_key, [change]))
 
     def action_delete(self) -> None:
         """Delete the selected session after its name is typed."""
-        s, inv = self.current, self.dv_app.inventory
+        s, inv = self.current, app_state(self.app).inventory
         if s is None or inv is None:
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.dv_app.apply_changes(self.switch_key, [SessionChange(ChangeOperation.REMOVE, s)])
+                self.post_message(ApplyChanges(self.switch_key, [SessionChange(ChangeOperation.REMOVE, s)]))
 
         self.app.push_screen(ConfirmDeleteScreen(s, inv.switches[self.switch_key].name), confirmed)
 
     def action_copy_filter(self) -> None:
         """Copy the selected session's capture filter."""
         if self.filter:
-            self.app.copy_to_clipboard(self.filter)
-            self.notify(f"Capture filter copied: {self.filter}", title="Copied", markup=False)
+            self.post_message(CopyRequested(self.filter, f"Capture filter {self.filter}"))
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""
-        inv = self.dv_app.inventory
+        inv = app_state(self.app).inventory
         if inv is None:
             return
         keys = sorted(inv.switches, key=lambda k: natural_key(inv.switches[k].name))

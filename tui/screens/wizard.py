@@ -31,6 +31,7 @@ from textual.widgets import (
 
 from tui import rules, sessionform
 from tui.describe import advise, notes
+from tui.messages import CopyRequested
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -240,8 +241,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         """Copy the capture filter (review step)."""
         if self.query_one(ContentSwitcher).current != "wizard-review" or not self.filter:
             return
-        self.app.copy_to_clipboard(self.filter)
-        self.notify(f"Capture filter copied: {self.filter}", title="Copied", markup=False)
+        self.post_message(CopyRequested(self.filter, f"Capture filter {self.filter}"))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:

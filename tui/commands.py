@@ -1,54 +1,39 @@
-"""Command-palette provider: "Go to VM…" and "Go to port…" from the in-memory index."""
+"""The command-palette provider: "Go to VM…" and "Go to port…" from the app's search index.
+
+Not a screen: it reads the index through :func:`tui.messages.app_state` and posts
+:class:`~tui.messages.GoTo` / :class:`~tui.messages.OpenFind` to the app.
+"""
 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from tui.lookup import Field, Target
+from tui.messages import GoTo, OpenFind, app_state
 from tui.model import Port
 from tui.text import SafeText as Text
 from tui.text import visible
-
-if TYPE_CHECKING:
-    from tui.app import DvMirrorApp
 
 
 class InventoryCommands(Provider):
     """Jump to a VM or a port by typing part of its name, IP, MAC or port ID."""
 
-    @property
-    def dv_app(self) -> DvMirrorApp:
-        """The app, typed."""
-        from tui.app import DvMirrorApp
-
-        assert isinstance(self.app, DvMirrorApp)
-        return self.app
-
     def _go(self, target: Target) -> None:
-        from tui.screens.explorer import ExplorerScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, ExplorerScreen):
-                screen.go_to(target)
+        self.app.post_message(GoTo(target))
 
     async def discover(self) -> Hits:
         """Offer the finder when the palette opens."""
         yield DiscoveryHit("Go to port…", self._open_find, help="Find a port by VM, NIC, IP, MAC or port ID (/)")
 
     def _open_find(self) -> None:
-        from tui.screens.explorer import ExplorerScreen
-
-        screen = self.app.screen
-        if isinstance(screen, ExplorerScreen):
-            screen.action_find()
+        self.app.post_message(OpenFind())
 
     async def search(self, query: str) -> Hits:
         """Ports and VMs matching ``query`` (exact matches first)."""
-        app = self.dv_app
+        app = app_state(self.app)
         index, inv = app.index, app.inventory
         if index is None or inv is None or not query.strip():
             return

@@ -1,0 +1,188 @@
+"""What flows between the app and its screens: messages up, reactive state down.
+
+Screens (and the command palette) never import the app. They post one of the requests below
+(:class:`OpenWizard`, :class:`ApplyChanges`, :class:`OpenSessions`, :class:`CopyRequested`,
+:class:`GoTo`, :class:`OpenFind`) and read what they need through :func:`app_state`, whose
+reactives (``inventory``, ``index``, ``load_progress``, ``last_change``) they ``watch``.
+The app's own workers report with the load and change messages at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from textual.message import Message
+
+from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
+from tui.lookup import LookupIndex, Target
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tui.clipboard import CopyResult
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """The changes vCenter (or the snapshot) last accepted on one switch."""
+
+    switch_key: str
+    changes: tuple[SessionChange, ...]
+
+
+class AppState(Protocol):
+    """The part of the app a screen reads (the app is checked against it in tui/app.py)."""
+
+    @property
+    def backend(self) -> Backend:
+        """Where the inventory comes from (label, insecure, offline)."""
+        ...
+
+    @property
+    def inventory(self) -> Inventory | None:
+        """The inventory shown (partial while a load runs)."""
+        ...
+
+    @property
+    def index(self) -> LookupIndex | None:
+        """The search index of the complete inventory."""
+        ...
+
+    @property
+    def load_progress(self) -> LoadProgress | None:
+        """The last step of the load (for the progress bar)."""
+        ...
+
+    @property
+    def last_change(self) -> AppliedChange | None:
+        """The last change applied."""
+        ...
+
+    @property
+    def last_copy(self) -> CopyResult | None:
+        """How the last copy to the clipboard went."""
+        ...
+
+    @property
+    def read_only(self) -> bool:
+        """True when writes are refused."""
+        ...
+
+    @property
+    def read_only_hint(self) -> str:
+        """Where read-only mode comes from and how to leave it."""
+        ...
+
+
+def app_state(app: App[Any]) -> AppState:
+    """``app`` (a screen's ``self.app``) as the state screens read, without importing tui.app."""
+    return cast(AppState, app)
+
+
+# -- requests: screens → app ---------------------------------------------------------------
+
+
+@dataclass
+class OpenWizard(Message):
+    """Open the session wizard on ``session``; the app applies what it returns."""
+
+    switch_key: str
+    session: MirrorSession
+    operation: ChangeOperation = ChangeOperation.ADD
+
+
+@dataclass
+class ApplyChanges(Message):
+    """Send ``changes`` to one switch."""
+
+    switch_key: str
+    changes: list[SessionChange]
+
+
+@dataclass
+class OpenSessions(Message):
+    """Show the mirror sessions of a switch."""
+
+    switch_key: str
+
+
+@dataclass
+class CopyRequested(Message):
+    """Copy ``text`` to the clipboard; the app says "<what> <how it went>."."""
+
+    text: str
+    what: str
+
+
+@dataclass
+class GoTo(Message):
+    """Show a port (or a NIC on no port) in the explorer.
+
+    Posted to the app, which posts it on to the explorer; it does not bubble (no echo back).
+    """
+
+    bubble = False
+    target: Target
+
+
+@dataclass
+class OpenFind(Message):
+    """Open the finder if the explorer is the screen shown (posted on like :class:`GoTo`)."""
+
+    bubble = False
+
+
+# -- reports: the app's workers → app -------------------------------------------------------
+
+
+@dataclass
+class InventoryLoaded(Message):
+    """A load finished (or a partial inventory is ready to show)."""
+
+    inventory: Inventory
+    partial: bool = False
+
+
+@dataclass
+class IndexBuilt(Message):
+    """The search index of the loaded inventory is ready."""
+
+    index: LookupIndex
+
+
+@dataclass
+class LoadProgressed(Message):
+    """A step of the load, for the progress bar."""
+
+    progress: LoadProgress
+
+    def can_replace(self, message: Message) -> bool:
+        """Coalesce progress floods."""
+        return isinstance(message, LoadProgressed) and message.progress.partial is None
+
+
+@dataclass
+class LoadFailed(Message):
+    """The load failed with a message for the user."""
+
+    error: BackendError
+
+
+@dataclass
+class ChangeApplied(Message):
+    """vCenter (or the snapshot) accepted a session change."""
+
+    switch_key: str
+    changes: list[SessionChange]
+    result: ApplyResult
+
+
+@dataclass
+class ChangeFailed(Message):
+    """A session change was refused, failed, or found the switch changed meanwhile."""
+
+    switch_key: str
+    changes: list[SessionChange]
+    error: BackendError
