@@ -43,6 +43,35 @@ INSTALL_HINT = "apt-get install -y golang-go golang-github-vmware-govmomi-dev"
 STARTUP_TIMEOUT = float(os.environ.get("DVMIRROR_VCSIM_STARTUP_TIMEOUT", "300"))
 
 
+def _launch(cmd: list[str], log_name: str, timeout: float, what: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Run a test server and return it with the JSON line it prints on start (url, thumbprint, cert).
+
+    Its standard input stays open, so it exits when this process does; standard error goes to ``log_name``.
+    """
+    with open(log_name, "w") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    line = ""
+    while not line:
+        remaining = deadline - time.monotonic()
+        if proc.poll() is not None or remaining <= 0:
+            break
+        ready, _, _ = select.select([proc.stdout], [], [], min(remaining, 0.5))
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                break
+    if not line:
+        proc.kill()
+        proc.wait()
+        output = Path(log_name).read_text(errors="replace")
+        Path(log_name).unlink(missing_ok=True)
+        raise RuntimeError(f"{what} did not start (exit {proc.returncode}): {' '.join(cmd)}\n{output}")
+    info: dict[str, Any] = json.loads(line)
+    return proc, info
+
+
 def _unavailable(message: str) -> None:
     """Skip locally; fail in CI, where the vcsim tests must run."""
     if os.environ.get("CI"):
@@ -187,27 +216,7 @@ def start_server(
         cmd += ["-session-idle", f"{session_idle}s"]
     cmd += list(args)
     started = time.monotonic()
-    with open(log_name, "w") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
-    assert proc.stdout is not None
-    deadline = started + timeout
-    line = ""
-    while not line:
-        remaining = deadline - time.monotonic()
-        if proc.poll() is not None or remaining <= 0:
-            break
-        ready, _, _ = select.select([proc.stdout], [], [], min(remaining, 0.5))
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-    if not line:
-        proc.kill()
-        proc.wait()
-        output = Path(log_name).read_text(errors="replace")
-        Path(log_name).unlink(missing_ok=True)
-        raise RuntimeError(f"vcsim test server did not start (exit {proc.returncode}): {' '.join(cmd)}\n{output}")
-    info = json.loads(line)
+    proc, info = _launch(cmd, log_name, timeout, "vcsim test server")
     parts = urlsplit(info["url"])
     return VcsimServer(
         url=info["url"],
@@ -271,7 +280,7 @@ STOCK_BINARIES = (STOCK_BUILD_DIR / "stockvcsim", STOCK_BUILD_DIR / "govview")
 
 
 def _newest_stock_source() -> float:
-    return max(p.stat().st_mtime for p in [*STOCK_DIR.rglob("*.go"), STOCK_DIR / "build.sh"])
+    return max(p.stat().st_mtime for p in [*STOCK_DIR.rglob("*.go"), STOCK_DIR / "build.sh", VCSIM_DIR / "build.sh"])
 
 
 def _stock_built() -> bool:
@@ -373,24 +382,7 @@ def start_stock_server(
     if tls:
         cmd.append("-tls")
     started = time.monotonic()
-    with open(log_name, "w") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
-    assert proc.stdout is not None
-    line = ""
-    deadline = started + timeout
-    while not line and proc.poll() is None and time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-        if ready:
-            line = proc.stdout.readline()
-            if not line:
-                break
-    if not line:
-        proc.kill()
-        proc.wait()
-        output = Path(log_name).read_text(errors="replace")
-        Path(log_name).unlink(missing_ok=True)
-        raise RuntimeError(f"stock vcsim did not start (exit {proc.returncode}): {' '.join(cmd)}\n{output}")
-    info = json.loads(line)
+    proc, info = _launch(cmd, log_name, timeout, "stock vcsim")
     parts = urlsplit(info["url"])
     return StockVcsim(
         url=info["url"],
