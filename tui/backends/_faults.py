@@ -111,7 +111,7 @@ def mapped_errors(settings: Settings, timeout: float, doing: str) -> Iterator[No
     """Turn socket, TLS, HTTP and vCenter failures into BackendErrors with plain messages."""
     vim, vmodl = _vim(), _vmodl()
 
-    from tui.backends._soap import NotAuthenticatedError
+    from tui.backends._parse import NotAuthenticatedError
 
     s = settings
     where = f"{s.server}:{s.port}"
