@@ -77,6 +77,18 @@ class _Entry:
     changed: bool
 
 
+def _egress_loop(ctx: SwitchView, key: str, fld: str, sa: MirrorSession, sb: MirrorSession, out: Findings) -> None:
+    """V3: port ``key`` is in list ``fld`` of ``sa`` (egress sources or destination) and in the other of ``sb``."""
+    roles = ("an egress source", "the destination")
+    mine, theirs = roles if fld == "source_tx" else roles[::-1]
+    out.error(
+        "VspanPortConflict",
+        fld,
+        f"{ctx.port_text(key)} is {mine} of {session_text(sa)} and {theirs} of {session_text(sb)}; vCenter refuses "
+        "a port that is both, because mirrored traffic would loop back into a mirror.",
+    )
+
+
 def _check_conflicts(ctx: SwitchView, state: Sequence[_Entry], out: Findings) -> None:
     """V3 and V4, for every pair of sessions in which at least one is added or edited."""
     for a in state:
@@ -92,22 +104,10 @@ def _check_conflicts(ctx: SwitchView, state: Sequence[_Entry], out: Findings) ->
             # direct, the loop mirrors mirrored traffic back into itself, and the message says why.
             for key in uniq(sa.source_tx.port_keys):
                 if key in sb.destination.port_keys:
-                    out.error(
-                        "VspanPortConflict",
-                        "source_tx",
-                        f"{ctx.port_text(key)} is an egress source of {session_text(sa)} and the destination "
-                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored traffic "
-                        "would loop back into a mirror.",
-                    )
+                    _egress_loop(ctx, key, "source_tx", sa, sb, out)
             for key in uniq(sa.destination.port_keys):
                 if key in sb.source_tx.port_keys:
-                    out.error(
-                        "VspanPortConflict",
-                        "destination",
-                        f"{ctx.port_text(key)} is the destination of {session_text(sa)} and an egress source "
-                        f"of {session_text(sb)}; vCenter refuses a port that is both, because mirrored "
-                        "traffic would loop back into a mirror.",
-                    )
+                    _egress_loop(ctx, key, "destination", sa, sb, out)
                 if key in sb.destination.port_keys:
                     # V4: one destination in two sessions → VspanDestPortConflict (QA vspan Neg032).
                     out.error(
