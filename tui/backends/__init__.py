@@ -27,10 +27,21 @@ EXIT_FAULT = 4
 
 
 class BackendError(Exception):
-    """A failure to show to the user as it is: ``str(error)`` is the whole message."""
+    """A failure to show to the user as it is: ``str(error)`` is the whole message.
+
+    A subclass names its ``title`` (the heading people see) and, where it differs from its
+    parent's, its ``exit_code`` in the class statement: ``class X(BackendError, title="...")``.
+    """
 
     exit_code = EXIT_CONNECTION
     title = "Error"
+
+    def __init_subclass__(cls, *, title: str = "", exit_code: int | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if title:
+            cls.title = title
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -42,41 +53,28 @@ class BackendError(Exception):
         return f"{self.message}\n{self.hint}" if self.hint else self.message
 
 
-class SnapshotError(BackendError):
+class SnapshotError(BackendError, title="Cannot read snapshot", exit_code=EXIT_USAGE):
     """A snapshot file is missing, unreadable or malformed."""
 
-    exit_code = EXIT_USAGE
-    title = "Cannot read snapshot"
 
-
-class ConnectionFailed(BackendError):
+class ConnectionFailed(BackendError, title="Cannot reach vCenter"):
     """vCenter could not be reached, or the connection dropped."""
 
-    title = "Cannot reach vCenter"
 
-
-class LoginFailed(BackendError):
+class LoginFailed(BackendError, title="Login failed"):
     """vCenter refused the credentials."""
 
-    title = "Login failed"
 
-
-class CertificateError(ConnectionFailed):
+class CertificateError(ConnectionFailed, title="Certificate not trusted"):
     """The server's TLS certificate is not trusted."""
 
-    title = "Certificate not trusted"
 
-
-class SessionExpired(ConnectionFailed):
+class SessionExpired(ConnectionFailed, title="Session expired"):
     """The vCenter session is no longer valid."""
 
-    title = "Session expired"
 
-
-class LoadInterrupted(ConnectionFailed):
+class LoadInterrupted(ConnectionFailed, title="Load interrupted"):
     """The connection failed in the middle of a load: what was read so far is incomplete."""
-
-    title = "Load interrupted"
 
 
 class ChangeInterrupted(ConnectionFailed):
@@ -117,17 +115,12 @@ class ChangeInterrupted(ConnectionFailed):
         self.problems = [Problem(code, text)]
 
 
-class ReadOnlyError(BackendError):
+class ReadOnlyError(BackendError, title="Read-only", exit_code=EXIT_PROBLEMS):
     """A write was attempted in read-only mode."""
 
-    exit_code = EXIT_PROBLEMS
-    title = "Read-only"
 
-
-class ChangeRefused(BackendError):
+class ChangeRefused(BackendError, title="Change refused"):
     """A change was not sent (our rules) or was refused by vCenter (a fault)."""
-
-    title = "Change refused"
 
     def __init__(self, message: str, problems: Sequence[Problem], *, sent: bool, hint: str = "") -> None:
         super().__init__(message, hint=hint)
@@ -137,15 +130,13 @@ class ChangeRefused(BackendError):
         self.exit_code = EXIT_FAULT if sent else EXIT_PROBLEMS
 
 
-class StaleSwitch(ChangeRefused):
+class StaleSwitch(ChangeRefused, title="Switch changed meanwhile"):
     """The switch changed since it was read (``ConcurrentAccess``); the fresh one is attached.
 
     ``sent`` is False when the backend saw the new ``configVersion`` before sending (nothing was
     sent), True when vCenter itself answered ``ConcurrentAccess``. Either way nothing changed and
     the exit code is 4, as for vCenter's own ``ConcurrentAccess``.
     """
-
-    title = "Switch changed meanwhile"
 
     def __init__(self, message: str, problems: Sequence[Problem], switch: Switch | None, *, sent: bool = False) -> None:
         super().__init__(message, problems, sent=sent)

@@ -45,7 +45,7 @@ def _support() -> Any:
 
 
 def _unescape(name: str) -> str:
-    from tui.backends._soap import unescape_name
+    from tui.backends._parse import unescape_name
 
     return unescape_name(name)
 

@@ -111,10 +111,11 @@ def mapped_errors(settings: Settings, timeout: float, doing: str) -> Iterator[No
     """Turn socket, TLS, HTTP and vCenter failures into BackendErrors with plain messages."""
     vim, vmodl = _vim(), _vmodl()
 
-    from tui.backends._soap import NotAuthenticatedError
+    from tui.backends._parse import NotAuthenticatedError
 
     s = settings
     where = f"{s.server}:{s.port}"
+    unreachable: tuple[type[BaseException], ...] = (OSError, *_dropped())
     try:
         yield
     except BackendError:
@@ -139,26 +140,32 @@ def mapped_errors(settings: Settings, timeout: float, doing: str) -> Iterator[No
         ) from None
     except vmodl.MethodFault as e:
         raise BackendError(f"vCenter refused a request while {doing}: {_fault_name(e)}: {_fault_msg(e)}") from None
-    except socket.gaierror:
-        raise ConnectionFailed(
-            f"cannot resolve the host name {s.server!r}", hint="Check the server name or use its address."
-        ) from None
-    except ConnectionRefusedError:
-        raise ConnectionFailed(
+    except unreachable as e:
+        raise _unreachable(e, s, where, doing, timeout) from None
+
+
+def _unreachable(e: BaseException, s: Settings, where: str, doing: str, timeout: float) -> ConnectionFailed:
+    """A socket, TLS or HTTP failure in the operator's terms: the first row whose kind ``e`` is."""
+    rows: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str, str]] = [
+        (socket.gaierror, f"cannot resolve the host name {s.server!r}", "Check the server name or use its address."),
+        (
+            ConnectionRefusedError,
             f"nothing is listening on {where}",
-            hint="Check the server address and port, and that vCenter is running.",
-        ) from None
-    except TimeoutError:
-        raise ConnectionFailed(
+            "Check the server address and port, and that vCenter is running.",
+        ),
+        (
+            TimeoutError,
             f"{where} did not answer within {timeout:g} s while {doing}",
-            hint="Check the network path (VPN, firewall) to vCenter.",
-        ) from None
-    except ssl.SSLError as e:
-        raise ConnectionFailed(f"TLS with {where} failed: {e.reason or e}") from None
-    except _dropped():
-        raise ConnectionFailed(
+            "Check the network path (VPN, firewall) to vCenter.",
+        ),
+        (ssl.SSLError, f"TLS with {where} failed: {getattr(e, 'reason', None) or e}", ""),
+        (
+            _dropped(),
             f"the connection to {where} dropped while {doing}",
-            hint="vCenter may have restarted or the network failed; try again (r).",
-        ) from None
-    except OSError as e:
-        raise ConnectionFailed(f"cannot talk to {where} while {doing}: {e.strerror or e}") from None
+            "vCenter may have restarted or the network failed; try again (r).",
+        ),
+    ]
+    for kinds, message, hint in rows:
+        if isinstance(e, kinds):
+            return ConnectionFailed(message, hint=hint)
+    return ConnectionFailed(f"cannot talk to {where} while {doing}: {getattr(e, 'strerror', None) or e}")

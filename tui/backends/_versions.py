@@ -34,16 +34,12 @@ _SPACE = " \t\r\n"
 """XML's own white space (``str.strip()`` would also take Unicode spaces)."""
 
 
-class BadServiceVersions(ConnectionFailed):
+class BadServiceVersions(ConnectionFailed, title="Not a vSphere server"):
     """``vimServiceVersions.xml`` is missing or unreadable: the server does not look like vSphere."""
 
-    title = "Not a vSphere server"
 
-
-class NoCommonVersion(ConnectionFailed):
+class NoCommonVersion(ConnectionFailed, title="No common API version"):
     """The server lists no API version that this pyVmomi knows."""
-
-    title = "No common API version"
 
 
 def version_tuple(text: str) -> tuple[int, ...]:

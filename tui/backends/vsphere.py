@@ -5,8 +5,9 @@ No pyVmomi object leaves the backend; everything is converted to :mod:`tui.model
 This module holds the backend's connect, load and apply; its helpers each hold one idea:
 :mod:`._tls` (trust and pinning, connections close() can cut), :mod:`._convert` (vim objects ↔
 model), :mod:`._faults` (failures in the operator's terms), :mod:`._recovery` (what a re-read switch says
-about a change sent), :mod:`._versions` (API version negotiation) and :mod:`._soap` (the streaming
-reader for bulk replies).
+about a change sent), :mod:`._versions` (API version negotiation), :mod:`._load` (what a load asks the
+PropertyCollector for, page by page), :mod:`._tasks` (a reconfigure task sent and waited for), and
+:mod:`._soap` with :mod:`._parse` (the streaming reader for bulk replies).
 
 How a load goes (DESIGN.md §9, performance.md §8):
 
@@ -32,12 +33,10 @@ from __future__ import annotations
 import contextlib
 import ssl
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from tui.backends import (
-    EXIT_USAGE,
     ApplyResult,
     BackendError,
     ChangeInterrupted,
@@ -52,66 +51,32 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
-from tui.backends._convert import (
-    _config_spec,
-    _portgroup_from_props,
-    _support,
-    _switch_from_props,
-    _unescape,
-    _vim,
-    _vmodl,
+from tui.backends._convert import _config_spec, _support, _vim
+from tui.backends._faults import _dropped, mapped_errors
+from tui.backends._load import (
+    VM_PATHS,
+    find_datacenter,
+    read_ports,
+    read_switch,
+    read_tree,
+    read_vms,
+    vcenter_name,
 )
-from tui.backends._faults import _dropped, _problem_from_fault, mapped_errors
+from tui.backends._load import NoSuchDatacenter as NoSuchDatacenter
 from tui.backends._recovery import _not_applied, applied_result, judge
+from tui.backends._tasks import TASK_TIMEOUT as TASK_TIMEOUT
+from tui.backends._tasks import NotSent as _NotSent
+from tui.backends._tasks import refusal, send, settle, wait
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
-from tui.model import (
-    Host,
-    Inventory,
-    Portgroup,
-    Problem,
-    SessionChange,
-    Switch,
-)
+from tui.model import Host, Inventory, Portgroup, Problem, SessionChange, Switch, Vm
 
 T = TypeVar("T")
 
 PAGE_SIZE = 1000
 """``maxObjects`` per page (performance.md §4: 500-1000 is the sweet spot)."""
-TASK_TIMEOUT = 300.0
-
-_SWITCH_PATHS = [
-    "name",
-    "uuid",
-    "parent",
-    "config.configVersion",
-    "config.uplinkPortPolicy",
-    "config.uplinkPortgroup",
-    "config.productInfo.version",
-    "capability.featuresSupported",
-]
-_VMWARE_SWITCH_PATHS = [*_SWITCH_PATHS, "config.vspanSession"]
-"""Only ``VmwareDistributedVirtualSwitch`` has sessions; vCenter refuses the path on the base type."""
-_PORTGROUP_PATHS = [
-    "name",
-    "key",
-    "config.distributedVirtualSwitch",
-    "config.defaultPortConfig",
-    "config.type",
-    "config.numPorts",
-]
-_VM_PATHS = ["name", "runtime.host", "runtime.powerState", "config.hardware.device", "guest.net"]
-
-
-class _NotSent(ConnectionFailed):
-    """The connection for a change was refused: the request never left dvmirror."""
-
-
-class NoSuchDatacenter(BackendError):
-    """``--datacenter`` names a datacenter that does not exist."""
-
-    exit_code = EXIT_USAGE
-    title = "Unknown datacenter"
+_VM_PATHS = VM_PATHS
+"""The VM properties a load reads (:data:`._load.VM_PATHS`), under the name this module gave them."""
 
 
 # -- the backend --------------------------------------------------------------------------
@@ -289,7 +254,7 @@ class VsphereBackend:
         """
         vim = _vim()
 
-        from tui.backends._soap import NotAuthenticatedError
+        from tui.backends._parse import NotAuthenticatedError
 
         with self._lock:
             self.connect()
@@ -396,181 +361,31 @@ class VsphereBackend:
 
     def _vcenter(self) -> str:
         """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else the server we dialled."""
-        if self._vcenter_name:
-            return self._vcenter_name
-        name = ""
-        try:
-            values = {o.key: o.value for o in self._content.setting.QueryOptions("VirtualCenter.") or ()}
-        except _vim().fault.NotAuthenticated:
-            raise
-        except Exception:  # no such setting or no right to read it: fall back to the address dialled
-            values = {}
-        for key in ("VirtualCenter.FQDN", "VirtualCenter.InstanceName"):
-            value = str(values.get(key) or "")
-            if value and not _is_address(value):
-                name = value
-                break
-        self._vcenter_name = name or self.settings.server
+        if not self._vcenter_name:
+            self._vcenter_name = vcenter_name(self._content, self.settings.server)
         return self._vcenter_name
 
     def _find_datacenter(self, name: str) -> Any:
-        vim = _vim()
-
-        dc = self._content.searchIndex.FindByInventoryPath(name)
-        if isinstance(dc, vim.Datacenter):
-            return dc
-        known = sorted(self._datacenter_names())
-        raise NoSuchDatacenter(
-            f"vCenter has no datacenter {name!r}",
-            hint=f"Datacenters: {', '.join(known) or 'none'}. "
-            "Fix --datacenter, DVMIRROR_DATACENTER or GOVC_DATACENTER.",
-        )
-
-    def _datacenter_names(self) -> list[str]:
-        vim = _vim()
-
-        view = self._content.viewManager.CreateContainerView(self._content.rootFolder, [vim.Datacenter], True)
-        try:
-            return [
-                _unescape(str(props.get("name", "")))
-                for _obj, props in self._retrieve(view, {vim.Datacenter: ["name"]})
-            ]
-        finally:
-            with contextlib.suppress(Exception):
-                view.DestroyView()
-
-    def _retrieve(self, view: Any, paths: dict[Any, list[str]]) -> Iterator[tuple[Any, dict[str, Any]]]:
-        """``(object, {path: value})`` for every object of ``view``, via pyVmomi, paged."""
-        from tui.backends._soap import NotAuthenticatedError
-
-        pc = self._content.propertyCollector
-        spec = _filter_spec(view, paths)
-        vmodl = _vmodl()
-
-        result = pc.RetrievePropertiesEx(
-            [spec], vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
-        )
-        while result is not None:
-            for oc in result.objects or ():
-                for missing in oc.missingSet or ():
-                    if type(missing.fault).__name__.endswith("NotAuthenticated"):
-                        raise NotAuthenticatedError(str(oc.obj))
-                yield oc.obj, {p.name: p.val for p in oc.propSet or ()}
-            if not result.token:
-                break
-            result = pc.ContinueRetrievePropertiesEx(result.token)
+        return find_datacenter(self._content, name, self.page_size)
 
     def _read_tree(self, view: Any, root: Any) -> tuple[list[Switch], list[Portgroup], list[Host]]:
-        """Phase 1: datacenters, switches, portgroups and hosts (pyVmomi: a few hundred objects)."""
-        vim, VmomiSupport = _vim(), _support()
+        """Phase 1: datacenters, switches, portgroups and hosts (:func:`._load.read_tree`)."""
+        tree = read_tree(
+            self._content.propertyCollector, self._stub.version, view, root, self.settings.datacenter, self.page_size
+        )
+        self._dc_names = tree.datacenters
+        self._host_names = {h.key: h.name for h in tree.hosts}
+        self._tree_warnings = tree.warnings
+        self._switch_refs.update(tree.switch_refs)
+        return tree.switches, tree.portgroups, tree.hosts
 
-        pg_paths = list(_PORTGROUP_PATHS)
-        if VmomiSupport.IsChildVersion(self._stub.version, "vim.version.version11"):
-            pg_paths.append("config.uplink")
-        paths = {
-            vim.Datacenter: ["name"],
-            vim.Folder: ["parent"],
-            vim.DistributedVirtualSwitch: _SWITCH_PATHS,
-            vim.VmwareDistributedVirtualSwitch: _VMWARE_SWITCH_PATHS,
-            vim.dvs.DistributedVirtualPortgroup: pg_paths,
-            vim.HostSystem: ["name"],
-        }
-        parents: dict[str, str] = {}
-        dc_names: dict[str, str] = {}
-        if isinstance(root, vim.Datacenter):
-            dc_names[root._moId] = self.settings.datacenter
-        raw_switches: list[tuple[Any, dict[str, Any]]] = []
-        raw_pgs: list[tuple[Any, dict[str, Any]]] = []
-        hosts: list[Host] = []
-        for obj, props in self._retrieve(view, paths):
-            if isinstance(obj, vim.Datacenter):
-                dc_names[obj._moId] = _unescape(str(props.get("name", "")))
-            elif isinstance(obj, vim.Folder):
-                parent = props.get("parent")
-                if parent is not None:
-                    parents[obj._moId] = parent._moId
-            elif isinstance(obj, vim.DistributedVirtualSwitch):
-                raw_switches.append((obj, props))
-            elif isinstance(obj, vim.dvs.DistributedVirtualPortgroup):
-                raw_pgs.append((obj, props))
-            elif isinstance(obj, vim.HostSystem):
-                hosts.append(Host(key=obj._moId, name=_unescape(str(props.get("name", obj._moId)))))
-        self._dc_names = dc_names
-        self._host_names = {h.key: h.name for h in hosts}
-
-        def datacenter_of(moid: str) -> str:
-            seen = 0
-            while moid and moid not in dc_names and seen < 64:
-                moid = parents.get(moid, "")
-                seen += 1
-            return dc_names.get(moid, "")
-
-        switches: list[Switch] = []
-        uuid_of: dict[str, str] = {}
-        uplink_pgs: set[str] = set()
-        self._tree_warnings: list[str] = []
-        kept: dict[str, Switch] = {}
-        # Lowest moid first, so that which of two switches with one UUID is shown does not vary.
-        for obj, props in sorted(raw_switches, key=lambda op: (len(op[0]._moId), op[0]._moId)):
-            parent = props.get("parent")
-            sw = _switch_from_props(obj._moId, props, datacenter_of(parent._moId) if parent is not None else "")
-            first = kept.get(sw.key)
-            if first is not None:
-                # Ports and NIC backings name a switch by UUID only: two switches with one UUID cannot
-                # be told apart, and reading both would show one switch's ports twice.
-                self._tree_warnings.append(
-                    f"switches {first.name} ({first.moid}) and {sw.name} ({sw.moid}) have the same UUID "
-                    f"{sw.key!r}; ports and NICs name a switch by its UUID, so only {first.name} ({first.moid}) "
-                    f"is shown. vCenter gives each switch its own UUID (a simulator may not)."
-                )
-                continue
-            kept[sw.key] = sw
-            switches.append(sw)
-            uuid_of[obj._moId] = sw.key
-            self._switch_refs[sw.key] = obj
-            uplink_pgs.update(pg._moId for pg in props.get("config.uplinkPortgroup") or ())
-        portgroups = [_portgroup_from_props(obj, props, uuid_of, uplink_pgs) for obj, props in raw_pgs]
-        portgroups = [pg for pg in portgroups if pg.switch in {s.key for s in switches}]
-        switches.sort(key=lambda s: s.name.lower())
-        portgroups.sort(key=lambda p: (p.switch, not p.uplink, p.name.lower()))
-        hosts.sort(key=lambda h: h.name.lower())
-        return switches, portgroups, hosts
-
-    def _read_vms(self, view: Any, report: ProgressCallback) -> list[Any]:
+    def _read_vms(self, view: Any, report: ProgressCallback) -> list[Vm]:
         """Phase 2: VMs with their NICs and guest IPs, streamed page by page."""
-        vim, vmodl = _vim(), _vmodl()
-
-        from tui.backends._soap import OBJECTS, TOKEN, parse_vm
-
-        raw = self._raw
-        pc = self._content.propertyCollector
-        spec = _filter_spec(view, {vim.VirtualMachine: _VM_PATHS})
-        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
-        vms = []
-        items = frozenset({OBJECTS, TOKEN})
-        token = ""
-        elements = raw.stream(pc, "RetrievePropertiesEx", [[spec], options], items)
-        while True:
-            token = ""
-            for elem in elements:
-                if elem.tag == TOKEN:
-                    token = elem.text or ""
-                else:
-                    vms.append(parse_vm(elem))
-            report(LoadProgress(f"Reading VMs: {len(vms)}", done=len(vms)))
-            if not token:
-                break
-            elements = raw.stream(pc, "ContinueRetrievePropertiesEx", [token], items)
-        vms.sort(key=lambda v: v.name.lower())
-        return vms
+        return read_vms(self._raw, self._content.propertyCollector, view, self.page_size, report)
 
     def _read_ports(self, switch: Switch) -> list[Any]:
         """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
-        from tui.backends._soap import RETURNVAL, parse_port
-
-        raw = self._raw
-        dvs = self._switch_ref(switch)
-        return [parse_port(e, switch.key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
+        return read_ports(self._raw, self._switch_ref(switch), switch.key)
 
     def _switch_ref(self, switch: Switch) -> Any:
         vim = _vim()
@@ -582,52 +397,7 @@ class VsphereBackend:
         return ref
 
     def _read_switch(self, switch: Switch) -> Switch:
-        vmodl = _vmodl()
-
-        dvs = self._switch_ref(switch)
-        pc = self._content.propertyCollector
-
-        def read(paths: list[str]) -> Any:
-            spec = vmodl.query.PropertyCollector.FilterSpec(
-                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
-                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
-            )
-            return pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
-
-        if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch):
-            result = read(_VMWARE_SWITCH_PATHS)
-        else:
-            # A switch typed as the base DistributedVirtualSwitch may still hold a VMwareDVSConfigInfo
-            # (govmomi's stock vcsim does): ask for its sessions too, so what an apply reports about
-            # them is read, not assumed. vCenter refuses the path on a truly base-typed switch.
-            try:
-                result = read(_VMWARE_SWITCH_PATHS)
-            except vmodl.query.InvalidProperty:
-                result = read(_SWITCH_PATHS)
-        objects = result.objects if result is not None else []
-        if not objects:
-            raise ChangeRefused(
-                f"switch {switch.name} no longer exists",
-                [Problem("NotFound", f"{switch.name} was removed.")],
-                sent=False,
-            )
-        from tui.backends._soap import NotAuthenticatedError
-
-        found = objects[0]
-        missing = found.missingSet or ()
-        for m in missing:
-            if type(m.fault).__name__.endswith("NotAuthenticated"):  # an expired session: nothing was read
-                raise NotAuthenticatedError(str(found.obj))
-        props = {p.name: p.val for p in found.propSet or ()}
-        # The uuid names the switch; without it nothing was read (a configVersion may be unset:
-        # govmomi's stock vcsim keeps none, and then the staleness check compares "" with "").
-        if not props.get("uuid"):
-            gone = ", ".join(sorted({str(m.path) for m in missing})) or "uuid"
-            raise BackendError(
-                f"vCenter did not return the configuration of {switch.name} (missing: {gone})",
-                hint="Check that the user may read the switch; nothing was changed.",
-            )
-        return _switch_from_props(dvs._moId, props, switch.datacenter)
+        return read_switch(self._content.propertyCollector, self._switch_ref(switch), switch)
 
     # -- apply --------------------------------------------------------------------------
 
@@ -768,114 +538,21 @@ class VsphereBackend:
         )
 
     def _settle(self, switch: Switch) -> None:
-        """Wait (up to :data:`TASK_TIMEOUT`) for tasks on ``switch`` that vCenter has queued or is running.
-
-        After a lost answer to ``ReconfigureDvs_Task`` the task may still be queued on a busy
-        vCenter: reading the switch before it ends would report "not applied" too early.
-        """
-        vmodl = _vmodl()
-
-        PC = vmodl.query.PropertyCollector
-        recent = list(self._content.taskManager.recentTask or ())
-        if not recent:
-            return
-        spec = PC.FilterSpec(
-            objectSet=[PC.ObjectSpec(obj=t, skip=False) for t in recent[-50:]],
-            propSet=[PC.PropertySpec(type=type(recent[0]), pathSet=["info.entity", "info.state"])],
-        )
-        deadline = time.monotonic() + TASK_TIMEOUT
-        delay = 0.1
-        while True:
-            result = self._content.propertyCollector.RetrievePropertiesEx([spec], PC.RetrieveOptions())
-            busy = False
-            for oc in (result.objects if result is not None else None) or ():
-                props = {p.name: p.val for p in oc.propSet or ()}
-                entity = props.get("info.entity")
-                if getattr(entity, "_moId", None) == switch.moid and props.get("info.state") in ("queued", "running"):
-                    busy = True
-            if not busy or time.monotonic() > deadline or self._closing:
-                return
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+        """Wait for tasks on ``switch`` that vCenter has queued or is running (:func:`._tasks.settle`)."""
+        settle(self._content, switch, lambda: self._closing)
 
     @staticmethod
     def _check_rules(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> tuple[Problem, ...]:
         return check_or_refuse(inventory, switch_key, changes)
 
     def _send(self, current: Switch, spec: Any) -> Any:
-        """``ReconfigureDvs_Task``; a fault raised at once (nothing changed) becomes a refusal.
-
-        A refused TCP connection means the request never left: :class:`_NotSent`.
-        """
-        vmodl = _vmodl()
-        try:
-            return self._switch_ref(current).ReconfigureDvs_Task(spec)
-        except vmodl.MethodFault as fault:
-            raise self._refusal(fault, current) from None
-        except ConnectionRefusedError:
-            s = self.settings
-            raise _NotSent(
-                f"nothing is listening on {s.server}:{s.port} any more; the change to {current.name} was not sent",
-                hint="Check that vCenter is running, then refresh (r) and send the change again.",
-            ) from None
+        """``ReconfigureDvs_Task`` (:func:`._tasks.send`): a refused connection is :class:`_NotSent`."""
+        return send(self._switch_ref(current), spec, current, self.settings, lambda f: self._refusal(f, current))
 
     def _refusal(self, fault: Any, switch: Switch) -> ChangeRefused:
         """A vCenter fault as ChangeRefused, or StaleSwitch (with the switch re-read) for ConcurrentAccess."""
-        vim = _vim()
-        if isinstance(fault, (vim.fault.NotAuthenticated, vim.fault.InvalidLogin)):
-            raise fault
-        if isinstance(fault, vim.fault.ConcurrentAccess):
-            fresh = self._read_switch(switch)
-            return StaleSwitch(
-                f"{fresh.name} changed while the change was being sent (ConcurrentAccess); nothing was applied",
-                [Problem("ConcurrentAccess", "Someone else changed the switch at the same moment; review and retry.")],
-                fresh,
-                sent=True,
-            )
-        problems = [_problem_from_fault(fault, self._host_names)]
-        return ChangeRefused(f"vCenter refused the change: {problems[0].message}", problems, sent=True)
+        return refusal(fault, switch, self._read_switch, self._host_names)
 
     def _wait(self, task: Any, switch: Switch) -> None:
         """Wait for a vCenter task (polling is idempotent); raise its fault as a refusal."""
-        delay = 0.05
-        deadline = time.monotonic() + TASK_TIMEOUT
-        while True:
-            info = task.info
-            if info.state == "success":
-                return
-            if info.state == "error":
-                raise self._refusal(info.error, switch)
-            if self._closing:
-                raise ConnectionFailed("closed while waiting for vCenter to apply the change")
-            if time.monotonic() > deadline:
-                raise ChangeRefused(
-                    f"vCenter did not finish the change within {TASK_TIMEOUT:g} s",
-                    [Problem("Timeout", "The task is still running; check the switch in vCenter before retrying.")],
-                    sent=True,
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _is_address(text: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _filter_spec(view: Any, paths: dict[Any, list[str]]) -> Any:
-    vmodl = _vmodl()
-
-    PC = vmodl.query.PropertyCollector
-    traverse = PC.TraversalSpec(name="view", type=type(view), path="view", skip=False)
-    return PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
-        propSet=[PC.PropertySpec(type=t, all=False, pathSet=list(p)) for t, p in paths.items()],
-    )
+        wait(task, lambda f: self._refusal(f, switch), lambda: self._closing)

@@ -1,0 +1,306 @@
+"""Reading a vCenter inventory: what to ask the PropertyCollector for, page by page, and what comes back.
+
+The tree (datacenters, folders, switches, portgroups, hosts) is a few hundred objects and goes
+through pyVmomi, paged (:func:`retrieve`, :func:`read_tree`); the VMs and the ports are the bulk
+and are streamed page by page through :class:`._soap.RawSoap` and parsed by :mod:`._parse`
+(:func:`read_vms`, :func:`read_ports`). :func:`read_switch` reads one switch again (before and
+after a change). Nothing here holds a connection or a lock: the backend passes in its
+PropertyCollector, its stub's streaming reader and its switch references, and runs these
+inside its error mapping and retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.backends import EXIT_USAGE, BackendError, ChangeRefused, LoadProgress, ProgressCallback
+from tui.backends._convert import _portgroup_from_props, _support, _switch_from_props, _unescape, _vim, _vmodl
+from tui.model import Host, Port, Portgroup, Problem, Switch, Vm
+
+SWITCH_PATHS = [
+    "name",
+    "uuid",
+    "parent",
+    "config.configVersion",
+    "config.uplinkPortPolicy",
+    "config.uplinkPortgroup",
+    "config.productInfo.version",
+    "capability.featuresSupported",
+]
+VMWARE_SWITCH_PATHS = [*SWITCH_PATHS, "config.vspanSession"]
+"""Only ``VmwareDistributedVirtualSwitch`` has sessions; vCenter refuses the path on the base type."""
+PORTGROUP_PATHS = [
+    "name",
+    "key",
+    "config.distributedVirtualSwitch",
+    "config.defaultPortConfig",
+    "config.type",
+    "config.numPorts",
+]
+VM_PATHS = ["name", "runtime.host", "runtime.powerState", "config.hardware.device", "guest.net"]
+
+
+class NoSuchDatacenter(BackendError, title="Unknown datacenter", exit_code=EXIT_USAGE):
+    """``--datacenter`` names a datacenter that does not exist."""
+
+
+@dataclass
+class Tree:
+    """What :func:`read_tree` found: the switches, portgroups and hosts, and what the load needs of them."""
+
+    switches: list[Switch]
+    portgroups: list[Portgroup]
+    hosts: list[Host]
+    datacenters: dict[str, str]
+    """Datacenter moid → name."""
+    switch_refs: dict[str, Any] = field(default_factory=dict)
+    """Switch key (UUID) → its pyVmomi object, for reading its ports and changing it."""
+    warnings: list[str] = field(default_factory=list)
+    """What cannot be shown as vCenter has it (two switches with one UUID), for people."""
+
+
+def filter_spec(view: Any, paths: dict[Any, list[str]]) -> Any:
+    """A ``FilterSpec`` for ``paths`` (type → property paths) of every object of a container ``view``."""
+    vmodl = _vmodl()
+
+    PC = vmodl.query.PropertyCollector
+    traverse = PC.TraversalSpec(name="view", type=type(view), path="view", skip=False)
+    return PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+        propSet=[PC.PropertySpec(type=t, all=False, pathSet=list(p)) for t, p in paths.items()],
+    )
+
+
+def retrieve(pc: Any, view: Any, paths: dict[Any, list[str]], page_size: int) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """``(object, {path: value})`` for every object of ``view``, via pyVmomi, paged."""
+    from tui.backends._parse import NotAuthenticatedError
+
+    spec = filter_spec(view, paths)
+    vmodl = _vmodl()
+
+    result = pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size))
+    while result is not None:
+        for oc in result.objects or ():
+            for missing in oc.missingSet or ():
+                if type(missing.fault).__name__.endswith("NotAuthenticated"):
+                    raise NotAuthenticatedError(str(oc.obj))
+            yield oc.obj, {p.name: p.val for p in oc.propSet or ()}
+        if not result.token:
+            break
+        result = pc.ContinueRetrievePropertiesEx(result.token)
+
+
+def read_tree(pc: Any, version: str, view: Any, root: Any, datacenter: str, page_size: int) -> Tree:
+    """Phase 1: datacenters, switches, portgroups and hosts (pyVmomi: a few hundred objects).
+
+    ``version`` is the API version the stub speaks; ``datacenter`` the name of ``root`` when
+    the load is limited to one datacenter.
+    """
+    vim, VmomiSupport = _vim(), _support()
+
+    pg_paths = list(PORTGROUP_PATHS)
+    if VmomiSupport.IsChildVersion(version, "vim.version.version11"):
+        pg_paths.append("config.uplink")
+    paths = {
+        vim.Datacenter: ["name"],
+        vim.Folder: ["parent"],
+        vim.DistributedVirtualSwitch: SWITCH_PATHS,
+        vim.VmwareDistributedVirtualSwitch: VMWARE_SWITCH_PATHS,
+        vim.dvs.DistributedVirtualPortgroup: pg_paths,
+        vim.HostSystem: ["name"],
+    }
+    parents: dict[str, str] = {}
+    dc_names: dict[str, str] = {}
+    if isinstance(root, vim.Datacenter):
+        dc_names[root._moId] = datacenter
+    raw_switches: list[tuple[Any, dict[str, Any]]] = []
+    raw_pgs: list[tuple[Any, dict[str, Any]]] = []
+    hosts: list[Host] = []
+    for obj, props in retrieve(pc, view, paths, page_size):
+        if isinstance(obj, vim.Datacenter):
+            dc_names[obj._moId] = _unescape(str(props.get("name", "")))
+        elif isinstance(obj, vim.Folder):
+            parent = props.get("parent")
+            if parent is not None:
+                parents[obj._moId] = parent._moId
+        elif isinstance(obj, vim.DistributedVirtualSwitch):
+            raw_switches.append((obj, props))
+        elif isinstance(obj, vim.dvs.DistributedVirtualPortgroup):
+            raw_pgs.append((obj, props))
+        elif isinstance(obj, vim.HostSystem):
+            hosts.append(Host(key=obj._moId, name=_unescape(str(props.get("name", obj._moId)))))
+
+    def datacenter_of(moid: str) -> str:
+        seen = 0
+        while moid and moid not in dc_names and seen < 64:
+            moid = parents.get(moid, "")
+            seen += 1
+        return dc_names.get(moid, "")
+
+    tree = Tree([], [], hosts, dc_names)
+    switches = tree.switches
+    uuid_of: dict[str, str] = {}
+    uplink_pgs: set[str] = set()
+    kept: dict[str, Switch] = {}
+    # Lowest moid first, so that which of two switches with one UUID is shown does not vary.
+    for obj, props in sorted(raw_switches, key=lambda op: (len(op[0]._moId), op[0]._moId)):
+        parent = props.get("parent")
+        sw = _switch_from_props(obj._moId, props, datacenter_of(parent._moId) if parent is not None else "")
+        first = kept.get(sw.key)
+        if first is not None:
+            # Ports and NIC backings name a switch by UUID only: two switches with one UUID cannot
+            # be told apart, and reading both would show one switch's ports twice.
+            tree.warnings.append(
+                f"switches {first.name} ({first.moid}) and {sw.name} ({sw.moid}) have the same UUID "
+                f"{sw.key!r}; ports and NICs name a switch by its UUID, so only {first.name} ({first.moid}) "
+                f"is shown. vCenter gives each switch its own UUID (a simulator may not)."
+            )
+            continue
+        kept[sw.key] = sw
+        switches.append(sw)
+        uuid_of[obj._moId] = sw.key
+        tree.switch_refs[sw.key] = obj
+        uplink_pgs.update(pg._moId for pg in props.get("config.uplinkPortgroup") or ())
+    portgroups = [_portgroup_from_props(obj, props, uuid_of, uplink_pgs) for obj, props in raw_pgs]
+    tree.portgroups = [pg for pg in portgroups if pg.switch in {s.key for s in switches}]
+    switches.sort(key=lambda s: s.name.lower())
+    tree.portgroups.sort(key=lambda p: (p.switch, not p.uplink, p.name.lower()))
+    hosts.sort(key=lambda h: h.name.lower())
+    return tree
+
+
+def read_vms(raw: Any, pc: Any, view: Any, page_size: int, report: ProgressCallback) -> list[Vm]:
+    """Phase 2: VMs with their NICs and guest IPs, streamed page by page (``raw`` is a :class:`._soap.RawSoap`)."""
+    vim, vmodl = _vim(), _vmodl()
+
+    from tui.backends._parse import OBJECTS, TOKEN, parse_vm
+
+    spec = filter_spec(view, {vim.VirtualMachine: VM_PATHS})
+    options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
+    vms = []
+    items = frozenset({OBJECTS, TOKEN})
+    token = ""
+    elements = raw.stream(pc, "RetrievePropertiesEx", [[spec], options], items)
+    while True:
+        token = ""
+        for elem in elements:
+            if elem.tag == TOKEN:
+                token = elem.text or ""
+            else:
+                vms.append(parse_vm(elem))
+        report(LoadProgress(f"Reading VMs: {len(vms)}", done=len(vms)))
+        if not token:
+            break
+        elements = raw.stream(pc, "ContinueRetrievePropertiesEx", [token], items)
+    vms.sort(key=lambda v: v.name.lower())
+    return vms
+
+
+def read_ports(raw: Any, dvs: Any, switch_key: str) -> list[Port]:
+    """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
+    from tui.backends._parse import RETURNVAL, parse_port
+
+    return [parse_port(e, switch_key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
+
+
+def read_switch(pc: Any, dvs: Any, switch: Switch) -> Switch:
+    """``switch`` read again from vCenter (``dvs`` is its pyVmomi object), sessions included."""
+    vmodl = _vmodl()
+
+    def read(paths: list[str]) -> Any:
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=dvs, skip=False)],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=type(dvs), pathSet=paths)],
+        )
+        return pc.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+
+    if isinstance(dvs, _vim().VmwareDistributedVirtualSwitch):
+        result = read(VMWARE_SWITCH_PATHS)
+    else:
+        # A switch typed as the base DistributedVirtualSwitch may still hold a VMwareDVSConfigInfo
+        # (govmomi's stock vcsim does): ask for its sessions too, so what an apply reports about
+        # them is read, not assumed. vCenter refuses the path on a truly base-typed switch.
+        try:
+            result = read(VMWARE_SWITCH_PATHS)
+        except vmodl.query.InvalidProperty:
+            result = read(SWITCH_PATHS)
+    objects = result.objects if result is not None else []
+    if not objects:
+        raise ChangeRefused(
+            f"switch {switch.name} no longer exists",
+            [Problem("NotFound", f"{switch.name} was removed.")],
+            sent=False,
+        )
+    from tui.backends._parse import NotAuthenticatedError
+
+    found = objects[0]
+    missing = found.missingSet or ()
+    for m in missing:
+        if type(m.fault).__name__.endswith("NotAuthenticated"):  # an expired session: nothing was read
+            raise NotAuthenticatedError(str(found.obj))
+    props = {p.name: p.val for p in found.propSet or ()}
+    # The uuid names the switch; without it nothing was read (a configVersion may be unset:
+    # govmomi's stock vcsim keeps none, and then the staleness check compares "" with "").
+    if not props.get("uuid"):
+        gone = ", ".join(sorted({str(m.path) for m in missing})) or "uuid"
+        raise BackendError(
+            f"vCenter did not return the configuration of {switch.name} (missing: {gone})",
+            hint="Check that the user may read the switch; nothing was changed.",
+        )
+    return _switch_from_props(dvs._moId, props, switch.datacenter)
+
+
+def vcenter_name(content: Any, dialled: str) -> str:
+    """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else ``dialled`` (the server address)."""
+    try:
+        values = {o.key: o.value for o in content.setting.QueryOptions("VirtualCenter.") or ()}
+    except _vim().fault.NotAuthenticated:
+        raise
+    except Exception:  # no such setting or no right to read it: fall back to the address dialled
+        values = {}
+    for key in ("VirtualCenter.FQDN", "VirtualCenter.InstanceName"):
+        value = str(values.get(key) or "")
+        if value and not _is_address(value):
+            return value
+    return dialled
+
+
+def find_datacenter(content: Any, name: str, page_size: int) -> Any:
+    """The datacenter called ``name`` (an inventory path); :class:`NoSuchDatacenter` listing the others."""
+    vim = _vim()
+
+    dc = content.searchIndex.FindByInventoryPath(name)
+    if isinstance(dc, vim.Datacenter):
+        return dc
+    known = sorted(_datacenter_names(content, page_size))
+    raise NoSuchDatacenter(
+        f"vCenter has no datacenter {name!r}",
+        hint=f"Datacenters: {', '.join(known) or 'none'}. Fix --datacenter, DVMIRROR_DATACENTER or GOVC_DATACENTER.",
+    )
+
+
+def _datacenter_names(content: Any, page_size: int) -> list[str]:
+    vim = _vim()
+
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datacenter], True)
+    try:
+        return [
+            _unescape(str(props.get("name", "")))
+            for _obj, props in retrieve(content.propertyCollector, view, {vim.Datacenter: ["name"]}, page_size)
+        ]
+    finally:
+        with contextlib.suppress(Exception):
+            view.DestroyView()
+
+
+def _is_address(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
