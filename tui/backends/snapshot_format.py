@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -52,6 +52,15 @@ class _Object(Struct, forbid_unknown_fields=True, gc=False):
     """A JSON object of the format: unknown fields are an error. (``gc=False``: these hold no
     reference cycles, so the collector need not track the hundred thousand of them.) Each class
     is ``kw_only`` so that its fields are declared, and written, in README's order."""
+
+
+S = TypeVar("S", bound=Struct)
+
+
+def _json(cls: type[S], obj: Any, **differ: Any) -> S:
+    """``cls`` with each field copied from the model object's attribute of the same name, except
+    those in ``differ`` (tuples are written as JSON lists)."""
+    return cls(**{f: getattr(obj, f) for f in cls.__struct_fields__ if f not in differ}, **differ)
 
 
 # -- mirror sessions: the vSphere API's field names (VMwareVspanSession, vspan.md §1) ----------
@@ -120,8 +129,9 @@ def session_from_json(s: SessionJson) -> MirrorSession:
 
 def session_json(s: MirrorSession) -> SessionJson:
     """The JSON shape of ``s`` (every field written, ``null`` when unset)."""
-    return SessionJson(
-        **{f: getattr(s, f) for f in _SESSION_SCALARS},
+    return _json(
+        SessionJson,
+        s,
         source_tx=_ports_json(s.source_tx),
         source_rx=_ports_json(s.source_rx),
         destination=_ports_json(s.destination),
@@ -141,13 +151,7 @@ def _ports_from_json(p: SessionPortsJson | None) -> VspanPorts:
 
 
 def _ports_json(p: VspanPorts) -> SessionPortsJson:
-    return SessionPortsJson(
-        port_keys=list(p.port_keys),
-        uplink_names=list(p.uplink_names),
-        vlans=list(p.vlans),
-        ip_addresses=list(p.ip_addresses),
-        wildcard_types=list(p.wildcard_types) if p.wildcard_types else UNSET,
-    )
+    return _json(SessionPortsJson, p, wildcard_types=list(p.wildcard_types) if p.wildcard_types else UNSET)
 
 
 # -- the inventory ----------------------------------------------------------------------------
@@ -279,8 +283,8 @@ def encode(snapshot: SnapshotJson, indent: int = 1) -> bytes:
 
 
 def to_builtins(snapshot: SnapshotJson) -> dict[str, Any]:
-    """``snapshot`` as plain dicts and lists (what ``json.loads`` of :func:`encode` gives)."""
-    out: dict[str, Any] = msgspec.to_builtins(snapshot)
+    """``snapshot`` as plain dicts and lists: what ``json.loads`` of :func:`encode` gives."""
+    out: dict[str, Any] = msgspec.json.decode(_ENCODER.encode(snapshot))
     return out
 
 
@@ -425,71 +429,23 @@ def from_inventory(inv: Inventory, saved: str) -> SnapshotJson:
         saved=saved,
         vcenter=inv.vcenter,
         datacenters=list(inv.datacenters),
-        hosts=[HostJson(key=h.key, name=h.name) for h in inv.hosts.values()],
+        hosts=[_json(HostJson, h) for h in inv.hosts.values()],
         switches=[
-            SwitchJson(
-                key=s.key,
-                name=s.name,
-                moid=s.moid,
-                datacenter=s.datacenter,
-                version=s.version,
-                uplink_names=list(s.uplink_names),
-                config_version=s.config_version,
+            _json(
+                SwitchJson,
+                s,
                 capability=_capability_json(s.capability),
                 sessions=[session_json(x) for x in s.sessions],
             )
             for s in inv.switches.values()
         ],
-        portgroups=[
-            PortgroupJson(
-                key=pg.key,
-                name=pg.name,
-                switch=pg.switch,
-                vlan=_vlan_json(pg.vlan),
-                binding=pg.binding,
-                promiscuous=pg.promiscuous,
-                uplink=pg.uplink,
-                num_ports=pg.num_ports,
-            )
-            for pg in inv.portgroups.values()
-        ],
+        portgroups=[_json(PortgroupJson, pg, vlan=_vlan_json(pg.vlan)) for pg in inv.portgroups.values()],
         ports=[
-            PortJson(
-                key=p.key,
-                switch=p.switch,
-                portgroup=p.portgroup,
-                name=p.name,
-                connectee=None
-                if p.connectee is None
-                else ConnecteeJson(type=p.connectee.type, entity=p.connectee.entity, nic_key=p.connectee.nic_key),
-                host=p.host,
-                link_up=p.link_up,
-                mac=p.mac,
-                promiscuous=p.promiscuous,
-            )
+            _json(PortJson, p, connectee=None if p.connectee is None else _json(ConnecteeJson, p.connectee))
             for p in inv.ports.values()
         ],
         vms=[
-            VmJson(
-                key=vm.key,
-                name=vm.name,
-                host=vm.host,
-                power=vm.power,
-                nics=[
-                    NicJson(
-                        key=n.key,
-                        label=n.label,
-                        mac=n.mac,
-                        switch=n.switch,
-                        portgroup=n.portgroup,
-                        port=n.port,
-                        connected=n.connected,
-                        ips=list(n.ips),
-                        network=n.network or UNSET,
-                    )
-                    for n in vm.nics
-                ],
-            )
+            _json(VmJson, vm, nics=[_json(NicJson, n, network=n.network or UNSET) for n in vm.nics])
             for vm in inv.vms.values()
         ],
     )
