@@ -5,6 +5,10 @@
 keys, naming the TOML path (``profiles.lab.urll: unknown setting``); the keys and types of a
 profile come from :data:`tui.setting_table.SETTINGS`. :func:`read_regular_file` is the one way
 dvmirror reads a file it was pointed at (FIFOs, devices and huge files are refused at once).
+
+The check stays hand-written, unlike the snapshot format's msgspec Structs: msgspec names a value
+of a table of profiles ``$.profiles[...].url`` (not which profile) and lists no known keys, and the
+table of settings already declares each profile key and its kind once.
 """
 
 from __future__ import annotations

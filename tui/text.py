@@ -80,8 +80,15 @@ def json_text(data: Any, **kwargs: Any) -> str:
     The result is the same JSON value: those characters can only occur inside strings, where
     ``\\uXXXX`` means the same character.
     """
-    out = json.dumps(data, ensure_ascii=False, **kwargs)
-    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return json_safe(json.dumps(data, ensure_ascii=False, **kwargs))
+
+
+def json_safe(json_out: str) -> str:
+    """JSON text (from any encoder that escapes C0 itself) with DEL, C1, bidi and separator
+    characters written as ``\\uXXXX`` escapes, as :func:`json_text` writes them."""
+    if not _JSON_UNSAFE_RE.search(json_out):
+        return json_out
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_out)
 
 
 class SafeText(Text):

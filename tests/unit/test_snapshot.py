@@ -95,15 +95,15 @@ def _demo_json() -> dict[str, Any]:
         (lambda d: d["switches"][0]["sessions"].append("oops"), r"sessions\[2\]: expected an object"),
         (
             lambda d: d["switches"][0]["sessions"][0].update(sourcePortReceived=["448"]),
-            r"sessions\[0\]: not a valid session \(sourcePortReceived: a port list must be an object",
+            r"sessions\[0\]\.sourcePortReceived: expected an object, found a list",
         ),
         (
             lambda d: d["switches"][0]["sessions"][1].update(encapsulationVlanId="310"),
-            r"sessions\[1\]: not a valid session \(encapsulationVlanId must be int, not text\)",
+            r"sessions\[1\]\.encapsulationVlanId: expected a whole number, found text",
         ),
         (
             lambda d: d["switches"][0]["sessions"][1].update(enabled=1),
-            r"enabled must be bool, not int",
+            r"sessions\[1\]\.enabled: expected a boolean, found a number",
         ),
         (lambda d: d["switches"][0]["sessions"][1].update(key="1"), r"two mirror sessions with the same key"),
     ],

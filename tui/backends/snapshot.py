@@ -5,8 +5,11 @@ The format (README "Snapshot format") is one object::
     {"format": "dvmirror-snapshot", "version": 1, "vcenter": ..., "datacenters": [...],
      "hosts": [...], "switches": [...], "portgroups": [...], "ports": [...], "vms": [...]}
 
-``--demo`` is this backend on the bundled ``labs/demo.json``. Changes are applied in memory
-with the same rules as vCenter's and last for the run.
+The format itself is declared once, in :mod:`tui.backends.snapshot_format`; this module reads
+files safely (a regular file, a size limit, UTF-8), says what is wrong with a bad one, writes
+them atomically, and is the backend. ``--demo`` is this backend on the bundled
+``labs/demo.json``. Changes are applied in memory with the same rules as vCenter's and last for
+the run.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+import msgspec
 
 from tui.backends import (
     ApplyResult,
@@ -32,33 +37,20 @@ from tui.backends import (
     SnapshotError,
     StaleSwitch,
     check_or_refuse,
+    snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
 from tui.model import (
-    Binding,
     ChangeOperation,
-    Connectee,
-    ConnecteeType,
-    Host,
     Inventory,
-    MirrorSession,
-    Nic,
-    Port,
-    Portgroup,
     Problem,
     SessionChange,
-    Switch,
-    SwitchCapability,
-    Vlan,
-    Vm,
 )
-from tui.text import ascii_digits, json_text
+from tui.text import ascii_digits, json_safe, visible
 
-FORMAT = "dvmirror-snapshot"
-VERSION = 1
+FORMAT = snapshot_format.FORMAT
+VERSION = snapshot_format.VERSION
 DEMO_LAB = "demo.json"
-
-T = TypeVar("T")
 
 
 class _Bad(Exception):
@@ -68,222 +60,45 @@ class _Bad(Exception):
         super().__init__(f"{path}: {problem}")
 
 
-class _Reader:
-    """Typed access to a JSON object that names the path of whatever is wrong."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, dict):
-            raise _Bad(path, f"expected an object, found {_kind(data)}")
-        self.data = data
-        self.path = path
-
-    def _get(self, name: str, kinds: type | tuple[type, ...], default: Any, required: bool) -> Any:
-        if name not in self.data or self.data[name] is None:
-            if required:
-                raise _Bad(f"{self.path}.{name}", "missing")
-            return default
-        value = self.data[name]
-        if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
-            raise _Bad(f"{self.path}.{name}", f"expected {_names(kinds)}, found a boolean")
-        if not isinstance(value, kinds):
-            raise _Bad(f"{self.path}.{name}", f"expected {_names(kinds)}, found {_kind(value)}")
-        return value
-
-    def text(self, name: str, default: str = "", *, required: bool = False) -> str:
-        return str(self._get(name, str, default, required))
-
-    def integer(self, name: str, default: int | None = None, *, required: bool = False) -> int | None:
-        value = self._get(name, int, default, required)
-        return None if value is None else int(value)
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        return bool(self._get(name, bool, default, False))
-
-    def items(self, name: str, *, required: bool = False) -> list[Any]:
-        return list(self._get(name, list, [], required))
-
-    def obj(self, name: str) -> _Reader | None:
-        value = self._get(name, dict, None, False)
-        return None if value is None else _Reader(value, f"{self.path}.{name}")
-
-    def each(self, name: str, parse: Callable[[_Reader], T], *, required: bool = True) -> Iterator[T]:
-        for i, item in enumerate(self.items(name, required=required)):
-            yield parse(_Reader(item, f"{self.path}.{name}[{i}]"))
-
-
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "text", bool: "a boolean", type(None): "null"}.get(
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
     )
 
 
-def _names(kinds: type | tuple[type, ...]) -> str:
-    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-    return " or ".join(
-        {str: "text", int: "a whole number", bool: "a boolean", list: "a list", dict: "an object"}[k] for k in kinds
-    )
-
-
-def _enum(r: _Reader, name: str, enum: type[Any], default: Any) -> Any:
-    raw = r.text(name, default.value)
-    try:
-        return enum(raw)
-    except ValueError:
-        allowed = ", ".join(e.value for e in enum)
-        raise _Bad(f"{r.path}.{name}", f"{raw!r} is not one of {allowed}") from None
-
-
-def _vlan(r: _Reader | None) -> Vlan:
-    if r is None:
-        return Vlan()
-    if "trunk" in r.data:
-        ranges = []
-        for i, pair in enumerate(r.items("trunk")):
-            if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
-                raise _Bad(f"{r.path}.trunk[{i}]", "expected [start, end]")
-            ranges.append((pair[0], pair[1]))
-        return Vlan(vlan_id=None, trunk=tuple(ranges))
-    if "pvlan" in r.data:
-        return Vlan(vlan_id=None, pvlan=r.integer("pvlan"))
-    return Vlan(vlan_id=r.integer("id", 0))
-
-
-def _host(r: _Reader) -> Host:
-    return Host(key=r.text("key", required=True), name=r.text("name", required=True))
-
-
-def _session(r: _Reader) -> MirrorSession:
-    try:
-        return MirrorSession.from_api(r.data)
-    except (TypeError, ValueError, AttributeError, KeyError) as e:
-        raise _Bad(r.path, f"not a valid session ({e})") from None
-
-
-def _maybe_flag(r: _Reader, name: str) -> bool | None:
-    """``true``/``false``; ``null`` = unknown; missing = ``true`` (the meaning before unknown existed)."""
-    if name not in r.data:
-        return True
-    return None if r.data[name] is None else r.flag(name)
-
-
-def _capability_json(cap: SwitchCapability) -> dict[str, Any]:
-    out: dict[str, Any] = {"vspan": cap.vspan, "sessionTypes": list(cap.session_types), "erspan": cap.erspan}
-    if cap.unknown_types or not cap.session_types:
-        out["unknownSessionTypes"] = list(cap.unknown_types)
-    return out
-
-
-def _switch(r: _Reader) -> Switch:
-    cap = r.obj("capability")
-    capability = SwitchCapability()
-    if cap is not None:
-        # null = not reported by vCenter (unknown); a missing key keeps the old default (true).
-        # Without "unknownSessionTypes" (older snapshots) an empty "sessionTypes" means every type.
-        unknown = cap.data.get("unknownSessionTypes")
-        types = tuple(str(t) for t in cap.items("sessionTypes"))
-        capability = SwitchCapability(
-            vspan=_maybe_flag(cap, "vspan"),
-            session_types=types if unknown is not None else types or capability.session_types,
-            erspan=_maybe_flag(cap, "erspan"),
-            unknown_types=tuple(str(t) for t in cap.items("unknownSessionTypes")),
-        )
-    return Switch(
-        key=r.text("key", required=True),
-        name=r.text("name", required=True),
-        moid=r.text("moid"),
-        datacenter=r.text("datacenter"),
-        version=r.text("version"),
-        uplink_names=tuple(str(u) for u in r.items("uplinkNames")),
-        config_version=r.text("configVersion", "1"),
-        capability=capability,
-        sessions=tuple(r.each("sessions", _session, required=False)),
-    )
-
-
-def _portgroup(r: _Reader) -> Portgroup:
-    return Portgroup(
-        key=r.text("key", required=True),
-        name=r.text("name", required=True),
-        switch=r.text("switch", required=True),
-        vlan=_vlan(r.obj("vlan")),
-        binding=_enum(r, "binding", Binding, Binding.EARLY),
-        promiscuous=r.flag("promiscuous"),
-        uplink=r.flag("uplink"),
-        num_ports=r.integer("numPorts", 0) or 0,
-    )
-
-
-def _port(r: _Reader) -> Port:
-    c = r.obj("connectee")
-    connectee = None
-    if c is not None:
-        connectee = Connectee(
-            type=_enum(c, "type", ConnecteeType, ConnecteeType.VM_VNIC),
-            entity=c.text("entity", required=True),
-            nic_key=c.text("nicKey"),
-        )
-    return Port(
-        key=r.text("key", required=True),
-        switch=r.text("switch", required=True),
-        portgroup=r.text("portgroup"),
-        name=r.text("name"),
-        connectee=connectee,
-        host=r.text("host"),
-        link_up=r.flag("linkUp"),
-        mac=r.text("mac").lower(),
-        promiscuous=r.flag("promiscuous"),
-    )
-
-
-def _nic(r: _Reader) -> Nic:
-    return Nic(
-        key=r.integer("key", required=True) or 0,
-        label=r.text("label", required=True),
-        mac=r.text("mac").lower(),
-        switch=r.text("switch"),
-        portgroup=r.text("portgroup"),
-        port=r.text("port"),
-        connected=r.flag("connected", True),
-        ips=tuple(str(ip) for ip in r.items("ips")),
-        network=r.text("network"),
-    )
-
-
-def _vm(r: _Reader) -> Vm:
-    return Vm(
-        key=r.text("key", required=True),
-        name=r.text("name", required=True),
-        host=r.text("host"),
-        power=r.text("power", "poweredOn"),
-        nics=tuple(r.each("nics", _nic, required=False)),
-    )
+def _check_header(fmt: Any, version: Any, has_version: bool = True) -> None:
+    """The format's name and version come first: another file, or a later version of this one,
+    is said to be so instead of failing on its first unexpected field."""
+    if fmt != FORMAT:
+        found = visible(repr(fmt)) if isinstance(fmt, str) else _kind(fmt)
+        raise _Bad("$.format", f"expected {FORMAT!r}, found {found}: this is not a dvmirror snapshot")
+    if not has_version or version is None:
+        raise _Bad("$.version", "missing")
+    if type(version) is not int:
+        raise _Bad("$.version", f"expected a whole number, found {_kind(version)}")
+    if version != VERSION:
+        raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads version {VERSION})")
 
 
 def parse_inventory(data: Any, source: str) -> Inventory:
-    """Build an :class:`Inventory` from parsed snapshot JSON.
+    """Build an :class:`Inventory` from parsed snapshot JSON (``json.loads``).
 
     Raises :class:`SnapshotError` naming the JSON path of the first problem.
     """
     try:
-        root = _Reader(data, "$")
-        fmt = root.text("format")
-        if fmt != FORMAT:
-            raise _Bad("$.format", f"expected {FORMAT!r}, found {fmt!r}: this is not a dvmirror snapshot")
-        version = root.integer("version", required=True)
-        if version != VERSION:
-            raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads version {VERSION})")
-        inv = Inventory.build(
-            vcenter=root.text("vcenter", required=True),
-            source=source,
-            datacenters=tuple(str(d) for d in root.items("datacenters")),
-            hosts=list(root.each("hosts", _host)),
-            switches=list(root.each("switches", _switch)),
-            portgroups=list(root.each("portgroups", _portgroup)),
-            ports=list(root.each("ports", _port)),
-            vms=list(root.each("vms", _vm)),
-        )
+        if not isinstance(data, dict):
+            raise _Bad("$", f"expected an object, found {_kind(data)}")
+        _check_header(data.get("format", ""), data.get("version"), "version" in data)
+        snapshot = snapshot_format.convert(data)
     except _Bad as e:
         raise SnapshotError(f"{source}: {e}") from None
+    except msgspec.ValidationError as e:
+        raise SnapshotError(f"{source}: {snapshot_format.problem(e)}") from None
+    return _inventory(snapshot, source)
+
+
+def _inventory(snapshot: snapshot_format.SnapshotJson, source: str) -> Inventory:
+    inv = snapshot_format.to_inventory(snapshot, source)
     _check_references(inv, source)
     return inv
 
@@ -309,90 +124,13 @@ def _check_references(inv: Inventory, source: str) -> None:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _vlan_json(v: Vlan) -> dict[str, Any]:
-    if v.trunk:
-        return {"trunk": [list(r) for r in v.trunk]}
-    if v.pvlan is not None:
-        return {"pvlan": v.pvlan}
-    return {"id": v.vlan_id or 0}
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dump_inventory(inv: Inventory) -> dict[str, Any]:
     """The snapshot JSON object for ``inv`` (inverse of :func:`parse_inventory`)."""
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "saved": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "vcenter": inv.vcenter,
-        "datacenters": list(inv.datacenters),
-        "hosts": [{"key": h.key, "name": h.name} for h in inv.hosts.values()],
-        "switches": [
-            {
-                "key": s.key,
-                "name": s.name,
-                "moid": s.moid,
-                "datacenter": s.datacenter,
-                "version": s.version,
-                "uplinkNames": list(s.uplink_names),
-                "configVersion": s.config_version,
-                "capability": _capability_json(s.capability),
-                "sessions": [x.to_api() for x in s.sessions],
-            }
-            for s in inv.switches.values()
-        ],
-        "portgroups": [
-            {
-                "key": pg.key,
-                "name": pg.name,
-                "switch": pg.switch,
-                "vlan": _vlan_json(pg.vlan),
-                "binding": pg.binding.value,
-                "promiscuous": pg.promiscuous,
-                "uplink": pg.uplink,
-                "numPorts": pg.num_ports,
-            }
-            for pg in inv.portgroups.values()
-        ],
-        "ports": [
-            {
-                "key": p.key,
-                "switch": p.switch,
-                "portgroup": p.portgroup,
-                "name": p.name,
-                "connectee": None
-                if p.connectee is None
-                else {"type": p.connectee.type.value, "entity": p.connectee.entity, "nicKey": p.connectee.nic_key},
-                "host": p.host,
-                "linkUp": p.link_up,
-                "mac": p.mac,
-                "promiscuous": p.promiscuous,
-            }
-            for p in inv.ports.values()
-        ],
-        "vms": [
-            {
-                "key": vm.key,
-                "name": vm.name,
-                "host": vm.host,
-                "power": vm.power,
-                "nics": [
-                    {
-                        "key": n.key,
-                        "label": n.label,
-                        "mac": n.mac,
-                        "switch": n.switch,
-                        "portgroup": n.portgroup,
-                        "port": n.port,
-                        "connected": n.connected,
-                        "ips": list(n.ips),
-                    }
-                    | ({"network": n.network} if n.network else {})
-                    for n in vm.nics
-                ],
-            }
-            for vm in inv.vms.values()
-        ],
-    }
+    return snapshot_format.to_builtins(snapshot_format.from_inventory(inv, _now()))
 
 
 def save_inventory(inv: Inventory, path: Path) -> None:
@@ -402,14 +140,14 @@ def save_inventory(inv: Inventory, path: Path) -> None:
     mode 0600) in the target's folder, so a file or symlink planted at a predictable name
     (``FILE.tmp``) is never followed or reused. The snapshot keeps mode 0600 (it names every VM,
     MAC and IP address). Names are written as JSON escapes where they hold control, C1 or bidi
-    characters (:func:`tui.text.json_text`), so ``cat FILE`` is harmless too.
+    characters (:func:`tui.text.json_safe`), so ``cat FILE`` is harmless too.
     """
     folder = path.parent
     tmp = ""
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json_text(dump_inventory(inv), indent=1))
+            f.write(json_safe(snapshot_format.encode(snapshot_format.from_inventory(inv, _now())).decode("utf-8")))
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -442,26 +180,23 @@ def _no_constant(name: str) -> Any:
     raise _Bad("$", f"{name} is not a number JSON allows")
 
 
-def read_snapshot(path: Path) -> Any:
-    """Parse ``path`` as JSON, turning every failure into a :class:`SnapshotError`.
-
-    Only a regular file (no FIFO, device or directory: refused before reading, never a hang)
-    of at most :data:`SNAPSHOT_SIZE_LIMIT` bytes of UTF-8 JSON, nested no deeper than Python's
-    recursion limit, with whole numbers of at most 20 digits.
-    """
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = read_regular_file(path, SNAPSHOT_SIZE_LIMIT)
+        return read_regular_file(path, SNAPSHOT_SIZE_LIMIT)
     except FileNotFoundError:
         raise SnapshotError(f"{path}: no such file", hint="Save one with `dvmirror snapshot save FILE`.") from None
     except FileProblem as e:
         raise SnapshotError(f"{path}: {e}") from None
+
+
+def _parse_json(raw: bytes, path: Path | str) -> Any:
+    """``raw`` as JSON with Python's parser, whose messages say where the text goes wrong."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SnapshotError(
             f"{path}: not a text file (a dvmirror snapshot is UTF-8 JSON; byte {e.start} is not UTF-8)"
         ) from None
-    del raw
     if not text.strip():
         raise SnapshotError(f"{path}: the file is empty")
     try:
@@ -475,6 +210,33 @@ def read_snapshot(path: Path) -> Any:
         raise SnapshotError(f"{path}: the JSON is nested too deeply to be a dvmirror snapshot") from None
     except ValueError as e:  # anything else json refuses
         raise SnapshotError(f"{path}: not valid JSON ({e})") from None
+
+
+def read_snapshot(path: Path) -> Any:
+    """Parse ``path`` as JSON, turning every failure into a :class:`SnapshotError`.
+
+    Only a regular file (no FIFO, device or directory: refused before reading, never a hang)
+    of at most :data:`SNAPSHOT_SIZE_LIMIT` bytes of UTF-8 JSON, nested no deeper than Python's
+    recursion limit, with whole numbers of at most 20 digits.
+    """
+    return _parse_json(_read_bytes(path), path)
+
+
+def decode_inventory(raw: bytes, path: Path | str, source: str) -> Inventory:
+    """The inventory in snapshot bytes ``raw`` read from ``path`` (:class:`SnapshotError` if not).
+
+    msgspec parses and checks the file in one pass (:mod:`tui.backends.snapshot_format`). When it
+    refuses the file, Python's parser and :func:`parse_inventory` read it again to say what is wrong
+    in the same words as for any parsed JSON: the line and column of bad JSON, the format and
+    version first, then the JSON path of the first problem.
+    """
+    try:
+        snapshot = snapshot_format.decode(raw)
+    except msgspec.MsgspecError:
+        return parse_inventory(_parse_json(raw, path), source)
+    if snapshot.format != FORMAT or snapshot.version != VERSION:
+        return parse_inventory(_parse_json(raw, path), source)
+    return _inventory(snapshot, source)
 
 
 class SnapshotBackend:
@@ -504,11 +266,10 @@ class SnapshotBackend:
         if progress:
             progress(LoadProgress(f"Reading {self.label}"))
         if self.path is None:
-            text = resources.files("tui.backends.labs").joinpath(DEMO_LAB).read_text(encoding="utf-8")
-            data = json.loads(text)
+            raw = resources.files("tui.backends.labs").joinpath(DEMO_LAB).read_bytes()
+            inv = decode_inventory(raw, DEMO_LAB, self.label)
         else:
-            data = read_snapshot(self.path)
-        inv = parse_inventory(data, self.label)
+            inv = decode_inventory(_read_bytes(self.path), self.path, self.label)
         if progress:
             progress(LoadProgress("Loaded", len(inv.ports), len(inv.ports)))
         self._inventory = inv
