@@ -16,6 +16,7 @@ import pytest
 
 from tests.hostile import RAW, RAW_ESC, hostile_data, name_of, session_name, write_hostile_lab
 from tests.tui.conftest import loaded, settle
+from tests.tui.wizard_helpers import mark_walkthrough
 from tui.app import DvMirrorApp, build_app
 from tui.backends.snapshot import SnapshotBackend
 from tui.screens.error import ErrorScreen
@@ -174,6 +175,5 @@ async def test_read_only_from_the_environment_holds_in_the_tui(tmp_path: Path) -
             assert app.read_only and source in app.read_only_hint
             header = app.screen.query_one("#header-right", Label)
             assert "read-only" in str(header.render()) and source in str(header.tooltip)
-            await pilot.press("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d", "m")
-            await settle(pilot)
+            await mark_walkthrough(pilot)
             assert not isinstance(app.screen, SessionWizard)  # no wizard in read-only mode
