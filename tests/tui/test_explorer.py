@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import OptionList
 
-from tests.helpers import notifications, started
+from tests.helpers import notifications, started, type_text
 from tests.tui.conftest import demo_app, loaded, settle
 from tui.clipboard import osc52
 from tui.screens.explorer import ExplorerScreen
@@ -236,8 +236,8 @@ async def test_command_palette_goes_to_a_vm() -> None:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"KRBCLIENT01")
-        await pilot.pause(0.5)
+        await type_text(pilot, "KRBCLIENT01")
+        await app.workers.wait_for_complete()  # the palette's search
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -349,8 +349,8 @@ async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"STD-ONLY01")
-        await pilot.pause(0.5)
+        await type_text(pilot, "STD-ONLY01")
+        await app.workers.wait_for_complete()  # the palette's search
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

@@ -118,7 +118,10 @@ async def test_sessions_screen_wizard_review_and_toast(lab: Path) -> None:
         switch = next(iter(app.inventory.switches.values())) if app.inventory else None
         assert switch is not None
         assert dmz in {s.name for sw in app.inventory.switches.values() for s in sw.sessions}  # type: ignore[union-attr]
-        await pilot.pause(0.3)
+        for _ in range(100):  # until the toast is painted (or 100 rounds)
+            if "Updated session 'DMZ-IDS\\x00'" in terminal_output(app):
+                break
+            await pilot.pause()
         assert_clean(app, "Updated session 'DMZ-IDS\\x00'")  # the toast
 
 
