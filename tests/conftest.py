@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import WALKTHROUGH as WALKTHROUGH  # the walkthrough is declared in tests/helpers.py
 from tui.backends.snapshot import SnapshotBackend
-from tui.model import Inventory, MirrorSession, Port, VspanPorts
+from tui.model import Inventory, Port
 
 CLOUD = "50 36 4e 6c 5b 8f 2e 3d-1a 2b 3c 4d 5e 6f 70 81"
 MGMT = "50 36 77 02 9c 41 d0 0e-8b 13 55 e2 07 6a 4c 90"
@@ -45,15 +46,3 @@ def port(inv: Inventory, key: str, switch: str = CLOUD) -> Port:
 
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-WALKTHROUGH = MirrorSession(
-    name="F5 DMZ to monitor",
-    session_type="mixedDestMirror",
-    source_rx=VspanPorts(port_keys=("448",)),
-    source_tx=VspanPorts(port_keys=("448",)),
-    destination=VspanPorts(port_keys=("2258",)),
-    encapsulation_vlan_id=205,
-    mirrored_packet_length=60,
-)
-"""The walkthrough's session as its client made it (legacy type, VLAN 205, 60-byte packets)."""

@@ -117,21 +117,18 @@ class CopyRequested(Message):
 
 
 @dataclass
-class GoTo(Message):
+class GoTo(Message, bubble=False):
     """Show a port (or a NIC on no port) in the explorer.
 
     Posted to the app, which posts it on to the explorer; it does not bubble (no echo back).
     """
 
-    bubble = False
     target: Target
 
 
 @dataclass
-class OpenFind(Message):
+class OpenFind(Message, bubble=False):
     """Open the finder if the explorer is the screen shown (posted on like :class:`GoTo`)."""
-
-    bubble = False
 
 
 # -- reports: the app's workers → app -------------------------------------------------------

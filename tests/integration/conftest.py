@@ -5,8 +5,13 @@
   or fail when ``CI`` is set (in CI they must run, never skip).
 - ``vcsim`` (session): one server on the demo lab over http, shared and read-only: tests that
   change anything (sessions, login state) must start their own with ``start_vcsim``.
+- ``vcsim_tls`` (session): the same over https with its own certificate, shared and read-only.
 - ``start_vcsim`` (function): a factory ``start_vcsim(lab=None, tls=False, delay=0, ...)``;
   every server it starts is stopped when the test ends.
+- ``start_module_vcsim`` (module): the same factory for a server the tests of one module share
+  (each changing only what is its own), stopped when the module's tests are done.
+
+These fixtures are the only way the tests start a server (``start_server`` below does it).
 
 Each server is a :class:`VcsimServer` with ``url``, ``user``, ``password``, ``host``, ``port``,
 ``proc`` (the ``subprocess.Popen``), ``thumbprint`` and ``cert`` (TLS only), ``lab`` and
@@ -249,19 +254,28 @@ def vcsim(vcsim_binary: Path) -> Iterator[VcsimServer]:
         server.stop()
 
 
-@pytest.fixture
-def start_vcsim(vcsim_binary: Path, tmp_path: Path) -> Iterator[Callable[..., VcsimServer]]:
-    """Factory: ``start_vcsim(lab=None, tls=False, delay=0, user=..., password=..., session_idle=None,
-    args=())`` starts a server of the test's own. ``lab`` is a path or a lab dict (written to a file).
-    Every server started is stopped at the end of the test."""
+@pytest.fixture(scope="session")
+def vcsim_tls(vcsim_binary: Path) -> Iterator[VcsimServer]:
+    """A shared server on the demo lab over https (``cert``, ``thumbprint``). Do not change its state."""
+    server = start_server(vcsim_binary, tls=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _servers(binary: Path, directory: Path) -> Iterator[Callable[..., VcsimServer]]:
+    """A ``start(lab=None, **start_server_options)`` that stops every server it started on exit;
+    a lab given as a dict is written to a file in ``directory``."""
     servers: list[VcsimServer] = []
 
     def start(lab: Path | str | dict[str, Any] | None = None, **kwargs: Any) -> VcsimServer:
         if isinstance(lab, dict):
-            path = tmp_path / f"lab-{len(servers)}.json"
+            path = directory / f"lab-{len(servers)}.json"
             path.write_text(json.dumps(lab), encoding="utf-8")
             lab = path
-        server = start_server(vcsim_binary, None if lab is None else Path(lab), **kwargs)
+        server = start_server(binary, None if lab is None else Path(lab), **kwargs)
         servers.append(server)
         return server
 
@@ -270,6 +284,24 @@ def start_vcsim(vcsim_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Vc
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def start_vcsim(vcsim_binary: Path, tmp_path: Path) -> Iterator[Callable[..., VcsimServer]]:
+    """Factory: ``start_vcsim(lab=None, tls=False, delay=0, user=..., password=..., session_idle=None,
+    args=())`` starts a server of the test's own. ``lab`` is a path or a lab dict (written to a file).
+    Every server started is stopped at the end of the test."""
+    with _servers(vcsim_binary, tmp_path) as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_vcsim(
+    vcsim_binary: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., VcsimServer]]:
+    """As ``start_vcsim``, for servers shared by the tests of one module (stopped after its last test)."""
+    with _servers(vcsim_binary, tmp_path_factory.mktemp("module-vcsim")) as start:
+        yield start
 
 
 # -- govmomi's stock vcsim (tests/stockvcsim): a second simulator no one here wrote -------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import run_cli_json
+from tests.helpers import WALKTHROUGH_FLAGS, WALKTHROUGH_LEGACY_FLAGS, WALKTHROUGH_SWITCH, run_cli_json
 from tui import rules
 from tui.__main__ import main
 from tui.audit import AuditLog
@@ -22,8 +22,8 @@ from tui.backends.vsphere import VsphereBackend
 
 pytestmark = pytest.mark.vcsim
 
-CLOUD = "dvSwitchCloud"
-WALKTHROUGH = ["--name", "F5 DMZ to monitor", "--source", "448", "--dest", "2258", "--length", "60"]
+CLOUD = WALKTHROUGH_SWITCH
+WALKTHROUGH = list(WALKTHROUGH_FLAGS)
 
 
 def conn(server: Any) -> list[str]:
@@ -77,11 +77,7 @@ def test_create_walkthrough_legacy_session(start_vcsim: Callable[..., Any], caps
         "create",
         "--switch",
         CLOUD,
-        *WALKTHROUGH,
-        "--type",
-        "mixedDestMirror",
-        "--encap-vlan",
-        "205",
+        *WALKTHROUGH_LEGACY_FLAGS,
     )
     assert code == 0, (result, err)
     assert result["ok"] is True and result["sent"] is True
@@ -186,8 +182,7 @@ def test_edit_changes_only_the_fields_given(
 ) -> None:
     server = start_vcsim()
     code, result, _ = run(
-        capsys, server, "session", "create", "--switch", CLOUD, *WALKTHROUGH, "--type", "mixedDestMirror",
-        "--encap-vlan", "205", "--normal-io",
+        capsys, server, "session", "create", "--switch", CLOUD, *WALKTHROUGH_LEGACY_FLAGS, "--normal-io",
     )  # fmt: skip
     assert code == 0
     key = result["change"]["session"]["key"]

@@ -20,14 +20,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLOUD as CLOUD_KEY
-from tests.conftest import WALKTHROUGH
 from tests.faultproxy import Fault, FaultProxy
+from tests.helpers import WALKTHROUGH, WALKTHROUGH_FLAGS, WALKTHROUGH_SWITCH, notifications, started
 from tests.helpers import run_cli_json as cli
-from tests.helpers import started
 from tests.integration.conftest import REPO
 from tests.labgen import scaled_lab
 from tests.tui.conftest import loaded, settle
-from tests.tui.wizard_helpers import review_and_create, type_into, wizard
+from tests.tui.wizard_helpers import mark_walkthrough, review_and_create, type_into, wizard
 from tui.__main__ import main
 from tui.app import DvMirrorApp, build_app
 from tui.audit import AuditLog
@@ -42,9 +41,9 @@ from widgets.inventory_tree import InventoryTree
 
 pytestmark = pytest.mark.vcsim
 
-CLOUD = "dvSwitchCloud"
-NAME = "F5 DMZ to monitor"
-CREATE = ["session", "create", "--switch", CLOUD, "--name", NAME, "--source", "448", "--dest", "2258", "--length", "60"]
+CLOUD = WALKTHROUGH_SWITCH
+NAME = WALKTHROUGH.name
+CREATE = ["session", "create", "--switch", CLOUD, *WALKTHROUGH_FLAGS]
 TIMEOUT = 1.5
 """--timeout for the tests of silent servers (seconds)."""
 
@@ -325,15 +324,8 @@ async def test_tui_change_applied_although_the_answer_was_lost(
     proxy = proxies(server)
     backend = VsphereBackend(settings_via(proxy, server), timeout=TIMEOUT)
     app = build_app(backend, environ={})
-    notes: list[str] = []
     async with started(app) as pilot:
-        real_notify = app.notify
-
-        def notify(message: str, **kw: Any) -> None:
-            notes.append(str(message))
-            real_notify(message, **kw)
-
-        app.notify = notify  # type: ignore[method-assign]
+        notes = notifications(app)
         await open_walkthrough_wizard(pilot)
         await type_into(pilot, "name", NAME)
         proxy.add(Fault("ReconfigureDvs_Task", "stall_after"))  # vCenter did it; the answer never comes
@@ -383,12 +375,7 @@ async def test_tui_change_not_applied_keeps_the_wizard(
 
 async def open_walkthrough_wizard(pilot: Any) -> None:
     """Mark 448 as the source and 2258 as the destination, then press m."""
-    await pilot.press("slash", *"448", "enter")
-    await settle(pilot)
-    await pilot.press("s", "slash", *"2258", "enter")
-    await settle(pilot)
-    await pilot.press("d", "m")
-    await settle(pilot)
+    await mark_walkthrough(pilot)
     assert isinstance(pilot.app.screen, SessionWizard)
 
 
@@ -577,14 +564,7 @@ async def test_tui_interrupted_load_withdraws_the_half_tree(
         # A refresh cut midway: the complete inventory of before comes back, and the app says so.
         cut.rearm(0)
         complete = app.inventory
-        notes: list[str] = []
-        real_notify = app.notify
-
-        def notify(message: str, **kw: Any) -> None:
-            notes.append(str(message))
-            real_notify(message, **kw)
-
-        app.notify = notify  # type: ignore[method-assign]
+        notes = notifications(app)
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await settle(pilot)
@@ -596,9 +576,9 @@ async def test_tui_interrupted_load_withdraws_the_half_tree(
 # -- certificates --------------------------------------------------------------------------------
 
 
-def test_wrong_ca_file_is_named(start_vcsim: Callable[..., Any], tmp_path: Path) -> None:
+def test_wrong_ca_file_is_named(vcsim_tls: Any, start_vcsim: Callable[..., Any], tmp_path: Path) -> None:
     """A valid PEM of another CA: not "self-signed", but "not signed by the CA in FILE"."""
-    server, other = start_vcsim(tls=True), start_vcsim(tls=True)
+    server, other = vcsim_tls, start_vcsim(tls=True)
     base = Settings(server=server.host, port=server.port, user=server.user, password=server.password)
     backend = VsphereBackend(replace(base, ca_file=other.cert))
     try:
@@ -626,16 +606,16 @@ def test_wrong_ca_file_is_named(start_vcsim: Callable[..., Any], tmp_path: Path)
         assert err.value.message.startswith(f"CA file {path} ") and words in err.value.message
 
 
-def test_cli_wrong_ca_file(start_vcsim: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
-    server, other = start_vcsim(tls=True), start_vcsim(tls=True)
+def test_cli_wrong_ca_file(vcsim_tls: Any, start_vcsim: Callable[..., Any], capsys: pytest.CaptureFixture[str]) -> None:
+    server, other = vcsim_tls, start_vcsim(tls=True)
     code, result, err = cli(capsys, "sessions", "--server", server.url, "--user", "u", "--password", "p",
                             "--ca-file", other.cert)  # fmt: skip
     assert code == 3 and result is None
     assert f"is not signed by the CA in {other.cert}" in err and "Traceback" not in err
 
 
-async def test_tui_wrong_ca_file(start_vcsim: Callable[..., Any]) -> None:
-    server, other = start_vcsim(tls=True), start_vcsim(tls=True)
+async def test_tui_wrong_ca_file(vcsim_tls: Any, start_vcsim: Callable[..., Any]) -> None:
+    server, other = vcsim_tls, start_vcsim(tls=True)
     base = Settings(server=server.host, port=server.port, user=server.user, password=server.password)
     app = build_app(VsphereBackend(replace(base, ca_file=other.cert)), environ={})
     async with app.run_test(size=(120, 40)) as pilot:
@@ -669,9 +649,7 @@ def test_idle_session_expired_between_load_and_apply(
 # -- the proxy itself over TLS ----------------------------------------------------------------------
 
 
-def test_the_proxy_speaks_tls_on_both_sides(
-    start_vcsim: Callable[..., Any], proxies: Callable[..., FaultProxy], tmp_path: Path
-) -> None:
+def test_the_proxy_speaks_tls_on_both_sides(vcsim_tls: Any, proxies: Callable[..., FaultProxy], tmp_path: Path) -> None:
     """dvmirror → (TLS, pinned) → proxy → (TLS, verified) → vcsim, with a fault still injected."""
     import shutil
     import ssl
@@ -688,7 +666,7 @@ def test_the_proxy_speaks_tls_on_both_sides(
          "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
         check=True, capture_output=True,
     )  # fmt: skip
-    server = start_vcsim(tls=True)
+    server = vcsim_tls
     downstream = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     downstream.load_cert_chain(cert, key)
     upstream = ssl.create_default_context(cafile=server.cert)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 
 from tests.conftest import CLOUD
 from tests.helpers import started
-from tests.integration.conftest import VcsimServer, start_server
+from tests.integration.conftest import VcsimServer
 from tests.integration.test_vsphere_backend import settings_for
 from tests.roundtrip import CLONE_DEST, DPM, ERS, FULL, MIX, RMD, RMS, TYPES, differences, lab, renamed
 from tests.tui.conftest import settle
@@ -37,15 +37,9 @@ VERSION = "vim.version.v7_0_3_0"
 
 
 @pytest.fixture(scope="module")
-def server(vcsim_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[VcsimServer]:
+def server(start_module_vcsim: Callable[..., VcsimServer]) -> VcsimServer:
     """One server on the round-trip lab; each test changes only its own type's session."""
-    path = tmp_path_factory.mktemp("roundtrip") / "lab.json"
-    path.write_text(json.dumps(lab()), encoding="utf-8")
-    s = start_server(vcsim_binary, path)
-    try:
-        yield s
-    finally:
-        s.stop()
+    return start_module_vcsim(lab())
 
 
 def vim_sessions(server: VcsimServer) -> dict[str, Any]:

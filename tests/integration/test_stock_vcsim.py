@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.helpers import started
+from tests.helpers import notifications, started
 from tui.__main__ import main
 from tui.backends import ChangeRefused
 from tui.backends.vsphere import VsphereBackend
@@ -531,9 +531,9 @@ async def test_tui_warns_of_two_switches_with_one_uuid(start_stock_vcsim: StartS
 
     server = start_stock_vcsim("-dc", "2", "-pg", "1", "-vm", "1", "-host", "1")
     app = build_app(VsphereBackend(settings_for(server), timeout=20), environ={})
+    shown = notifications(app)
     async with started(app) as pilot:
         await settle(pilot)
         assert app.inventory is not None and len(app.inventory.switches) == 1
-        shown = [n.message for n in app._notifications]
         assert any("have the same UUID" in m and "only DVS0" in m for m in shown), shown
         app.backend.close()

@@ -13,7 +13,7 @@ from tests.helpers import started
 from tests.integration.test_vsphere_backend import settings_for
 from tests.tui.conftest import loaded, settle
 from tests.tui.test_explorer import plain
-from tests.tui.wizard_helpers import fill_walkthrough, review_and_create, tick, type_into, wizard
+from tests.tui.wizard_helpers import fill_walkthrough, mark_walkthrough, review_and_create, tick, type_into, wizard
 from tui.app import build_app
 from tui.backends.vsphere import VsphereBackend
 from tui.clipboard import osc52
@@ -63,12 +63,7 @@ async def test_walkthrough_through_the_wizard_reads_back(start_vcsim: Any, form:
     server = start_vcsim()
     app = build_app(VsphereBackend(settings_for(server)), environ={})
     async with started(app) as pilot:
-        await pilot.press("slash", *"448", "enter")
-        await settle(pilot)
-        await pilot.press("s", "slash", *"2258", "enter")
-        await settle(pilot)
-        await pilot.press("d", "m")
-        await settle(pilot)
+        await mark_walkthrough(pilot)
         if form == "legacy":  # as the walkthrough's client made it
             await fill_walkthrough(pilot)
         else:  # Distributed Port Mirroring: both ports are on esx-03, no encapsulation needed
@@ -155,8 +150,8 @@ async def test_nothing_listening_offers_retry() -> None:
     assert app.return_code == 3
 
 
-async def test_untrusted_certificate_modal(start_vcsim: Any) -> None:
-    server = start_vcsim(tls=True)
+async def test_untrusted_certificate_modal(vcsim_tls: Any) -> None:
+    server = vcsim_tls
     app = build_app(VsphereBackend(replace(settings_for(server), ca_file="")), environ={})
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()

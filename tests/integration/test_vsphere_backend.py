@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
+from tests import helpers
 from tests.labgen import scaled_lab
 from tui.backends import ChangeRefused, LoadProgress, ReadOnlyError, StaleSwitch
 from tui.backends.snapshot import SnapshotBackend, dump_inventory, save_inventory
 from tui.backends.vsphere import VsphereBackend
 from tui.config import Settings, parse_server
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, VspanPorts
+from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, VspanPorts
 
 pytestmark = pytest.mark.vcsim
 
@@ -266,18 +267,7 @@ def _server_sessions(server: Any, switch_name: str) -> tuple[str, list[Any]]:
         view.DestroyView()
 
 
-WALKTHROUGH = MirrorSession(
-    name="F5 DMZ to monitor",
-    description="walkthrough session",
-    enabled=True,
-    session_type=SessionType.MIXED_DEST_MIRROR.value,
-    source_rx=VspanPorts(port_keys=("448",)),
-    source_tx=VspanPorts(port_keys=("448",)),
-    destination=VspanPorts(port_keys=("2258",)),
-    encapsulation_vlan_id=205,
-    mirrored_packet_length=60,
-    sampling_rate=None,
-)
+WALKTHROUGH = replace(helpers.WALKTHROUGH, description="walkthrough session")
 
 
 def test_create_the_walkthrough_session(start_vcsim: Any, backend_for: Any) -> None:

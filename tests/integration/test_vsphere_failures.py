@@ -133,15 +133,10 @@ def test_datacenter_filter(vcsim: Any, backends: list[VsphereBackend]) -> None:
 # -- TLS ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tls_server(vcsim_binary: Path) -> Iterator[Any]:
-    from tests.integration.conftest import start_server
-
-    server = start_server(vcsim_binary, tls=True)
-    try:
-        yield server
-    finally:
-        server.stop()
+@pytest.fixture
+def tls_server(vcsim_tls: Any) -> Any:
+    """The shared server over https (these tests only read)."""
+    return vcsim_tls
 
 
 def test_untrusted_certificate_explains_the_ways_forward(tls_server: Any, backends: list[VsphereBackend]) -> None:

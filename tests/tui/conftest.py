@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -14,12 +16,23 @@ def demo_app(read_only: bool = False) -> DvMirrorApp:
     return build_app(SnapshotBackend(read_only=read_only), environ={})
 
 
+LOAD_TIMEOUT = 60.0
+"""Seconds :func:`loaded` waits for the index at most."""
+
+
 async def loaded(pilot: Pilot[None]) -> None:
-    """Wait until the inventory and the index are in place and the screen settled."""
+    """Wait until the inventory and the index are in place and the screen settled.
+
+    The index is built in a thread started after the tree is painted, so it is waited for as
+    such: until it is there, or the load ended without an inventory, or :data:`LOAD_TIMEOUT` seconds."""
     app = pilot.app
     assert isinstance(app, DvMirrorApp)
+    deadline = time.monotonic() + LOAD_TIMEOUT
     await app.workers.wait_for_complete()
     await pilot.pause()
+    while app.index is None and app.inventory is not None and time.monotonic() < deadline:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
     assert app.index is not None, "the inventory did not load"
     await pilot.pause()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import OptionList
 
-from tests.helpers import started
+from tests.helpers import notifications, started, type_text
 from tests.tui.conftest import demo_app, loaded, settle
 from tui.clipboard import osc52
 from tui.screens.explorer import ExplorerScreen
@@ -106,6 +106,7 @@ async def test_find_ip_then_escape_keeps_selection() -> None:
 
 async def test_marks_and_copy() -> None:
     app = demo_app()
+    notes = notifications(app)
     async with started(app) as pilot:
         written: list[str] = []
         assert app._driver is not None
@@ -144,7 +145,7 @@ async def test_marks_and_copy() -> None:
         await pilot.press("d")
         await settle(pilot)
         assert screen.marks.destinations == ("2258",)
-        assert any("a mirror session lives on one switch" in str(n.message) for n in app._notifications)
+        assert any("a mirror session lives on one switch" in n for n in notes)
         await pilot.press("x")
         assert not screen.marks
 
@@ -205,6 +206,7 @@ async def test_hostile_names_render_literally() -> None:
 async def test_hostile_portgroup_titles_and_messages() -> None:
     """Border titles and notifications are markup in Textual: names must not break them."""
     app = demo_app()
+    notes = notifications(app)
     async with started(app) as pilot:
         await pilot.press("slash", *"NTP01/Network adapter 2", "enter")
         await settle(pilot)
@@ -222,7 +224,7 @@ async def test_hostile_portgroup_titles_and_messages() -> None:
         await settle(pilot)
         await pilot.press("d")  # ... then one on dvSwitchCloud: refused, with names in the message
         await settle(pilot)
-        assert any("dvSwitchMgmt" in str(n.message) for n in app._notifications)
+        assert any("dvSwitchMgmt" in n for n in notes)
         app.export_screenshot()  # renders every title and toast: a markup error would raise here
 
 
@@ -234,8 +236,8 @@ async def test_command_palette_goes_to_a_vm() -> None:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"KRBCLIENT01")
-        await pilot.pause(0.5)
+        await type_text(pilot, "KRBCLIENT01")
+        await app.workers.wait_for_complete()  # the palette's search
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -347,8 +349,8 @@ async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"STD-ONLY01")
-        await pilot.pause(0.5)
+        await type_text(pilot, "STD-ONLY01")
+        await app.workers.wait_for_complete()  # the palette's search
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -403,14 +405,7 @@ async def test_keymap_new_ids_old_ids_and_unknown_ids() -> None:
 
     keymap = {"explorer.find": "f", "mark_source": "a", "sessions.new": "N", "sesions.edit": "E"}
     app = build_app(SnapshotBackend(), keymap=keymap, environ={})
-    notes: list[str] = []
-    shown = app.notify
-
-    def record(message: str, **kwargs: object) -> None:
-        notes.append(message)
-        shown(message, **kwargs)  # type: ignore[arg-type]
-
-    app.notify = record  # type: ignore[method-assign]
+    notes = notifications(app)
     async with started(app) as pilot:
         await pilot.press("f")
         await settle(pilot)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.hostile import RAW, RAW_ESC, hostile_data, name_of, session_name, write_hostile_lab
 from tests.tui.conftest import loaded, settle
+from tests.tui.wizard_helpers import mark_walkthrough
 from tui.app import DvMirrorApp, build_app
 from tui.backends.snapshot import SnapshotBackend
 from tui.screens.error import ErrorScreen
@@ -117,7 +118,10 @@ async def test_sessions_screen_wizard_review_and_toast(lab: Path) -> None:
         switch = next(iter(app.inventory.switches.values())) if app.inventory else None
         assert switch is not None
         assert dmz in {s.name for sw in app.inventory.switches.values() for s in sw.sessions}  # type: ignore[union-attr]
-        await pilot.pause(0.3)
+        for _ in range(100):  # until the toast is painted (or 100 rounds)
+            if "Updated session 'DMZ-IDS\\x00'" in terminal_output(app):
+                break
+            await pilot.pause()
         assert_clean(app, "Updated session 'DMZ-IDS\\x00'")  # the toast
 
 
@@ -174,6 +178,5 @@ async def test_read_only_from_the_environment_holds_in_the_tui(tmp_path: Path) -
             assert app.read_only and source in app.read_only_hint
             header = app.screen.query_one("#header-right", Label)
             assert "read-only" in str(header.render()) and source in str(header.tooltip)
-            await pilot.press("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d", "m")
-            await settle(pilot)
+            await mark_walkthrough(pilot)
             assert not isinstance(app.screen, SessionWizard)  # no wizard in read-only mode

@@ -8,26 +8,24 @@ from dataclasses import replace
 from textual.widgets import Button, DataTable, Static
 
 from tests.conftest import CLOUD
-from tests.helpers import started
+from tests.helpers import notifications, started
 from tests.tui.conftest import demo_app, loaded, settle
 from tests.tui.test_explorer import plain
-from tests.tui.wizard_helpers import choose_type, fill_walkthrough, review_and_create, tick, type_into, wizard
+from tests.tui.wizard_helpers import (
+    choose_type,
+    fill_walkthrough,
+    mark_walkthrough,
+    review_and_create,
+    tick,
+    type_into,
+    wizard,
+)
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import ChangeOperation, MirrorSession, SessionChange, VspanPorts
 from tui.screens.error import ErrorScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import ConfirmDeleteScreen, SessionsScreen
 from widgets.port_detail import PortDetail
-
-
-async def mark_walkthrough(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("slash", *"448", "enter")
-    await settle(pilot)
-    await pilot.press("s")
-    await pilot.press("slash", *"2258", "enter")
-    await settle(pilot)
-    await pilot.press("d", "m")
-    await settle(pilot)
 
 
 def text_of(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
@@ -236,12 +234,13 @@ async def test_racing_change_is_caught_and_reread() -> None:
 async def test_hostile_session_name_everywhere() -> None:
     """A session called "[/x] vm[prod]" shows literally in the wizard, the toast and the sessions screen."""
     app = demo_app()
+    notes = notifications(app)
     async with started(app) as pilot:
         await mark_walkthrough(pilot)
         await type_into(pilot, "name", "[/x] vm[prod]")
         await review_and_create(pilot)
         app.export_screenshot()  # the toast renders
-        assert any("[/x] vm[prod]" in str(n.message) for n in app._notifications)
+        assert any("[/x] vm[prod]" in n for n in notes)
         await pilot.press("S", "end")
         await settle(pilot)
         screen = app.screen

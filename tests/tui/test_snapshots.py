@@ -10,18 +10,28 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
+from tests.helpers import type_text
 from tests.tui.conftest import demo_app, loaded, settle
 
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 Compare = Callable[..., bool]
 
 
+class Typed(str):
+    """Text typed into the input that has the focus (``type_text``), not a key name."""
+
+
 def steps(*keys: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press each key (or type each :class:`Typed` text), letting the app settle after each."""
+
     async def run(pilot: Pilot[None]) -> None:
         await loaded(pilot)
         await settle(pilot)
         for key in keys:
-            await pilot.press(key)
+            if isinstance(key, Typed):
+                await type_text(pilot, key)
+            else:
+                await pilot.press(key)
             await settle(pilot)
 
     return run
@@ -34,17 +44,17 @@ def test_explorer(snap_compare: Compare, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_port_selected_with_sessions(snap_compare: Compare, size: tuple[int, int]) -> None:
-    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", *"448", "enter"))
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", Typed("448"), "enter"))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_find_results(snap_compare: Compare, size: tuple[int, int]) -> None:
-    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", *"web-dmz"))
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps("slash", Typed("web-dmz")))
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_marks_bar(snap_compare: Compare, size: tuple[int, int]) -> None:
-    keys = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
+    keys = ("slash", Typed("448"), "enter", "s", "slash", Typed("2258"), "enter", "d")
     assert snap_compare(demo_app(), terminal_size=size, run_before=steps(*keys))
 
 
@@ -57,7 +67,7 @@ def test_read_only_header(snap_compare: Compare) -> None:
     assert snap_compare(demo_app(read_only=True), terminal_size=(120, 40), run_before=steps())
 
 
-MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d", "m")
+MARKED = ("slash", Typed("448"), "enter", "s", "slash", Typed("2258"), "enter", "d", "m")
 
 
 def wizard_type(api_name: str, *extra: str) -> Callable[[Pilot[None]], Awaitable[None]]:

@@ -1,12 +1,30 @@
-"""Driving the session wizard like a user: pick a type, type into fields, review, create."""
+"""Driving the session wizard like a user: mark ports, pick a type, type into fields, review, create."""
 
 from __future__ import annotations
 
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, RadioButton, RadioSet
 
+from tests.helpers import WALKTHROUGH, type_text
 from tests.tui.conftest import settle
 from tui.screens.wizard import SessionWizard
+
+
+async def mark_walkthrough(pilot: Pilot[None]) -> None:
+    """The walkthrough's ports, found and marked from the explorer: / 448 enter s, / 2258 enter d,
+    then m (which opens the wizard, unless the app is read-only)."""
+    [source] = WALKTHROUGH.source_rx.port_keys
+    [destination] = WALKTHROUGH.destination.port_keys
+    await pilot.press("slash")
+    await type_text(pilot, source)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("s", "slash")
+    await type_text(pilot, destination)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("d", "m")
+    await settle(pilot)
 
 
 def wizard(pilot: Pilot[None]) -> SessionWizard:
@@ -34,7 +52,7 @@ async def type_into(pilot: Pilot[None], field: str, text: str) -> None:
     box = wizard(pilot).query_one(f"#{field}", Input)
     box.focus()
     box.value = ""
-    await pilot.press(*text)
+    await type_text(pilot, text)
     await settle(pilot)
     assert box.value == text
 
@@ -60,10 +78,11 @@ async def review_and_create(pilot: Pilot[None]) -> None:
 
 
 async def fill_walkthrough(pilot: Pilot[None]) -> None:
-    """The walkthrough's session as its client made it: legacy type, VLAN 205, 60-byte packets."""
-    await choose_type(pilot, "mixedDestMirror")
-    await type_into(pilot, "name", "F5 DMZ to monitor")
+    """The walkthrough's session as its client made it (``tests.helpers.WALKTHROUGH``): legacy type,
+    VLAN 205, 60-byte packets."""
+    await choose_type(pilot, str(WALKTHROUGH.session_type))
+    await type_into(pilot, "name", WALKTHROUGH.name)
     await tick(pilot, "encap-on")
-    await type_into(pilot, "encap-vlan", "205")
+    await type_into(pilot, "encap-vlan", str(WALKTHROUGH.encapsulation_vlan_id))
     await tick(pilot, "length-on")
-    await type_into(pilot, "length", "60")
+    await type_into(pilot, "length", str(WALKTHROUGH.mirrored_packet_length))

@@ -10,23 +10,13 @@ from pathlib import Path
 import platformdirs
 import pytest
 
+from tests.helpers import WALKTHROUGH
 from tui import audit
 from tui.audit import AuditLog, default_path
 from tui.config import redact_url
-from tui.model import ChangeOperation, MirrorSession, Problem, SessionChange, Severity, VspanPorts
+from tui.model import ChangeOperation, MirrorSession, Problem, SessionChange, Severity
 
-CHANGE = SessionChange(
-    ChangeOperation.ADD,
-    MirrorSession(
-        name="F5 DMZ to monitor",
-        session_type="mixedDestMirror",
-        source_rx=VspanPorts(port_keys=("448",)),
-        source_tx=VspanPorts(port_keys=("448",)),
-        destination=VspanPorts(port_keys=("2258",)),
-        encapsulation_vlan_id=205,
-        mirrored_packet_length=60,
-    ),
-)
+CHANGE = SessionChange(ChangeOperation.ADD, WALKTHROUGH)
 WARNING = Problem("MixedDestDeprecated", "Legacy type.", "session_type", Severity.WARNING)
 
 

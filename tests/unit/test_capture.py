@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from tests.helpers import WALKTHROUGH
 from tui.backends.snapshot import SnapshotBackend
 from tui.capture import capture_command, capture_filter
 from tui.model import MirrorSession, VspanPorts
@@ -27,16 +28,7 @@ def P(*keys: str, uplinks: tuple[str, ...] = (), vlans: tuple[int, ...] = (), ip
 
 # The walkthrough's session: legacy type, 448 → 2258 (dvPgMirror, access VLAN 205), encapsulation VLAN 205.
 # The old client's "Preserve original VLAN" was off by default: strip the original tag.
-WALK = MirrorSession(
-    name="F5 DMZ to monitor",
-    session_type="mixedDestMirror",
-    source_rx=P("448"),
-    source_tx=P("448"),
-    destination=P("2258"),
-    encapsulation_vlan_id=205,
-    strip_original_vlan=True,
-    mirrored_packet_length=60,
-)
+WALK = replace(WALKTHROUGH, strip_original_vlan=True)
 PRESERVE = replace(WALK, strip_original_vlan=False)
 TO_TRUNK = replace(WALK, source_rx=P("448"), source_tx=P(), destination=P("2300"))  # dvPgIDS-Trunk (VGT)
 ids02_mac = next(n.mac for vm in INV.vms.values() if vm.name == "IDS-SENSOR02" for n in vm.nics)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CLOUD
+from tests.helpers import WALKTHROUGH_FLAGS, WALKTHROUGH_LEGACY_FLAGS, WALKTHROUGH_SWITCH
 from tests.helpers import run_cli as run
 from tui import __main__ as entry
 from tui.__main__ import main
@@ -55,18 +56,7 @@ SESSION_API_KEYS = [
     "sourcePortReceived",
     "destinationPort",
 ]
-WALKTHROUGH = [
-    "--switch",
-    "dvSwitchCloud",
-    "--name",
-    "F5 DMZ to monitor",
-    "--source",
-    "448",
-    "--dest",
-    "2258",
-    "--length",
-    "60",
-]
+WALKTHROUGH = ["--switch", WALKTHROUGH_SWITCH, *WALKTHROUGH_FLAGS]
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -101,11 +91,9 @@ def test_walkthrough_legacy_session(capsys: pytest.CaptureFixture[str]) -> None:
         "session",
         "create",
         "--demo",
-        *WALKTHROUGH,
-        "--type",
-        "mixedDestMirror",
-        "--encap-vlan",
-        "205",
+        "--switch",
+        WALKTHROUGH_SWITCH,
+        *WALKTHROUGH_LEGACY_FLAGS,
     )
     assert code == 0 and result["ok"] is True and result["sent"] is True
     assert set(result) == RESULT_KEYS
@@ -157,9 +145,7 @@ def test_walkthrough_modern_session_by_names(capsys: pytest.CaptureFixture[str])
 
 
 def test_walkthrough_human_output(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
-        capsys, "session", "create", "--demo", *WALKTHROUGH, "--type", "mixedDestMirror", "--encap-vlan", "205"
-    )
+    code, out, _ = run(capsys, "session", "create", "--demo", "--switch", WALKTHROUGH_SWITCH, *WALKTHROUGH_LEGACY_FLAGS)
     assert code == 0
     for text in (
         "sessionType",

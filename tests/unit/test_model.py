@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CLOUD, WALKTHROUGH, port
+from tests.conftest import CLOUD, port
+from tests.helpers import WALKTHROUGH
 from tui.model import Direction, Inventory, MirrorSession, SessionType, Vlan, VspanPorts
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import CLOUD, REPO, WALKTHROUGH
+from tests.conftest import CLOUD, REPO
+from tests.helpers import WALKTHROUGH
 from tui import rules
 from tui.audit import AuditLog
 from tui.backends import (

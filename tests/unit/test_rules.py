@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import pytest
 
+from tests.helpers import WALKTHROUGH, WALKTHROUGH_MODERN
 from tui import describe, rules
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import (
@@ -116,25 +117,8 @@ def pg_named(name: str) -> Any:
 
 # -- the walkthrough ---------------------------------------------------------------------------
 
-WALKTHROUGH_A = MirrorSession(
-    name="F5 DMZ to monitor",
-    session_type=MIX,
-    enabled=True,
-    source_rx=P("448"),
-    source_tx=P("448"),
-    destination=P("2258"),
-    encapsulation_vlan_id=205,
-    mirrored_packet_length=60,
-)
-WALKTHROUGH_B = MirrorSession(
-    name="F5 DMZ to monitor",
-    session_type=DPM,
-    enabled=True,
-    source_rx=P("448"),
-    source_tx=P("448"),
-    destination=P("2258"),
-    mirrored_packet_length=60,
-)
+WALKTHROUGH_A = WALKTHROUGH
+WALKTHROUGH_B = WALKTHROUGH_MODERN
 
 
 def test_walkthrough_legacy_form_has_no_errors_and_vlan_205_is_carried() -> None:

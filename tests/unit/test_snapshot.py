@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests import labgen
-from tests.conftest import CLOUD, MGMT, WALKTHROUGH, port
+from tests.conftest import CLOUD, MGMT, port
+from tests.helpers import WALKTHROUGH
 from tui.backends import ChangeRefused, ReadOnlyError, SnapshotError, StaleSwitch
 from tui.backends.snapshot import DEMO_LAB, SnapshotBackend, dump_inventory, parse_inventory, save_inventory
 from tui.model import Binding, ChangeOperation, ConnecteeType, Inventory, MirrorSession, SessionChange, VspanPorts
