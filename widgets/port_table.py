@@ -12,7 +12,7 @@ limited to connected ports, and sorted by any column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rich.cells import cell_len
@@ -47,10 +47,8 @@ class _Cells:
     values: dict[str, str]
     short_nic: str
     mirror: Text
-
-    def text(self) -> str:
-        """Everything the filter looks in, lower-cased."""
-        return " ".join([*self.values.values(), self.mirror.plain]).lower()
+    haystack: str
+    """Everything the filter looks in, lower-cased."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +145,7 @@ class PortTable(DataTable[Text]):
         self.marks = Marks()
         self.filter_text = ""
         """Words every row shown contains (case-insensitive), or ''."""
+        self._words: list[str] = []
         self.connected_only = False
         """True: free ports are hidden."""
         self.sort_column: str | None = None
@@ -171,7 +170,7 @@ class PortTable(DataTable[Text]):
         self._cells = {}
         self.listed = list(ports)
         if select is not None and not self._passes(select):
-            self.filter_text, self.connected_only = "", False
+            self.filter_text, self._words, self.connected_only = "", [], False
         self._rebuild(select)
 
     def _passes(self, port: Port) -> bool:
@@ -179,8 +178,8 @@ class PortTable(DataTable[Text]):
             return False
         if not self.filter_text:
             return True
-        text = self._cells_of(port).text()
-        return all(word in text for word in self.filter_text.lower().split())
+        text = self._cells_of(port).haystack
+        return all(word in text for word in self._words)
 
     def _rebuild(self, select: Port | None = None) -> None:
         """Filter, sort, cap and lay out the rows again; keep the cursor on ``select``."""
@@ -188,7 +187,7 @@ class PortTable(DataTable[Text]):
             return
         chosen = [p for p in self.listed if self._passes(p)]
         if self.sort_column is not None:
-            chosen.sort(key=self._sort_key(self.sort_column), reverse=self.sort_reverse)
+            chosen = self._sorted(chosen, self.sort_column, self.sort_reverse)
         self.total = len(chosen)
         self.ports = chosen[:MAX_ROWS]
         if select is not None and select not in self.ports and select in chosen:
@@ -289,6 +288,7 @@ class PortTable(DataTable[Text]):
         if text.strip() == self.filter_text:
             return
         self.filter_text = text.strip()
+        self._words = self.filter_text.lower().split()
         self._rebuild(self.current_port)
 
     def set_connected_only(self, on: bool) -> None:
@@ -329,19 +329,22 @@ class PortTable(DataTable[Text]):
         key = str(event.column_key.value)
         self.sort_by(key, reverse=self.sort_column == key and not self.sort_reverse)
 
-    def _sort_key(self, column: str) -> Callable[[Port], tuple[object, ...]]:
+    def _sorted(self, ports: list[Port], column: str, reverse: bool) -> list[Port]:
+        """``ports`` by ``column``; empty cells (free ports) last in either direction, by port ID."""
         if column == "port":
-            return lambda p: (natural_key(p.key),)
+            return sorted(ports, key=lambda p: natural_key(p.key), reverse=reverse)
         if column == "link":
-            return lambda p: (_link_rank(p), natural_key(p.key))
-        if column == "mirror":
-            return lambda p: (not self._cells_of(p).mirror.plain, self._cells_of(p).mirror.plain, natural_key(p.key))
-        # Empty cells (free ports) last, whatever the direction of names.
-        return lambda p: (
-            not self._cells_of(p).values[column],
-            natural_key(self._cells_of(p).values[column]),
-            natural_key(p.key),
-        )
+            return sorted(ports, key=lambda p: (_link_rank(p), natural_key(p.key)), reverse=reverse)
+
+        def value(p: Port) -> str:
+            cells = self._cells_of(p)
+            return cells.mirror.plain if column == "mirror" else cells.values[column]
+
+        filled = [p for p in ports if value(p)]
+        empty = [p for p in ports if not value(p)]
+        filled.sort(key=lambda p: (natural_key(value(p)), natural_key(p.key)), reverse=reverse)
+        empty.sort(key=lambda p: natural_key(p.key))
+        return filled + empty
 
     # -- marks ----------------------------------------------------------------------------
 
@@ -391,7 +394,8 @@ class PortTable(DataTable[Text]):
             "mac": mac,
             "ip": ips,
         }
-        cells = _Cells(port, values, short, self._mirror_cell(port))
+        mirror = self._mirror_cell(port)
+        cells = _Cells(port, values, short, mirror, " ".join([*values.values(), mirror.plain]).lower())
         self._cells[(port.switch, port.key)] = cells
         return cells
 

@@ -4,6 +4,8 @@ while a wizard is open, the palette runs actions, filter, connected only and sor
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
@@ -451,3 +453,38 @@ async def test_a_palette_go_to_is_handled_once(monkeypatch: pytest.MonkeyPatch) 
         for _ in range(10):
             await pilot.pause()
         assert calls == ["448"]
+
+
+async def test_filter_and_sort_reach_past_the_first_500_rows(tmp_path: Path) -> None:
+    """A switch of thousands of ports lists its first 500; the filter and the sort work on all
+    of them (the filter waiting for a pause in typing), not only on the rows shown."""
+    from tests import labgen
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+    from widgets.port_table import MAX_ROWS
+
+    path = tmp_path / "scaled.json"
+    labgen.write(labgen.scaled_lab(5000), path)
+    app = build_app(SnapshotBackend(path), environ={})
+    async with started(app, (80, 24)) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+        assert len(table.listed) > 2000 and table.row_count == MAX_ROWS
+        last_vm = max(p for p in (str(c) for c in (table.get_row_at(i)[1] for i in range(table.row_count))))
+        await pilot.press("ctrl+f", *"vm-04999")
+        assert table.filter_text == ""  # a whole switch: the filter waits for a pause
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == ["vm-04999"]
+        assert "1 of" in str(table.border_subtitle)
+        await pilot.press("escape")
+        await settle(pilot)
+        # All rows back, and the cursor stays on the port found (its row added after the first 500).
+        assert table.row_count == MAX_ROWS + 1 and str(table.get_row_at(table.cursor_row)[1]) == "vm-04999"
+        assert row_on_screen(table, table.cursor_row)
+        await pilot.press("o", "o", "O")  # sort by VM, reversed
+        await settle(pilot)
+        assert app.inventory is not None
+        names = [vn[0].name for p in table.listed if (vn := app.inventory.vm_nic(p)) is not None]
+        first = str(table.get_row_at(0)[1])
+        assert first == max(names) and first > last_vm

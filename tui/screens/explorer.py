@@ -27,6 +27,8 @@ from widgets.safe_input import SafeInput
 
 # Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
 _DEBOUNCE_ROWS = 200
+# Ports listed above which the filter waits for a pause in typing.
+_DEBOUNCE_FILTER = 2_000
 
 
 class ExplorerScreen(Screen[None]):
@@ -91,6 +93,7 @@ class ExplorerScreen(Screen[None]):
         self.current_port: Port | None = None
         self._selection: NodeRef | None = None
         self._pending: Timer | None = None
+        self._filter_timer: Timer | None = None
         self._listing: tuple[str, str] = ("", "")
         """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
 
@@ -430,16 +433,31 @@ class ExplorerScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one("#ports", PortTable).set_filter(event.value)
+        # Thousands of rows (a whole switch): filter when typing pauses, not on every key.
+        table = self.query_one("#ports", PortTable)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(table.listed) < _DEBOUNCE_FILTER:
+            table.set_filter(event.value)
+        else:
+            self._filter_timer = self.set_timer(0.2, lambda: table.set_filter(event.value))
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:  # enter before the pause: filter now
+            self._filter_timer.stop()
+            self._filter_timer = None
+            self.query_one("#ports", PortTable).set_filter(event.value)
         self.query_one("#ports", PortTable).focus()
         if not event.value.strip():
             self.query_one("#filter").display = False
 
     def action_clear_filter(self) -> None:
         """Forget the filter and hide its field."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
         field = self.query_one("#filter", SafeInput)
         refocus = field.has_focus
         field.value = ""
