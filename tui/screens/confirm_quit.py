@@ -17,6 +17,7 @@ class ConfirmQuitScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmQuitScreen { align: center middle; }
     #quit-box { width: 60; max-width: 96%; height: auto; border: round $warning; background: $surface; padding: 1 2; }
+    #quit-question { width: 1fr; }
     #quit-buttons { height: 1; margin-top: 1; align-horizontal: right; }
     #quit-buttons Button { margin-left: 2; }
     """
@@ -29,7 +30,7 @@ class ConfirmQuitScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         """The question and two buttons."""
         with Vertical(id="quit-box"):
-            yield Label("A session change is open and not sent to vCenter. Quit and lose it?")
+            yield Label("A session change is open and not sent to vCenter. Quit and lose it?", id="quit-question")
             with Horizontal(id="quit-buttons"):
                 yield Button("Stay", id="quit-stay", variant="primary", compact=True)
                 yield Button("Quit (y)", id="quit-leave", variant="error", compact=True)
