@@ -82,8 +82,15 @@ class ExplorerScreen(Screen[None]):
         ),
         Binding("j", "cursor('down')", "Down", id="explorer.down", tooltip="Down in the tree or table", show=False),
         Binding("k", "cursor('up')", "Up", id="explorer.up", tooltip="Up in the tree or table", show=False),
-        Binding("g", "cursor('top')", "Top", id="explorer.top", tooltip="First line", show=False),
-        Binding("G", "cursor('bottom')", "Bottom", id="explorer.bottom", tooltip="Last line", show=False),
+        Binding("g", "cursor('top')", "Top", id="explorer.top", tooltip="First line of the tree or table", show=False),
+        Binding(
+            "G",
+            "cursor('bottom')",
+            "Bottom",
+            id="explorer.bottom",
+            tooltip="Last line of the tree or table",
+            show=False,
+        ),
     ]
     COMMANDS = {ExplorerCommands}
 
