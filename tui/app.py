@@ -61,7 +61,7 @@ class DvMirrorApp(App[None]):
     CSS_PATH = [STYLES_DIR / "app.tcss"]
     COMMANDS = App.COMMANDS | {InventoryCommands}
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit dvmirror"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit dvmirror (asks first while a wizard is open)"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="This help"),
     ]
 
@@ -349,12 +349,32 @@ class DvMirrorApp(App[None]):
 
         self.push_screen(SessionWizard(self.inventory, switch_key, session, operation), done)
 
+    def unsent_change(self) -> bool:
+        """True while a session wizard (or any screen saying it holds an unsent change) is open."""
+        from tui.screens.wizard import SessionWizard
+
+        return any(isinstance(s, SessionWizard) or getattr(s, "has_unsent_change", False) for s in self.screen_stack)
+
     async def action_quit(self) -> None:
-        """Quit at once, even while a load waits on a silent vCenter.
+        """Quit at once, even while a load waits on a silent vCenter; while a session wizard (or
+        another unsent change) is open, ask first (``q``/``ctrl+q`` again in the question quits).
 
         The backend's close() cuts a call in progress, so the load thread ends and nothing waits
         for it; it runs in a thread because it may wait up to half a second for the backend.
         """
+        from tui.screens.confirm_quit import ConfirmQuitScreen
+
+        if self.unsent_change() and not isinstance(self.screen, ConfirmQuitScreen):
+
+            def answered(leave: bool | None) -> None:
+                if leave:
+                    self._quit_now()
+
+            self.push_screen(ConfirmQuitScreen(), answered)
+            return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
         threading.Thread(target=self._close_backend, name="dvmirror-close", daemon=True).start()
         self.exit()
 

@@ -1,7 +1,9 @@
-"""The command-palette provider: "Go to VM…" and "Go to port…" from the app's search index.
+"""The command-palette providers: "Go to VM…" and "Go to port…" from the app's search index,
+and the explorer's actions (sessions, new session from the marks, marks, copy, reload, filter, sort).
 
-Not a screen: it reads the index through :func:`tui.messages.app_state` and posts
-:class:`~tui.messages.GoTo` / :class:`~tui.messages.OpenFind` to the app.
+Not a screen: :class:`InventoryCommands` reads the index through :func:`tui.messages.app_state`
+and posts :class:`~tui.messages.GoTo` / :class:`~tui.messages.OpenFind` to the app;
+:class:`ExplorerCommands` (the explorer's ``COMMANDS``) runs the screen's own actions by name.
 """
 
 from __future__ import annotations
@@ -69,3 +71,53 @@ class InventoryCommands(Provider):
                 partial(self._go, port),
                 help=escape(visible(f"matched {hit.field.label}: {hit.text}")),
             )
+
+
+EXPLORER_ACTIONS: tuple[tuple[str, str], ...] = (
+    ("Open the mirror sessions of this switch", "sessions"),
+    ("New mirror session from the marks", "mirror"),
+    ("Mark the port as a mirror source (again: next direction)", "mark_source"),
+    ("Mark the port as a mirror destination (again: unmark)", "mark_dest"),
+    ("Clear the marks", "clear_marks"),
+    ("Copy the port ID", "copy"),
+    ("Reload the inventory", "app.refresh"),
+    ("Filter the port table", "filter"),
+    ("Connected ports only (again: all)", "connected"),
+    ("Sort the port table by the next column", "sort"),
+)
+"""The explorer's actions the palette runs: (title, the screen's action)."""
+
+
+class ExplorerCommands(Provider):
+    """The explorer's actions by name (``ExplorerScreen.COMMANDS``), each with its key."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        """(title, action, help) of the actions the screen allows now, with their live keys."""
+        screen = self.screen
+        keys: dict[str, str] = {}
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            keys.setdefault(binding.action, self.app.get_key_display(binding))
+        out = []
+        for title, action in EXPLORER_ACTIONS:
+            if screen.check_action(action, ()) is False:  # e.g. no new session in read-only mode
+                continue
+            key = keys.get(action)
+            out.append((title, action, f"key: {key}" if key else ""))
+        return out
+
+    def _run(self, action: str) -> None:
+        self.app.call_later(self.screen.run_action, action)
+
+    async def discover(self) -> Hits:
+        """Every action when the palette opens."""
+        for title, action, help in self._commands():
+            yield DiscoveryHit(title, partial(self._run, action), help=escape(help))
+
+    async def search(self, query: str) -> Hits:
+        """The actions whose title matches ``query``."""
+        matcher = self.matcher(query)
+        for title, action, help in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), help=escape(help))

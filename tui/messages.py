@@ -121,6 +121,8 @@ class GoTo(Message, bubble=False):
     """Show a port (or a NIC on no port) in the explorer.
 
     Posted to the app, which posts it on to the explorer; it does not bubble (no echo back).
+    Textual reads ``bubble`` from the class keyword: a ``bubble = False`` in the body is
+    overwritten by ``Message.__init_subclass__`` (and the explorer's copy came back to the app).
     """
 
     target: Target

@@ -14,6 +14,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from tui.lookup import natural_key
+from tui.marks import Marks
 from tui.model import Inventory, Port, Portgroup, Vm
 from tui.text import LineText as Text
 
@@ -58,6 +59,14 @@ class InventoryTree(Tree[NodeRef]):
         self.guide_depth = 2
         self.inventory: Inventory | None = None
         self._filled: set[int] = set()
+        self.marks = Marks()
+        """The marks shown beside port and VM nodes (``src ⇄``, ``dest``)."""
+        self._port_nodes: dict[str, list[TreeNode[NodeRef]]] = {}
+        """Port nodes built so far, by port key (those of the marked switch are relabelled)."""
+        self._vm_nodes: dict[str, list[TreeNode[NodeRef]]] = {}
+        """VM nodes built so far, by VM key."""
+        self._standalone: set[int] = set()
+        """Ids of port nodes labelled with their connectee's host (not under a VM)."""
 
     # -- building ------------------------------------------------------------------------
 
@@ -66,6 +75,9 @@ class InventoryTree(Tree[NodeRef]):
         self.inventory = None
         self.clear()
         self._filled.clear()
+        self._port_nodes.clear()
+        self._vm_nodes.clear()
+        self._standalone.clear()
         self.root.add_leaf(Text(text, style="italic"), NodeRef("info"))
 
     def set_inventory(self, inventory: Inventory) -> None:
@@ -74,6 +86,9 @@ class InventoryTree(Tree[NodeRef]):
         self.inventory = inventory
         self.clear()
         self._filled.clear()
+        self._port_nodes.clear()
+        self._vm_nodes.clear()
+        self._standalone.clear()
         vc = self.root.add(Text(inventory.vcenter, style="bold"), NodeRef("vcenter"), expand=True)
         self._filled.add(vc.id)
         dcs = inventory.datacenters or ("",)
@@ -113,7 +128,7 @@ class InventoryTree(Tree[NodeRef]):
                 node.add(self._portgroup_label(pg), NodeRef("portgroup", switch=ref.switch, portgroup=pg.key))
             standalone = [p for p in inv.ports_by_switch.get(ref.switch, ()) if not p.portgroup]
             for p in standalone:
-                node.add_leaf(self._port_label(p, standalone=True), NodeRef("port", switch=ref.switch, port=p.key))
+                self._add_port(node, p, standalone=True)
         elif ref.kind == "portgroup":
             ports = inv.ports_by_portgroup.get(ref.portgroup, ())
             vms: dict[str, Vm] = {}
@@ -128,12 +143,10 @@ class InventoryTree(Tree[NodeRef]):
                 if item.nic is not None and item.nic.portgroup == ref.portgroup:
                     vms.setdefault(item.vm.key, item.vm)
             for vm in sorted(vms.values(), key=lambda v: natural_key(v.name)):
-                label = Text(vm.name)
-                if vm.power != "poweredOn":
-                    label.append("  off", style="dim")
-                node.add(label, NodeRef("vm", switch=ref.switch, portgroup=ref.portgroup, vm=vm.key))
+                vm_ref = NodeRef("vm", switch=ref.switch, portgroup=ref.portgroup, vm=vm.key)
+                self._vm_nodes.setdefault(vm.key, []).append(node.add(self._vm_label(vm_ref), vm_ref))
             for p in others:
-                node.add_leaf(self._port_label(p, standalone=True), NodeRef("port", switch=ref.switch, port=p.key))
+                self._add_port(node, p, standalone=True)
             if not vms and not others:
                 free = len(ports)
                 node.add_leaf(Text(f"no connected ports ({free} free)", style="dim italic"), NodeRef("info"))
@@ -145,12 +158,61 @@ class InventoryTree(Tree[NodeRef]):
                 port = inv.port(nic.switch, nic.port) if nic.port else None
                 vmnic = inv.vm_nic(port) if port is not None else None
                 if port is not None and vmnic is not None and vmnic[1] is nic:
-                    node.add_leaf(self._port_label(port), NodeRef("port", switch=ref.switch, port=port.key))
+                    self._add_port(node, port)
                 else:  # the backing names this portgroup, but the NIC holds no port of it
                     label = Text(nic.label)
                     label.append("  no port", style="dim italic")
                     nic_ref = NodeRef("nic", switch=ref.switch, portgroup=ref.portgroup, vm=ref.vm, port=str(nic.key))
                     node.add_leaf(label, nic_ref)
+
+    def _add_port(self, parent: TreeNode[NodeRef], port: Port, standalone: bool = False) -> None:
+        node = parent.add_leaf(self._port_label(port, standalone), NodeRef("port", switch=port.switch, port=port.key))
+        self._port_nodes.setdefault(port.key, []).append(node)
+        if standalone:
+            self._standalone.add(node.id)
+
+    def _mark_tag(self, port: Port) -> str:
+        """``src ⇄``, ``dest``… when ``port`` is marked, else ''."""
+        return self.marks.role(port.key) if self.marks.switch == port.switch else ""
+
+    def _vm_label(self, ref: NodeRef) -> Text:
+        assert self.inventory is not None
+        inv = self.inventory
+        vm = inv.vms[ref.vm]
+        label = Text()
+        # Marks go first: a narrow tree cuts the end of a label, never its start.
+        for nic in vm.nics:
+            port = inv.port(nic.switch, nic.port) if nic.port and nic.portgroup == ref.portgroup else None
+            tag = self._mark_tag(port) if port is not None else ""
+            if tag:
+                label.append(f" {tag} ", style="bold reverse")
+                label.append(" ")
+        label.append(vm.name)
+        if vm.power != "poweredOn":
+            label.append("  off", style="dim")
+        return label
+
+    def show_marks(self, marks: Marks) -> None:
+        """Show ``marks`` beside the port nodes (and their VMs) built so far."""
+        old, self.marks = self.marks, marks
+        changed = {k for k, _ in (*old.sources, *marks.sources)} | {*old.destinations, *marks.destinations}
+        if self.inventory is None:
+            return
+        vms: set[str] = set()
+        for key in changed:
+            for node in self._port_nodes.get(key, ()):
+                ref = node.data
+                port = self.inventory.port(ref.switch, ref.port) if ref is not None else None
+                if port is None:
+                    continue
+                node.set_label(self._port_label(port, node.id in self._standalone))
+                vmnic = self.inventory.vm_nic(port)
+                if vmnic is not None:
+                    vms.add(vmnic[0].key)
+        for vm_key in vms:
+            for node in self._vm_nodes.get(vm_key, ()):
+                if node.data is not None:
+                    node.set_label(self._vm_label(node.data))
 
     def _portgroup_label(self, pg: Portgroup) -> Text:
         label = Text(pg.name)
@@ -167,6 +229,10 @@ class InventoryTree(Tree[NodeRef]):
         assert self.inventory is not None
         inv = self.inventory
         label = Text(port.key, style="bold")
+        tag = self._mark_tag(port)
+        if tag:  # right after the key: a narrow tree cuts the end of a label
+            label.append("  ")
+            label.append(f" {tag} ", style="bold reverse")
         vmnic = inv.vm_nic(port)
         if vmnic is not None:
             label.append(f"  {vmnic[1].label}")

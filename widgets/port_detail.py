@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.table import Table
 from textual.widgets import Static
 
+from tui.marks import Marks
 from tui.model import Inventory, Port, PortlessNic
 from tui.text import LineText as Text
 from tui.text import SafeText, visible
@@ -18,12 +19,12 @@ class PortDetail(Static):
     PortDetail { height: auto; }
     """
 
-    def show_port(self, inventory: Inventory | None, port: Port | None) -> None:
-        """Render ``port`` (or a hint when nothing is selected)."""
+    def show_port(self, inventory: Inventory | None, port: Port | None, marks: Marks | None = None) -> None:
+        """Render ``port`` (or a hint when nothing is selected), with its mark if ``marks`` has one."""
         if port is None or inventory is None:
             self.update(Text("Select a port to see its details.", style="dim italic"))
             return
-        self.update(render_port(inventory, port))
+        self.update(render_port(inventory, port, marks))
 
     def show_portless(self, inventory: Inventory, item: PortlessNic) -> None:
         """Render a VM NIC that is on no port (or a VM without a NIC)."""
@@ -51,8 +52,24 @@ def render_portless(inventory: Inventory, item: PortlessNic) -> Group:
     return Group(grid)
 
 
-def render_port(inventory: Inventory, port: Port) -> Group:
-    """A Rich renderable describing ``port`` (also used by the CLI)."""
+def mark_text(marks: Marks | None, port: Port) -> Text | None:
+    """``source (ingress+egress)`` / ``destination`` for a marked port, else ``None``."""
+    if marks is None or marks.switch != port.switch:
+        return None
+    direction = marks.source_direction(port.key)
+    if direction is not None:
+        role = f"source ({direction.label})"
+    elif port.key in marks.destinations:
+        role = "destination"
+    else:
+        return None
+    text = Text(f" {marks.role(port.key)} ", style="bold reverse")
+    text.append(f"  {role}", style="bold")
+    return text
+
+
+def render_port(inventory: Inventory, port: Port, marks: Marks | None = None) -> Group:
+    """A Rich renderable describing ``port`` (also used by the CLI); its mark if ``marks`` has one."""
     inv = inventory
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -61,6 +78,9 @@ def render_port(inventory: Inventory, port: Port) -> Group:
     pg = inv.portgroups.get(port.portgroup)
     vmnic = inv.vm_nic(port)
     grid.add_row("Port", Text(port.key) + Text(f"  on {sw.name}" if sw else "", style="dim"))
+    marked = mark_text(marks, port)
+    if marked is not None:
+        grid.add_row("Marked", marked)
     if pg is not None:
         extras = [pg.vlan.label, pg.binding.value]
         if pg.promiscuous:

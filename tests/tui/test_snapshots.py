@@ -63,6 +63,12 @@ def test_help(snap_compare: Compare, size: tuple[int, int]) -> None:
     assert snap_compare(demo_app(), terminal_size=size, run_before=steps("question_mark"))
 
 
+@pytest.mark.parametrize("size", SIZES)
+def test_port_filter_and_marks_in_tree(snap_compare: Compare, size: tuple[int, int]) -> None:
+    keys = ("slash", *"448", "enter", "s", "ctrl+f", *"dmz")
+    assert snap_compare(demo_app(), terminal_size=size, run_before=steps(*keys))
+
+
 def test_read_only_header(snap_compare: Compare) -> None:
     assert snap_compare(demo_app(read_only=True), terminal_size=(120, 40), run_before=steps())
 

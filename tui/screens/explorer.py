@@ -9,9 +9,10 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, ProgressBar
+from textual.widgets import Footer, Input, ProgressBar
 
 from tui.backends import LoadProgress
+from tui.commands import ExplorerCommands
 from tui.marks import MarkError, Marks
 from tui.messages import AppliedChange, CopyRequested, GoTo, OpenFind, OpenSessions, OpenWizard, app_state
 from tui.model import ChangeOperation, Inventory, Port, PortlessNic, new_session
@@ -22,9 +23,12 @@ from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
 from widgets.port_detail import PortDetail
 from widgets.port_table import MAX_ROWS, PortTable
+from widgets.safe_input import SafeInput
 
 # Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
 _DEBOUNCE_ROWS = 200
+# Ports listed above which the filter waits for a pause in typing.
+_DEBOUNCE_FILTER = 2_000
 
 
 class ExplorerScreen(Screen[None]):
@@ -60,7 +64,35 @@ class ExplorerScreen(Screen[None]):
         Binding("m", "mirror", "Mirror", id="explorer.mirror", tooltip="New mirror session from the marked ports"),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
         Binding("r", "app.refresh", "Refresh", id="explorer.refresh", tooltip="Reload the inventory", show=False),
+        Binding(
+            "ctrl+f",
+            "filter",
+            "Filter",
+            id="explorer.filter",
+            tooltip="Filter the port table: type words found in any column (esc clears)",
+            show=False,
+        ),
+        Binding(
+            "c", "connected", "Connected", id="explorer.connected", tooltip="Connected ports only, or all", show=False
+        ),
+        Binding("o", "sort", "Sort", id="explorer.sort", tooltip="Sort the port table by the next column", show=False),
+        Binding("O", "sort_reverse", "Reverse", id="explorer.sort_reverse", tooltip="Reverse the sort", show=False),
+        Binding(
+            "escape", "clear_filter", "Clear filter", id="explorer.clear_filter", tooltip="Clear the filter", show=False
+        ),
+        Binding("j", "cursor('down')", "Down", id="explorer.down", tooltip="Down in the tree or table", show=False),
+        Binding("k", "cursor('up')", "Up", id="explorer.up", tooltip="Up in the tree or table", show=False),
+        Binding("g", "cursor('top')", "Top", id="explorer.top", tooltip="First line of the tree or table", show=False),
+        Binding(
+            "G",
+            "cursor('bottom')",
+            "Bottom",
+            id="explorer.bottom",
+            tooltip="Last line of the tree or table",
+            show=False,
+        ),
     ]
+    COMMANDS = {ExplorerCommands}
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,6 +100,7 @@ class ExplorerScreen(Screen[None]):
         self.current_port: Port | None = None
         self._selection: NodeRef | None = None
         self._pending: Timer | None = None
+        self._filter_timer: Timer | None = None
         self._listing: tuple[str, str] = ("", "")
         """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
 
@@ -82,6 +115,9 @@ class ExplorerScreen(Screen[None]):
         with Horizontal(id="main"):
             yield InventoryTree(id="tree")
             with Vertical(id="right"):
+                yield SafeInput(
+                    placeholder="Filter: words in any column (enter: table, esc: clear)", id="filter", compact=True
+                )
                 yield PortTable(id="ports")
                 yield PortDetail(id="detail")
         yield ProgressBar(id="progress", show_eta=False)
@@ -98,6 +134,7 @@ class ExplorerScreen(Screen[None]):
         self.query_one("#tree", InventoryTree).border_title = "Networking"
         self.query_one(MarksBar).show_marks(None, self.marks)
         self.query_one(PortDetail).show_port(None, None)
+        self.query_one("#filter", SafeInput).display = False
         self.watch(self.app, "inventory", self._inventory_changed, init=True)
         self.watch(self.app, "load_progress", self._progress_changed, init=True)
         self.watch(self.app, "index", self._index_changed, init=True)
@@ -123,6 +160,7 @@ class ExplorerScreen(Screen[None]):
         tree.set_inventory(inventory)
         if self.marks and self.marks.switch not in inventory.switches:
             self.marks = Marks()
+        tree.show_marks(self.marks)
         if self.current_port is not None:
             self.current_port = inventory.port(self.current_port.switch, self.current_port.key)
         if self._selection is not None:
@@ -234,10 +272,30 @@ class ExplorerScreen(Screen[None]):
         # Border titles are markup: vCenter names such as "[/x]" must be escaped.
         heading = visible(f"{title}  {len(ports)} ports, {connected} connected")
         table.border_title = escape(heading) if title else "Ports"
-        capped = table.total > MAX_ROWS
-        table.border_subtitle = f"first {MAX_ROWS:,} shown: open a portgroup or press / to find" if capped else ""
+        self._table_subtitle()
         if select is None and ports and self.current_port not in ports:
             self._set_port(None)
+
+    @on(PortTable.RowsChanged)
+    def _table_subtitle(self) -> None:
+        """The table's lower border: the filter, connected only, the sort, a cap."""
+        table = self.query_one("#ports", PortTable)
+        field = self.query_one("#filter", SafeInput)
+        if not table.filter_text and field.value.strip():  # a jump cleared the filter
+            field.value = ""
+            field.display = field.has_focus
+        parts = []
+        if table.filter_text:
+            parts.append(f"filter {table.filter_text!r}")
+        if table.connected_only:
+            parts.append("connected only")
+        if table.filter_text or table.connected_only:
+            parts.append(f"{table.total} of {len(table.listed)}")
+        if table.total > MAX_ROWS:
+            parts.append(f"first {MAX_ROWS:,} shown: open a portgroup, filter, or press / to find")
+        if table.sort_column is not None:
+            parts.append(f"sorted by {table.sort_title}{', reversed' if table.sort_reverse else ''}")
+        table.border_subtitle = escape(visible(" · ".join(parts)))
 
     def _set_port(self, port: Port | None) -> None:
         self.current_port = port
@@ -245,7 +303,7 @@ class ExplorerScreen(Screen[None]):
         detail = self.query_one(PortDetail)
         if inv is None:
             return
-        detail.show_port(inv, port)
+        detail.show_port(inv, port, self.marks)
         detail.border_title = escape(visible(f"Port {port.key}")) if port else "Port"
 
     def go_to_port(self, port: Port) -> None:
@@ -343,8 +401,15 @@ class ExplorerScreen(Screen[None]):
         except MarkError as e:
             self.notify(str(e), severity="error", timeout=8, markup=False)
             return
-        self.query_one(MarksBar).show_marks(inv, self.marks)
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        """Show the marks in the bar, the table, the tree and the detail panel."""
+        self.query_one(MarksBar).show_marks(self.inventory, self.marks)
         self.query_one("#ports", PortTable).refresh_marks(self.marks)
+        self.query_one(InventoryTree).show_marks(self.marks)
+        if self.current_port is not None:
+            self.query_one(PortDetail).show_port(self.inventory, self.current_port, self.marks)
 
     def action_mark_source(self) -> None:
         """Mark the port as a source; again to change direction."""
@@ -357,12 +422,84 @@ class ExplorerScreen(Screen[None]):
     def action_clear_marks(self) -> None:
         """Forget every mark."""
         self.marks = Marks()
-        self.query_one(MarksBar).show_marks(self.inventory, self.marks)
-        self.query_one("#ports", PortTable).refresh_marks(self.marks)
+        self._marks_changed()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No session wizard in read-only mode."""
+        """No session wizard in read-only mode; esc clears a filter only when there is one."""
+        if action == "clear_filter":
+            return bool(self.query_one("#ports", PortTable).filter_text) or self.query_one("#filter").display
         return not (action == "mirror" and app_state(self.app).read_only)
+
+    # -- the port table: filter, connected only, sort; j/k/g/G ----------------------------------
+
+    def action_filter(self) -> None:
+        """Show the filter field above the port table and type in it."""
+        field = self.query_one("#filter", SafeInput)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        # Thousands of rows (a whole switch): filter when typing pauses, not on every key.
+        table = self.query_one("#ports", PortTable)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if len(table.listed) < _DEBOUNCE_FILTER:
+            table.set_filter(event.value)
+        else:
+            self._filter_timer = self.set_timer(0.2, lambda: table.set_filter(event.value))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:  # enter before the pause: filter now
+            self._filter_timer.stop()
+            self._filter_timer = None
+            self.query_one("#ports", PortTable).set_filter(event.value)
+        self.query_one("#ports", PortTable).focus()
+        if not event.value.strip():
+            self.query_one("#filter").display = False
+
+    def action_clear_filter(self) -> None:
+        """Forget the filter and hide its field."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        field = self.query_one("#filter", SafeInput)
+        refocus = field.has_focus
+        field.value = ""
+        field.display = False
+        table = self.query_one("#ports", PortTable)
+        table.set_filter("")
+        if refocus:
+            table.focus()
+
+    def action_connected(self) -> None:
+        """Connected ports only, or all of them again."""
+        table = self.query_one("#ports", PortTable)
+        table.set_connected_only(not table.connected_only)
+
+    def action_sort(self) -> None:
+        """Sort the port table by the next column."""
+        self.query_one("#ports", PortTable).cycle_sort()
+
+    def action_sort_reverse(self) -> None:
+        """Reverse the sort (sorting by port ID if unsorted)."""
+        table = self.query_one("#ports", PortTable)
+        table.sort_by(table.sort_column or "port", reverse=not table.sort_reverse)
+
+    def action_cursor(self, where: str) -> None:
+        """``j``/``k``/``g``/``G``: down, up, first, last in the tree or the port table, as focused."""
+        focused = self.focused
+        if isinstance(focused, InventoryTree):
+            actions = {"down": focused.action_cursor_down, "up": focused.action_cursor_up}
+            actions |= {"top": focused.action_scroll_home, "bottom": focused.action_scroll_end}
+        elif isinstance(focused, PortTable):
+            actions = {"down": focused.action_cursor_down, "up": focused.action_cursor_up}
+            actions |= {"top": focused.action_scroll_top, "bottom": focused.action_scroll_bottom}
+        else:
+            return
+        actions[where]()
 
     def _switch_in_view(self) -> str | None:
         """The switch of the marks, else of the selection, else the first one."""

@@ -35,6 +35,11 @@ class FindScreen(ModalScreen[Target | None]):
         Binding("up", "move(-1)", "Previous", show=False),
         Binding("pagedown", "move(10)", show=False),
         Binding("pageup", "move(-10)", show=False),
+        # j/k/g/G in the results list (tab to it); while typing they are letters of the query.
+        Binding("j", "move(1)", "Next", id="find.down", tooltip="Next result (in the list)", show=False),
+        Binding("k", "move(-1)", "Previous", id="find.up", tooltip="Previous result (in the list)", show=False),
+        Binding("g", "move(-1000000)", "First", id="find.top", tooltip="First result (in the list)", show=False),
+        Binding("G", "move(1000000)", "Last", id="find.bottom", tooltip="Last result (in the list)", show=False),
     ]
 
     def __init__(self, inventory: Inventory, index: LookupIndex) -> None:

@@ -21,8 +21,8 @@ ABOUT = (
 GENERAL = (
     ("tab", "Move between the tree and the port table"),
     ("enter", "Expand or collapse a tree node"),
-    ("ctrl+p", "Command palette: go to a VM or port, change theme"),
-    ("ctrl+q", "Quit at once"),
+    ("ctrl+p", "Command palette: go to a VM or port, run an action by name, change theme"),
+    ("ctrl+q", "Quit at once (asks first while a session wizard is open)"),
 )
 
 
