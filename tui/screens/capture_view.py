@@ -34,7 +34,7 @@ class CapturePanel(Vertical):
 
     DEFAULT_CSS = """
     CapturePanel { height: auto; }
-    CapturePanel .row { height: auto; margin-top: 1; }
+    CapturePanel .row { height: auto; }
     CapturePanel .capture-label { width: 18; text-style: bold; }
     CapturePanel Input { width: 1fr; background: $boost; }
     CapturePanel .capture-hint { margin-left: 18; height: auto; color: $text-muted; }

@@ -28,7 +28,9 @@ from widgets.toggles import TickBox as Checkbox
 from widgets.toggles import TickList
 
 UNKNOWN_SUPPORT = "not reported by vCenter: it will decide"
-"""Beside a session type whose support the switch's capability leaves unset."""
+"""Said of a session type whose support the switch's capability leaves unset."""
+UNKNOWN_MARK = " ?"
+"""Beside such a type's name in the list (the help line says what it means)."""
 
 COMPACT_TYPE_LABELS: dict[SessionType, str] = {
     SessionType.DV_PORT_MIRROR: "Distributed mirroring",
@@ -132,9 +134,7 @@ class TypeSection(Section):
 
     def _label(self, t: SessionType) -> str:
         unknown = self.capability.supports(t.value) is None
-        if self.compact:
-            return COMPACT_TYPE_LABELS[t] + (" ?" if unknown else "")
-        return t.label + (f" ({UNKNOWN_SUPPORT})" if unknown else "")
+        return (COMPACT_TYPE_LABELS[t] if self.compact else t.label) + (UNKNOWN_MARK if unknown else "")
 
     def on_resize(self) -> None:
         """The vSphere Client's names where two columns of them fit, the compact ones where not."""
@@ -168,6 +168,8 @@ class TypeSection(Section):
             help_text = f"{t.label}: {help_text}"
         if self.capability.supports(t.value) is None:
             help_text += f" Support {UNKNOWN_SUPPORT}."
+        elif any(self.capability.supports(u.value) is None for u in SessionType):
+            help_text += f" ({UNKNOWN_MARK.strip()} = support {UNKNOWN_SUPPORT}.)"
         self.query_one("#type-help", Static).update(Text(help_text, style="italic"))
 
 
