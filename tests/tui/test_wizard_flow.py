@@ -272,6 +272,11 @@ async def test_review_capture_filter_by_vm_name_edited_and_copied(size: tuple[in
         await pilot.press("y")
         await settle(pilot)
         assert app.last_copy is not None and app.last_copy.text == "host 172.24.4.52 and icmp"
+        await type_into(pilot, "capture-filter", "host 172.24.4.52 and tcp port 88")
+        await pilot.press("ctrl+y")  # from the field itself (y would type a "y")
+        await settle(pilot)
+        assert app.last_copy.text == "host 172.24.4.52 and tcp port 88"
+        assert "ctrl+y copies the filter" in shown(w.query_one("#capture-title", Static))
 
 
 @SIZES

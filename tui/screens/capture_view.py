@@ -41,8 +41,18 @@ class CapturePanel(Vertical):
     CapturePanel #capture-how { height: auto; margin-top: 1; }
     """
 
-    def __init__(self, inventory: Inventory, switch_key: str, session: MirrorSession, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        switch_key: str,
+        session: MirrorSession,
+        *,
+        copy_keys: str = "y or ctrl+y",
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.copy_keys = copy_keys
+        """The keys that copy the filter where the panel is shown (said in its title)."""
         self.inventory = inventory
         self.switch_key = switch_key
         self.session = session
@@ -70,6 +80,10 @@ class CapturePanel(Vertical):
         """The filter for the session as it is."""
         self.show(self.session)
 
+    def on_descendant_focus(self) -> None:
+        """Bring the whole panel into view: the filter and the command follow what is typed."""
+        self.call_after_refresh(self.scroll_visible, animate=False)
+
     @property
     def erspan(self) -> bool:
         """Whether the destination is a collector's IP (the recipe, not a local capture)."""
@@ -84,7 +98,9 @@ class CapturePanel(Vertical):
         """Show ``session``: the filter is regenerated from it and the host of interest."""
         self.session = session
         title = "Receive on the collector" if self.erspan else "Capture on the destination"
-        self.query_one("#capture-title", Static).update(Text(f"\n{title} (y copies the filter)", style="bold"))
+        self.query_one("#capture-title", Static).update(
+            Text(f"\n{title} ({self.copy_keys} copies the filter)", style="bold")
+        )
         self._regenerate()
 
     @on(Input.Changed, "#capture-host")
@@ -153,7 +169,7 @@ class CaptureScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """The panel and two buttons."""
         with Vertical(id="capture-box"):
-            yield CapturePanel(self.inventory, self.switch_key, self.session, id="capture-panel")
+            yield CapturePanel(self.inventory, self.switch_key, self.session, copy_keys="ctrl+y", id="capture-panel")
             with Horizontal(id="capture-buttons"):
                 yield Button("Copy filter", id="capture-copy", compact=True)
                 yield Button("Close", id="capture-close", compact=True)

@@ -68,7 +68,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="wizard.back"),
         Binding("ctrl+r", "review", "Review", id="wizard.review"),
-        Binding("y", "copy_filter", "Copy capture filter", id="wizard.copy_filter"),
+        Binding("y,ctrl+y", "copy_filter", "Copy capture filter", id="wizard.copy_filter"),
         *[
             Binding(
                 f"alt+{letter}",
