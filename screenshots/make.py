@@ -24,7 +24,8 @@ from tui.backends.snapshot import SnapshotBackend  # noqa: E402
 
 MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
 
-# name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did.
+# name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did, "@host" puts the
+# cursor in the review's host of interest (the keys after it type there).
 SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer": ((120, 40), ("slash", *"448", "enter")),
     "find": ((120, 40), ("slash", *"172.24")),
@@ -33,6 +34,7 @@ SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer-80x24": ((80, 24), ("slash", *"2258", "enter")),
     "wizard": ((120, 40), (*MARKED, "m", "@walkthrough")),
     "review": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r")),
+    "capture": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "@host", *"KRBCLIENT01")),
     "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "S", "down", "down")),
 }
 
@@ -48,6 +50,8 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
                 from tests.tui.wizard_helpers import fill_walkthrough
 
                 await fill_walkthrough(pilot)
+            elif key == "@host":
+                app.screen.query_one("#capture-host", Input).focus()
             else:
                 await pilot.press(key)
             await pilot.pause(0.05)

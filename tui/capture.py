@@ -50,8 +50,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Sequence
 
-from tui.model import Inventory, MirrorSession, Portgroup, SessionType
+from tui.model import EncapType, Inventory, MirrorSession, Portgroup, SessionType
 from tui.rules import effective_type
 
 _MAC = re.compile(r"(?i)^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
@@ -205,7 +206,7 @@ def capture_filter(
     switch_key: str,
     session: MirrorSession,
     *,
-    host: str | None = None,
+    host: str | Sequence[str] | None = None,
     tagged: bool | None = None,
 ) -> str:
     """A tcpdump (libpcap) filter that shows ``session``'s mirrored traffic where it arrives.
@@ -219,7 +220,8 @@ def capture_filter(
     if t is SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
         dests = [_host_term(ip) for ip in session.destination.ip_addresses]
         return " and ".join(x for x in ("proto gre", _any_of([f"dst {d}" for d in dests])) if x)
-    hosts = [_host_term(host)] if host else _source_terms(inventory, switch_key, session)
+    wanted = [host] if isinstance(host, str) else list(host or ())
+    hosts = [_host_term(h) for h in wanted] if wanted else _source_terms(inventory, switch_key, session)
     if t is SessionType.REMOTE_MIRROR_DEST and not host:
         hosts = []  # the sources are VLANs from elsewhere: nothing to name
     parts = [_vlan_part(inventory, switch_key, session, t, tagged), _any_of(hosts)]
@@ -231,7 +233,7 @@ def capture_command(
     switch_key: str,
     session: MirrorSession,
     *,
-    host: str | None = None,
+    host: str | Sequence[str] | None = None,
     tagged: bool | None = None,
     iface: str | None = None,
 ) -> str:
@@ -272,3 +274,121 @@ def _where(inventory: Inventory, switch_key: str, session: MirrorSession) -> str
         if mac:
             return f"IFACE: the NIC with MAC {mac} ({who})"
     return ""
+
+
+def interest(inventory: Inventory, text: str) -> tuple[list[str], str]:
+    """``(addresses, what they are)`` for a host of interest as an operator names it.
+
+    An IP address, network, MAC or host name stands for itself; a VM's name (exact, any case)
+    stands for its guest IPs (``KRBCLIENT01`` → ``172.24.4.52``), or its MACs when VMware Tools
+    reports none. ``ValueError`` says what ``text`` is not. Empty text: no host (``[]``).
+    """
+    text = text.strip()
+    if not text:
+        return [], ""
+    folded = text.casefold()
+    vms = [vm for vm in inventory.vms.values() if vm.name.casefold() == folded]
+    if len(vms) > 1:
+        raise ValueError(f"{len(vms)} VMs are named {text!r}: give an IP address")
+    if vms:
+        vm = vms[0]
+        addresses = list(dict.fromkeys(vm.ips)) or list(dict.fromkeys(n.mac for n in vm.nics if n.mac))
+        if not addresses:
+            raise ValueError(f"VM {vm.name} has no guest IP (VMware Tools reports none) and no MAC")
+        return addresses, f"VM {vm.name}: {', '.join(addresses)}"
+    try:
+        _host_term(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a VM name, IP address, network, MAC address or host name") from None
+    return [text], ""
+
+
+def vm_names(inventory: Inventory) -> list[str]:
+    """The VM names a host of interest may be picked from (those with a guest IP or a MAC), sorted."""
+    return sorted({vm.name for vm in inventory.vms.values() if vm.ips or any(n.mac for n in vm.nics)}, key=str.casefold)
+
+
+def _mac_dashes(mac: str) -> str:
+    return mac.upper().replace(":", "-")
+
+
+def interface_lines(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[str]:
+    """Which interface to capture on, as precisely as the inventory says.
+
+    For each destination port with a VM: the VM, the NIC's label, MAC and portgroup, and the
+    commands that name the guest interface from the MAC. VMware Tools does not report a guest
+    interface name (``GuestNicInfo`` has network, ipAddress, macAddress, connected and
+    deviceConfigId, not a name), so the MAC is the one key the guest and vCenter share.
+    """
+    t = effective_type(session)
+    if t in (SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE, SessionType.REMOTE_MIRROR_SOURCE):
+        where = _where(inventory, switch_key, session).removeprefix("IFACE: ")
+        return [where[:1].upper() + where[1:]] if where else []
+    out: list[str] = []
+    for key in dict.fromkeys(session.destination.port_keys):
+        port = inventory.port(switch_key, key)
+        if port is None:
+            continue
+        vmnic = inventory.vm_nic(port)
+        pg = inventory.portgroups.get(port.portgroup)
+        where = f" on {pg.name}" if pg is not None else ""
+        if vmnic is None:
+            out.append(f"Port {key}{where}: no VM NIC is connected to it.")
+            continue
+        vm, nic = vmnic
+        mac = nic.mac or port.mac
+        if not mac:
+            out.append(f"{vm.name} / {nic.label}{where} (port {key}): vCenter reports no MAC yet.")
+            continue
+        ips = f", guest IP {', '.join(nic.ips)}" if nic.ips else ""
+        out.append(f"{vm.name} / {nic.label}, MAC {mac}{ips}{where} (port {key})")
+        out.append(f"  Linux:   ip -br link | grep -i {mac}")
+        out.append(f"  Windows: Get-NetAdapter | Where-Object MacAddress -eq {_mac_dashes(mac)}")
+    return out
+
+
+def receiver_recipe(
+    inventory: Inventory, switch_key: str, session: MirrorSession, host: Sequence[str] = ()
+) -> list[str]:
+    """For an Encapsulated Remote Mirroring (L3) Source: how the collector receives the frames.
+
+    The outer capture (``proto gre and dst host <collector>``) on the collector's interface, then
+    a Linux tunnel device that decapsulates them so that tcpdump sees the mirrored frames:
+    ``type erspan`` for ERSPAN II (``erspan_ver 1``) and III (``erspan_ver 2``), with the ERSPAN ID
+    as the key; ``type gretap`` for plain GRE. The sending side is a VMkernel interface of the
+    source port's host, which the inventory does not list: the line says ``ESXI_VMK_IP``.
+    ``host`` (addresses of interest) filters the decapsulated frames. Empty for the other types.
+    """
+    if effective_type(session) is not SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE:
+        return []
+    ips = list(dict.fromkeys(session.destination.ip_addresses))
+    if not ips:
+        return []
+    collector = ips[0]
+    try:
+        _host_term(collector)
+    except ValueError:
+        return []
+    hosts = sorted(
+        {
+            inventory.host_name(p.host) or p.host
+            for k in session.sources()
+            if (p := inventory.port(switch_key, k)) is not None and p.host
+        }
+    )
+    encap = session.encap_type or EncapType.GRE.value
+    flt = capture_filter(inventory, switch_key, session)
+    lines = [f"On the collector {collector}: tcpdump -i IFACE -nn {shlex.quote(flt)}  # the tunnelled frames"]
+    if encap in (EncapType.ERSPAN2.value, EncapType.ERSPAN3.value):
+        ver = "1" if encap == EncapType.ERSPAN2.value else "2"
+        key = f" seq key {session.erspan_id}" if session.erspan_id is not None else ""
+        lines.append(f"ip link add erspan1 type erspan local {collector} remote ESXI_VMK_IP erspan_ver {ver}{key}")
+        dev = "erspan1"
+    else:
+        lines.append(f"ip link add gretap1 type gretap local {collector} remote ESXI_VMK_IP")
+        dev = "gretap1"
+    inner = _any_of([_host_term(h) for h in host])
+    lines.append(f"ip link set {dev} up && tcpdump -i {dev} -nn -e" + (f" {shlex.quote(inner)}" if inner else ""))
+    who = f" of host {', '.join(hosts)}" if hosts else ""
+    lines.append(f"ESXI_VMK_IP: the VMkernel address{who} that sends the mirror (not in the inventory).")
+    return lines

@@ -40,14 +40,15 @@ def session_table(inventory: Inventory, switch_key: str, session: MirrorSession)
     return table
 
 
-def advice_parts(advice: Advice) -> list[Text]:
-    """Notes, physical-network requirements and the capture command, for the review and detail."""
+def advice_parts(advice: Advice, *, capture: bool = True) -> list[Text]:
+    """Notes, physical-network requirements and (unless ``capture`` is false: the wizard's review has
+    its own capture step) the capture command, for the review and detail."""
     parts: list[Text] = []
     if advice.notes:
         parts.append(Text("\n" + "\n".join(f"✓ {n}" for n in advice.notes), style="green"))
     if advice.upstream:
         parts += [Text("\nPhysical network", style="bold"), Text("\n".join(advice.upstream))]
-    if advice.capture_filter:
+    if capture and advice.capture_filter:
         parts += [
             Text("\nCapture on the destination (y copies the filter)", style="bold"),
             Text(advice.capture_command),

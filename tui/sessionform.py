@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from tui.describe import session_fields
 from tui.lookup import ResolveError, resolve_port, split_direction
 from tui.model import Direction, EncapType, Inventory, MirrorSession, Problem, SessionType, VspanPorts
 from tui.text import ascii_digits
@@ -351,3 +352,78 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
         erspan_gra_nanosec=nanosec,
     )
     return Built(session, problems, resolved)
+
+
+def incomplete(session: MirrorSession) -> str:
+    """'' when ``session`` has a source and a destination; else why it would mirror nothing.
+
+    vCenter accepts a session with no source or no destination (vspan.md §9, secondary rules),
+    so nothing refuses it; the wizard asks before creating one, and the CLI can ask the same.
+    Any source counts (ports either way, RSPAN VLANs, wildcards, even an uplink the rules
+    refuse), and any destination (ports, uplinks, IP addresses).
+    """
+    rx, tx, d = session.source_rx, session.source_tx, session.destination
+    has_source = any((*rx.port_keys, *tx.port_keys, *rx.vlans, *rx.wildcard_types, *rx.uplink_names, *tx.uplink_names))
+    has_dest = any((*d.port_keys, *d.uplink_names, *d.ip_addresses, *d.vlans))
+    missing = [what for what, present in (("source", has_source), ("destination", has_dest)) if not present]
+    if not missing:
+        return ""
+    return f"The session has no {' and no '.join(missing)}: it would mirror nothing."
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of an edit: its vSphere API name and the value before and after (``''`` = unset)."""
+
+    field: str
+    old: str
+    new: str
+
+
+_FIELD_ORDER = (
+    "key",
+    "name",
+    "description",
+    "enabled",
+    "sessionType",
+    "sourcePortReceived",
+    "sourcePortTransmitted",
+    "destinationPort",
+    "encapsulationVlanId",
+    "stripOriginalVlan",
+    "mirroredPacketLength",
+    "normalTrafficAllowed",
+    "samplingRate",
+    "encapType",
+    "erspanId",
+    "erspanCOS",
+    "erspanGraNanosec",
+    "netstack",
+)
+
+
+def _field_rank(name: str) -> tuple[int, str]:
+    head = name.split(".", 1)[0]
+    return (_FIELD_ORDER.index(head) if head in _FIELD_ORDER else len(_FIELD_ORDER), name)
+
+
+def _shown(inventory: Inventory, switch_key: str, session: MirrorSession) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in session_fields(inventory, inventory.switches.get(switch_key), session):
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def field_changes(inventory: Inventory, switch_key: str, old: MirrorSession, new: MirrorSession) -> list[FieldChange]:
+    """What an edit changes, field by field in the API's order (``name: "a" → "b"``).
+
+    Lists (ports, VLANs, uplinks, IPs) compare as lists, each entry resolved as the review shows
+    it (``448 · F5-LTM01 / Network adapter 2``); a field set on one side only has ``''`` on the other.
+    """
+    before, after = _shown(inventory, switch_key, old), _shown(inventory, switch_key, new)
+    names = sorted({*before, *after}, key=_field_rank)
+    return [
+        FieldChange(n, "\n".join(before.get(n, [])), "\n".join(after.get(n, [])))
+        for n in names
+        if before.get(n, []) != after.get(n, [])
+    ]

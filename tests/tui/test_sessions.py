@@ -25,6 +25,7 @@ from tui.model import ChangeOperation, MirrorSession, SessionChange, VspanPorts
 from tui.screens.error import ErrorScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import ConfirmDeleteScreen, SessionsScreen
+from tui.screens.wizard import ConfirmScreen
 from widgets.port_detail import PortDetail
 
 
@@ -106,7 +107,10 @@ async def test_problem_beside_field_blocks_create() -> None:
         await type_into(pilot, "dest-ports", "nosuchvm")
         problem = text_of(w, "#problem-dest")
         assert "NotFound" in problem and "'nosuchvm' is not a port ID" in problem
-        await pilot.press("escape")  # cancel: nothing sent
+        await pilot.press("escape")  # cancel: the form changed, so it asks first (issue 9)
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")  # Discard: nothing sent
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen)
         assert len(app.inventory.switches[CLOUD].sessions) == 2  # type: ignore[union-attr]

@@ -91,6 +91,13 @@ class SessionsScreen(Screen[None]):
         Binding("delete,D", "delete", "Delete", id="sessions.delete", tooltip="Delete (asks for the name)"),
         Binding("y", "copy_filter", "Copy filter", id="sessions.copy_filter", tooltip="Copy the capture filter"),
         Binding(
+            "f",
+            "capture",
+            "Capture",
+            id="sessions.capture",
+            tooltip="Edit the capture filter: host of interest, interface",
+        ),
+        Binding(
             "w",
             "next_switch",
             "Next switch",
@@ -127,7 +134,7 @@ class SessionsScreen(Screen[None]):
         """Hide the writes in read-only mode; dim the ones that need a session."""
         if action in ("new", "edit", "clone", "toggle_enabled", "delete") and app_state(self.app).read_only:
             return False
-        if action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter") and self.current is None:
+        if action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter", "capture") and self.current is None:
             return None
         if action == "next_switch":
             inv = app_state(self.app).inventory
@@ -257,6 +264,14 @@ class SessionsScreen(Screen[None]):
         """Copy the selected session's capture filter."""
         if self.filter:
             self.post_message(CopyRequested(self.filter, f"Capture filter {self.filter}"))
+
+    def action_capture(self) -> None:
+        """The capture step for the selected session: host of interest, filter, interface."""
+        from tui.screens.capture_view import CaptureScreen
+
+        inv = app_state(self.app).inventory
+        if inv is not None and self.current is not None:
+            self.app.push_screen(CaptureScreen(inv, self.switch_key, self.current))
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.table import Table
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
+from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
@@ -41,7 +43,9 @@ from tui.model import (
     Severity,
 )
 from tui.render import advice_parts, problem_text, session_table
+from tui.screens.capture_view import CapturePanel
 from tui.screens.wizard_sections import (
+    SHORTCUTS,
     DestinationSection,
     EncapsulationSection,
     ErspanSection,
@@ -64,8 +68,33 @@ class SessionWizard(ModalScreen[SessionChange | None]):
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="wizard.back"),
         Binding("ctrl+r", "review", "Review", id="wizard.review"),
-        Binding("y", "copy_filter", "Copy capture filter", id="wizard.copy_filter"),
+        Binding("y,ctrl+y", "copy_filter", "Copy capture filter", id="wizard.copy_filter"),
+        *[
+            Binding(
+                f"alt+{letter}",
+                f"jump('{section}')",
+                "Jump to field",
+                key_display="alt+letter",
+                id=f"wizard.jump_{section}",
+                tooltip=f"Go to {section.replace('_', ' ')} (the underlined letter)",
+                show=letter == "t",
+                priority=True,  # a terminal sends alt+l as ESC l: an Input would type the "l"
+            )
+            for letter, section in SHORTCUTS.items()
+        ],
     ]
+
+    JUMPS: dict[str, tuple[str, ...]] = {
+        "type": ("#type",),
+        "name": ("#name",),
+        "sources": ("#sources", "#source-vlans"),
+        "destinations": ("#dest-ports", "#dest-ips", "#dest-uplinks"),
+        "uplinks": ("#dest-uplinks",),
+        "encapsulation": ("#encap-on", "#encap-vlan", "#encap-type"),
+        "length": ("#length-on",),
+        "normal_io": ("#normal-io",),
+    }
+    """Section → the widgets its shortcut focuses, the first one shown for the type."""
 
     def __init__(
         self,
@@ -83,7 +112,8 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         self.form = sessionform.from_session(session)
         self.built = sessionform.build(inventory, switch_key, self.form, session)
         self.problems: list[Problem] = []
-        self.filter = ""
+        self.initial = self.form
+        """The form as it opened (``esc`` asks before dropping anything else)."""
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -105,12 +135,13 @@ class SessionWizard(ModalScreen[SessionChange | None]):
                     yield Static(id="notes", classes="notes")
                 with VerticalScroll(id="wizard-review"):
                     yield Static(id="review")
+                    yield CapturePanel(self.inventory, self.switch_key, self.built.session, id="capture")
             with Horizontal(id="wizard-buttons"):
                 yield Static(id="wizard-status")
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("< Back", id="back", compact=True)
-                yield Button("Review >", id="to-review", variant="primary", compact=True)
-                yield Button(self._verb(), id="apply", variant="success", compact=True)
+                yield Button("Review >", id="to-review", compact=True)
+                yield Button(self._verb(), id="apply", compact=True)
         yield Footer(compact=True)
 
     def _uplink_choices(self) -> list[str]:
@@ -138,7 +169,22 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         self.query_one("#back").display = False
         self.query_one("#apply").display = False
         self._update()
+        self.initial = self.form
         self.query_one("#type", RadioSet).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Mark the focused field's row, so its label stands out (``.row.-focused``)."""
+        for row in self.query(".row.-focused"):
+            row.remove_class("-focused")
+        for node in event.widget.ancestors_with_self:
+            if node.has_class("row"):
+                node.add_class("-focused")
+                break
+
+    @property
+    def changed(self) -> bool:
+        """Whether the form differs from what the wizard opened with."""
+        return self._read_form() != self.initial
 
     # -- form ------------------------------------------------------------------------------
 
@@ -153,7 +199,10 @@ class SessionWizard(ModalScreen[SessionChange | None]):
     @on(RadioSet.Changed)
     @on(Select.Changed)
     @on(SelectionList.SelectedChanged)
-    def _changed(self) -> None:
+    def _changed(self, event: Message) -> None:
+        control = getattr(event, "control", None)
+        if isinstance(control, Widget) and any(isinstance(a, CapturePanel) for a in control.ancestors):
+            return  # the capture step's own fields
         if self.is_mounted:
             self._update()
 
@@ -186,12 +235,32 @@ class SessionWizard(ModalScreen[SessionChange | None]):
             status.append(f"{errors} error{'s' * (errors != 1)}", style="bold red")
         if warnings:
             status.append(("  " if errors else "") + f"{warnings} warning{'s' * (warnings != 1)}", style="yellow")
-        if not self.problems:
+        missing = sessionform.incomplete(built.session)
+        if not errors and missing:
+            status.append(("  " if warnings else "") + "incomplete", style="bold yellow")
+        elif not self.problems:
             status.append("ready to review", style="green")
         self.query_one("#wizard-status", Static).update(status)
         self.query_one("#apply", Button).disabled = errors > 0
 
     # -- review -----------------------------------------------------------------------------
+
+    def _changes(self) -> list[Table | Text]:
+        """An edit's changes, field by field: ``name  "a" → "b"``."""
+        changes = sessionform.field_changes(self.inventory, self.switch_key, self.base, self.built.session)
+        if not changes:
+            return [Text("\nNothing changed: the session is sent as it is.", style="bold")]
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        for c in changes:
+            change = Text()
+            change.append(c.old or "(unset)", style="red" if c.old else "dim")
+            change.append(" → ")
+            change.append(c.new or "(unset)", style="green" if c.new else "dim")
+            table.add_row(c.field, change)
+        n = len(changes)
+        return [Text(f"\nWhat changes ({n} field{'s' * (n != 1)})", style="bold"), table]
 
     def _review(self) -> Group:
         s = self.built.session
@@ -206,46 +275,86 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         if self.operation is ChangeOperation.EDIT:
             head.append(f", key {s.key}; the complete session is sent", style="dim")
         parts.append(head)
+        missing = sessionform.incomplete(s)
+        if missing:
+            parts.append(Text(f"! {missing} {self._verb()} asks before sending it.", style="bold yellow"))
+        if self.operation is ChangeOperation.EDIT:
+            parts += self._changes()
+            parts.append(Text("\nThe complete session", style="bold"))
         parts.append(session_table(self.inventory, self.switch_key, s))
         if self.problems:
             parts.append(Text("\nProblems", style="bold"))
             parts.append(problem_text(self.problems))
-        advice = advise(self.inventory, self.switch_key, s)
-        self.filter = advice.capture_filter
-        parts += advice_parts(advice)
+        parts += advice_parts(advise(self.inventory, self.switch_key, s), capture=False)
         return Group(*parts)
 
-    def action_review(self) -> None:
-        """Show the exact change."""
-        self._update()
-        self.query_one("#review", Static).update(self._review())
-        self.query_one(ContentSwitcher).current = "wizard-review"
-        for button, shown in (("#back", True), ("#apply", True), ("#to-review", False)):
+    @property
+    def filter(self) -> str:
+        """The capture filter of the review, as the operator left it."""
+        return self.query_one(CapturePanel).filter
+
+    def _show_step(self, review: bool) -> None:
+        self.query_one(ContentSwitcher).current = "wizard-review" if review else "wizard-form"
+        for button, shown in (("#back", review), ("#apply", review), ("#to-review", not review)):
             self.query_one(button).display = shown
         self.refresh_bindings()
+
+    def action_review(self) -> None:
+        """Show the exact change; the default button is the verb only for a complete, error-free session."""
+        self._update()
+        self.query_one("#review", Static).update(self._review())
+        self.query_one(CapturePanel).show(self.built.session)
+        self._show_step(True)
+        self.query_one("#wizard-review", VerticalScroll).scroll_home(animate=False)
         apply = self.query_one("#apply", Button)
-        (apply if not apply.disabled else self.query_one("#back", Button)).focus()
+        ready = not apply.disabled and not sessionform.incomplete(self.built.session)
+        (apply if ready else self.query_one("#back", Button)).focus()
 
     def action_back(self) -> None:
-        """Back to the form from the review; cancel from the form."""
+        """Back to the form from the review; leave from the form (asking first if anything changed)."""
         if self.query_one(ContentSwitcher).current == "wizard-review":
-            self.query_one(ContentSwitcher).current = "wizard-form"
-            for button, shown in (("#back", False), ("#apply", False), ("#to-review", True)):
-                self.query_one(button).display = shown
-            self.refresh_bindings()
+            self._show_step(False)
             self.query_one("#type", RadioSet).focus()
         else:
+            self._leave()
+
+    def _leave(self) -> None:
+        if not self.changed:
             self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        what = "this session" if self.operation is ChangeOperation.ADD else f"session {self.base.name or self.base.key}"
+        self.app.push_screen(
+            ConfirmScreen(f"Discard your changes to {what}?", yes="Discard", no="Keep editing"), answered
+        )
+
+    def action_jump(self, section: str) -> None:
+        """``alt+<letter>``: focus the section's first field that the type shows (back to the form if need be)."""
+        if self.query_one(ContentSwitcher).current == "wizard-review":
+            self._show_step(False)
+        self._update()  # a type chosen a moment ago may not have shown its fields yet
+        chain = self.focus_chain
+        for selector in self.JUMPS.get(section, ()):
+            widget = self.query_one(selector)
+            if widget in chain:
+                self.set_focus(widget)  # at once (widget.focus() waits): the next key already goes there
+                return
+        t = self.form.session_type
+        self.notify(f"{t.label} has no {section.replace('_', ' ')} field.", severity="warning", timeout=3)
 
     def action_copy_filter(self) -> None:
-        """Copy the capture filter (review step)."""
+        """Copy the capture filter (review step), as edited."""
         if self.query_one(ContentSwitcher).current != "wizard-review" or not self.filter:
             return
         self.post_message(CopyRequested(self.filter, f"Capture filter {self.filter}"))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss(None)
+        self._leave()
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
@@ -261,4 +370,49 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         if any(p.severity is Severity.ERROR for p in self.problems):
             self.notify("Fix the errors first: vCenter would refuse this change.", severity="error")
             return
-        self.dismiss(SessionChange(self.operation, self.built.session))
+        change = SessionChange(self.operation, self.built.session)
+        missing = sessionform.incomplete(self.built.session)
+        if not missing or self.operation is ChangeOperation.REMOVE:
+            self.dismiss(change)
+            return
+
+        def answered(anyway: bool | None) -> None:
+            if anyway:
+                self.dismiss(change)
+
+        self.app.push_screen(
+            ConfirmScreen(f"{missing} {self._verb()} it anyway?", yes=f"{self._verb()} anyway", no="Back"), answered
+        )
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question whose default (focused) answer is no; ``esc`` is no too."""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "No", id="confirm.no")]
+
+    def __init__(self, question: str, *, yes: str, no: str) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        """Question, then no and yes."""
+        with Vertical(id="confirm-box"):
+            yield Static(Text(self.question))
+            with Horizontal(id="confirm-buttons"):
+                yield Button(self.no, id="confirm-no", compact=True)
+                yield Button(self.yes, id="confirm-yes", compact=True)
+
+    def on_mount(self) -> None:
+        """No has the focus."""
+        self.query_one("#confirm-box").border_title = "Are you sure?"
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def _no(self) -> None:
+        self.dismiss(False)

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Label, RadioButton, RadioSet, Select, SelectionList, Static
+from textual.widgets import Label, RadioSet, Select, SelectionList, Static
 
 from tui import sessionform
 from tui.model import EncapType, Problem, SessionType, SwitchCapability
@@ -23,9 +23,46 @@ from tui.render import problem_text
 from tui.sessionform import Form
 from tui.text import SafeText as Text
 from widgets.safe_input import SafeInput as Input
+from widgets.toggles import ChoiceButton as RadioButton
+from widgets.toggles import TickBox as Checkbox
+from widgets.toggles import TickList
 
 UNKNOWN_SUPPORT = "not reported by vCenter: it will decide"
-"""Beside a session type whose support the switch's capability leaves unset."""
+"""Said of a session type whose support the switch's capability leaves unset."""
+UNKNOWN_MARK = " ?"
+"""Beside such a type's name in the list (the help line says what it means)."""
+
+COMPACT_TYPE_LABELS: dict[SessionType, str] = {
+    SessionType.DV_PORT_MIRROR: "Distributed mirroring",
+    SessionType.REMOTE_MIRROR_SOURCE: "Remote source (RSPAN)",
+    SessionType.REMOTE_MIRROR_DEST: "Remote dest. (RSPAN)",
+    SessionType.ENCAPSULATED_REMOTE_MIRROR_SOURCE: "L3 GRE/ERSPAN source",
+    SessionType.MIXED_DEST_MIRROR: "Distributed (legacy)",
+}
+"""The types in few words, distinct, for a type list too narrow for the vSphere Client's names (80
+columns); the help line under the list then starts with the full name."""
+
+SHORTCUTS: dict[str, str] = {
+    "t": "type",
+    "n": "name",
+    "s": "sources",
+    "d": "destinations",
+    "u": "uplinks",
+    "e": "encapsulation",
+    "l": "length",
+    "i": "normal_io",
+}
+"""``alt+<letter>`` → the section it jumps to; the letter is underlined in the section's label."""
+
+
+def field_label(text: str, key: str = "") -> Label:
+    """A row's label, its shortcut letter (the first ``key`` in it, any case) underlined."""
+    label = Text(text)
+    at = text.lower().find(key) if key else -1
+    if at >= 0:
+        label.stylize("underline", at, at + 1)
+    return Label(label, classes="field-label")
+
 
 ENCAP_TYPES = [
     ("GRE", EncapType.GRE.value),
@@ -81,27 +118,58 @@ class TypeSection(Section):
         super().__init__(form)
         self.capability = capability
         self.session_type = form.session_type
+        self.compact = False
+        """Whether the type list shows :data:`COMPACT_TYPE_LABELS` (too narrow for the full names)."""
 
     def rows(self) -> ComposeResult:
         with Horizontal(classes="row"):
-            yield Label("Type", classes="field-label")
+            yield field_label("Type", "t")
             with RadioSet(id="type"):
                 for t in SessionType:
                     support = self.capability.supports(t.value)
-                    label = t.label if support is not None else f"{t.label} ({UNKNOWN_SUPPORT})"
-                    yield RadioButton(label, value=t is self.form.session_type, name=t.value, disabled=support is False)
+                    yield RadioButton(
+                        self._label(t), value=t is self.form.session_type, name=t.value, disabled=support is False
+                    )
         yield Static(id="type-help", classes="hint")
 
+    def _label(self, t: SessionType) -> str:
+        unknown = self.capability.supports(t.value) is None
+        return (COMPACT_TYPE_LABELS[t] if self.compact else t.label) + (UNKNOWN_MARK if unknown else "")
+
+    def on_resize(self) -> None:
+        """The vSphere Client's names where two columns of them fit, the compact ones where not."""
+        radio = self.query_one("#type", RadioSet)
+        left = (radio.size.width - 2) // 2  # two columns, a gutter of 2
+        columns = (left, radio.size.width - 2 - left)
+        full = self.compact
+        self.compact = False
+        needed = [len(self._label(t)) + 5 for t in SessionType]  # ▐●▌, a space either side
+        self.compact = full
+        compact = any(n > columns[i % 2] for i, n in enumerate(needed))
+        if compact != self.compact:
+            self.compact = compact
+            for button in radio.query(RadioButton):
+                if button.name:
+                    button.label = self._label(SessionType(button.name))
+            self.show(self.session_type)
+
     def read(self, form: Form) -> None:
-        radio = self.query_one("#type", RadioSet).pressed_button
+        # The button just pressed, before the RadioSet has turned the previous one off.
+        pressed = [b for b in self.query_one("#type", RadioSet).query(RadioButton) if b.value and b.name]
+        new = [b for b in pressed if b.name != self.session_type.value]
+        radio = next(iter(new or pressed), None)
         if radio is not None and radio.name:
             self.session_type = SessionType(radio.name)
         form.session_type = self.session_type
 
     def show(self, t: SessionType) -> None:
         help_text = sessionform.TYPE_HELP[t]
+        if self.compact:
+            help_text = f"{t.label}: {help_text}"
         if self.capability.supports(t.value) is None:
             help_text += f" Support {UNKNOWN_SUPPORT}."
+        elif any(self.capability.supports(u.value) is None for u in SessionType):
+            help_text += f" ({UNKNOWN_MARK.strip()} = support {UNKNOWN_SUPPORT}.)"
         self.query_one("#type-help", Static).update(Text(help_text, style="italic"))
 
 
@@ -114,12 +182,12 @@ class NameSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row"):
-            yield Label("Name", classes="field-label")
+            yield field_label("Name", "n")
             yield Input(f.name, placeholder="e.g. F5 DMZ to monitor", id="name", compact=True)
             yield Checkbox("Enabled", f.enabled, id="enabled", compact=True)
         with Horizontal(classes="row"):
-            yield Label("Description", classes="field-label")
-            yield Input(f.description, id="description", compact=True)
+            yield field_label("Description")
+            yield Input(f.description, placeholder="e.g. ticket 4711, Kerberos trace", id="description", compact=True)
 
     def read(self, form: Form) -> None:
         form.name = self.query_one("#name", Input).value
@@ -136,10 +204,12 @@ class SourcesSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row", id="row-sources"):
-            yield Label("Sources", classes="field-label")
-            yield Input(f.sources, placeholder="448, F5-LTM01/Network adapter 2:ingress", id="sources", compact=True)
+            yield field_label("Sources", "s")
+            yield Input(
+                f.sources, placeholder="e.g. 448, F5-LTM01/Network adapter 2:ingress", id="sources", compact=True
+            )
         with Horizontal(classes="row", id="row-source-vlans"):
-            yield Label("Source VLANs", classes="field-label")
+            yield field_label("Source VLANs", "s")
             yield Input(f.source_vlans, placeholder="e.g. 300, 310-312", id="source-vlans", compact=True)
         yield Static(id="resolved-sources", classes="hint")
 
@@ -171,17 +241,17 @@ class DestinationSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row", id="row-dest-ports"):
-            yield Label("Destinations", classes="field-label")
-            yield Input(f.dest_ports, placeholder="2258, MGTSRVR003UX/Network adapter 2", id="dest-ports", compact=True)
+            yield field_label("Destinations", "d")
+            yield Input(
+                f.dest_ports, placeholder="e.g. 2258, MGTSRVR003UX/Network adapter 2", id="dest-ports", compact=True
+            )
         yield Static(id="resolved-dest", classes="hint")
         with Horizontal(classes="row", id="row-dest-uplinks"):
-            yield Label("Uplinks", classes="field-label")
-            yield SelectionList[str](
-                *[(Text(u), u, u in f.dest_uplinks) for u in self.uplinks], id="dest-uplinks", compact=True
-            )
+            yield field_label("Uplinks", "u")
+            yield TickList(*[(Text(u), u, u in f.dest_uplinks) for u in self.uplinks], id="dest-uplinks", compact=True)
         with Horizontal(classes="row", id="row-dest-ips"):
-            yield Label("Collector IPs", classes="field-label")
-            yield Input(f.dest_ips, placeholder="e.g. 192.0.2.10", id="dest-ips", compact=True)
+            yield field_label("Destination IPs", "d")
+            yield Input(f.dest_ips, placeholder="e.g. 192.0.2.10, 2001:db8::10", id="dest-ips", compact=True)
 
     def read(self, form: Form) -> None:
         form.dest_ports = self.query_one("#dest-ports", Input).value
@@ -211,9 +281,9 @@ class EncapsulationSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row", id="row-encap"):
-            yield Label("Encapsulation", classes="field-label")
-            yield Checkbox("VLAN", f.encap_on, id="encap-on", compact=True)
-            yield Input(f.encap_vlan, placeholder="1-4094", id="encap-vlan", compact=True, classes="number")
+            yield field_label("Encapsulation", "e")
+            yield Checkbox("VLAN", f.encap_on, id="encap-on", compact=True, enables=("encap-vlan", "preserve"))
+            yield Input(f.encap_vlan, placeholder="e.g. 205", id="encap-vlan", compact=True, classes="number")
             yield Checkbox("Preserve original VLAN", f.preserve, id="preserve", compact=True)
 
     def read(self, form: Form) -> None:
@@ -239,12 +309,12 @@ class LengthSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row", id="row-length"):
-            yield Label("Packet length", classes="field-label")
-            yield Checkbox("Limit to", f.length_on, id="length-on", compact=True)
-            yield Input(f.length, placeholder="60", id="length", compact=True, classes="number")
+            yield field_label("Packet length", "l")
+            yield Checkbox("Limit to", f.length_on, id="length-on", compact=True, enables=("length",))
+            yield Input(f.length, placeholder="e.g. 60", id="length", compact=True, classes="number")
             yield Label("bytes", classes="unit")
             yield Label("Sampling 1 in", classes="unit", id="sampling-label")
-            yield Input(f.sampling, placeholder="1", id="sampling", compact=True, classes="number")
+            yield Input(f.sampling, placeholder="e.g. 10", id="sampling", compact=True, classes="number")
 
     def read(self, form: Form) -> None:
         form.length_on = self.query_one("#length-on", Checkbox).value
@@ -266,8 +336,8 @@ class NormalIoSection(Section):
 
     def rows(self) -> ComposeResult:
         with Horizontal(classes="row", id="row-normal-io"):
-            yield Label("", classes="field-label")
-            yield Checkbox("Normal I/O on destination ports", self.form.normal_io, id="normal-io", compact=True)
+            yield field_label("Normal I/O", "i")
+            yield Checkbox("Allowed on destination ports", self.form.normal_io, id="normal-io", compact=True)
 
     def read(self, form: Form) -> None:
         form.normal_io = self.query_one("#normal-io", Checkbox).value
@@ -285,12 +355,12 @@ class ErspanSection(Section):
     def rows(self) -> ComposeResult:
         f = self.form
         with Horizontal(classes="row", id="row-erspan"):
-            yield Label("Encapsulation", classes="field-label")
+            yield field_label("Encapsulation", "e")
             yield Select(ENCAP_TYPES, value=f.encap_type, allow_blank=False, id="encap-type", compact=True)
             yield Label("ID", classes="unit", id="erspan-id-label")
-            yield Input(f.erspan_id, placeholder="0-1023", id="erspan-id", compact=True, classes="number")
+            yield Input(f.erspan_id, placeholder="e.g. 100", id="erspan-id", compact=True, classes="number")
             yield Label("COS", classes="unit", id="erspan-cos-label")
-            yield Input(f.erspan_cos, placeholder="0-7", id="erspan-cos", compact=True, classes="number")
+            yield Input(f.erspan_cos, placeholder="e.g. 0", id="erspan-cos", compact=True, classes="number")
             yield Checkbox("ns timestamps", f.erspan_ns, id="erspan-ns", compact=True)
 
     def _encap_type(self) -> str:
