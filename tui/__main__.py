@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from tui import cli, cli_sessions, config
+from tui import cli, cli_sessions, cli_table, config
 from tui.argrecord import Recorder
 from tui.backends import Backend, BackendError, LoginFailed
 from tui.text import visible, visible_lines
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     ports.add_argument("--vm", metavar="V", help="only the ports of this VM")
     ports.add_argument("--connected", action="store_true", help="only connected ports")
     ports.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    cli_table.add_arguments(ports, cli.PORT_COLUMNS)
     ports.set_defaults(func=cli.cmd_ports)
     finish(ports)
 
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     find.add_argument("term", help="what to look for")
     find.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    cli_table.add_arguments(find, cli.FIND_COLUMNS)
     find.set_defaults(func=cli.cmd_find)
     finish(find)
 

@@ -12,8 +12,10 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tui import cli_table
 from tui.argrecord import Recorder
 from tui.cli import whole_number
+from tui.cli_sessions.output import SESSION_COLUMNS
 from tui.model import EncapType, SessionType
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
@@ -69,6 +71,7 @@ def add_commands(
     sessions.epilog = _SESSIONS_EPILOG
     sessions.add_argument("--switch", metavar="S", help="only this distributed switch (name or UUID)")
     sessions.add_argument("--json", action="store_true", help="JSON (vSphere API field names) instead of a table")
+    cli_table.add_arguments(sessions, SESSION_COLUMNS)
     sessions.set_defaults(func=handlers["sessions"])
     finish(sessions)
 
