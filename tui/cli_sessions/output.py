@@ -76,11 +76,17 @@ class Result:
         return not self.errors and not (self.outcome is not None and self.outcome.message)
 
 
+def problem_json(p: Problem) -> dict[str, str]:
+    """A problem as JSON, its ``field`` named as the text output names it: the vSphere API's
+    name (``destinationPort``, ``samplingRate``; :data:`tui.model.API_NAMES`), or ``""``."""
+    return p.to_json() | {"field": API_NAMES.get(p.field, p.field)}
+
+
 def result_json(result: Result) -> dict[str, Any]:
     plan = result.plan
     return {
         "ok": result.ok,
-        "problems": [p.to_json() for p in result.problems],
+        "problems": [problem_json(p) for p in result.problems],
         "change": result.change.to_api(plan.switch.name if plan.switch is not None else ""),
         "dry_run": result.dry_run,
         "sent": result.sent,
@@ -210,7 +216,7 @@ def session_row(inventory: Inventory, switch: Switch, s: MirrorSession) -> dict[
     row["portLabels"] = {
         k: inventory.port_owner(p) if (p := inventory.port(switch.key, k)) else "(no such port)" for k in keys
     }
-    row["warnings"] = [p.to_json() for p in rules.session_warnings(inventory, switch.key, s)]
+    row["warnings"] = [problem_json(p) for p in rules.session_warnings(inventory, switch.key, s)]
     return row
 
 
