@@ -2,7 +2,7 @@
 
 Every key binding an operator may remap has an id made of the screen it belongs to and its
 action: ``app.quit``, ``explorer.find``, ``sessions.new``, ``wizard.review``, ``find.close``. The
-screens are ``app`` (keys that work everywhere), ``explorer``, ``sessions``, ``confirm_delete``,
+screens are ``app`` (keys that work everywhere), ``explorer``, ``copy``, ``sessions``, ``confirm_delete``,
 ``wizard``, ``find``, ``help``, ``error`` and ``password``. In config.toml an id is a TOML dotted
 key, so both of these remap the find key::
 
