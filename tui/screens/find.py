@@ -122,12 +122,15 @@ class FindScreen(ModalScreen[Target | None]):
         width = self._width()
         w_who = min(44, max((len(c[0]) for c in cols), default=0))
         w_why = max((len(w) for w in whys), default=0)
-        w_pg = min(24, max((len(c[1]) for c in cols), default=0))
+        w_pg = max((len(c[1]) for c in cols), default=0)
         w_host = min(16, max((len(c[2]) for c in cols), default=0))
-        fixed = 6 + 2 + w_why
-        show_host = fixed + 2 + w_who + 2 + w_pg + 2 + w_host <= width
-        show_pg = fixed + 2 + w_who + 2 + w_pg <= width
-        w_who = max(8, min(w_who, width - fixed - 2 - (w_pg + 2 if show_pg else 0) - (w_host + 2 if show_host else 0)))
+        rest = width - 6 - 2 - w_who - 2 - w_why  # what is left for the portgroup and the host
+        show_host = rest >= 2 + w_pg + 2 + w_host
+        show_pg = rest >= 2 + min(w_pg, 12)
+        if show_pg:
+            w_pg = min(w_pg, rest - 2 - (w_host + 2 if show_host else 0))
+        elif rest < 0:  # even the reason does not fit beside the VM / NIC: shorten the VM / NIC
+            w_who = max(8, w_who + rest)
         query = self.query_one("#find-input", Input).value.strip().lower()
         out = []
         for hit, (who, pg, host), why in zip(hits, cols, whys, strict=True):
