@@ -43,6 +43,10 @@ async def test_header_table_and_footer_fit(size: tuple[int, int]) -> None:
         table = screen.query_one("#sessions-table", DataTable)
         # Every column in view, Destinations and Warnings included: no horizontal scrolling.
         assert table.virtual_size.width <= table.content_region.width, (table.virtual_size, table.content_region)
+        # Every cell whole in its column (no name cut to the heading's width).
+        for i, column in enumerate(table.ordered_columns):
+            longest = max(len(str(table.get_row_at(r)[i])) for r in range(table.row_count))
+            assert longest <= column.get_render_width(table) - 2 * table.cell_padding, (column.label, longest)
         cells = [str(c) for c in table.get_row_at(0)]
         assert cells[0] == "1" and "448" in cells[4] and "449" in cells[4] and cells[5].startswith("2241")
         if size[0] >= 120:

@@ -14,7 +14,8 @@ from tui.text import SafeText as Text
 ABOUT = (
     "Find any port by VM, NIC, IP, MAC or port ID with /. Mark sources with s (press again: "
     "ingress+egress → ingress → egress → off) and destinations with d, on one switch. "
-    "y copies the port ID to your clipboard over SSH (OSC 52). Ctrl+P opens the command palette."
+    "y copies to your clipboard over SSH (OSC 52): the port ID with y again, or its MAC, IP, VM name or "
+    "VM/NIC. Ctrl+P opens the command palette."
 )
 
 

@@ -118,6 +118,8 @@ class SessionsScreen(Screen[None]):
         self.switch_key = switch_key
         self.sessions: list[MirrorSession] = []
         self.filter = ""
+        self._compact_shown: bool | None = None
+        """Whether the table's columns are the narrow screen's (None: not built yet)."""
 
     def compose(self) -> ComposeResult:
         """Header, table, detail, footer."""
@@ -176,9 +178,13 @@ class SessionsScreen(Screen[None]):
         keep = self.current.key if self.current else None
         self.sessions = sorted(switch.sessions, key=lambda s: natural_key(s.key or ""))
         compact = self._compact()
-        table.clear(columns=True)  # columns again: their widths follow what they hold now
-        for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
-            table.add_column("Warn" if compact and name == "Warnings" else name, key=name)
+        if compact != self._compact_shown:  # columns again: their widths follow what they hold now
+            table.clear(columns=True)
+            for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
+                table.add_column("Warn" if compact and name == "Warnings" else name, key=name)
+            self._compact_shown = compact
+        else:
+            table.clear()
         for s in self.sessions:
             sources, destinations = endpoint_labels(inventory, switch.key, s, short=True, names=not compact)
             warnings = rules.session_warnings(inventory, switch.key, s)
@@ -207,7 +213,7 @@ class SessionsScreen(Screen[None]):
     def on_resize(self) -> None:
         """Endpoints with or without VM names, as the width allows."""
         inv = app_state(self.app).inventory
-        if inv is not None and self.sessions:
+        if inv is not None and self._compact_shown is not None and self._compact() != self._compact_shown:
             self._inventory_changed(inv)
 
     def _more_keys(self) -> str:
