@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from tui import cli, cli_sessions, config
+from tui import cli, cli_sessions, cli_table, config
 from tui.argrecord import Recorder
 from tui.backends import Backend, BackendError, LoginFailed
 from tui.text import visible, visible_lines
@@ -34,6 +34,45 @@ examples:
 
 exit codes: 0 ok, 1 problems found or nothing matched (nothing sent), 2 usage error,
 3 connection or login failure, 4 vCenter fault."""
+
+
+EXIT_CODES = """\
+exit codes: 0 ok, 1 problems found or nothing matched (nothing sent), 2 usage error,
+3 connection or login failure, 4 vCenter fault."""
+
+PORTS_EPILOG = f"""\
+examples:
+  dvmirror ports --demo --portgroup dvPgDMZ       every port of a portgroup
+  dvmirror ports --demo --vm F5-LTM01             the ports of one VM
+  dvmirror ports --switch dvSwitchCloud --connected --json
+  dvmirror ports --demo -o wide                   every column, and the sessions using each port
+  dvmirror ports --demo --columns port,vm,mac,connected
+
+On a terminal the table drops its least useful columns to fit (named under it); piped output
+has every column.
+
+{EXIT_CODES}"""
+
+FIND_EPILOG = f"""\
+examples:
+  dvmirror find MGTSRVR003UX --demo               which port is this VM on?
+  dvmirror find 172.24.4.52 --demo --json         by guest IP, as JSON
+  dvmirror find 0050.569a.1b2c --demo             by MAC, in any notation
+  dvmirror find 00:50:56:9a --demo                by the first digits of a MAC (or an IP)
+  dvmirror find "F5-LTM01/Network adapter 2" --demo -o wide
+
+Each row says why it matched (Matched: "mac: 00:50:56:9a:1b:2c"; JSON: matched,
+matched_field, matched_value, match).
+
+{EXIT_CODES}"""
+
+SNAPSHOT_EPILOG = f"""\
+examples:
+  dvmirror snapshot save lab.json --server vcsa01.lab.local --user admin@vsphere.local
+  dvmirror snapshot save lab.json --demo --force
+  dvmirror --snapshot lab.json                    explore it later, offline
+
+{EXIT_CODES}"""
 
 
 class Parser(argparse.ArgumentParser):
@@ -67,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     _source_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    def command(name: str, help: str, description: str = "") -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=description or help, formatter_class=formatter, epilog=EPILOG)
+    def command(name: str, help: str, description: str = "", epilog: str = EPILOG) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=description or help, formatter_class=formatter, epilog=epilog)
         return p
 
     def finish(p: argparse.ArgumentParser) -> None:
@@ -78,12 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         for action in added.added:
             action.default = argparse.SUPPRESS
 
-    ports = command("ports", "list ports (all, or of a switch, portgroup or VM)")
+    ports = command("ports", "list ports (all, or of a switch, portgroup or VM)", epilog=PORTS_EPILOG)
     ports.add_argument("--switch", metavar="S", help="only this distributed switch")
     ports.add_argument("--portgroup", metavar="P", help="only this portgroup")
     ports.add_argument("--vm", metavar="V", help="only the ports of this VM")
     ports.add_argument("--connected", action="store_true", help="only connected ports")
     ports.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    cli_table.add_arguments(ports, cli.PORT_COLUMNS)
     ports.set_defaults(func=cli.cmd_ports)
     finish(ports)
 
@@ -93,15 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
         "Find ports by VM name, NIC label, guest IP, MAC (any notation: 00:50:56:9a:1b:2c, "
         "0050.569a.1b2c, ...), port ID or portgroup. Exact matches come first, then substrings. "
         "Exit code 1 when nothing matches.",
+        epilog=FIND_EPILOG,
     )
     find.add_argument("term", help="what to look for")
     find.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    cli_table.add_arguments(find, cli.FIND_COLUMNS)
     find.set_defaults(func=cli.cmd_find)
     finish(find)
 
-    snapshot = command("snapshot", "record an inventory for offline use")
+    snapshot = command("snapshot", "record an inventory for offline use", epilog=SNAPSHOT_EPILOG)
     snap_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
-    save = snap_sub.add_parser("save", help="save the inventory to FILE", formatter_class=formatter)
+    save = snap_sub.add_parser(
+        "save", help="save the inventory to FILE", formatter_class=formatter, epilog=SNAPSHOT_EPILOG
+    )
     save.add_argument("file", metavar="FILE", help="where to write the snapshot (JSON)")
     save.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     save.set_defaults(func=cli.cmd_snapshot_save)

@@ -318,7 +318,15 @@ class DvMirrorApp(App[None]):
         """Copy, then say how it went."""
         self.copy_to_clipboard(message.text)
         how = self.last_copy.describe() if self.last_copy else "copied"
-        self.notify(f"{message.what} {how}.", title="Copied", timeout=4, markup=False)
+        if self.last_copy is not None and self.last_copy.blocked:  # tmux keeps it back: say so, and the fix
+            self.notify(f"{message.what} {how}.", title="Not copied", severity="warning", timeout=12, markup=False)
+        else:
+            self.notify(
+                f"{message.what} {how}.",
+                title="Copied",
+                timeout=6 if self.last_copy and self.last_copy.tmux else 4,
+                markup=False,
+            )
 
     def on_go_to(self, message: GoTo) -> None:
         """The palette's "Go to …": on to the explorer."""

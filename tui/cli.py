@@ -8,6 +8,7 @@ login failure, 4 vCenter fault.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.segment import Segment
 from rich.table import Table
 
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
+from tui.cli_table import Column, ColumnError, render
 from tui.config import Settings
 from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, PortlessNic, Switch
@@ -42,6 +44,9 @@ class SafeConsole(Console):
     def _render_buffer(self, buffer: Iterable[Segment]) -> str:
         safe = (seg if seg.control else Segment(visible_lines(seg.text), seg.style) for seg in buffer)
         return super()._render_buffer(safe)
+
+    fits_terminal = False
+    """Tables are fitted to the terminal's width (:func:`console`)."""
 
     def on_broken_pipe(self) -> None:
         """The reader went away: let :func:`tui.__main__.main` end quietly with exit 141 (Rich
@@ -68,11 +73,19 @@ def console(stream: TextIO | None = None) -> Console:
     """A console that never interprets vCenter names as markup or emoji, and never writes a
     control character from data (:class:`SafeConsole`).
 
-    Piped output is not cut to 80 columns: a script reading the table gets whole values.
+    Piped output is not cut to 80 columns: a script reading the table gets whole values. On a
+    terminal (or with ``TTY_COMPATIBLE=1``, Rich's switch, which the tests use with ``COLUMNS``)
+    tables are fitted to its width (:mod:`tui.cli_table`); ``fits_terminal`` says which.
     """
     out = stream or sys.stdout
-    wide = None if out.isatty() else 400
-    return SafeConsole(file=out, markup=False, emoji=False, highlight=False, soft_wrap=False, width=wide)
+    try:
+        tty = out.isatty()
+    except ValueError:  # a closed stream
+        tty = False
+    tty = tty or os.environ.get("TTY_COMPATIBLE") == "1"
+    con = SafeConsole(file=out, markup=False, emoji=False, highlight=False, soft_wrap=False, width=None if tty else 400)
+    con.fits_terminal = tty
+    return con
 
 
 def err_console() -> Console:
@@ -183,40 +196,75 @@ def portless_note(inventory: Inventory, items: Sequence[PortlessNic], listed: bo
     return text
 
 
-def port_table(rows: Sequence[dict[str, Any]], extra: str | None = None) -> Table:
-    """A Rich table of port rows; names go in as ``Text`` (never markup)."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("Switch", "Portgroup", "Port", "VM", "NIC", "MAC", "IPs", "Host", "VLAN", "Link"):
-        fixed = name in ("Port", "MAC", "Link")
-        table.add_column(
-            name,
-            no_wrap=fixed,
-            overflow="fold",
-            justify="right" if name == "Port" else "left",
-            min_width=4 if fixed else None,
-        )
-    if extra:
-        table.add_column(extra, style="dim")
-    for row in rows:
-        portless = row["port"] is None
-        link = "no port" if portless else "connected" if row["connected"] else "free"
-        # visible(): a name is one line; a newline in it is shown as \n, not as a new row.
-        cells = [
-            Text(visible(row["switch"])),
-            Text(visible(row["portgroup"])),
-            Text("none", style="dim") if portless else Text(visible(row["port"]), style="bold"),
-            Text(visible(row["vm"] or ("" if row["nic"] else "(free)"))),
-            Text(visible(row["nic"]) if row["nic"] is not None else "(no NIC)"),
-            Text(visible(row["mac"])),
-            Text(visible(", ".join(row["ips"]))),
-            Text(visible(row["host"])),
-            Text(visible(row["vlan"])),
-            Text(link),
-        ]
-        if extra:
-            cells.append(Text(visible(row.get("matched", ""))))
-        table.add_row(*cells)
-    return table
+PORT_COLUMNS: tuple[Column, ...] = (
+    Column("Switch", "switch", rank=8),
+    Column("Portgroup", "portgroup", rank=7),
+    Column("Port", "port", rank=0, justify="right"),
+    Column("VM", "vm", rank=1),
+    Column("NIC", "nic", rank=3),
+    Column("MAC", "mac", rank=6),
+    Column("IPs", "ips", rank=5, wrap=True),
+    Column("Host", "host", rank=9),
+    Column("VLAN", "vlan", rank=10),
+    Column("Link", "connected", rank=4),
+    Column("Mirror", "mirror", rank=11, wide=True, wrap=True),
+)
+"""The columns of ``ports`` and ``find``, least useful last by rank (VLAN, host and switch go
+first on a narrow terminal; port, VM and NIC stay). ``Mirror`` (the sessions that use the port)
+is shown with ``-o wide``."""
+
+FIND_COLUMNS: tuple[Column, ...] = (*PORT_COLUMNS, Column("Matched", "matched", rank=2, wrap=True))
+"""``find`` adds why each row matched (last, as before; kept before all but the port and the VM)."""
+
+
+def _mirror_cell(inventory: Inventory, target: Port | PortlessNic) -> Text:
+    """The sessions that use a port: ``1 DMZ-IDS: source (ingress+egress)``, one per line."""
+    if not isinstance(target, Port):
+        return Text("")
+    uses = inventory.sessions_of_port(target)
+    return Text("\n".join(visible(" ".join(filter(None, (s.key, s.name))) + f": {role}") for s, role in uses))
+
+
+def port_cells(row: dict[str, Any], mirror: Text) -> list[Text]:
+    """The cells of one row of :data:`PORT_COLUMNS`."""
+    portless = row["port"] is None
+    link = "no port" if portless else "connected" if row["connected"] else "free"
+    # visible(): a name is one line; a newline in it is shown as \n, not as a new row.
+    return [
+        Text(visible(row["switch"])),
+        Text(visible(row["portgroup"])),
+        Text("none", style="dim") if portless else Text(visible(row["port"]), style="bold"),
+        Text(visible(row["vm"] or ("" if row["nic"] else "(free)"))),
+        Text(visible(row["nic"]) if row["nic"] is not None else "(no NIC)"),
+        Text(visible(row["mac"])),
+        Text(visible(", ".join(row["ips"]))),
+        Text(visible(row["host"])),
+        Text(visible(row["vlan"])),
+        Text(link),
+        mirror,
+    ]
+
+
+def print_port_table(
+    out: Console,
+    inventory: Inventory,
+    targets: Sequence[Port | PortlessNic],
+    rows: Sequence[dict[str, Any]],
+    args: argparse.Namespace,
+    find: bool,
+) -> None:
+    """The table of ``ports`` (``find``: with the Matched column), fitted to the terminal."""
+    wide = getattr(args, "output", "table") == "wide" or getattr(args, "columns", None) is not None
+    cells = [
+        port_cells(row, _mirror_cell(inventory, t) if wide else Text("")) for t, row in zip(targets, rows, strict=True)
+    ]
+    if find:
+        cells = [[*c, Text(visible(row["matched"]), style="dim")] for c, row in zip(cells, rows, strict=True)]
+    columns = FIND_COLUMNS if find else PORT_COLUMNS
+    try:
+        render(out, columns, cells, getattr(args, "output", "table"), getattr(args, "columns", None))
+    except ColumnError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
@@ -230,7 +278,7 @@ def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
         emit_json(rows)
     else:
         out = console()
-        out.print(port_table(rows))
+        print_port_table(out, inventory, ports, rows, args, find=False)
         out.print(Text(f"{len(rows)} port{'s' * (len(rows) != 1)}", style="dim"))
         if not args.connected or args.vm:
             loose = select_portless(inventory, args.switch, args.portgroup, args.vm)
@@ -242,7 +290,10 @@ def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
 def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     """``dvmirror find TERM``: one row per matching port, best match first.
 
-    A VM NIC on no port (and a VM without a NIC) matches too, with ``port`` null.
+    A VM NIC on no port (and a VM without a NIC) matches too, with ``port`` null. Each row says
+    why it matched: ``matched`` (``mac: 00:50:56:9a:1b:2c``, as the Matched column shows it),
+    ``matched_field`` and ``matched_value`` (the whole value: a MAC or IP found by its prefix
+    shows the MAC or IP), and ``match`` (exact, prefix or substring).
     """
     term = args.term.strip()
     if not term:
@@ -252,14 +303,16 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     rows = []
     for hit in hits:
         row = inventory.row(hit.target)
-        row["matched"] = f"{hit.field.label}: {hit.text}"
+        row["matched"] = hit.reason
+        row["matched_field"] = hit.field.label
+        row["matched_value"] = hit.text
         row["match"] = hit.match.name.lower()
         rows.append(row)
     if args.json:
         emit_json(rows)
     elif rows:
         out = console()
-        out.print(port_table(rows, extra="Matched"))
+        print_port_table(out, inventory, [h.target for h in hits], rows, args, find=True)
         loose = [item for hit in hits if (item := hit.portless) is not None]
         if loose:
             out.print(portless_note(inventory, loose, listed=True))

@@ -248,12 +248,13 @@ _ARROWS = {"both": "⇄", "ingress": "in", "egress": "out"}
 
 
 def endpoint_labels(
-    inventory: Inventory, switch_key: str, s: MirrorSession, *, short: bool = False
+    inventory: Inventory, switch_key: str, s: MirrorSession, *, short: bool = False, names: bool = True
 ) -> tuple[list[str], list[str]]:
     """``(sources, destinations)`` as one label each.
 
     Long: ``448 · F5-LTM01 / Network adapter 2 (ingress+egress)``; short (for table cells):
-    ``448 F5-LTM01 ⇄``. VLANs, uplinks, IP addresses and wildcards are named as such.
+    ``448 F5-LTM01 ⇄``, or without ``names`` ``448 ⇄`` (narrow screens). VLANs, uplinks, IP
+    addresses and wildcards are named as such.
     """
 
     def port(key: str) -> str:
@@ -263,7 +264,7 @@ def endpoint_labels(
         if not short:
             return inventory.port_label(p)
         vmnic = inventory.vm_nic(p)
-        return f"{key} {vmnic[0].name}" if vmnic else key
+        return f"{key} {vmnic[0].name}" if vmnic and names else key
 
     sources = [f"{port(k)} {_ARROWS[d.value]}" if short else f"{port(k)} ({d.label})" for k, d in s.sources().items()]
     sources += [f"VLAN {v}" for v in s.source_rx.vlans]

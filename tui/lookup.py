@@ -62,6 +62,12 @@ class Hit:
     """The value that matched, as shown to the user."""
 
     @property
+    def reason(self) -> str:
+        """Why it matched, with the whole value: ``mac: 00:50:56:9a:1b:2c`` (also for a search
+        by a MAC's or an IP's first digits), ``vm: F5-LTM01``."""
+        return f"{self.field.label}: {self.text}"
+
+    @property
     def port(self) -> Port | None:
         """The port found, or ``None`` for a NIC on no port."""
         return self.target if type(self.target) is Port else None

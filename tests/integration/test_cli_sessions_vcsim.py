@@ -289,9 +289,9 @@ def test_dry_run_sends_nothing(
 @pytest.mark.parametrize(
     ("args", "code", "field"),
     [
-        (["--source", "448", "--dest", "2258", "--sampling-rate", "0"], "InvalidArgument", "sampling_rate"),
-        (["--source", "2241:egress", "--dest", "2258"], "VspanPortConflict", "destination"),
-        (["--source", "448", "--dest", "2241"], "VspanDestPortConflict", "destination"),
+        (["--source", "448", "--dest", "2258", "--sampling-rate", "0"], "InvalidArgument", "samplingRate"),
+        (["--source", "2241:egress", "--dest", "2258"], "VspanPortConflict", "destinationPort"),
+        (["--source", "448", "--dest", "2241"], "VspanDestPortConflict", "destinationPort"),
     ],
     ids=["sampling 0", "V3", "V4"],
 )

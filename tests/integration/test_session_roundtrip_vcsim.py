@@ -284,7 +284,7 @@ def test_cli_creates_a_session_of_unknown_support(
     )
     assert code == 0, result
     codes = {(p["code"], p["field"]) for p in result["problems"]}
-    assert {("CapabilityUnknown", "session_type"), ("CapabilityUnknown", "encap_type")} <= codes
+    assert {("CapabilityUnknown", "sessionType"), ("CapabilityUnknown", "encapType")} <= codes
     created = next(s for s in vim_sessions(server).values() if s.name == "to the collector")
     assert (created.sessionType, created.encapType, created.erspanId) == (ERS, "erspan2", 9)
     # A snapshot saved from that vCenter keeps "unknown".

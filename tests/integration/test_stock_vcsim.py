@@ -312,7 +312,7 @@ def test_vms_without_port_keys_stay_findable_by_name(
             (n["label"], n["mac"].lower(), vm["host"], bool(n["connected"]), None) for n in vm["nics"]
         ]
         assert all(h["switch"] == "DVS0" and h["portgroup"] == "DC0_DVPG0" for h in mine)
-        assert all(set(h) == {*ROW_KEYS, "matched", "match"} for h in hits)
+        assert all(set(h) == {*ROW_KEYS, "matched", "matched_field", "matched_value", "match"} for h in hits)
         nic = vm["nics"][0]
         code, hits = cli_json(capsys, server, "find", nic["mac"].upper().replace(":", "-"))
         # Stock VMs of one pool may share a MAC (vcsim copies the template's device list): every one is listed.

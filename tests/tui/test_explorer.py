@@ -126,7 +126,7 @@ async def test_marks_and_copy() -> None:
         await pilot.press("s", "s")  # egress, then off
         assert not screen.marks
         await pilot.press("s")  # both again
-        await pilot.press("y")
+        await pilot.press("y", "y")  # the copy chooser; y again copies the port ID
         await settle(pilot)
         assert app.clipboard == "448"
         assert osc52("448") in written
@@ -158,7 +158,8 @@ async def test_copy_inside_tmux_uses_passthrough() -> None:
     async with started(app) as pilot:
         await pilot.press("slash", *"2258", "enter")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("y", "y")
+        await settle(pilot)
         assert app.last_copy is not None and len(app.last_copy.sent) == 2
         assert app.last_copy.sent[1].startswith("\x1bPtmux;")
 

@@ -30,6 +30,8 @@ def test_find_vm_json(capsys: pytest.CaptureFixture[str]) -> None:
             "vlan": "205",
             "connected": True,
             "matched": "vm: MGTSRVR003UX",
+            "matched_field": "vm",
+            "matched_value": "MGTSRVR003UX",
             "match": "exact",
         }
     ]

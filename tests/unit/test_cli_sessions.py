@@ -193,47 +193,49 @@ L3 = ["--type", "encapsulatedRemoteMirrorSource", "--source", "448"]
 
 RULE_CASES: list[tuple[str, list[str], str, str]] = [
     # §9.7 conflicts
-    ("V1 same session (Tx+Rx)", ["--source", "448", "--dest", "448"], "VspanSameSessionPortConflict", "destination"),
+    ("V1 same session (Tx+Rx)", ["--source", "448", "--dest", "448"], "VspanSameSessionPortConflict",
+     "destinationPort"),
     ("V2 same session (Rx)", ["--source", "2258:ingress", "--dest", "2258"], "VspanSameSessionPortConflict",
-     "destination"),
-    ("V3 Tx source is DMZ-IDS's dest", ["--source", "2241:egress", "--dest", "2258"], "VspanPortConflict", "source_tx"),
-    ("V3 dest is DMZ-IDS's Tx source", ["--source", "102", "--dest", "448"], "VspanPortConflict", "destination"),
-    ("V4 dest shared with DMZ-IDS", ["--source", "102", "--dest", "2241"], "VspanDestPortConflict", "destination"),
+     "destinationPort"),
+    ("V3 Tx source is DMZ-IDS's dest", ["--source", "2241:egress", "--dest", "2258"], "VspanPortConflict",
+     "sourcePortTransmitted"),
+    ("V3 dest is DMZ-IDS's Tx source", ["--source", "102", "--dest", "448"], "VspanPortConflict", "destinationPort"),
+    ("V4 dest shared with DMZ-IDS", ["--source", "102", "--dest", "2241"], "VspanDestPortConflict", "destinationPort"),
     # §9.8 ranges
-    ("sampling 0", ["--source", "448", "--dest", "2258", "--sampling-rate", "0"], "InvalidArgument", "sampling_rate"),
+    ("sampling 0", ["--source", "448", "--dest", "2258", "--sampling-rate", "0"], "InvalidArgument", "samplingRate"),
     ("sampling 65536", ["--source", "448", "--dest", "2258", "--sampling-rate", "65536"], "InvalidArgument",
-     "sampling_rate"),
-    ("length 59", ["--source", "448", "--dest", "2258", "--length", "59"], "InvalidArgument", "mirrored_packet_length"),
+     "samplingRate"),
+    ("length 59", ["--source", "448", "--dest", "2258", "--length", "59"], "InvalidArgument", "mirroredPacketLength"),
     ("RMS encap VLAN 0", [*RMS, "--dest-uplink", "dvUplink1", "--encap-vlan", "0"], "InvalidArgument",
-     "encapsulation_vlan_id"),
+     "encapsulationVlanId"),
     ("RMS encap VLAN 4095", [*RMS, "--dest-uplink", "dvUplink1", "--encap-vlan", "4095"], "InvalidArgument",
-     "encapsulation_vlan_id"),
-    ("RMS without encap VLAN", [*RMS, "--dest-uplink", "dvUplink1"], "InvalidArgument", "encapsulation_vlan_id"),
+     "encapsulationVlanId"),
+    ("RMS without encap VLAN", [*RMS, "--dest-uplink", "dvUplink1"], "InvalidArgument", "encapsulationVlanId"),
     ("dvPortMirror encap VLAN 4095", ["--source", "448", "--dest", "2258", "--encap-vlan", "4095"], "InvalidArgument",
-     "encapsulation_vlan_id"),
-    ("RMD VLAN 4095", [*RMD, "--source-vlan", "4095"], "InvalidArgument", "source_rx"),
+     "encapsulationVlanId"),
+    ("RMD VLAN 4095", [*RMD, "--source-vlan", "4095"], "InvalidArgument", "sourcePortReceived"),
     ("ERSPAN id 1024", [*L3, "--dest-ip", "192.0.2.10", "--encap-type", "erspan2", "--erspan-id", "1024"],
-     "InvalidArgument", "erspan_id"),
+     "InvalidArgument", "erspanId"),
     ("ERSPAN cos 8", [*L3, "--dest-ip", "192.0.2.10", "--encap-type", "erspan3", "--erspan-cos", "8"],
-     "InvalidArgument", "erspan_cos"),
+     "InvalidArgument", "erspanCOS"),
     ("name of 81 characters", ["--source", "448", "--dest", "2258", "--name", "x" * 81], "InvalidArgument", "name"),
     # §9.5/§9.6 lists that do not fit the type
-    ("uplink as a source", ["--source", "dvUplink1", "--dest", "2258"], "InvalidArgument", "source_rx"),
-    ("IP on dvPortMirror", ["--source", "448", "--dest-ip", "192.0.2.10"], "InvalidArgument", "destination"),
-    ("uplink on dvPortMirror", ["--source", "448", "--dest-uplink", "dvUplink1"], "InvalidArgument", "destination"),
-    ("VLAN source on dvPortMirror", ["--source-vlan", "10", "--dest", "2258"], "InvalidArgument", "source_rx"),
-    ("port source on RMD", [*RMD, "--source", "448"], "InvalidArgument", "source_rx"),
-    ("ports as L3 destination", [*L3, "--dest", "2258"], "InvalidArgument", "destination"),
-    ("uplink DVPort as dvPortMirror dest", ["--source", "448", "--dest", "8"], "InvalidArgument", "destination"),
+    ("uplink as a source", ["--source", "dvUplink1", "--dest", "2258"], "InvalidArgument", "sourcePortReceived"),
+    ("IP on dvPortMirror", ["--source", "448", "--dest-ip", "192.0.2.10"], "InvalidArgument", "destinationPort"),
+    ("uplink on dvPortMirror", ["--source", "448", "--dest-uplink", "dvUplink1"], "InvalidArgument", "destinationPort"),
+    ("VLAN source on dvPortMirror", ["--source-vlan", "10", "--dest", "2258"], "InvalidArgument", "sourcePortReceived"),
+    ("port source on RMD", [*RMD, "--source", "448"], "InvalidArgument", "sourcePortReceived"),
+    ("ports as L3 destination", [*L3, "--dest", "2258"], "InvalidArgument", "destinationPort"),
+    ("uplink DVPort as dvPortMirror dest", ["--source", "448", "--dest", "8"], "InvalidArgument", "destinationPort"),
     # §9.9 existence and addresses
-    ("unknown port", ["--source", "448", "--dest", "99999"], "NotFound", "destination"),
-    ("unknown uplink", [*RMS, "--encap-vlan", "999", "--dest-uplink", "dvUplink9"], "NotFound", "destination"),
-    ("bad IP", [*L3, "--dest-ip", "10.111"], "InvalidArgument", "destination"),
+    ("unknown port", ["--source", "448", "--dest", "99999"], "NotFound", "destinationPort"),
+    ("unknown uplink", [*RMS, "--encap-vlan", "999", "--dest-uplink", "dvUplink9"], "NotFound", "destinationPort"),
+    ("bad IP", [*L3, "--dest-ip", "10.111"], "InvalidArgument", "destinationPort"),
     # invalid combinations of valid values
     ("sampling rate on the legacy type", ["--type", "mixedDestMirror", "--source", "448", "--dest", "2258",
-     "--sampling-rate", "10"], "InvalidArgument", "sampling_rate"),
+     "--sampling-rate", "10"], "InvalidArgument", "samplingRate"),
     ("encap VLAN on an L3 source", [*L3, "--dest-ip", "192.0.2.10", "--encap-vlan", "5"], "InvalidArgument",
-     "encapsulation_vlan_id"),
+     "encapsulationVlanId"),
 ]  # fmt: skip
 
 
@@ -428,7 +430,7 @@ def test_edit_to_legacy_type_drops_the_sampling_rate(capsys: pytest.CaptureFixtu
 
 def test_edit_that_breaks_a_rule(capsys: pytest.CaptureFixture[str]) -> None:
     code, result = run_json(capsys, "session", "edit", "--demo", "--session", "DMZ-IDS", "--add-dest", "448")
-    assert code == 1 and ("VspanSameSessionPortConflict", "destination") in errors(result)
+    assert code == 1 and ("VspanSameSessionPortConflict", "destinationPort") in errors(result)
     assert audit_entries() == []
 
 

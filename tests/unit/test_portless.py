@@ -245,6 +245,8 @@ def test_find_vm_without_a_port_json(capsys: pytest.CaptureFixture[str], lab_fil
             "vlan": "50",
             "connected": True,
             "matched": "vm: STOCKLIKE01",
+            "matched_field": "vm",
+            "matched_value": "STOCKLIKE01",
             "match": "exact",
         }
     ]

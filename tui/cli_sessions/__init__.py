@@ -39,7 +39,15 @@ PORT references (``--source``, ``--dest`` and their ``--add-``/``--remove-`` for
     that matches nothing but is an uplink name of the switch is used as that uplink name
     (``uplinkPortName``; the rules refuse it as a source, V6); anything else that matches
     nothing is passed on as a port key, so it is reported as vCenter would: ``NotFound``
-    (exit 1).
+    (exit 1). A word after the last ``:`` that is no direction (``448:sideways``) is a usage
+    error naming the direction, unless the whole text names a VM (``web:1``); so is a
+    direction on a destination (``--dest 2258:ingress``).
+
+Empty sessions
+    A create or edit that leaves the session with no source or no destination (it mirrors
+    nothing; vCenter accepts it) is refused: the rules' ``NoSource`` / ``NoDestination``
+    warnings become errors (exit 1, nothing sent) unless ``--allow-empty`` confirms it
+    (:mod:`tui.completeness`). Enable, disable and delete are not refused.
 
 Fields (API name in brackets)
     ``--name`` [name], ``--description`` [description], ``--type`` [sessionType: dvPortMirror,
@@ -119,7 +127,9 @@ JSON
      "capture_filter": str | null, "capture_command": str | null, "stored": {API fields} | null}
 
 ``ok`` is true when the change was applied (or, with ``--dry-run``, would be sent; or changes
-nothing). ``problems`` holds errors first, then warnings (``severity``); codes are vCenter's fault
+nothing). ``problems`` holds errors first, then warnings (``severity``); ``field`` is the vSphere API
+name of the field concerned, as the text output shows it in brackets (``destinationPort``,
+``samplingRate``; ``key`` for an unknown session; ``""`` for none); codes are vCenter's fault
 names (from our rules or from vCenter itself, e.g. ``VspanPortConflict``, ``ConcurrentAccess``),
 the app's warning codes (:data:`tui.rules.WARNING_CODES`) and ``ReadOnly`` (read-only mode). On
 success the session in ``change`` carries the key vCenter assigned. Extra keys: ``dry_run``;

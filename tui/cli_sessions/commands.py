@@ -17,6 +17,8 @@ from tui.cli import UsageError, console, emit_json, err_console, find_switch, lo
 from tui.cli_sessions.edit import EditError, Plan, plan
 from tui.cli_sessions.output import Result, print_result, print_sessions, result_json, session_row
 from tui.cli_sessions.parser import Handler, edit_given
+from tui.cli_table import ColumnError
+from tui.completeness import refuse_empty
 from tui.describe import advise
 from tui.lookup import RefError, natural_key, sorted_switches
 from tui.model import ChangeOperation, Inventory
@@ -32,7 +34,11 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
     if args.json:
         emit_json([session_row(inventory, sw, s) for sw, s in pairs])
     else:
-        print_sessions(console(), inventory, pairs, f" on {switches[0].name}" if args.switch else "")
+        where = f" on {switches[0].name}" if args.switch else ""
+        try:
+            print_sessions(console(), inventory, pairs, where, args.output, args.columns)
+        except ColumnError as e:
+            raise UsageError(str(e)) from None
     return EXIT_OK
 
 
@@ -70,6 +76,9 @@ def _run(backend: Backend, args: argparse.Namespace, inventory: Inventory, plan:
         result.unchanged = True
     else:
         result.problems = rules.check(inventory, switch.key, [change])
+        if plan.verb in ("create", "edit") and not getattr(args, "allow_empty", False):
+            # No accidental empty session: it mirrors nothing, so it needs --allow-empty.
+            result.problems = refuse_empty(result.problems, "add --allow-empty to send it anyway")
         if change.operation is not ChangeOperation.REMOVE:
             advice = advise(inventory, switch.key, change.session)
             result.notes, result.upstream = advice.notes, advice.upstream

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from tui import rules
-from tui.lookup import find_session, infer_switch, resolve_ref, split_direction
+from tui.lookup import DIRECTIONS, ResolveError, find_session, infer_switch, resolve_port, resolve_ref, split_direction
 from tui.model import (
     ChangeOperation,
     Direction,
@@ -48,6 +48,7 @@ class Plan:
 def plan(inventory: Inventory, switch: Switch | None, args: argparse.Namespace, verb: str) -> Plan:
     """The change ``verb`` (create, edit, enable, disable, delete) asks for, on ``switch`` (from
     ``--switch``) or the switch the ports (create) or the session (the others) identify."""
+    check_directions(inventory, args)
     if verb == "create":
         sw = switch if switch is not None else infer_switch(inventory, port_refs(args))
         session = build_session(inventory, sw, new_session(sw), args)
@@ -154,6 +155,59 @@ def _edit_list(
         _add(items, clean(value))
     for value in getattr(args, "remove_" + flag, ()):
         _remove(items, clean(value), what(value))
+
+
+def _names_something(inventory: Inventory, text: str) -> bool:
+    """Whether ``text`` as a whole is a port, VM or VM/NIC on some switch (a VM may have ``:`` in
+    its name), or an uplink name."""
+    try:
+        resolve_port(inventory, text)
+    except ResolveError as e:
+        return bool(e.candidates) or any(text in sw.uplink_names for sw in inventory.switches.values())
+    return True
+
+
+def direction_error(inventory: Inventory, text: str) -> str | None:
+    """Why ``--source TEXT`` has a wrong direction (``448:sideways``), or ``None``.
+
+    Only a known word after the last ``:`` is a direction (:data:`tui.lookup.DIRECTIONS`); any
+    other word there is reported as a wrong direction, not as a port that does not exist, unless
+    the whole text names something (a VM called ``web:1``).
+    """
+    ref, sep, tail = text.rpartition(":")
+    word = tail.strip()
+    if (
+        not sep
+        or not ref.strip()
+        or not word
+        or word.lower() in DIRECTIONS
+        or _names_something(inventory, text.strip())
+    ):
+        return None
+    port = ref.strip()
+    return (
+        f"--source {text.strip()!r}: {word!r} is not a direction; use {port}:ingress, {port}:egress or "
+        f"{port}:both (also in/rx, out/tx; without one: both)"
+    )
+
+
+def check_directions(inventory: Inventory, args: argparse.Namespace) -> None:
+    """:class:`EditError` for a source whose direction is not one (``448:sideways``), or a
+    destination given one (a destination has none)."""
+    for name in ("source", "add_source", "remove_source"):
+        for text in getattr(args, name, None) or ():
+            problem = direction_error(inventory, text)
+            if problem:
+                raise EditError(problem.replace("--source", "--" + name.replace("_", "-"), 1))
+    for name in ("dest", "add_dest", "remove_dest"):
+        for text in getattr(args, name, None) or ():
+            ref, direction = split_direction(text)
+            if ref != text.strip() and not _names_something(inventory, text.strip()):
+                flag = "--" + name.replace("_", "-")
+                raise EditError(
+                    f"{flag} {text.strip()!r}: a destination has no direction ({direction.value} is for "
+                    f"sources); give {flag} {ref}"
+                )
 
 
 def port_refs(args: argparse.Namespace) -> list[str]:

@@ -9,13 +9,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from tui import rules
 from tui.backends import Backend, BackendError, ChangeInterrupted, ChangeRefused, ReadOnlyError
 from tui.cli_sessions.edit import Plan
+from tui.cli_table import Column, choose, render
 from tui.describe import endpoint_labels, session_fields
-from tui.model import API_NAMES, ChangeOperation, Inventory, MirrorSession, Problem, SessionChange, Severity, Switch
+from tui.model import (
+    API_NAMES,
+    ChangeOperation,
+    Inventory,
+    MirrorSession,
+    Problem,
+    SessionChange,
+    SessionType,
+    Severity,
+    Switch,
+)
 from tui.outcome import Outcome
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -66,11 +76,17 @@ class Result:
         return not self.errors and not (self.outcome is not None and self.outcome.message)
 
 
+def problem_json(p: Problem) -> dict[str, str]:
+    """A problem as JSON, its ``field`` named as the text output names it: the vSphere API's
+    name (``destinationPort``, ``samplingRate``; :data:`tui.model.API_NAMES`), or ``""``."""
+    return p.to_json() | {"field": API_NAMES.get(p.field, p.field)}
+
+
 def result_json(result: Result) -> dict[str, Any]:
     plan = result.plan
     return {
         "ok": result.ok,
-        "problems": [p.to_json() for p in result.problems],
+        "problems": [problem_json(p) for p in result.problems],
         "change": result.change.to_api(plan.switch.name if plan.switch is not None else ""),
         "dry_run": result.dry_run,
         "sent": result.sent,
@@ -200,7 +216,7 @@ def session_row(inventory: Inventory, switch: Switch, s: MirrorSession) -> dict[
     row["portLabels"] = {
         k: inventory.port_owner(p) if (p := inventory.port(switch.key, k)) else "(no such port)" for k in keys
     }
-    row["warnings"] = [p.to_json() for p in rules.session_warnings(inventory, switch.key, s)]
+    row["warnings"] = [problem_json(p) for p in rules.session_warnings(inventory, switch.key, s)]
     return row
 
 
@@ -221,34 +237,65 @@ def _options_text(s: MirrorSession) -> Text:
     return Text("\n".join(parts))
 
 
-def print_sessions(out: Console, inventory: Inventory, pairs: list[tuple[Switch, MirrorSession]], where: str) -> None:
+SESSION_COLUMNS: tuple[Column, ...] = (
+    Column("Switch", "switch", rank=6),
+    Column("Key", "key", rank=0),
+    Column("Name", "name", rank=1),
+    Column("Type", "typeLabel", rank=5),
+    Column("Status", "enabled", rank=4),
+    Column("Sources", "sources", rank=2),
+    Column("Destinations", "destinations", rank=3),
+    Column("Options", "options", rank=7, wrap=True),
+    Column("Description", "description", rank=8, wide=True, wrap=True),
+)
+"""The columns of ``dvmirror sessions``; a source or destination is one per line, never folded
+(on a narrow terminal they are shortened to ``448 F5-LTM01 ⇄`` before columns are dropped)."""
+
+
+SHORT_TYPES = {t.value: t.spec.short_label for t in SessionType}
+"""Session types in few words (the TUI's sessions table uses them too)."""
+
+
+def _session_cells(inventory: Inventory, sw: Switch, s: MirrorSession, short: bool) -> list[Text]:
+    sources, destinations = endpoint_labels(inventory, sw.key, s, short=short)
+    return [
+        Text(visible(sw.name)),
+        Text(visible(s.key or ""), style="bold"),
+        Text(visible(s.name or "(no name)")),
+        Text(visible(SHORT_TYPES.get(s.session_type or "", s.type_label) if short else s.type_label)),
+        Text("enabled" if s.enabled else "disabled", style="green" if s.enabled else "dim"),
+        Text("\n".join(map(visible, sources)) or "(none)"),
+        Text("\n".join(map(visible, destinations)) or "(none)"),
+        _options_text(s),
+        Text(visible(s.description)),
+    ]
+
+
+def print_sessions(
+    out: Console,
+    inventory: Inventory,
+    pairs: list[tuple[Switch, MirrorSession]],
+    where: str,
+    output: str = "table",
+    names: str | None = None,
+) -> None:
     """The table of ``dvmirror sessions`` and each session's warnings (``where``: `` on S`` for
     the message when there is none)."""
     if not pairs:
         out.print(Text(f"No port mirroring sessions{where}."))
         return
-    table = Table(box=None, header_style="bold", pad_edge=False, show_lines=False)
-    for name in ("Switch", "Key", "Name", "Type", "Status", "Sources", "Destinations", "Options"):
-        table.add_column(name, overflow="fold", no_wrap=name in ("Key", "Status"))
-    warned: list[tuple[Switch, MirrorSession, list[Problem]]] = []
-    for sw, s in pairs:
-        sources, destinations = endpoint_labels(inventory, sw.key, s)
-        table.add_row(
-            Text(visible(sw.name)),
-            Text(visible(s.key or ""), style="bold"),
-            Text(visible(s.name or "(no name)")),
-            Text(visible(s.type_label)),
-            Text("enabled" if s.enabled else "disabled", style="green" if s.enabled else "dim"),
-            Text("\n".join(map(visible, sources)) or "(none)"),
-            Text("\n".join(map(visible, destinations)) or "(none)"),
-            _options_text(s),
-        )
-        problems = rules.session_warnings(inventory, sw.key, s)
-        if problems:
-            warned.append((sw, s, problems))
-    out.print(table)
+    rows = [_session_cells(inventory, sw, s, short=False) for sw, s in pairs]
+    fitted = bool(getattr(out, "fits_terminal", False)) and output == "table" and names is None
+    if fitted:  # short labels (448 F5-LTM01 ⇄, "RSPAN source") when they keep more columns
+        short = [_session_cells(inventory, sw, s, short=True) for sw, s in pairs]
+        if len(choose(SESSION_COLUMNS, short, out.width).hidden) < len(choose(SESSION_COLUMNS, rows, out.width).hidden):
+            rows = short
+    render(out, SESSION_COLUMNS, rows, output, names)
     out.print(Text(f"{len(pairs)} session{'s' * (len(pairs) != 1)}", style="dim"))
-    for sw, s, problems in warned:
+    for sw, s in pairs:
+        problems = rules.session_warnings(inventory, sw.key, s)
+        if not problems:
+            continue
         out.print(Text(f"Warnings of {session_name(s)} on {sw.name}:", style="bold"))
         for p in problems:
             out.print(problem_line(p))

@@ -12,8 +12,10 @@ import argparse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tui import cli_table
 from tui.argrecord import Recorder
 from tui.cli import whole_number
+from tui.cli_sessions.output import SESSION_COLUMNS
 from tui.model import EncapType, SessionType
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
@@ -22,27 +24,69 @@ ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
 Handler = Callable[[Any, argparse.Namespace], int]
 """A command: ``(backend, args) -> exit code``."""
 
-_SESSION_EPILOG = """\
+_PORT_NOTE = """\
 PORT is a port key (448), a VM name (when the VM has one port on the switch) or "VM/NIC label"
-(F5-LTM01/"Network adapter 2"); --source PORT:ingress|egress|both (default both).
+(F5-LTM01/"Network adapter 2"); --source PORT:ingress|egress|both (default both)."""
 
+_EXIT_CODES = """\
+exit codes: 0 ok (or a dry run without errors), 1 problems found (nothing sent), 2 usage error
+(bad flag, unknown switch, ambiguous port or session), 3 connection or login failure,
+4 vCenter refused the change."""
+
+_EPILOGS: dict[str, str] = {
+    "session": """\
+examples (each action has its own: dvmirror session ACTION --help):
+  dvmirror session create --demo --source 448 --dest 2258 --length 60 --dry-run
+  dvmirror session edit --session DMZ-IDS --add-source 450:ingress --dry-run
+  dvmirror session disable --session DMZ-IDS --switch dvSwitchCloud
+  dvmirror session delete --session RSPAN-Core --dry-run""",
+    "create": """\
 examples:
   dvmirror session create --demo --switch dvSwitchCloud --name "F5 DMZ to monitor" \\
       --type mixedDestMirror --source 448 --dest 2258 --encap-vlan 205 --length 60
   dvmirror session create --demo --type dvPortMirror --length 60 \\
       --source "F5-LTM01/Network adapter 2" --dest "MGTSRVR003UX/Network adapter 2"
-  dvmirror session edit --session DMZ-IDS --add-source 450:ingress --no-length --dry-run
-  dvmirror session disable --session "F5 DMZ to monitor" --switch dvSwitchCloud
-  dvmirror session delete --session 3 --switch dvSwitchCloud --json
+  dvmirror session create --demo --type remoteMirrorSource --source 448:egress \\
+      --dest-uplink dvUplink1 --encap-vlan 310 --dry-run
+  dvmirror session create --demo --switch dvSwitchCloud --name parked --allow-empty
 
-exit codes: 0 ok (or a dry run without errors), 1 problems found (nothing sent), 2 usage error
-(bad flag, unknown switch, ambiguous port or session), 3 connection or login failure,
-4 vCenter refused the change."""
+A session without a source or a destination mirrors nothing: it is refused unless
+--allow-empty says it is meant.""",
+    "edit": """\
+examples:
+  dvmirror session edit --session DMZ-IDS --add-source 450:ingress --no-length --dry-run
+  dvmirror session edit --session 1 --switch dvSwitchCloud --source 448:egress --dest 2258
+  dvmirror session edit --session DMZ-IDS --name "DMZ web to IDS" --json
+  dvmirror session edit --session 2 --clear-dests --allow-empty
+
+An edit that leaves the session without a source or a destination is refused unless
+--allow-empty.""",
+    "enable": """\
+examples:
+  dvmirror session enable --session RSPAN-Core
+  dvmirror session enable --session 2 --switch dvSwitchCloud --dry-run""",
+    "disable": """\
+examples:
+  dvmirror session disable --session DMZ-IDS --switch dvSwitchCloud
+  dvmirror session disable --session 1 --json""",
+    "delete": """\
+examples:
+  dvmirror session delete --session 2 --switch dvSwitchCloud --json
+  dvmirror session delete --session RSPAN-Core --dry-run""",
+}
+"""The examples of each ``session`` action's ``--help`` (and of ``session --help``)."""
+
+
+def _epilog(name: str) -> str:
+    return f"{_PORT_NOTE}\n\n{_EPILOGS[name]}\n\n{_EXIT_CODES}"
+
 
 _SESSIONS_EPILOG = """\
 examples:
   dvmirror sessions --demo
   dvmirror sessions --switch dvSwitchCloud --json
+  dvmirror sessions --demo -o wide                with descriptions, every column at full width
+  dvmirror sessions --demo --columns key,name,sources,destinations
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
@@ -69,6 +113,7 @@ def add_commands(
     sessions.epilog = _SESSIONS_EPILOG
     sessions.add_argument("--switch", metavar="S", help="only this distributed switch (name or UUID)")
     sessions.add_argument("--json", action="store_true", help="JSON (vSphere API field names) instead of a table")
+    cli_table.add_arguments(sessions, SESSION_COLUMNS)
     sessions.set_defaults(func=handlers["sessions"])
     finish(sessions)
 
@@ -78,12 +123,12 @@ def add_commands(
         "Create, edit, enable, disable or delete a port mirroring (VSPAN) session. Every change is "
         "checked against vCenter's rules before anything is sent; --dry-run shows the result only.",
     )
-    session.epilog = _SESSION_EPILOG
+    session.epilog = _epilog("session")
     actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True)
 
     def action(name: str, help: str, description: str) -> argparse.ArgumentParser:
         return actions.add_parser(
-            name, help=help, description=description, formatter_class=formatter, epilog=_SESSION_EPILOG
+            name, help=help, description=description, formatter_class=formatter, epilog=_epilog(name)
         )
 
     create = action(
@@ -93,6 +138,7 @@ def add_commands(
         "Mirroring); the session is enabled unless --disabled.",
     )
     _common(create, with_session=False)
+    _allow_empty(create)
     create.set_defaults(func=handlers["create"], field_defaults=_fields(create, edit=False))
     finish(create)
 
@@ -104,6 +150,7 @@ def add_commands(
         "that list; the --add-... and --remove-... forms change it; --no-... clears an optional value.",
     )
     _common(edit, with_session=True)
+    _allow_empty(edit)
     edit.set_defaults(func=handlers["edit"], field_defaults=_fields(edit, edit=True))
     finish(edit)
 
@@ -133,6 +180,14 @@ def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
         )
     p.add_argument("--dry-run", action="store_true", help="check and show the change; send nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _allow_empty(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept a session with no source or no destination (it mirrors nothing; refused otherwise)",
+    )
 
 
 def _fields(p: argparse.ArgumentParser, *, edit: bool) -> dict[str, Any]:

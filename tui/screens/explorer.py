@@ -12,10 +12,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar
 
 from tui.backends import LoadProgress
+from tui.clipboard import copy_choices
 from tui.commands import ExplorerCommands
 from tui.marks import MarkError, Marks
 from tui.messages import AppliedChange, CopyRequested, GoTo, OpenFind, OpenSessions, OpenWizard, app_state
 from tui.model import ChangeOperation, Inventory, Port, PortlessNic, new_session
+from tui.screens.copy import CopyScreen
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
@@ -57,9 +59,9 @@ class ExplorerScreen(Screen[None]):
         Binding(
             "y",
             "copy",
-            "Copy ID",
+            "Copy",
             id="explorer.copy",
-            tooltip="Copy the port ID to your clipboard (OSC 52, works over SSH)",
+            tooltip="Copy the port ID (y again or enter), MAC, IP, VM name or VM/NIC (OSC 52, works over SSH)",
         ),
         Binding("m", "mirror", "Mirror", id="explorer.mirror", tooltip="New mirror session from the marked ports"),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
@@ -536,8 +538,13 @@ class ExplorerScreen(Screen[None]):
             self.action_clear_marks()
 
     def action_copy(self) -> None:
-        """Copy the port ID to the clipboard."""
-        port = self._port_or_warn()
-        if port is None:
+        """Offer what to copy (the port ID first: ``y`` again copies it); a port with nothing
+        else is copied at once."""
+        port, inv = self._port_or_warn(), self.inventory
+        if port is None or inv is None:
             return
-        self.post_message(CopyRequested(port.key, f"Port ID {port.key}"))
+        choices = copy_choices(inv, port)
+        if len(choices) == 1:
+            self.post_message(CopyRequested(port.key, f"Port ID {port.key}"))
+        else:
+            self.app.push_screen(CopyScreen(choices, f"Copy from port {port.key}"))

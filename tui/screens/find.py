@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.lookup import Field, Hit, LookupIndex, Target
+from tui.lookup import Hit, LookupIndex, Target
 from tui.model import Inventory
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -56,6 +56,10 @@ class FindScreen(ModalScreen[Target | None]):
             yield Label(id="find-status")
             yield OptionList(id="find-results")
 
+    def on_resize(self) -> None:
+        """Lay the results out again for the new width."""
+        self._search(self.query_one("#find-input", Input).value)
+
     def on_mount(self) -> None:
         """Focus the input; show results for a preset query."""
         self.query_one("#find-box").border_title = "Find port"
@@ -83,7 +87,7 @@ class FindScreen(ModalScreen[Target | None]):
             results.highlighted = 0
         status = self.query_one("#find-status", Label)
         if not query.strip():
-            status.update(Text("Type to search every port by VM, NIC, IP, MAC (any notation) or port ID.", style="dim"))
+            status.update(Text("Type a VM, NIC, IP, MAC (any notation) or port ID.", style="dim"))
         elif not shown:
             status.update(Text(f"No port matches {query.strip()!r}.", style="bold"))
         else:
@@ -94,34 +98,56 @@ class FindScreen(ModalScreen[Target | None]):
                 found += f", {loose} VM NIC{'s' * (loose != 1)} on no port"
             status.update(Text(f"{found}{more}", style="dim"))
 
-    def _columns(self, hit: Hit) -> tuple[str, str, str, str]:
+    def _columns(self, hit: Hit) -> tuple[str, str, str]:
+        """``(VM / NIC, portgroup or why no port, host)`` of a hit, as shown (escapes included)."""
         row = self.inventory.row(hit.target)
-        # Say what matched when it is not already on the line (an IP, a MAC, a portgroup...).
-        why = "" if hit.field in (Field.VM, Field.VM_NIC, Field.PORT, Field.NIC) else f"{hit.field.label} {hit.text}"
-        # Widths below are counted on what is shown: escapes included.
         item = hit.portless
         if item is not None:
             who = f"{row['vm']} / {row['nic'] if row['nic'] is not None else '(no NIC)'}"
             place = "no port: " + self.inventory.nic_place(item)
-            return visible(who), visible(place), visible(row["host"]), visible(why)
+            return visible(who), visible(place), visible(row["host"])
         who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
-        return visible(who), visible(row["portgroup"] or "(standalone)"), visible(row["host"]), visible(why)
+        return visible(who), visible(row["portgroup"] or "(standalone)"), visible(row["host"])
+
+    def _width(self) -> int:
+        """Cells a result line may take without wrapping (the list's width, less its scrollbar)."""
+        results = self.query_one("#find-results", OptionList)
+        width = results.content_region.width or results.size.width
+        if not width:  # not laid out yet: the box is 90% of the screen, at most 110, less borders
+            width = min(110, int(self.app.size.width * 0.9)) - 4
+        return max(20, width - 2)
 
     def _labels(self, hits: list[Hit]) -> list[Text]:
-        """One aligned line per hit: port, VM / NIC, portgroup, host, what matched."""
+        """One line per hit, never wrapped: port, VM / NIC, why it matched (the whole value: a MAC
+        or IP found by its first digits shows the MAC or IP, the typed part underlined), then
+        portgroup and host while they fit (host goes first, then the portgroup; a long VM / NIC
+        is shortened last)."""
         cols = [self._columns(h) for h in hits]
+        whys = [visible(h.reason) for h in hits]
+        width = self._width()
         w_who = min(44, max((len(c[0]) for c in cols), default=0))
-        w_pg = min(24, max((len(c[1]) for c in cols), default=0))
+        w_why = max((len(w) for w in whys), default=0)
+        w_pg = max((len(c[1]) for c in cols), default=0)
         w_host = min(16, max((len(c[2]) for c in cols), default=0))
+        rest = width - 6 - 2 - w_who - 2 - w_why  # what is left for the portgroup and the host
+        show_host = rest >= 2 + w_pg + 2 + w_host
+        show_pg = rest >= 2 + min(w_pg, 12)
+        if show_pg:
+            w_pg = min(w_pg, rest - 2 - (w_host + 2 if show_host else 0))
+        elif rest < 0:  # even the reason does not fit beside the VM / NIC: shorten the VM / NIC
+            w_who = max(8, w_who + rest)
+        query = self.query_one("#find-input", Input).value.strip().lower()
         out = []
-        for hit, (who, pg, host, why) in zip(hits, cols, strict=True):
+        for hit, (who, pg, host), why in zip(hits, cols, whys, strict=True):
             text = Text()
             port = hit.port
             text.append(f"{port.key:>6}" if port is not None else f"{'none':>6}", style="bold" if port else "dim")
-            text.append(f"  {who:<{w_who}}")
-            text.append(f"  {pg:<{w_pg}}  {host:<{w_host}}", style="dim")
-            if why:
-                text.append(f"  {why}", style="italic")
+            text.append(f"  {_cut(who, w_who):<{w_who}}  ")
+            text.append_text(_marked(why, query, w_why))
+            if show_pg:
+                text.append(f"  {_cut(pg, w_pg):<{w_pg}}", style="dim")
+            if show_host:
+                text.append(f"  {_cut(host, w_host):<{w_host}}", style="dim")
             out.append(text)
         return out
 
@@ -147,3 +173,19 @@ class FindScreen(ModalScreen[Target | None]):
     @on(OptionList.OptionSelected, "#find-results")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.hits[event.option_index].target)
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, ``…`` at the end when it is longer."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _marked(why: str, query: str, width: int) -> Text:
+    """Why a hit matched (``mac: 00:50:56:9a:1b:2b``), in italics, the typed part underlined."""
+    text = Text(f"{why:<{width}}", style="italic")
+    label, sep, value = why.partition(": ")
+    at = value.lower().find(query) if query and sep else -1
+    if at >= 0:
+        start = len(label) + len(sep) + at
+        text.stylize("underline", start, start + len(query))
+    return text

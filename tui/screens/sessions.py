@@ -85,11 +85,9 @@ class SessionsScreen(Screen[None]):
         Binding("n", "new", "New", id="sessions.new", tooltip="New session on this switch"),
         Binding("e,enter", "edit", "Edit", id="sessions.edit", tooltip="Edit the selected session"),
         Binding("c", "clone", "Clone", id="sessions.clone", tooltip="New session starting from this one", show=False),
-        Binding(
-            "space", "toggle_enabled", "Enable/disable", id="sessions.toggle", tooltip="Enable or disable the session"
-        ),
+        Binding("space", "toggle_enabled", "On/off", id="sessions.toggle", tooltip="Enable or disable the session"),
         Binding("delete,D", "delete", "Delete", id="sessions.delete", tooltip="Delete (asks for the name)"),
-        Binding("y", "copy_filter", "Copy filter", id="sessions.copy_filter", tooltip="Copy the capture filter"),
+        Binding("y", "copy_filter", "Copy", id="sessions.copy_filter", tooltip="Copy the capture filter"),
         Binding(
             "f",
             "capture",
@@ -107,11 +105,28 @@ class SessionsScreen(Screen[None]):
         ),
     ]
 
+    HELP_GENERAL = (
+        ("up/down", "Move between the sessions"),
+        ("ctrl+p", "Command palette"),
+        ("ctrl+q", "Quit at once"),
+    )
+    """The rows of the help screen after this screen's own keys (tui/screens/help.py)."""
+    HELP_ABOUT = (
+        "The port mirroring sessions of one switch (the next switch's with Next switch). Below the table: "
+        "every field of the selected session with its vSphere API name, its warnings, what the physical "
+        "network must allow, and a capture filter for the destination (Copy copies it)."
+    )
+
+    COMPACT_BELOW = 110
+    """Screens narrower than this list endpoints by port key only (``448⇄``); the detail names them."""
+
     def __init__(self, switch_key: str) -> None:
         super().__init__()
         self.switch_key = switch_key
         self.sessions: list[MirrorSession] = []
         self.filter = ""
+        self._compact_shown: bool | None = None
+        """Whether the table's columns are the narrow screen's (None: not built yet)."""
 
     def compose(self) -> ComposeResult:
         """Header, table, detail, footer."""
@@ -125,8 +140,6 @@ class SessionsScreen(Screen[None]):
     def on_mount(self) -> None:
         """Columns, then follow the inventory."""
         table = self.query_one("#sessions-table", DataTable)
-        for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
-            table.add_column(name, key=name)
         self.watch(self.app, "inventory", self._inventory_changed, init=True)
         table.focus()
 
@@ -162,7 +175,7 @@ class SessionsScreen(Screen[None]):
             )
             return
         self.query_one(AppHeader).show(
-            f"{inventory.vcenter} / {switch.name} / port mirroring",
+            f"{inventory.vcenter} / {switch.name} / sessions",
             app.backend.label,
             app.read_only,
             app.backend.insecure,
@@ -171,28 +184,67 @@ class SessionsScreen(Screen[None]):
         table = self.query_one("#sessions-table", DataTable)
         keep = self.current.key if self.current else None
         self.sessions = sorted(switch.sessions, key=lambda s: natural_key(s.key or ""))
-        table.clear()
+        compact = self._compact()
+        if compact != self._compact_shown:  # columns again: their widths follow what they hold now
+            table.clear(columns=True)
+            for name in ("Key", "Name", "Type", "Status", "Sources", "Destinations", "Warnings"):
+                table.add_column("Warn" if compact and name == "Warnings" else name, key=name)
+            self._compact_shown = compact
+        else:
+            table.clear()
         for s in self.sessions:
-            sources, destinations = endpoint_labels(inventory, switch.key, s, short=True)
+            sources, destinations = endpoint_labels(inventory, switch.key, s, short=True, names=not compact)
             warnings = rules.session_warnings(inventory, switch.key, s)
             table.add_row(
                 Text(visible(s.key or "")),
                 Text(visible(s.name or "(no name)")),
                 Text(SHORT_TYPES.get(s.session_type or "", s.type_label)),
                 Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim"),
-                Text(visible("  ".join(sources))),
-                Text(visible("  ".join(destinations))),
+                Text(visible((" " if compact else "  ").join(sources))),
+                Text(visible((" " if compact else "  ").join(destinations))),
                 Text(str(len(warnings)) if warnings else "", style="bold yellow"),
                 key=s.key,
             )
         count = len(self.sessions)
         table.border_title = escape(visible(f"{switch.name}  {count} mirror session{'s' * (count != 1)}"))
-        table.border_subtitle = "n new · e edit · c clone · space enable/disable · D delete · y filter"
+        table.border_subtitle = self._more_keys()
         row = next((i for i, s in enumerate(self.sessions) if s.key == keep), 0)
         if self.sessions:
             table.move_cursor(row=row)
         self._show_detail()
         self.refresh_bindings()
+
+    def _compact(self) -> bool:
+        return 0 < self.app.size.width < self.COMPACT_BELOW
+
+    def on_resize(self) -> None:
+        """Endpoints with or without VM names, as the width allows."""
+        inv = app_state(self.app).inventory
+        if inv is not None and self._compact_shown is not None and self._compact() != self._compact_shown:
+            self._inventory_changed(inv)
+
+    def _more_keys(self) -> str:
+        """The keys the footer leaves out, as the footer and the help name them (``c Clone · w Next
+        switch``): every key of this screen is shown somewhere, with one label."""
+        parts = []
+        seen: set[str] = set()
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.show or binding.id is None or binding.id in seen:
+                continue
+            seen.add(binding.id)
+            if binding.action == "next_switch" and self.check_action("next_switch", ()) is not True:
+                continue
+            keys = self.app.get_key_display(self._bound(binding.id) or binding)
+            parts.append(f"{keys} {binding.description}")
+        return escape(" · ".join(parts))
+
+    def _bound(self, binding_id: str) -> Binding | None:
+        """The binding with that id as the keymap left it (a remapped key shows as remapped)."""
+        for bindings in self._bindings.key_to_bindings.values():
+            for b in bindings:
+                if b.id == binding_id:
+                    return b
+        return None
 
     @on(DataTable.RowHighlighted, "#sessions-table")
     def _highlighted(self) -> None:
@@ -203,7 +255,10 @@ class SessionsScreen(Screen[None]):
         inv, s = app_state(self.app).inventory, self.current
         info = self.query_one("#session-info", Static)
         if inv is None or s is None:
-            info.update(Text("No mirror session on this switch. Press n to create one.", style="dim italic"))
+            sw = inv.switches.get(self.switch_key) if inv is not None else None
+            new = self.app.get_key_display(self._bound("sessions.new") or Binding("n", "new"))
+            info.update(Text(f"No mirror session on this switch. Press {new} to create one.", style="dim italic"))
+            self.query_one("#session-detail").border_title = escape(visible(f"{sw.name}: no session" if sw else ""))
             self.filter = ""
             return
         parts: list[object] = [session_table(inv, self.switch_key, s)]
