@@ -94,6 +94,7 @@ class SessionsScreen(Screen[None]):
             "Capture",
             id="sessions.capture",
             tooltip="Edit the capture filter: host of interest, interface",
+            show=False,
         ),
         Binding(
             "w",
