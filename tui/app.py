@@ -370,7 +370,7 @@ class DvMirrorApp(App[None]):
         The backend's close() cuts a call in progress, so the load thread ends and nothing waits
         for it; it runs in a thread because it may wait up to half a second for the backend.
         """
-        from tui.screens.confirm_quit import ConfirmQuitScreen
+        from tui.screens.confirm import ConfirmQuitScreen
 
         if self.unsent_change() and not isinstance(self.screen, ConfirmQuitScreen):
 

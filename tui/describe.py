@@ -200,6 +200,13 @@ def _endpoint_lines(inventory: Inventory, switch: Switch | None, api: str, ports
     return rows
 
 
+_HEAD = ("key", "name", "description", "enabled", "sessionType")
+_ENDPOINTS = ("source_rx", "source_tx", "destination")
+_TAIL = tuple(name for attr, name in API_NAMES.items() if name not in _HEAD and attr not in _ENDPOINTS)
+FIELD_ORDER: tuple[str, ...] = (*_HEAD, *(API_NAMES[a] for a in _ENDPOINTS), *_TAIL)
+"""The order an operator reads a session's API fields in: who it is, its endpoints, then the rest."""
+
+
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -210,7 +217,7 @@ def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession
     """``(API field, shown value)`` for every field that is set, ports resolved to ``VM / NIC``."""
     rows: list[tuple[str, str]] = []
     api = s.to_api()
-    for attr in ("key", "name", "description", "enabled", "sessionType"):
+    for attr in _HEAD:
         value = api[attr]
         if attr == "key" and value is None:
             rows.append(("key", "(assigned by vCenter)"))
@@ -218,20 +225,9 @@ def session_fields(inventory: Inventory, switch: Switch | None, s: MirrorSession
             rows.append(("sessionType", f"{value}  ({s.type_label})"))
         elif value is not None:
             rows.append((attr, _value(value)))
-    for model_attr in ("source_rx", "source_tx", "destination"):
+    for model_attr in _ENDPOINTS:
         rows += _endpoint_lines(inventory, switch, API_NAMES[model_attr], getattr(s, model_attr))
-    for attr in (
-        "encapsulationVlanId",
-        "stripOriginalVlan",
-        "mirroredPacketLength",
-        "normalTrafficAllowed",
-        "samplingRate",
-        "encapType",
-        "erspanId",
-        "erspanCOS",
-        "erspanGraNanosec",
-        "netstack",
-    ):
+    for attr in _TAIL:
         value = api[attr]
         if value is None:
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tui.completeness import missing_ends
 from tui.model import EncapType, MirrorSession, SessionType
 from tui.rules_base import (
     PACKET_LENGTH_MAX,
@@ -254,9 +255,10 @@ def _warn_fields(ctx: SwitchView, s: MirrorSession, t: SessionType, out: Finding
             "the vSphere API says not to use them. Pick the ports instead.",
         )
     # V26: sessions with no source or no destination are legal but mirror nothing.
-    if not (s.source_tx or s.source_rx):
+    missing = missing_ends(s)
+    if "source" in missing:
         out.warn("NoSource", "source_rx", f"{session_text(s).capitalize()} has no source, so it mirrors nothing.")
-    if not s.destination:
+    if "destination" in missing:
         out.warn(
             "NoDestination",
             "destination",

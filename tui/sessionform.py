@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from tui.describe import session_fields
+from tui.completeness import describe_missing, missing_ends
+from tui.describe import FIELD_ORDER, session_fields
 from tui.lookup import ResolveError, resolve_port, split_direction
 from tui.model import Direction, EncapType, Inventory, MirrorSession, Problem, SessionType, VspanPorts
 from tui.text import ascii_digits
@@ -357,18 +358,11 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
 def incomplete(session: MirrorSession) -> str:
     """'' when ``session`` has a source and a destination; else why it would mirror nothing.
 
-    vCenter accepts a session with no source or no destination (vspan.md §9, secondary rules),
-    so nothing refuses it; the wizard asks before creating one, and the CLI can ask the same.
-    Any source counts (ports either way, RSPAN VLANs, wildcards, even an uplink the rules
-    refuse), and any destination (ports, uplinks, IP addresses).
+    vCenter accepts such a session (vspan.md V26), so the rules only warn; the wizard asks before
+    creating one, as the CLI refuses it without ``--allow-empty`` (the one test: :mod:`tui.completeness`).
     """
-    rx, tx, d = session.source_rx, session.source_tx, session.destination
-    has_source = any((*rx.port_keys, *tx.port_keys, *rx.vlans, *rx.wildcard_types, *rx.uplink_names, *tx.uplink_names))
-    has_dest = any((*d.port_keys, *d.uplink_names, *d.ip_addresses, *d.vlans))
-    missing = [what for what, present in (("source", has_source), ("destination", has_dest)) if not present]
-    if not missing:
-        return ""
-    return f"The session has no {' and no '.join(missing)}: it would mirror nothing."
+    missing = missing_ends(session)
+    return f"The session has {describe_missing(missing)}: it would mirror nothing." if missing else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,31 +374,9 @@ class FieldChange:
     new: str
 
 
-_FIELD_ORDER = (
-    "key",
-    "name",
-    "description",
-    "enabled",
-    "sessionType",
-    "sourcePortReceived",
-    "sourcePortTransmitted",
-    "destinationPort",
-    "encapsulationVlanId",
-    "stripOriginalVlan",
-    "mirroredPacketLength",
-    "normalTrafficAllowed",
-    "samplingRate",
-    "encapType",
-    "erspanId",
-    "erspanCOS",
-    "erspanGraNanosec",
-    "netstack",
-)
-
-
 def _field_rank(name: str) -> tuple[int, str]:
     head = name.split(".", 1)[0]
-    return (_FIELD_ORDER.index(head) if head in _FIELD_ORDER else len(_FIELD_ORDER), name)
+    return (FIELD_ORDER.index(head) if head in FIELD_ORDER else len(FIELD_ORDER), name)
 
 
 def _shown(inventory: Inventory, switch_key: str, session: MirrorSession) -> dict[str, list[str]]:

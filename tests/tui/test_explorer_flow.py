@@ -245,7 +245,7 @@ async def test_j_k_g_G_in_the_tree_the_table_and_the_finder(size: tuple[int, int
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_quit_asks_while_a_wizard_is_open(size: tuple[int, int]) -> None:
-    from tui.screens.confirm_quit import ConfirmQuitScreen
+    from tui.screens.confirm import ConfirmQuitScreen
     from tui.screens.wizard import SessionWizard
 
     app = demo_app()
@@ -257,7 +257,7 @@ async def test_quit_asks_while_a_wizard_is_open(size: tuple[int, int]) -> None:
         await pilot.press("ctrl+q")  # the wizard is modal: its fields take q as a letter
         await settle(pilot)
         assert isinstance(app.screen, ConfirmQuitScreen)
-        box = app.screen.query_one("#quit-box")
+        box = app.screen.query_one("#confirm-box")
         assert box.region.right <= size[0] and box.region.bottom <= size[1]
         await pilot.press("enter")  # Stay is the default
         await settle(pilot)

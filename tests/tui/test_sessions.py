@@ -22,10 +22,10 @@ from tests.tui.wizard_helpers import (
 )
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import ChangeOperation, MirrorSession, SessionChange, VspanPorts
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import ConfirmDeleteScreen, SessionsScreen
-from tui.screens.wizard import ConfirmScreen
 from widgets.port_detail import PortDetail
 
 

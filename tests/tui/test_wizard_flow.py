@@ -17,9 +17,10 @@ from tests.tui.wizard_helpers import choose_type, review_and_create, tick, type_
 from tui.app import DvMirrorApp
 from tui.model import SessionType
 from tui.screens.capture_view import CapturePanel, CaptureScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import SessionsScreen
-from tui.screens.wizard import ConfirmScreen, SessionWizard
+from tui.screens.wizard import SessionWizard
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 

@@ -44,6 +44,7 @@ from tui.model import (
 )
 from tui.render import advice_parts, problem_text, session_table
 from tui.screens.capture_view import CapturePanel
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.wizard_sections import (
     SHORTCUTS,
     DestinationSection,
@@ -383,36 +384,3 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         self.app.push_screen(
             ConfirmScreen(f"{missing} {self._verb()} it anyway?", yes=f"{self._verb()} anyway", no="Back"), answered
         )
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question whose default (focused) answer is no; ``esc`` is no too."""
-
-    BINDINGS = [Binding("escape", "dismiss(False)", "No", id="confirm.no")]
-
-    def __init__(self, question: str, *, yes: str, no: str) -> None:
-        super().__init__()
-        self.question = question
-        self.yes = yes
-        self.no = no
-
-    def compose(self) -> ComposeResult:
-        """Question, then no and yes."""
-        with Vertical(id="confirm-box"):
-            yield Static(Text(self.question))
-            with Horizontal(id="confirm-buttons"):
-                yield Button(self.no, id="confirm-no", compact=True)
-                yield Button(self.yes, id="confirm-yes", compact=True)
-
-    def on_mount(self) -> None:
-        """No has the focus."""
-        self.query_one("#confirm-box").border_title = "Are you sure?"
-        self.query_one("#confirm-no", Button).focus()
-
-    @on(Button.Pressed, "#confirm-yes")
-    def _yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#confirm-no")
-    def _no(self) -> None:
-        self.dismiss(False)
