@@ -53,7 +53,7 @@ async def test_explorer_on_vcsim_finds_and_copies(vcsim: Any) -> None:
         written: list[str] = []
         assert app._driver is not None
         app._driver.write = written.append  # type: ignore[assignment]
-        await pilot.press("y")
+        await pilot.press("y", "y")  # the copy chooser; y again copies the port ID
         assert app.clipboard == "2258" and osc52("2258") in written
         app.backend.close()
 
