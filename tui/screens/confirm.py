@@ -21,6 +21,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question whose default (focused) answer is no; ``esc`` is no too."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", "No", id="confirm.no")]
+    FOCUS = "#confirm-no"
+    """What has the focus when the question opens: the safe answer (a subclass may name its input)."""
 
     def __init__(self, question: str, *, yes: str, no: str, title: str = "Are you sure?") -> None:
         super().__init__()
@@ -38,9 +40,9 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.yes, id="confirm-yes", compact=True)
 
     def on_mount(self) -> None:
-        """No has the focus."""
+        """The title, and the focus on the safe answer."""
         self.query_one("#confirm-box").border_title = self.title_text
-        self.query_one("#confirm-no", Button).focus()
+        self.query_one(self.FOCUS).focus()
 
     @on(Button.Pressed, "#confirm-yes")
     def _yes(self) -> None:

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from tui import rules
@@ -17,6 +17,7 @@ from tui.lookup import natural_key
 from tui.messages import ApplyChanges, CopyRequested, OpenWizard, app_state
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, new_session
 from tui.render import advice_parts, problem_text, session_table
+from tui.screens.confirm import ConfirmScreen
 from tui.text import SafeText as Text
 from tui.text import visible
 from widgets.app_header import AppHeader
@@ -26,13 +27,14 @@ SHORT_TYPES = {t.value: t.spec.short_label for t in SessionType}
 """Session types in few words, for the table (the detail gives the vSphere Client's names)."""
 
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
+class ConfirmDeleteScreen(ConfirmScreen):
     """Deleting a session needs its name (or key) typed in."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="confirm_delete.cancel")]
+    FOCUS = "#confirm-input"
 
     def __init__(self, session: MirrorSession, switch_name: str) -> None:
-        super().__init__()
+        super().__init__("", yes="Delete", no="Cancel", title="Delete mirror session")
         self.session = session
         self.switch_name = switch_name
         self.expected = session.name or str(session.key)
@@ -52,11 +54,6 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
                 yield Button("Cancel", id="confirm-no", compact=True)
                 yield Button("Delete", id="confirm-yes", variant="error", disabled=True, compact=True)
 
-    def on_mount(self) -> None:
-        """Title and focus."""
-        self.query_one("#confirm-box").border_title = "Delete mirror session"
-        self.query_one("#confirm-input", Input).focus()
-
     @on(Input.Changed, "#confirm-input")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#confirm-yes", Button).disabled = event.value != self.expected
@@ -67,14 +64,6 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
             self.dismiss(True)
         else:
             self.notify(f"Type {self.expected!r} exactly to delete it.", severity="warning", markup=False)
-
-    @on(Button.Pressed, "#confirm-yes")
-    def _yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#confirm-no")
-    def _no(self) -> None:
-        self.dismiss(False)
 
 
 class SessionsScreen(Screen[None]):
