@@ -358,14 +358,14 @@ class DvMirrorApp(App[None]):
         self.push_screen(SessionWizard(self.inventory, switch_key, session, operation), done)
 
     def unsent_change(self) -> bool:
-        """True while a session wizard (or any screen saying it holds an unsent change) is open."""
+        """True while a session wizard is open (its change is not sent until Create)."""
         from tui.screens.wizard import SessionWizard
 
-        return any(isinstance(s, SessionWizard) or getattr(s, "has_unsent_change", False) for s in self.screen_stack)
+        return any(isinstance(s, SessionWizard) for s in self.screen_stack)
 
     async def action_quit(self) -> None:
-        """Quit at once, even while a load waits on a silent vCenter; while a session wizard (or
-        another unsent change) is open, ask first (``q``/``ctrl+q`` again in the question quits).
+        """Quit at once, even while a load waits on a silent vCenter; while a session wizard is
+        open, ask first (``q``/``ctrl+q`` again in the question quits).
 
         The backend's close() cuts a call in progress, so the load thread ends and nothing waits
         for it; it runs in a thread because it may wait up to half a second for the backend.

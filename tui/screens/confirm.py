@@ -54,8 +54,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class ConfirmQuitScreen(ConfirmScreen):
-    """Asked by quit (``ctrl+q``; ``q`` where it is not a letter) while a session wizard or another
-    unsent change is open: ``Stay`` is the default (enter or esc keeps what is open), ``y`` or ``q`` quits."""
+    """Asked by quit (``ctrl+q``; ``q`` where it is not a letter) while a session wizard is open:
+    ``Stay`` is the default (enter or esc keeps what is open), ``y`` or ``q`` quits."""
 
     BINDINGS = [
         Binding("escape,n", "dismiss(False)", "Stay", id="confirm_quit.cancel", tooltip="Back to what is open"),
