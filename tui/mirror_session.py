@@ -1,7 +1,8 @@
 """A mirror session as the vSphere API has it (``VMwareVspanSession``), and a change to one.
 
 :class:`MirrorSession` and its endpoint lists (:class:`VspanPorts`) with their API shape: the
-field names (:data:`API_NAMES`), ``to_api`` and ``from_api`` (the CLI's JSON and snapshots);
+field names (:data:`API_NAMES`) and ``to_api`` (the CLI's JSON; reading that shape back is
+:mod:`tui.backends.snapshot_format`'s);
 :class:`SessionChange` is one ``VspanConfigSpec``. Pure Python: no Textual, no pyVmomi.
 """
 
@@ -56,24 +57,6 @@ class VspanPorts:
             out["wildcardPortConnecteeType"] = list(self.wildcard_types)
         return out
 
-    @classmethod
-    def from_api(cls, data: dict[str, Any] | None) -> VspanPorts:
-        """Inverse of :meth:`to_api`; ``None`` gives an empty list. ``TypeError`` on a bad shape."""
-        data = data or {}
-        if not isinstance(data, dict):
-            raise TypeError(f"a port list must be an object with portKey, uplinkPortName... not {_kind(data)}")
-        for name, value in data.items():
-            if value is not None and not isinstance(value, list):
-                raise TypeError(f"{name} must be a list, not {_kind(value)}")
-            if name == "vlans" and any(type(v) is not int for v in value or ()):
-                raise TypeError("vlans must be whole numbers")
-        return cls(
-            port_keys=tuple(str(k) for k in data.get("portKey") or ()),
-            uplink_names=tuple(str(u) for u in data.get("uplinkPortName") or ()),
-            vlans=tuple(int(v) for v in data.get("vlans") or ()),
-            ip_addresses=tuple(str(i) for i in data.get("ipAddress") or ()),
-            wildcard_types=tuple(str(w) for w in data.get("wildcardPortConnecteeType") or ()),
-        )
 
 
 # (model attribute, API name) for the scalar session fields, in API order.
@@ -99,29 +82,6 @@ _SESSION_API_PORTS: tuple[tuple[str, str], ...] = (
     ("source_rx", "sourcePortReceived"),
     ("destination", "destinationPort"),
 )
-
-
-_SESSION_API_TYPES: dict[str, tuple[type, ...]] = {
-    "key": (str, int),
-    "name": (str,),
-    "description": (str,),
-    "enabled": (bool,),
-    "sessionType": (str,),
-    "encapsulationVlanId": (int,),
-    "stripOriginalVlan": (bool,),
-    "mirroredPacketLength": (int,),
-    "normalTrafficAllowed": (bool,),
-    "samplingRate": (int,),
-    "encapType": (str,),
-    "erspanId": (int,),
-    "erspanCOS": (int,),
-    "erspanGraNanosec": (bool,),
-    "netstack": (str,),
-}
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
 API_NAMES: dict[str, str] = dict(_SESSION_API_FIELDS) | dict(_SESSION_API_PORTS)
@@ -208,28 +168,6 @@ class MirrorSession:
         for attr, api in _SESSION_API_PORTS:
             out[api] = getattr(self, attr).to_api()
         return out
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> MirrorSession:
-        """Inverse of :meth:`to_api`. ``TypeError`` naming the field when a value has the wrong type."""
-        if not isinstance(data, dict):
-            raise TypeError(f"a session must be an object, not {_kind(data)}")
-        kwargs: dict[str, Any] = {}
-        for attr, api in _SESSION_API_FIELDS:
-            value = data.get(api)
-            if value is None:
-                continue
-            kinds = _SESSION_API_TYPES[api]
-            if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-                raise TypeError(f"{api} must be {' or '.join(k.__name__ for k in kinds)}, not {_kind(value)}")
-            kwargs[attr] = str(value) if attr == "key" else value
-        for attr, api in _SESSION_API_PORTS:
-            try:
-                kwargs[attr] = VspanPorts.from_api(data.get(api))
-            except TypeError as e:
-                raise TypeError(f"{api}: {e}") from None
-        kwargs.setdefault("enabled", True)
-        return cls(**kwargs)
 
     def with_changes(self, **changes: Any) -> MirrorSession:
         """A copy with ``changes`` applied (``dataclasses.replace``)."""

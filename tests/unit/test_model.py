@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from tests.conftest import CLOUD, port
 from tests.helpers import WALKTHROUGH
+from tui.backends.snapshot_format import session_from_api
 from tui.model import Direction, Inventory, MirrorSession, SessionType, Vlan, VspanPorts
 
 
@@ -42,15 +44,17 @@ def test_session_api_shape_round_trips() -> None:
     assert api["encapsulationVlanId"] == 205 and api["mirroredPacketLength"] == 60
     assert api["stripOriginalVlan"] is False and api["normalTrafficAllowed"] is False and api["enabled"] is True
     assert set(api) >= {"key", "erspanCOS", "erspanGraNanosec", "samplingRate", "encapType", "erspanId"}
-    assert MirrorSession.from_api(api) == s
+    assert session_from_api(api) == s
 
 
 def test_session_from_api_defaults_and_errors() -> None:
-    s = MirrorSession.from_api({"key": 7, "name": "x"})
+    s = session_from_api({"key": 7, "name": "x"})
     assert s.key == "7" and s.enabled is True and s.strip_original_vlan is False
     assert s.source_rx == VspanPorts()
-    with pytest.raises(TypeError):
-        MirrorSession.from_api(["not", "a", "dict"])  # type: ignore[arg-type]
+    with pytest.raises(msgspec.ValidationError, match="Expected `object`"):
+        session_from_api(["not", "a", "dict"])
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.encapsulationVlanId"):
+        session_from_api({"encapsulationVlanId": "205"})
 
 
 def test_directions_follow_rx_and_tx() -> None:

@@ -24,6 +24,7 @@ from tui import rules, sessionform
 from tui.__main__ import main
 from tui.backends import _convert
 from tui.backends.snapshot import SnapshotBackend, dump_inventory, parse_inventory
+from tui.backends.snapshot_format import session_from_api
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -186,7 +187,7 @@ def test_cli_edit_of_other_fields_keeps_wildcards_and_netstack(
     where = ("--snapshot", str(lab_file), "--switch", "dvSwitchCloud", "--session", str(s.key))
     code, result = cli(capsys, "session", "edit", *where, "--description", "x", "--length", "128")
     assert code == 0, result
-    stored = MirrorSession.from_api(result["stored"])
+    stored = session_from_api(result["stored"])
     assert differences(stored, s) == {
         "description": ("x", s.description),
         "mirrored_packet_length": (128, s.mirrored_packet_length),

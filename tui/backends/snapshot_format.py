@@ -127,6 +127,11 @@ def session_from_json(s: SessionJson) -> MirrorSession:
     )
 
 
+def session_from_api(data: Any) -> MirrorSession:
+    """A session in the API shape of ``to_api()`` and ``--json`` (``msgspec.ValidationError`` naming the field)."""
+    return session_from_json(msgspec.convert(data, SessionJson))
+
+
 def session_json(s: MirrorSession) -> SessionJson:
     """The JSON shape of ``s`` (every field written, ``null`` when unset)."""
     return _json(
