@@ -537,6 +537,12 @@ class ExplorerScreen(Screen[None]):
         if any(c.operation is ChangeOperation.ADD and marked <= c.session.port_keys() for c in change.changes):
             self.action_clear_marks()
 
+    def action_copy_port_id(self) -> None:
+        """Copy the port ID at once (the palette's "Copy the port ID")."""
+        port = self._port_or_warn()
+        if port is not None:
+            self.post_message(CopyRequested(port.key, f"Port ID {port.key}"))
+
     def action_copy(self) -> None:
         """Offer what to copy (the port ID first: ``y`` again copies it); a port with nothing
         else is copied at once."""
