@@ -25,6 +25,7 @@ type DVS struct {
 	portIdx  map[string]int
 	uplinkPG map[string]bool // keys of uplink portgroups
 	nextKey  int             // next generated session key
+	started  time.Time       // when the inventory was built: port traffic counts from here (traffic.go)
 }
 
 func (s *DVS) config() *VMwareDVSConfigInfo {

@@ -1,0 +1,173 @@
+"""Port counters through the vsphere backend against the vcsim test server (issue 10, item 1).
+
+The server's traffic model (tests/vcsim/traffic.go, README "Port traffic"): ports with a connectee
+and link up carry traffic whose counters grow with time; vCenter holds each port's state, and only
+``RefreshDVPortState`` renews it. So counters that grow prove the backend refreshes, and the SOAP
+trace shows it reads only the ports it was asked for. pyVmomi's own ``FetchDVPorts`` is the oracle
+for the values.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.test_vsphere_backend import CLOUD, settings_for
+from tui.backends.vsphere import VsphereBackend
+from tui.model import COUNTERS, STAT_API_NAMES, Inventory, RateStatus, port_rates, rates_between
+
+pytestmark = pytest.mark.vcsim
+
+
+@pytest.fixture
+def backend_for() -> Iterator[Any]:
+    backends: list[VsphereBackend] = []
+
+    def make(server: Any) -> VsphereBackend:
+        b = VsphereBackend(settings_for(server))
+        backends.append(b)
+        return b
+
+    yield make
+    for b in backends:
+        b.close()
+
+
+def _cloud(inv: Inventory) -> str:
+    return next(s.key for s in inv.switches.values() if s.name == CLOUD)
+
+
+def _ports(inv: Inventory, switch: str, *, carrying: bool, n: int) -> list[str]:
+    """``n`` port keys of ``switch`` that carry traffic (connected, link up), or that have no connectee."""
+    keys = [
+        p.key
+        for p in inv.ports.values()
+        if p.switch == switch and ((p.connectee is not None and p.link_up) if carrying else p.connectee is None)
+    ]
+    assert len(keys) >= n
+    return sorted(keys, key=int)[:n]
+
+
+def test_counters_of_the_ports_asked_for_grow_between_two_reads(vcsim: Any, backend_for: Any) -> None:
+    backend: VsphereBackend = backend_for(vcsim)
+    inv = backend.load()
+    sw = _cloud(inv)
+    keys = _ports(inv, sw, carrying=True, n=3)
+    first = backend.port_statistics(sw, keys)
+    time.sleep(1.1)
+    second = backend.port_statistics(sw, keys)
+    assert list(first) == keys and list(second) == keys
+    for key in keys:
+        a, b = first[key], second[key]
+        assert b.read_at - a.read_at >= 1.0
+        r = port_rates(a, b)
+        assert r.status is RateStatus.OK
+        assert r.packets_in is not None and r.packets_in > 10  # the server's slowest port: 50 unicast packets/s
+        assert r.bytes_out is not None and r.bytes_out > 1000
+        assert r.dropped_in == 0.0 and r.dropped_out == 0.0
+        assert a.bytes_in_from_pnic is not None and b.bytes_in_from_pnic is not None  # API 7.0.3 > 6.5: sent
+        assert b.bytes_in_from_pnic > a.bytes_in_from_pnic
+
+
+def test_values_are_pyvmomis(vcsim: Any, backend_for: Any) -> None:
+    """What the backend returns equals pyVmomi's ``FetchDVPorts`` of the same held state (no refresh between)."""
+    from pyVmomi import vim
+
+    backend: VsphereBackend = backend_for(vcsim)
+    inv = backend.load()
+    sw = _cloud(inv)
+    keys = _ports(inv, sw, carrying=True, n=2)
+    ours = backend.port_statistics(sw, keys)
+    si = vcsim.connect()
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.DistributedVirtualSwitch], True)
+    dvs = next(d for d in view.view if d.name == CLOUD)
+    theirs = {p.key: p.state.stats for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=keys))}
+    for key in keys:
+        for name in COUNTERS:
+            assert ours[key].counter(name) == getattr(theirs[key], STAT_API_NAMES[name]), (key, name)
+
+
+def test_only_those_ports_are_refreshed_and_read(start_vcsim: Any, backend_for: Any) -> None:
+    server = start_vcsim(args=("-trace",))
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = _cloud(inv)
+    keys = _ports(inv, sw, carrying=True, n=2)
+    mark = len(server.log())
+    backend.port_statistics(sw, keys)
+    log = server.log()[mark:]
+    calls = re.findall(r"<soapenv:Body><(\w+) xmlns=\"urn:vim25\">(.*?)</\1></soapenv:Body>", log)
+    requests = [(name, body) for name, body in calls if not name.endswith("Response")]
+    assert [name for name, _ in requests] == ["RefreshDVPortState", "FetchDVPorts"]
+    assert re.findall(r"<portKeys>(\w+)</portKeys>", requests[0][1]) == keys
+    criteria = re.search(r"<criteria[^>]*>(.*)</criteria>", requests[1][1])
+    assert criteria is not None
+    assert re.findall(r"<portKey>(\w+)</portKey>", criteria[1]) == keys
+    reply = log[log.index("FetchDVPortsResponse") :]
+    assert reply.count("<returnval>") == len(keys)
+
+
+def test_unknown_port_keys_are_left_out(vcsim: Any, backend_for: Any) -> None:
+    backend: VsphereBackend = backend_for(vcsim)
+    inv = backend.load()
+    sw = _cloud(inv)
+    good = _ports(inv, sw, carrying=True, n=1)
+    got = backend.port_statistics(sw, [good[0], "no-such-port", "999999"])
+    assert list(got) == good
+    assert backend.port_statistics(sw, ["no-such-port"]) == {}
+    assert backend.port_statistics(sw, []) == {}
+    assert backend.port_statistics("not a switch", good) == {}
+    later = backend.port_statistics(sw, good)
+    assert rates_between(got, later)[good[0]].status is RateStatus.OK
+
+
+def test_a_port_with_nothing_connected_carries_nothing(vcsim: Any, backend_for: Any) -> None:
+    backend: VsphereBackend = backend_for(vcsim)
+    inv = backend.load()
+    sw = _cloud(inv)
+    idle = _ports(inv, sw, carrying=False, n=2)
+    first = backend.port_statistics(sw, idle)
+    time.sleep(0.3)
+    second = backend.port_statistics(sw, idle)
+    for key in idle:
+        assert first[key].packets_in == 0 and first[key].bytes_out == 0
+        r = port_rates(first[key], second[key])
+        assert r.ok and r.packets_in == 0.0 and r.bytes_in == 0.0
+
+
+def test_counters_stand_still_until_refreshed(vcsim: Any) -> None:
+    """The server's model itself, with pyVmomi only: FetchDVPorts returns held state; RefreshDVPortState renews it."""
+    from pyVmomi import vim
+
+    si = vcsim.connect()
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.DistributedVirtualSwitch], True)
+    dvs = next(d for d in view.view if d.name == CLOUD)
+    connected = dvs.FetchDVPorts(vim.dvs.PortCriteria(connected=True, active=True, uplinkPort=False))
+    key = connected[0].key
+
+    def unicast_in() -> int:
+        return int(dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[key]))[0].state.stats.packetsInUnicast)
+
+    held = unicast_in()
+    time.sleep(0.3)
+    assert unicast_in() == held
+    dvs.RefreshDVPortState(portKeys=[key])
+    assert unicast_in() > held
+    with pytest.raises(vim.fault.NotFound):
+        dvs.RefreshDVPortState(portKeys=[key, "no-such-port"])
+
+
+def test_an_expired_session_is_renewed_for_a_read(start_vcsim: Any, backend_for: Any) -> None:
+    server = start_vcsim(session_idle=1)
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = _cloud(inv)
+    keys = _ports(inv, sw, carrying=True, n=1)
+    time.sleep(2.5)  # the server forgets the idle session; NotAuthenticated → the backend logs in again
+    assert list(backend.port_statistics(sw, keys)) == keys
