@@ -42,6 +42,7 @@ from tui.port_stats import (
     RateStatus,
     counter_delta,
     port_rates,
+    projected,
     rates_between,
 )
 from tui.problem import Problem, Severity
@@ -81,5 +82,6 @@ __all__ = [
     "counter_delta",
     "new_session",
     "port_rates",
+    "projected",
     "rates_between",
 ]

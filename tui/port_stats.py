@@ -241,3 +241,27 @@ def rates_between(before: Mapping[str, PortStatistics], after: Mapping[str, Port
     """:func:`port_rates` for every port key read either time (first reading's keys first)."""
     keys = list(before) + [k for k in after if k not in before]
     return {k: port_rates(before.get(k), after.get(k)) for k in keys}
+
+
+def _wrap_long(value: int) -> int:
+    """``value`` as a 64-bit counter shows it: modulo 2^64, in the API's signed ``long`` range."""
+    value %= _MODULUS
+    return value - _MODULUS if value > LONG_MAX else value
+
+
+def projected(base: PortStatistics, rates: Mapping[str, float], at: float) -> PortStatistics:
+    """``base`` moved on to time ``at`` at constant ``rates`` (counter attribute → per second).
+
+    Each counter grows by the whole units of ``rate × elapsed`` and wraps as a 64-bit counter
+    does; a time before ``base.read_at`` moves nothing. Counters without a rate stay as they are
+    (an optional counter that is ``None`` stays ``None``).
+    """
+    elapsed = max(0.0, at - base.read_at)
+    kwargs: dict[str, Any] = {}
+    for name in COUNTERS:
+        value = base.counter(name)
+        rate = rates.get(name)
+        if value is not None and rate:
+            value = _wrap_long(value + int(rate * elapsed))
+        kwargs[name] = value
+    return PortStatistics(read_at=max(at, base.read_at), **kwargs)

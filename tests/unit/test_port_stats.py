@@ -127,3 +127,17 @@ def test_statistics_are_frozen() -> None:
     s = _stats(1.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.packets_in_unicast = 5  # type: ignore[misc]
+
+
+def test_projected_moves_counters_on_at_their_rates_and_wraps() -> None:
+    from tui.model import projected
+
+    base = _stats(100.0, packets_in_unicast=10, bytes_out_unicast=2**63 - 2, bytes_in_from_pnic=None)
+    rates = {"packets_in_unicast": 2.5, "bytes_out_unicast": 1.0, "bytes_in_from_pnic": 9.0}
+    later = projected(base, rates, 104.0)
+    assert later.read_at == 104.0
+    assert later.packets_in_unicast == 20
+    assert later.bytes_out_unicast == -(2**63) + 2  # past the signed maximum, as a 64-bit counter shows it
+    assert later.bytes_in_from_pnic is None  # not reported stays not reported
+    assert port_rates(base, later).rate("bytes_out_unicast") == 1.0  # and the rate is counted across the wrap
+    assert projected(base, rates, 50.0) == base  # a clock before the reading moves nothing
