@@ -144,7 +144,7 @@ def _mutate(data: dict[str, Any], change: Any) -> dict[str, Any]:
         ),
         (
             lambda d: d["portStatistics"][0]["counters"].update(packetsInUnicats=1),
-            r"\$\.portStatistics\[0\]\.counters: unknown field 'packetsInUnicats' \(did you mean 'packetsInUnicast'"
+            r"\$\.portStatistics\[0\]\.counters: unknown field 'packetsInUnicats' \(did you mean 'packetsInUnicast'",
         ),
         (
             lambda d: d["portStatistics"][0]["counters"].update(bytesInUnicast=2**63),
