@@ -56,8 +56,10 @@ OPTIONAL_COUNTERS: frozenset[str] = frozenset({"bytes_in_from_pnic", "bytes_out_
 class PortStatistics:
     """One port's counters as vCenter reported them at ``read_at``.
 
-    "In" is what the port received from its connectee's point of view as vCenter counts it
-    (the API's own naming); the totals below add unicast, multicast and broadcast.
+    "In" is what the port received from its connectee (a VM's transmitted frames, entering the
+    switch), "out" what the switch forwarded to it: the API reference's "received" and
+    "forwarded". A mirror destination's mirrored frames therefore count as "out". The totals
+    below add unicast, multicast and broadcast.
     """
 
     read_at: float

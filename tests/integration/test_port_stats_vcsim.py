@@ -171,3 +171,63 @@ def test_an_expired_session_is_renewed_for_a_read(start_vcsim: Any, backend_for:
     keys = _ports(inv, sw, carrying=True, n=1)
     time.sleep(2.5)  # the server forgets the idle session; NotAuthenticated → the backend logs in again
     assert list(backend.port_statistics(sw, keys)) == keys
+
+
+def _window(backend: VsphereBackend, sw: str, keys: list[str], seconds: float = 1.5) -> dict[str, Any]:
+    first = backend.port_statistics(sw, keys)
+    time.sleep(seconds)
+    return rates_between(first, backend.port_statistics(sw, keys))
+
+
+def test_an_enabled_dvportmirror_session_delivers_same_host_sources_to_its_destination(
+    start_vcsim: Any, backend_for: Any
+) -> None:
+    """The demo's DMZ-IDS: sources 448 (on esx-03, as the destination 2241) and 449 (on esx-01), Rx and Tx.
+
+    The destination is forwarded 448's received and transmitted packets (enabled), nothing of 449's (another host),
+    and only its own traffic once the session is disabled; sampling and the mirrored length apply.
+    """
+    from dataclasses import replace
+
+    from tui.model import ChangeOperation, SessionChange
+
+    server = start_vcsim()
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = _cloud(inv)
+    session = next(s for s in inv.switches[sw].sessions if s.name == "DMZ-IDS")
+    assert session.enabled and session.session_type == "dvPortMirror"
+    assert inv.port(sw, "448").host == inv.port(sw, "2241").host != inv.port(sw, "449").host  # type: ignore[union-attr]
+    keys = ["448", "449", "2241"]
+
+    def edit(**changes: Any) -> None:
+        nonlocal inv
+        current = next(s for s in inv.switches[sw].sessions if s.key == session.key)
+        result = backend.apply(inv, sw, [SessionChange(ChangeOperation.EDIT, replace(current, **changes))])
+        inv = inv.with_switch(result.switch)
+
+    enabled = _window(backend, sw, keys)
+    edit(enabled=False)
+    disabled = _window(backend, sw, keys)
+    edit(enabled=True, sampling_rate=4, mirrored_packet_length=60)
+    sampled = _window(backend, sw, keys)
+
+    def pkts(r: Any) -> float:
+        assert r.ok
+        return float(r.packets_in + r.packets_out)
+
+    # Rates are timed by the client (the middle of each refresh), so each window's rates carry a common
+    # scheduling error; port 448's constant traffic, read at the same instants, calibrates it away.
+    def own(window: dict[str, Any], counter: str) -> float:
+        scale = float(window["448"].packets_in) / float(disabled["448"].packets_in)
+        return float(getattr(disabled["2241"], counter)) * scale
+
+    mirrored = enabled["2241"].packets_out - own(enabled, "packets_out")
+    assert mirrored == pytest.approx(pkts(enabled["448"]), rel=0.01, abs=10)
+    assert abs(mirrored - pkts(enabled["448"]) - pkts(enabled["449"])) > 100  # 449 is on another host
+    assert enabled["2241"].packets_in == pytest.approx(own(enabled, "packets_in"), rel=0.01, abs=5)  # only "out"
+    assert sampled["2241"].packets_out - own(sampled, "packets_out") == pytest.approx(
+        pkts(sampled["448"]) / 4, rel=0.01, abs=10
+    )
+    cut_bytes = sampled["2241"].bytes_out - own(sampled, "bytes_out")
+    assert cut_bytes == pytest.approx(60 * pkts(sampled["448"]) / 4, rel=0.01, abs=600)

@@ -105,8 +105,10 @@ func carries(p *types.DistributedVirtualPort) bool {
 	return p.Connectee != nil && p.State != nil && p.State.RuntimeInfo != nil && p.State.RuntimeInfo.LinkUp
 }
 
-// portStats is the port's counters `elapsed` after the server started.
-func (s *DVS) portStats(p *types.DistributedVirtualPort, elapsed float64) types.DistributedVirtualSwitchPortStatistics {
+// portStats is port i's counters at `now`: its own traffic (from the server's start) and what
+// mirror sessions forwarded to it (mirror.go).
+func (s *DVS) portStats(i int, now time.Time) types.DistributedVirtualSwitchPortStatistics {
+	p := &s.ports[i]
 	if p.Connectee == nil {
 		return types.DistributedVirtualSwitchPortStatistics{}
 	}
@@ -114,31 +116,33 @@ func (s *DVS) portStats(p *types.DistributedVirtualPort, elapsed float64) types.
 	if !carries(p) {
 		return t.statsAt(t.uptime)
 	}
-	return t.statsAt(t.uptime + elapsed)
+	st := t.statsAt(t.uptime + now.Sub(s.started).Seconds())
+	addMirrored(&st, s.mirroredTotal(i, now))
+	return st
 }
 
 // refreshStats renews the held state of ports i (all when nil).
 func (s *DVS) refreshStats(idx []int) {
-	elapsed := time.Since(s.started).Seconds()
+	now := time.Now()
 	if idx == nil {
 		for i := range s.ports {
-			s.refreshPort(i, elapsed)
+			s.refreshPort(i, now)
 		}
 		return
 	}
 	for _, i := range idx {
-		s.refreshPort(i, elapsed)
+		s.refreshPort(i, now)
 	}
 }
 
-func (s *DVS) refreshPort(i int, elapsed float64) {
+func (s *DVS) refreshPort(i int, now time.Time) {
 	p := &s.ports[i]
 	if p.State == nil {
 		p.State = &types.DVPortState{}
 	}
 	// A fresh DVPortState: replies already serialized keep the one they had.
 	state := *p.State
-	state.Stats = s.portStats(p, elapsed)
+	state.Stats = s.portStats(i, now)
 	p.State = &state
 }
 
