@@ -267,3 +267,14 @@ def projected(base: PortStatistics, rates: Mapping[str, float], at: float) -> Po
             value = _wrap_long(value + int(rate * elapsed))
         kwargs[name] = value
     return PortStatistics(read_at=max(at, base.read_at), **kwargs)
+
+
+def added(stats: PortStatistics, amounts: Mapping[str, float]) -> PortStatistics:
+    """``stats`` with the whole units of ``amounts`` (counter attribute → amount) added, wrapping as
+    64-bit counters do; a counter that is ``None`` stays ``None``."""
+    kwargs: dict[str, Any] = {}
+    for name in COUNTERS:
+        value = stats.counter(name)
+        amount = int(amounts.get(name, 0))
+        kwargs[name] = value if value is None or not amount else _wrap_long(value + amount)
+    return PortStatistics(read_at=stats.read_at, **kwargs)

@@ -231,3 +231,20 @@ def test_an_enabled_dvportmirror_session_delivers_same_host_sources_to_its_desti
     )
     cut_bytes = sampled["2241"].bytes_out - own(sampled, "bytes_out")
     assert cut_bytes == pytest.approx(60 * pkts(sampled["448"]) / 4, rel=0.01, abs=600)
+
+
+def test_the_walkthroughs_legacy_session_delivers_on_the_server_too(start_vcsim: Any, backend_for: Any) -> None:
+    """mixedDestMirror from 448 to 2258 (both on esx-03): 2258 is forwarded 448's traffic both ways."""
+    from tests.helpers import WALKTHROUGH
+    from tui.model import ChangeOperation, SessionChange
+
+    server = start_vcsim()
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = _cloud(inv)
+    before = _window(backend, sw, ["448", "2258"])
+    backend.apply(inv, sw, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
+    after = _window(backend, sw, ["448", "2258"])
+    scale = float(after["448"].packets_in) / float(before["448"].packets_in)  # the windows' timing, calibrated
+    mirrored = after["2258"].packets_out - before["2258"].packets_out * scale
+    assert mirrored == pytest.approx(after["448"].packets_in + after["448"].packets_out, rel=0.01, abs=10)

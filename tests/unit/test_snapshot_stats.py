@@ -37,7 +37,7 @@ def test_demo_counters_grow_at_their_recorded_rates() -> None:
     backend = SnapshotBackend()
     backend.load()
     data = _demo()
-    keys = ["448", "449", "2241", "0"]
+    keys = ["448", "449", "100", "0"]  # no mirror destination among them (2241 is: see below)
     backend.clock = lambda: READ + 3600.0
     first = backend.port_statistics(CLOUD_KEY, keys)
     backend.clock = lambda: READ + 3610.0
@@ -166,3 +166,106 @@ def test_bad_statistics_are_refused_with_their_path(tmp_path: Path, change: Any,
     backend = _backend(tmp_path, _mutate(_demo(), change))
     with pytest.raises(SnapshotError, match=message):
         backend.load()
+
+
+# -- mirrored traffic (tui/mirror_traffic.py, the vcsim server's model) ---------------------------
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _window(backend: SnapshotBackend, clock: _Clock, keys: list[str], seconds: float = 10.0) -> dict[str, Any]:
+    first = backend.port_statistics(CLOUD_KEY, keys)
+    clock.now += seconds
+    return rates_between(first, backend.port_statistics(CLOUD_KEY, keys))
+
+
+def _own(data: dict[str, Any], port: str, counter: str) -> float:
+    return float(_record(data, port)["rates"].get(counter, 0))
+
+
+def _both_ways(data: dict[str, Any], port: str) -> float:
+    kinds = ("Unicast", "Multicast", "Broadcast")
+    return sum(_own(data, port, f"packets{d}{k}") for d in ("In", "Out") for k in kinds)
+
+
+def _edit(backend: SnapshotBackend, name: str, **changes: Any) -> None:
+    from dataclasses import replace
+
+    from tui.model import ChangeOperation, SessionChange
+
+    inv = backend.load()
+    session = next(s for s in inv.switches[CLOUD_KEY].sessions if s.name == name)
+    backend.apply(inv, CLOUD_KEY, [SessionChange(ChangeOperation.EDIT, replace(session, **changes))])
+
+
+def test_demo_session_delivers_same_host_sources_to_its_destination() -> None:
+    """DMZ-IDS: 448 (esx-03, as the destination 2241) is delivered both ways; 449 (esx-01) is not."""
+    data = _demo()
+    backend = SnapshotBackend()
+    clock = _Clock(READ + 1000.0)
+    backend.clock = clock
+    keys = ["448", "449", "2241"]
+    own_out = sum(_own(data, "2241", f"packetsOut{k}") for k in ("Unicast", "Multicast", "Broadcast"))
+    enabled = _window(backend, clock, keys)
+    assert enabled["2241"].packets_out == pytest.approx(own_out + _both_ways(data, "448"), abs=0.2)
+    own_in = sum(_own(data, "2241", f"packetsIn{k}") for k in ("Unicast", "Multicast", "Broadcast"))
+    assert enabled["2241"].packets_in == pytest.approx(own_in, abs=0.2)  # mirrored frames count as "out"
+    before_disable = backend.port_statistics(CLOUD_KEY, ["2241"])
+    _edit(backend, "DMZ-IDS", enabled=False)
+    after_disable = backend.port_statistics(CLOUD_KEY, ["2241"])
+    assert after_disable == before_disable  # what was delivered stays counted
+    disabled = _window(backend, clock, keys)
+    assert disabled["2241"].packets_out == pytest.approx(own_out, abs=0.2)
+    _edit(backend, "DMZ-IDS", enabled=True, sampling_rate=4, mirrored_packet_length=60)
+    sampled = _window(backend, clock, keys)
+    assert sampled["2241"].packets_out == pytest.approx(own_out + _both_ways(data, "448") / 4, abs=0.2)
+    own_bytes = sum(_own(data, "2241", f"bytesOut{k}") for k in ("Unicast", "Multicast", "Broadcast"))
+    assert sampled["2241"].bytes_out == pytest.approx(own_bytes + 60 * _both_ways(data, "448") / 4, abs=2)
+
+
+def test_the_walkthroughs_legacy_session_delivers_too() -> None:
+    """The walkthrough's session as its client made it (mixedDestMirror, 448 → 2258 on esx-03, 60 bytes)."""
+    from tests.helpers import WALKTHROUGH
+    from tui.model import ChangeOperation, SessionChange
+
+    data = _demo()
+    backend = SnapshotBackend()
+    clock = _Clock(READ + 1000.0)
+    backend.clock = clock
+    inv = backend.load()
+    idle = _window(backend, clock, ["2258"])["2258"].packets_out
+    backend.apply(inv, CLOUD_KEY, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
+    window = _window(backend, clock, ["448", "2258"])
+    assert window["2258"].packets_out == pytest.approx(idle + _both_ways(data, "448"), abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"session_type": "remoteMirrorSource", "destination": None}, "a remote session forwards nothing to ports"),
+        ({"source_rx": None, "source_tx": None}, "no sources"),
+    ],
+)
+def test_sessions_that_deliver_nothing_locally(changes: dict[str, Any], why: str) -> None:
+    from dataclasses import replace
+
+    from tui.model import MirrorSession, VspanPorts
+
+    data = _demo()
+    backend = SnapshotBackend()
+    clock = _Clock(READ + 1000.0)
+    backend.clock = clock
+    own_out = sum(_own(data, "2241", f"packetsOut{k}") for k in ("Unicast", "Multicast", "Broadcast"))
+    inv = backend.load()
+    session = next(s for s in inv.switches[CLOUD_KEY].sessions if s.name == "DMZ-IDS")
+    fields: dict[str, Any] = {k: (VspanPorts() if v is None else v) for k, v in changes.items()}
+    edited: MirrorSession = replace(session, **fields)
+    sw = replace(inv.switches[CLOUD_KEY], sessions=(edited,))
+    backend._inventory = inv.with_switch(sw)  # as if the lab held it: the rules need not accept it
+    assert _window(backend, clock, ["2241"])["2241"].packets_out == pytest.approx(own_out, abs=0.2), why

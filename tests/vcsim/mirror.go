@@ -4,9 +4,10 @@ package main
 // its destination ports' "out" counters (what the switch forwards to the monitor VM), when
 // vCenter would deliver it. See README.md, "Port traffic".
 //
-// Only dvPortMirror is modelled: a source delivers when it carries traffic (traffic.go), sits on
+// Only sessions to distributed ports on the source's host are modelled (dvPortMirror, and legacy
+// mixedDestMirror to port destinations): a source delivers when it carries traffic (traffic.go), sits on
 // the same host as the destination (proxyHost; Distributed Port Mirroring is local to a host,
-// vspan.md §2.2) and the destination carries too (connected, link up). Rx sources give their
+// vspan.md §2.1, V28) and the destination carries too (connected, link up). Rx sources give their
 // received (in) counters, Tx sources their forwarded (out) ones; one packet in samplingRate is
 // mirrored and each mirrored frame is cut to mirroredPacketLength bytes when that is set.
 // Sessions change over time, so what they delivered is folded into per-port totals whenever the
@@ -18,6 +19,11 @@ import (
 
 	"github.com/vmware/govmomi/vim25/types"
 )
+
+// localTypes deliver to destination ports on the source's host: Distributed Port Mirroring, and
+// the legacy mixed-destination type "to a number of distributed ports ... on the corresponding
+// host" (vspan.md §8). An unset sessionType is stored as mixedDestMirror (vspan.go).
+var localTypes = map[string]bool{"dvPortMirror": true, "mixedDestMirror": true}
 
 // mirrored is traffic forwarded to a destination: per second (rates) or in total (accumulated).
 type mirrored struct {
@@ -66,7 +72,7 @@ func (s *DVS) mirrorRates(i int) mirrored {
 	}
 	const multiSize, broadSize = 120, 90
 	for _, vs := range s.config().VspanSession {
-		if !vs.Enabled || vs.SessionType == nil || *vs.SessionType != "dvPortMirror" || !hasKey(vs.DestinationPort, dst.Key) {
+		if !vs.Enabled || vs.SessionType == nil || !localTypes[*vs.SessionType] || !hasKey(vs.DestinationPort, dst.Key) {
 			continue
 		}
 		every := 1.0

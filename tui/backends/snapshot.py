@@ -46,6 +46,7 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
+from tui.mirror_traffic import LOCAL_TYPES, mirrored_rates
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -54,6 +55,7 @@ from tui.model import (
     SessionChange,
     projected,
 )
+from tui.port_stats import added
 from tui.text import ascii_digits, json_safe, visible
 
 FORMAT = snapshot_format.FORMAT
@@ -294,6 +296,9 @@ class SnapshotBackend:
         self._lock = threading.Lock()
         self.clock = time.time
         """Where "now" comes from for moving counters (tests set it)."""
+        self._mirrored: dict[tuple[str, str], dict[str, float]] = {}
+        """(switch, port) → what mirror sessions forwarded to the port until ``_mirrored_at``."""
+        self._mirrored_at: float | None = None
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
@@ -310,19 +315,51 @@ class SnapshotBackend:
             progress(LoadProgress("Loaded", len(inv.ports), len(inv.ports)))
         self._inventory = inv
         self._recorded = recorded
+        self._mirrored, self._mirrored_at = {}, None
         return inv
+
+    def _rates_of(self, switch: str) -> Any:
+        def rates(key: str) -> dict[str, float] | None:
+            rec = self._recorded.get((switch, key))
+            return rec[1] if rec is not None else None
+
+        return rates
+
+    def _mirror_rates(self, inv: Inventory, switch: str, port: str) -> dict[str, float]:
+        return mirrored_rates(inv, switch, port, self._rates_of(switch))
+
+    def _fold_mirrored(self, inv: Inventory, now: float) -> None:
+        """Add what ``inv``'s sessions forwarded since the last fold to each port's total (before they change)."""
+        since, self._mirrored_at = self._mirrored_at, now
+        if since is None or now <= since:
+            return
+        for sw in inv.switches.values():
+            dests = {
+                k for s in sw.sessions if s.enabled and s.session_type in LOCAL_TYPES for k in s.destination.port_keys
+            }
+            for key in dests:
+                total = self._mirrored.setdefault((sw.key, key), {})
+                for name, rate in self._mirror_rates(inv, sw.key, key).items():
+                    total[name] = total.get(name, 0.0) + rate * (now - since)
 
     def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
         """The recorded counters of these ports: moved on to now where the snapshot gives rates,
         else as recorded (``read_at`` their recorded time). Ports with no record are left out."""
-        self.load()
+        inv = self.load()
         now = self.clock()
+        if self._mirrored_at is None:
+            self._mirrored_at = now  # mirrored traffic counts from the first reading
+        elapsed = max(0.0, now - self._mirrored_at)
         out: dict[str, PortStatistics] = {}
         for key in port_keys:
             rec = self._recorded.get((switch_key, key))
             if rec is not None and key not in out:
                 base, rates = rec
-                out[key] = projected(base, rates, now) if rates else base
+                stats = projected(base, rates, now) if rates else base
+                total = dict(self._mirrored.get((switch_key, key), {}))
+                for name, rate in self._mirror_rates(inv, switch_key, key).items():
+                    total[name] = total.get(name, 0.0) + rate * elapsed
+                out[key] = added(stats, total) if total else stats
         return out
 
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
@@ -365,6 +402,7 @@ class SnapshotBackend:
             new_switch = replace(
                 switch, sessions=tuple(sessions), config_version=str(_next_version(switch.config_version))
             )
+            self._fold_mirrored(current, self.clock())
             self._inventory = current.with_switch(new_switch)
             return ApplyResult(switch=new_switch, keys=tuple(keys), warnings=warnings)
 
