@@ -248,3 +248,27 @@ def test_the_walkthroughs_legacy_session_delivers_on_the_server_too(start_vcsim:
     scale = float(after["448"].packets_in) / float(before["448"].packets_in)  # the windows' timing, calibrated
     mirrored = after["2258"].packets_out - before["2258"].packets_out * scale
     assert mirrored == pytest.approx(after["448"].packets_in + after["448"].packets_out, rel=0.01, abs=10)
+
+
+def test_a_dropped_read_is_retried_and_a_dead_one_says_so(vcsim: Any) -> None:
+    """Both calls are idempotent: a connection cut after FetchDVPorts is retried once on a fresh connection;
+    vCenter going silent is a timeout naming what was being done, never a traceback."""
+    from tests.faultproxy import Fault, FaultProxy
+    from tests.integration.test_fault_matrix import settings_via
+    from tui.backends import ConnectionFailed
+
+    with FaultProxy((vcsim.host, vcsim.port), lifetime=60) as proxy:
+        backend = VsphereBackend(settings_via(proxy, vcsim, timeout=2.0))
+        try:
+            inv = backend.load()
+            sw = _cloud(inv)
+            keys = _ports(inv, sw, carrying=True, n=1)
+            proxy.add(Fault("FetchDVPorts", "cut_after"))
+            assert list(backend.port_statistics(sw, keys)) == keys
+            assert proxy.fired == [("FetchDVPorts", "cut_after")]
+            proxy.add(Fault("RefreshDVPortState", "stall", nth=0))
+            with pytest.raises(ConnectionFailed) as err:
+                backend.port_statistics(sw, keys)
+            assert "did not answer within 2 s while reading port counters" in err.value.message
+        finally:
+            backend.close()
