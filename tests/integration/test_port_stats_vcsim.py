@@ -272,3 +272,19 @@ def test_a_dropped_read_is_retried_and_a_dead_one_says_so(vcsim: Any) -> None:
             assert "did not answer within 2 s while reading port counters" in err.value.message
         finally:
             backend.close()
+
+
+def test_stock_vcsim_without_refresh_says_so(start_stock_vcsim: Any, backend_for: Any) -> None:
+    """govmomi's stock simulator has no RefreshDVPortState (MethodNotFound): a plain refusal, not stale counters."""
+    from tui.backends import BackendError
+
+    server = start_stock_vcsim()
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = next(iter(inv.switches))
+    keys = [p.key for p in inv.ports_by_switch[sw]][:2]
+    with pytest.raises(BackendError) as err:
+        backend.port_statistics(sw, keys)
+    assert (
+        err.value.message == "this server does not implement RefreshDVPortState, so port counters cannot be read fresh"
+    )

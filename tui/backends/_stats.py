@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tui.backends import BackendError
-from tui.backends._convert import _vim
+from tui.backends._convert import _vim, _vmodl
 from tui.model import STAT_API_NAMES, PortStatistics
 from tui.text import visible
 
@@ -33,13 +33,19 @@ def read_port_statistics(
     others. ``read_at`` is the middle of the refresh call: vCenter took the counters from the
     hosts during it.
     """
-    vim = _vim()
+    vim, vmodl = _vim(), _vmodl()
     wanted = list(dict.fromkeys(str(k) for k in port_keys))
     if not wanted:
         return {}
     start = clock()
     try:
         dvs.RefreshDVPortState(portKeys=wanted)
+    except vmodl.fault.MethodNotFound:
+        # govmomi's stock vcsim: reading the held state instead would show counters that never move.
+        raise BackendError(
+            "this server does not implement RefreshDVPortState, so port counters cannot be read fresh",
+            hint="vCenter has offered it since vSphere 4.0; a simulator may not.",
+        ) from None
     except vim.fault.NotFound:
         known = set(dvs.FetchDVPortKeys(vim.dvs.PortCriteria(portKey=wanted)) or ())
         wanted = [k for k in wanted if k in known]
