@@ -288,3 +288,16 @@ def test_stock_vcsim_without_refresh_says_so(start_stock_vcsim: Any, backend_for
     assert (
         err.value.message == "this server does not implement RefreshDVPortState, so port counters cannot be read fresh"
     )
+
+
+def test_a_destination_told_to_drop_counts_the_drops(start_vcsim: Any, backend_for: Any) -> None:
+    """``-drop 2241=0.5``: half of what DMZ-IDS mirrors to 2241 is dropped on the way to its VM (packetsOutDropped)."""
+    server = start_vcsim(args=("-drop", "2241=0.5"))
+    backend: VsphereBackend = backend_for(server)
+    inv = backend.load()
+    sw = _cloud(inv)
+    window = _window(backend, sw, ["448", "2241", "449"])
+    sent = float(window["448"].packets_in + window["448"].packets_out)  # what the session mirrors (448 only)
+    assert window["2241"].dropped_out == pytest.approx(sent / 2, rel=0.01, abs=5)
+    assert window["449"].dropped_out == 0.0  # only the port named drops
+    assert window["2241"].dropped_in == 0.0

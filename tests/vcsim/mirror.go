@@ -14,7 +14,10 @@ package main
 // switch is reconfigured, and the current rates run on from there.
 
 import (
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vmware/govmomi/vim25/types"
@@ -159,4 +162,39 @@ func addMirrored(st *types.DistributedVirtualSwitchPortStatistics, m mirrored) {
 	st.BytesOutUnicast += int64(m.byteUni)
 	st.BytesOutMulticast += int64(m.byteMulti)
 	st.BytesOutBroadcast += int64(m.byteBroad)
+}
+
+// dropShare is -drop KEY=SHARE: the share (0..1) of mirrored frames the port with that key (on any
+// switch) drops on the way to its VM, e.g. a monitor VM whose receive ring overflows. Dropped
+// frames count in packetsOutDropped ("packets to be forwarded dropped"), not in the out counters.
+var dropShare = dropFlag{}
+
+type dropFlag map[string]float64
+
+func (d dropFlag) String() string { return fmt.Sprint(map[string]float64(d)) }
+
+func (d dropFlag) Set(v string) error {
+	i := strings.LastIndex(v, "=")
+	if i <= 0 {
+		return fmt.Errorf("%q: expected PORTKEY=SHARE, e.g. 2241=0.5", v)
+	}
+	share, err := strconv.ParseFloat(v[i+1:], 64)
+	if err != nil || share < 0 || share > 1 || math.IsNaN(share) {
+		return fmt.Errorf("%q: the share must be a number from 0 to 1", v)
+	}
+	d[v[:i]] = share
+	return nil
+}
+
+// delivered splits what was mirrored to the port with key `key` into what reached its VM and the
+// packets dropped.
+func delivered(key string, m mirrored) (mirrored, float64) {
+	f := dropShare[key]
+	if f <= 0 {
+		return m, 0
+	}
+	dropped := (m.pktUni + m.pktMulti + m.pktBroad) * f
+	var kept mirrored
+	kept.add(m, 1-f)
+	return kept, dropped
 }

@@ -117,7 +117,9 @@ func (s *DVS) portStats(i int, now time.Time) types.DistributedVirtualSwitchPort
 		return t.statsAt(t.uptime)
 	}
 	st := t.statsAt(t.uptime + now.Sub(s.started).Seconds())
-	addMirrored(&st, s.mirroredTotal(i, now))
+	kept, dropped := delivered(p.Key, s.mirroredTotal(i, now))
+	addMirrored(&st, kept)
+	st.PacketsOutDropped += int64(dropped)
 	return st
 }
 
