@@ -10,6 +10,7 @@ Everything is deterministic: no randomness, no clock.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -313,7 +314,111 @@ def demo_lab() -> dict[str, Any]:
             desc="Web01 ingress to the core RSPAN VLAN",
         ),
     ]
-    return lab.to_json()
+    data = lab.to_json()
+    data["version"] = 2
+    data["portStatistics"] = demo_traffic(data)
+    return data
+
+
+DEMO_READ = "2026-11-28T06:00:00Z"
+"""When the demo lab's counters were "read"; they move on from there at their rates."""
+
+
+def _unit(seed: bytes, i: int) -> float:
+    """A number in [0, 1) from ``seed`` and ``i`` (deterministic: a hash, not a random generator)."""
+    digest = hashlib.blake2b(seed + bytes([i]), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def demo_traffic(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """``portStatistics`` for every port of ``data`` that carries traffic (a connectee, link up).
+
+    Rates per second from a hash of switch and port key: VM ports 20-800 unicast packets in, 0.5-1.5
+    times that out, frames of 200-1400 bytes, a little multicast and broadcast, 20-70 % of the bytes
+    through an uplink; uplink ports several thousand packets, all through the pnic; VMkernel ports
+    little; a mirror session's destination (a monitor VM) almost none of its own. The counters at
+    :data:`DEMO_READ` are one to thirty-one days of that traffic.
+    """
+    destinations = {
+        (sw["key"], k)
+        for sw in data["switches"]
+        for s in sw.get("sessions") or ()
+        for k in s["destinationPort"]["portKey"]
+    }
+    out: list[dict[str, Any]] = []
+    for port in data["ports"]:
+        connectee = port.get("connectee")
+        if connectee is None or not port.get("linkUp"):
+            continue
+        seed = f"{port['switch']}/{port['key']}".encode()
+        u = [_unit(seed, i) for i in range(10)]
+        kind = connectee.get("type", "vmVnic")
+        if kind == "pnic":
+            pkts, share = 2000 + 18000 * u[0], 1.0
+        elif kind == "vmVnic":
+            pkts, share = 20 + 780 * u[0], 0.2 + 0.5 * u[1]
+        else:
+            pkts, share = 5 + 45 * u[0], 0.5
+        if (port["switch"], port["key"]) in destinations:
+            pkts = 1 + 4 * u[0]
+        size_in, size_out = 200 + 1200 * u[2], 200 + 1200 * u[3]
+        pkt_out = pkts * (0.5 + u[4])
+        multi_in, multi_out = 1 + 3 * u[5], u[6]
+        broad_in, broad_out = 1 + 2 * u[7], 0.5 * u[8]
+        rates = {
+            "packetsInMulticast": round(multi_in, 1),
+            "packetsOutMulticast": round(multi_out, 1),
+            "bytesInMulticast": round(multi_in * 120),
+            "bytesOutMulticast": round(multi_out * 120),
+            "packetsInUnicast": round(pkts),
+            "packetsOutUnicast": round(pkt_out),
+            "bytesInUnicast": round(pkts * size_in),
+            "bytesOutUnicast": round(pkt_out * size_out),
+            "packetsInBroadcast": round(broad_in, 1),
+            "packetsOutBroadcast": round(broad_out, 1),
+            "bytesInBroadcast": round(broad_in * 90),
+            "bytesOutBroadcast": round(broad_out * 90),
+        }
+        rates["bytesInFromPnic"] = round(
+            share * (rates["bytesInUnicast"] + rates["bytesInMulticast"] + rates["bytesInBroadcast"])
+        )
+        rates["bytesOutToPnic"] = round(
+            share * (rates["bytesOutUnicast"] + rates["bytesOutMulticast"] + rates["bytesOutBroadcast"])
+        )
+        uptime = 86400 * (1 + 30 * u[9])
+        counters = {
+            name: int(rates.get(name, 0) * uptime)
+            for name in (
+                "packetsInMulticast",
+                "packetsOutMulticast",
+                "bytesInMulticast",
+                "bytesOutMulticast",
+                "packetsInUnicast",
+                "packetsOutUnicast",
+                "bytesInUnicast",
+                "bytesOutUnicast",
+                "packetsInBroadcast",
+                "packetsOutBroadcast",
+                "bytesInBroadcast",
+                "bytesOutBroadcast",
+                "packetsInDropped",
+                "packetsOutDropped",
+                "packetsInException",
+                "packetsOutException",
+                "bytesInFromPnic",
+                "bytesOutToPnic",
+            )
+        }
+        out.append(
+            {
+                "switch": port["switch"],
+                "port": port["key"],
+                "read": DEMO_READ,
+                "counters": counters,
+                "rates": {k: v for k, v in rates.items() if v},
+            }
+        )
+    return out
 
 
 EDGE = "50 36 aa 00 00 00 00 01-00 00 00 00 00 00 00 01"

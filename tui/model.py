@@ -8,7 +8,8 @@ ever see these. Each idea has its own module:
 - :mod:`tui.mirror_session`: a mirror session and a change to it, in the API's shape;
 - :mod:`tui.inventory_objects`: hosts, VMs, NICs, switches, portgroups and ports;
 - :mod:`tui.inventory`: the inventory with its indexes and queries;
-- :mod:`tui.problem`: a problem with a change, in plain words.
+- :mod:`tui.problem`: a problem with a change, in plain words;
+- :mod:`tui.port_stats`: a port's traffic counters and the rates between two readings.
 
 Field names follow the vSphere API where an operator would recognise them. Mirror
 sessions keep the API's camelCase names in JSON (see ``MirrorSession.to_api``) so the
@@ -33,12 +34,25 @@ from tui.inventory_objects import (
     new_session,
 )
 from tui.mirror_session import API_NAMES, ChangeOperation, Direction, MirrorSession, SessionChange, VspanPorts
+from tui.port_stats import (
+    COUNTERS,
+    STAT_API_NAMES,
+    PortRates,
+    PortStatistics,
+    RateStatus,
+    counter_delta,
+    port_rates,
+    projected,
+    rates_between,
+)
 from tui.problem import Problem, Severity
 from tui.session_types import SESSION_TYPES, EncapType, SessionType, SessionTypeSpec
 
 __all__ = [
     "API_NAMES",
+    "COUNTERS",
     "SESSION_TYPES",
+    "STAT_API_NAMES",
     "Binding",
     "ChangeOperation",
     "Connectee",
@@ -50,9 +64,12 @@ __all__ = [
     "MirrorSession",
     "Nic",
     "Port",
+    "PortRates",
+    "PortStatistics",
     "Portgroup",
     "PortlessNic",
     "Problem",
+    "RateStatus",
     "SessionChange",
     "SessionType",
     "SessionTypeSpec",
@@ -62,5 +79,9 @@ __all__ = [
     "Vlan",
     "Vm",
     "VspanPorts",
+    "counter_delta",
     "new_session",
+    "port_rates",
+    "projected",
+    "rates_between",
 ]

@@ -50,7 +50,7 @@ def _errors(tmp_path: Path, data: Any) -> tuple[str, str]:
             "$.switches[0].sessions[0].destinationPort.portKey[0]: expected text, found a number",
         ),
         (lambda d: d.update(format="other", hosts=1), "$.format: expected 'dvmirror-snapshot', found 'other'"),
-        (lambda d: d.update(version=2, hosts=1), "$.version: version 2 is not supported"),
+        (lambda d: d.update(version=3, hosts=1), "$.version: version 3 is not supported"),
         (lambda d: d.pop("version"), "$.version: missing"),
     ],
 )

@@ -140,7 +140,13 @@ func buildLab(l *lab) error {
 	if err := b.vms(); err != nil {
 		return err
 	}
-	return b.ports()
+	if err := b.ports(); err != nil {
+		return err
+	}
+	for _, d := range b.switches {
+		d.refreshStats(nil) // the counters vCenter holds at start (traffic.go)
+	}
+	return nil
 }
 
 func (b *builder) datacenters() error {
@@ -271,7 +277,7 @@ func (b *builder) switchesAndPortgroups() error {
 		dc := b.dcs[b.dcIndex[s.Datacenter]]
 		net := folder(dc.NetworkFolder)
 
-		d := &DVS{portIdx: map[string]int{}, uplinkPG: map[string]bool{}}
+		d := &DVS{portIdx: map[string]int{}, uplinkPG: map[string]bool{}, started: b.now}
 		b.setRef(d, "VmwareDistributedVirtualSwitch", s.Moid)
 		d.Name = s.Name
 		d.Uuid = s.Key

@@ -25,6 +25,10 @@ type DVS struct {
 	portIdx  map[string]int
 	uplinkPG map[string]bool // keys of uplink portgroups
 	nextKey  int             // next generated session key
+	started  time.Time       // when the inventory was built: port traffic counts from here (traffic.go)
+
+	mirrorAcc  map[int]*mirrored // port index -> mirrored traffic delivered until mirrorFold (mirror.go)
+	mirrorFold time.Time
 }
 
 func (s *DVS) config() *VMwareDVSConfigInfo {
@@ -204,6 +208,7 @@ func (s *DVS) reconfigure(spec types.BaseDVSConfigSpec) *vspanFault {
 	updated.VspanSession = sessions
 	updated.ConfigVersion = strconv.FormatInt(version+1, 10)
 	s.nextKey = next
+	s.foldMirror(time.Now()) // what the old sessions delivered, before the new ones apply
 	simulator.Map.Update(s, []types.PropertyChange{{Name: "config", Val: &updated}})
 	return nil
 }

@@ -140,7 +140,7 @@ func readLab(path string) (*lab, error) {
 	if l.Format != "dvmirror-snapshot" {
 		return nil, fmt.Errorf("%s: format %q is not dvmirror-snapshot", path, l.Format)
 	}
-	if l.Version != 1 {
+	if l.Version != 1 && l.Version != 2 { // 2 adds portStatistics, which this server does not read
 		return nil, fmt.Errorf("%s: version %d is not supported", path, l.Version)
 	}
 	return &l, nil

@@ -92,6 +92,7 @@ func main() {
 	idle := flag.String("session-idle", "0", "expire sessions idle this long: seconds or a Go duration (1.5, 2s, 500ms; 0 = never)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", true, "exit when standard input reaches end of file")
 	trace := flag.Bool("trace", false, "log every SOAP request and response to standard error")
+	flag.Var(dropShare, "drop", "PORTKEY=SHARE: that port drops this share (0-1) of the mirrored frames it is sent (repeatable)")
 	flag.Parse()
 
 	// Catch SIGTERM before anything else, so a signal right after the URL line is not fatal.

@@ -1,6 +1,7 @@
 """Backends: where an :class:`~tui.model.Inventory` comes from and where changes go.
 
-A backend is anything with ``load``, ``apply``, ``close`` and ``settings`` (:class:`Backend`). The
+A backend is anything with ``load``, ``apply``, ``port_statistics``, ``close`` and ``settings``
+(:class:`Backend`). The
 snapshot backend reads a JSON file; the vsphere backend talks to vCenter through pyVmomi
 and is imported lazily so that ``--demo`` never loads pyVmomi.
 
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from tui.model import Inventory, Problem, SessionChange, Switch
+from tui.model import Inventory, PortStatistics, Problem, SessionChange, Switch
 
 if TYPE_CHECKING:
     from tui.config import Settings
@@ -211,6 +212,17 @@ class Backend(Protocol):
 
         Raises :class:`ReadOnlyError`, :class:`ChangeRefused` (rules or fault),
         :class:`StaleSwitch`, or a connection error. Never half-applies.
+        """
+        ...
+
+    def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
+        """The traffic counters of ``port_keys`` on one switch, read now (blocking).
+
+        Only those ports are read, never the whole switch: the vsphere backend asks vCenter to
+        refresh their state from the hosts (``RefreshDVPortState``), then fetches them by key
+        (``FetchDVPorts``). A key the switch does not have is left out of the result (as a port that
+        vanished); an unknown switch gives an empty result. Raises a connection error or a
+        :class:`BackendError` for a vCenter fault.
         """
         ...
 

@@ -2,8 +2,13 @@
 
 The format (README "Snapshot format") is one object::
 
-    {"format": "dvmirror-snapshot", "version": 1, "vcenter": ..., "datacenters": [...],
-     "hosts": [...], "switches": [...], "portgroups": [...], "ports": [...], "vms": [...]}
+    {"format": "dvmirror-snapshot", "version": 2, "vcenter": ..., "datacenters": [...],
+     "hosts": [...], "switches": [...], "portgroups": [...], "ports": [...], "vms": [...],
+     "portStatistics": [...]}
+
+Version 2 added the optional ``portStatistics``; version 1 files are read as before. A port's
+recorded counters with rates move on with the clock (the demo lab's traffic); without rates they
+stand as recorded.
 
 The format itself is declared once, in :mod:`tui.backends.snapshot_format`; this module reads
 files safely (a regular file, a size limit, UTF-8), says what is wrong with a bad one, writes
@@ -19,6 +24,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,16 +46,21 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
+from tui.mirror_traffic import LOCAL_TYPES, mirrored_rates
 from tui.model import (
     ChangeOperation,
     Inventory,
+    PortStatistics,
     Problem,
     SessionChange,
+    projected,
 )
+from tui.port_stats import added
 from tui.text import ascii_digits, json_safe, visible
 
 FORMAT = snapshot_format.FORMAT
 VERSION = snapshot_format.VERSION
+READABLE_VERSIONS = snapshot_format.READABLE_VERSIONS
 DEMO_LAB = "demo.json"
 
 
@@ -76,8 +87,9 @@ def _check_header(fmt: Any, version: Any, has_version: bool = True) -> None:
         raise _Bad("$.version", "missing")
     if type(version) is not int:
         raise _Bad("$.version", f"expected a whole number, found {_kind(version)}")
-    if version != VERSION:
-        raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads version {VERSION})")
+    if version not in READABLE_VERSIONS:
+        readable = " and ".join(str(v) for v in READABLE_VERSIONS)
+        raise _Bad("$.version", f"version {version} is not supported (this dvmirror reads versions {readable})")
 
 
 def parse_inventory(data: Any, source: str) -> Inventory:
@@ -85,6 +97,11 @@ def parse_inventory(data: Any, source: str) -> Inventory:
 
     Raises :class:`SnapshotError` naming the JSON path of the first problem.
     """
+    return parse_snapshot(data, source)[0]
+
+
+def parse_snapshot(data: Any, source: str) -> tuple[Inventory, snapshot_format.RecordedStatistics]:
+    """:func:`parse_inventory`, with the recorded port statistics."""
     try:
         if not isinstance(data, dict):
             raise _Bad("$", f"expected an object, found {_kind(data)}")
@@ -97,10 +114,23 @@ def parse_inventory(data: Any, source: str) -> Inventory:
     return _inventory(snapshot, source)
 
 
-def _inventory(snapshot: snapshot_format.SnapshotJson, source: str) -> Inventory:
+def _inventory(
+    snapshot: snapshot_format.SnapshotJson, source: str
+) -> tuple[Inventory, snapshot_format.RecordedStatistics]:
+    if snapshot.version == 1 and not isinstance(snapshot.port_statistics, msgspec.UnsetType):
+        raise SnapshotError(f"{source}: $.portStatistics: not part of version 1 (it came with version 2)")
     inv = snapshot_format.to_inventory(snapshot, source)
     _check_references(inv, source)
-    return inv
+    try:
+        recorded = snapshot_format.port_statistics(snapshot)
+    except ValueError as e:
+        raise SnapshotError(f"{source}: {e}") from None
+    for i, (switch, port) in enumerate(recorded):
+        if (switch, port) not in inv.ports:
+            raise SnapshotError(
+                f"{source}: $.portStatistics[{i}]: no port {visible(repr(port))} on switch {visible(repr(switch))}"
+            )
+    return inv, recorded
 
 
 def _check_references(inv: Inventory, source: str) -> None:
@@ -223,6 +253,11 @@ def read_snapshot(path: Path) -> Any:
 
 
 def decode_inventory(raw: bytes, path: Path | str, source: str) -> Inventory:
+    """The inventory in snapshot bytes ``raw`` (:func:`decode_snapshot` without the statistics)."""
+    return decode_snapshot(raw, path, source)[0]
+
+
+def decode_snapshot(raw: bytes, path: Path | str, source: str) -> tuple[Inventory, snapshot_format.RecordedStatistics]:
     """The inventory in snapshot bytes ``raw`` read from ``path`` (:class:`SnapshotError` if not).
 
     msgspec parses and checks the file in one pass (:mod:`tui.backends.snapshot_format`). When it
@@ -233,9 +268,9 @@ def decode_inventory(raw: bytes, path: Path | str, source: str) -> Inventory:
     try:
         snapshot = snapshot_format.decode(raw)
     except msgspec.MsgspecError:
-        return parse_inventory(_parse_json(raw, path), source)
-    if snapshot.format != FORMAT or snapshot.version != VERSION:
-        return parse_inventory(_parse_json(raw, path), source)
+        return parse_snapshot(_parse_json(raw, path), source)
+    if snapshot.format != FORMAT or snapshot.version not in READABLE_VERSIONS:
+        return parse_snapshot(_parse_json(raw, path), source)
     return _inventory(snapshot, source)
 
 
@@ -257,7 +292,13 @@ class SnapshotBackend:
         """No vCenter to log in to: only where read-only mode was set."""
         self.label = "demo lab" if path is None else f"snapshot {path.name}"
         self._inventory: Inventory | None = None
+        self._recorded: snapshot_format.RecordedStatistics = {}
         self._lock = threading.Lock()
+        self.clock = time.time
+        """Where "now" comes from for moving counters (tests set it)."""
+        self._mirrored: dict[tuple[str, str], dict[str, float]] = {}
+        """(switch, port) → what mirror sessions forwarded to the port until ``_mirrored_at``."""
+        self._mirrored_at: float | None = None
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
@@ -267,13 +308,59 @@ class SnapshotBackend:
             progress(LoadProgress(f"Reading {self.label}"))
         if self.path is None:
             raw = resources.files("tui.backends.labs").joinpath(DEMO_LAB).read_bytes()
-            inv = decode_inventory(raw, DEMO_LAB, self.label)
+            inv, recorded = decode_snapshot(raw, DEMO_LAB, self.label)
         else:
-            inv = decode_inventory(_read_bytes(self.path), self.path, self.label)
+            inv, recorded = decode_snapshot(_read_bytes(self.path), self.path, self.label)
         if progress:
             progress(LoadProgress("Loaded", len(inv.ports), len(inv.ports)))
         self._inventory = inv
+        self._recorded = recorded
+        self._mirrored, self._mirrored_at = {}, None
         return inv
+
+    def _rates_of(self, switch: str) -> Any:
+        def rates(key: str) -> dict[str, float] | None:
+            rec = self._recorded.get((switch, key))
+            return rec[1] if rec is not None else None
+
+        return rates
+
+    def _mirror_rates(self, inv: Inventory, switch: str, port: str) -> dict[str, float]:
+        return mirrored_rates(inv, switch, port, self._rates_of(switch))
+
+    def _fold_mirrored(self, inv: Inventory, now: float) -> None:
+        """Add what ``inv``'s sessions forwarded since the last fold to each port's total (before they change)."""
+        since, self._mirrored_at = self._mirrored_at, now
+        if since is None or now <= since:
+            return
+        for sw in inv.switches.values():
+            dests = {
+                k for s in sw.sessions if s.enabled and s.session_type in LOCAL_TYPES for k in s.destination.port_keys
+            }
+            for key in dests:
+                total = self._mirrored.setdefault((sw.key, key), {})
+                for name, rate in self._mirror_rates(inv, sw.key, key).items():
+                    total[name] = total.get(name, 0.0) + rate * (now - since)
+
+    def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
+        """The recorded counters of these ports: moved on to now where the snapshot gives rates,
+        else as recorded (``read_at`` their recorded time). Ports with no record are left out."""
+        inv = self.load()
+        now = self.clock()
+        if self._mirrored_at is None:
+            self._mirrored_at = now  # mirrored traffic counts from the first reading
+        elapsed = max(0.0, now - self._mirrored_at)
+        out: dict[str, PortStatistics] = {}
+        for key in port_keys:
+            rec = self._recorded.get((switch_key, key))
+            if rec is not None and key not in out:
+                base, rates = rec
+                stats = projected(base, rates, now) if rates else base
+                total = dict(self._mirrored.get((switch_key, key), {}))
+                for name, rate in self._mirror_rates(inv, switch_key, key).items():
+                    total[name] = total.get(name, 0.0) + rate * elapsed
+                out[key] = added(stats, total) if total else stats
+        return out
 
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
@@ -315,6 +402,7 @@ class SnapshotBackend:
             new_switch = replace(
                 switch, sessions=tuple(sessions), config_version=str(_next_version(switch.config_version))
             )
+            self._fold_mirrored(current, self.clock())
             self._inventory = current.with_switch(new_switch)
             return ApplyResult(switch=new_switch, keys=tuple(keys), warnings=warnings)
 

@@ -33,16 +33,21 @@ from tui.model import (
     Nic,
     Port,
     Portgroup,
+    PortStatistics,
     Switch,
     SwitchCapability,
     Vlan,
     Vm,
     VspanPorts,
 )
+from tui.port_stats import COUNTERS, STAT_API_NAMES
 from tui.text import visible
 
 FORMAT = "dvmirror-snapshot"
-VERSION = 1
+VERSION = 2
+"""The version written. Version 2 added the optional ``portStatistics`` section."""
+READABLE_VERSIONS = (1, 2)
+"""Versions read: a version 1 file is a version 2 file without ``portStatistics``."""
 
 Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 """A whole number within the API's ``long`` (64-bit) range."""
@@ -252,6 +257,72 @@ class VmJson(_Object, kw_only=True):
     nics: list[NicJson] | None = None
 
 
+class CountersJson(_Object, kw_only=True, rename=STAT_API_NAMES):
+    """``DistributedVirtualSwitchPortStatistics``: the API's names; a missing counter is 0, a
+    missing ``bytesInFromPnic``/``bytesOutToPnic`` not reported (vCenter before 6.5)."""
+
+    packets_in_multicast: Int = 0
+    packets_out_multicast: Int = 0
+    bytes_in_multicast: Int = 0
+    bytes_out_multicast: Int = 0
+    packets_in_unicast: Int = 0
+    packets_out_unicast: Int = 0
+    bytes_in_unicast: Int = 0
+    bytes_out_unicast: Int = 0
+    packets_in_broadcast: Int = 0
+    packets_out_broadcast: Int = 0
+    bytes_in_broadcast: Int = 0
+    bytes_out_broadcast: Int = 0
+    packets_in_dropped: Int = 0
+    packets_out_dropped: Int = 0
+    packets_in_exception: Int = 0
+    packets_out_exception: Int = 0
+    bytes_in_from_pnic: Int | None = None
+    bytes_out_to_pnic: Int | None = None
+
+
+Rate = Annotated[float, Meta(ge=0, le=1e15)]
+"""Units per second: no port moves more than 10^15 of anything a second."""
+
+
+class RatesJson(_Object, kw_only=True, rename=STAT_API_NAMES):
+    """Per-second growth of each counter (API names), for a lab whose traffic moves: ``null`` or
+    missing = the counter stands still."""
+
+    packets_in_multicast: Rate | None = None
+    packets_out_multicast: Rate | None = None
+    bytes_in_multicast: Rate | None = None
+    bytes_out_multicast: Rate | None = None
+    packets_in_unicast: Rate | None = None
+    packets_out_unicast: Rate | None = None
+    bytes_in_unicast: Rate | None = None
+    bytes_out_unicast: Rate | None = None
+    packets_in_broadcast: Rate | None = None
+    packets_out_broadcast: Rate | None = None
+    bytes_in_broadcast: Rate | None = None
+    bytes_out_broadcast: Rate | None = None
+    packets_in_dropped: Rate | None = None
+    packets_out_dropped: Rate | None = None
+    packets_in_exception: Rate | None = None
+    packets_out_exception: Rate | None = None
+    bytes_in_from_pnic: Rate | None = None
+    bytes_out_to_pnic: Rate | None = None
+
+
+Timestamp = Annotated[str, Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")]
+"""UTC, as ``2026-11-28T06:00:00Z`` (fractions of a second allowed)."""
+
+
+class PortStatisticsJson(_Object, kw_only=True):
+    """One port's counters as read at ``read`` (version 2): what ``portStatistics`` holds."""
+
+    switch: str
+    port: str
+    read: Timestamp
+    counters: CountersJson
+    rates: RatesJson | None = None
+
+
 class SnapshotJson(_Object, kw_only=True):
     """The whole file (README "Snapshot format")."""
 
@@ -265,6 +336,8 @@ class SnapshotJson(_Object, kw_only=True):
     portgroups: list[PortgroupJson]
     ports: list[PortJson]
     vms: list[VmJson]
+    port_statistics: list[PortStatisticsJson] | UnsetType = msgspec.field(default=UNSET, name="portStatistics")
+    """Version 2, optional: recorded counters, with rates where the lab's traffic moves."""
 
 
 _DECODER = msgspec.json.Decoder(SnapshotJson)
@@ -400,6 +473,59 @@ def _vms(items: Iterable[VmJson]) -> list[Vm]:
     ]
 
 
+def parse_time(text: str) -> float:
+    """A ``Timestamp`` as POSIX seconds (``ValueError`` for an impossible date such as month 13)."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def format_time(seconds: float) -> str:
+    """POSIX seconds as a ``Timestamp`` (whole seconds unless there is a fraction)."""
+    from datetime import UTC, datetime
+
+    t = datetime.fromtimestamp(seconds, UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond:06d}" if t.microsecond else "") + "Z"
+
+
+RecordedStatistics = dict[tuple[str, str], tuple[PortStatistics, dict[str, float]]]
+"""(switch key, port key) → (the counters as read, the per-second rates of those that move)."""
+
+
+def port_statistics(snap: SnapshotJson) -> RecordedStatistics:
+    """The ``portStatistics`` section (empty when there is none). Raises ``ValueError`` naming the
+    JSON path of an impossible ``read`` time or a port recorded twice."""
+    out: RecordedStatistics = {}
+    if isinstance(snap.port_statistics, UnsetType):
+        return out
+    for i, rec in enumerate(snap.port_statistics):
+        where = f"$.portStatistics[{i}]"
+        try:
+            read_at = parse_time(rec.read)
+        except ValueError:
+            raise ValueError(f"{where}.read: {visible(repr(rec.read))} is not a date and time") from None
+        if (rec.switch, rec.port) in out:
+            raise ValueError(f"{where}: port {visible(repr(rec.port))} of this switch is recorded twice")
+        stats = PortStatistics(read_at=read_at, **{n: getattr(rec.counters, n) for n in COUNTERS})
+        rates = {n: float(r) for n in COUNTERS if rec.rates is not None and (r := getattr(rec.rates, n))}
+        out[(rec.switch, rec.port)] = (stats, rates)
+    return out
+
+
+def port_statistics_json(
+    switch: str, port: str, stats: PortStatistics, rates: dict[str, float] | None = None
+) -> PortStatisticsJson:
+    """One ``portStatistics`` entry (inverse of :func:`port_statistics` for one port)."""
+    counters: dict[str, Any] = {n: stats.counter(n) for n in COUNTERS}
+    return PortStatisticsJson(
+        switch=switch,
+        port=port,
+        read=format_time(stats.read_at),
+        counters=CountersJson(**counters),
+        rates=None if not rates else RatesJson(**{n: rates[n] for n in COUNTERS if n in rates}),
+    )
+
+
 def to_inventory(snap: SnapshotJson, source: str) -> Inventory:
     """The model's inventory (references are not checked here)."""
     return Inventory.build(
@@ -426,8 +552,8 @@ def to_inventory(snap: SnapshotJson, source: str) -> Inventory:
     )
 
 
-def from_inventory(inv: Inventory, saved: str) -> SnapshotJson:
-    """The snapshot of ``inv`` (inverse of :func:`to_inventory`)."""
+def from_inventory(inv: Inventory, saved: str, statistics: Iterable[PortStatisticsJson] | None = None) -> SnapshotJson:
+    """The snapshot of ``inv`` (inverse of :func:`to_inventory`), with ``statistics`` if given."""
     return SnapshotJson(
         format=FORMAT,
         version=VERSION,
@@ -453,6 +579,7 @@ def from_inventory(inv: Inventory, saved: str) -> SnapshotJson:
             _json(VmJson, vm, nics=[_json(NicJson, n, network=n.network or UNSET) for n in vm.nics])
             for vm in inv.vms.values()
         ],
+        port_statistics=UNSET if statistics is None else list(statistics),
     )
 
 
@@ -494,6 +621,13 @@ def problem(error: msgspec.ValidationError) -> str:
     if e := _EXPECTED.fullmatch(what):
         wanted = [_WORDS.get(t, t) for t in e["want"].split(" | ") if t != "null"]
         return f"{path}: expected {' or '.join(wanted)}, found {_FOUND.get(e['got'], e['got'])}"
+    if what.startswith("Expected `str` matching regex"):
+        return f"{path}: expected a UTC time such as 2026-11-28T06:00:00Z"
+    if f := re.fullmatch(r"Expected `float` (?P<op>[<>]=?) (?P<bound>[-\d.e+]+)", what):
+        bound = float(f["bound"])
+        limit = f"{bound:g}" if bound != int(bound) or abs(bound) >= 1e6 else str(int(bound))
+        words = {">=": "of at least", ">": "above", "<=": "of at most", "<": "below"}[f["op"]]
+        return f"{path}: a number {words} {limit} is needed"
     if re.fullmatch(r"Expected `int` [<>]=? -?\d+", what):
         return f"{path}: a whole number out of range (at most 64 bits)"
     if what.startswith("Invalid enum value "):

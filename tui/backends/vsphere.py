@@ -69,7 +69,7 @@ from tui.backends._tasks import NotSent as _NotSent
 from tui.backends._tasks import refusal, send, settle, wait
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
-from tui.model import Host, Inventory, Portgroup, Problem, SessionChange, Switch, Vm
+from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, SessionChange, Switch, Vm
 
 T = TypeVar("T")
 
@@ -398,6 +398,24 @@ class VsphereBackend:
 
     def _read_switch(self, switch: Switch) -> Switch:
         return read_switch(self._content.propertyCollector, self._switch_ref(switch), switch)
+
+    # -- port statistics ----------------------------------------------------------------
+
+    def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
+        """``RefreshDVPortState`` + ``FetchDVPorts`` by key for these ports only (:mod:`._stats`).
+
+        The switch must have been seen by a load (its key is its UUID); an unknown one gives ``{}``.
+        """
+        from tui.backends._stats import read_port_statistics
+
+        keys = list(port_keys)
+        if not keys:
+            return {}
+        with self._lock:
+            dvs = self._switch_refs.get(switch_key)
+        if dvs is None:
+            return {}
+        return self._session("reading port counters", lambda: read_port_statistics(dvs, keys))
 
     # -- apply --------------------------------------------------------------------------
 
