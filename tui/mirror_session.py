@@ -58,7 +58,6 @@ class VspanPorts:
         return out
 
 
-
 # (model attribute, API name) for the scalar session fields, in API order.
 _SESSION_API_FIELDS: tuple[tuple[str, str], ...] = (
     ("key", "key"),
