@@ -116,6 +116,19 @@ def build_vcsim() -> Path:
     return BINARY
 
 
+def _started_fields(info: dict[str, Any], log_name: str, started: float) -> dict[str, Any]:
+    """Where a server listens (url, host, port, thumbprint) as its JSON start line says; its log and start time."""
+    parts = urlsplit(info["url"])
+    return {
+        "url": info["url"],
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or (443 if parts.scheme == "https" else 80),
+        "thumbprint": info.get("thumbprint", ""),
+        "log_path": Path(log_name),
+        "startup_seconds": time.monotonic() - started,
+    }
+
+
 @dataclass
 class VcsimServer:
     """A running vcsim test server."""
@@ -222,19 +235,13 @@ def start_server(
     cmd += list(args)
     started = time.monotonic()
     proc, info = _launch(cmd, log_name, timeout, "vcsim test server")
-    parts = urlsplit(info["url"])
     return VcsimServer(
-        url=info["url"],
+        **_started_fields(info, log_name, started),
         user=user,
         password=password,
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or (443 if parts.scheme == "https" else 80),
         proc=proc,
         lab=lab,
-        thumbprint=info.get("thumbprint", ""),
         cert=info.get("cert", "") or cert,
-        log_path=Path(log_name),
-        startup_seconds=time.monotonic() - started,
     )
 
 
@@ -415,19 +422,13 @@ def start_stock_server(
         cmd.append("-tls")
     started = time.monotonic()
     proc, info = _launch(cmd, log_name, timeout, "stock vcsim")
-    parts = urlsplit(info["url"])
     return StockVcsim(
-        url=info["url"],
+        **_started_fields(info, log_name, started),
         user=user,
         password=password,
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or (443 if parts.scheme == "https" else 80),
         proc=proc,
         lab=STOCK_DIR,
-        thumbprint=info.get("thumbprint", ""),
         cert=info.get("cert", ""),
-        log_path=Path(log_name),
-        startup_seconds=time.monotonic() - started,
         flags=tuple(flags),
         govview_binary=govview_binary,
     )

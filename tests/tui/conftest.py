@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
+from tests.helpers import type_text
 from tui.app import DvMirrorApp, build_app
 from tui.backends.snapshot import SnapshotBackend
 
@@ -44,3 +46,23 @@ async def settle(pilot: Pilot[None]) -> None:
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()
+
+
+async def palette_search(pilot: Pilot[None], query: str) -> list[str]:
+    """Open the command palette, type ``query``, wait for its search; the prompts it offers."""
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CommandPalette)
+    await type_text(pilot, query)
+    await pilot.app.workers.wait_for_complete()  # the palette's search
+    await settle(pilot)
+    options = pilot.app.screen.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def palette_run(pilot: Pilot[None], query: str) -> list[str]:
+    """:func:`palette_search`, then run the first prompt; the prompts offered."""
+    prompts = await palette_search(pilot, query)
+    await pilot.press("enter")
+    await settle(pilot)
+    return prompts

@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import OptionList
 
-from tests.helpers import notifications, started, type_text
-from tests.tui.conftest import demo_app, loaded, settle
+from tests.helpers import notifications, started
+from tests.tui.conftest import demo_app, loaded, palette_run, settle
 from tui.clipboard import osc52
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.find import FindScreen
@@ -230,18 +230,10 @@ async def test_hostile_portgroup_titles_and_messages() -> None:
 
 
 async def test_command_palette_goes_to_a_vm() -> None:
-    from textual.command import CommandPalette
 
     app = demo_app()
     async with started(app) as pilot:
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandPalette)
-        await type_text(pilot, "KRBCLIENT01")
-        await app.workers.wait_for_complete()  # the palette's search
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette_run(pilot, "KRBCLIENT01")
         screen = explorer(app)
         assert screen.current_port is not None and screen.current_port.key == "302"
 
@@ -337,7 +329,6 @@ async def test_finder_lists_a_vm_on_no_port_and_shows_it(tmp_path: Path) -> None
 
 
 async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
-    from textual.command import CommandPalette
 
     from tests import labgen
     from tui.app import build_app
@@ -347,14 +338,7 @@ async def test_command_palette_shows_a_vm_on_no_port(tmp_path: Path) -> None:
     labgen.write(labgen.portless_lab(), path)
     app = build_app(SnapshotBackend(path), environ={})
     async with started(app) as pilot:
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandPalette)
-        await type_text(pilot, "STD-ONLY01")
-        await app.workers.wait_for_complete()  # the palette's search
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette_run(pilot, "STD-ONLY01")
         screen = explorer(app)
         assert screen.current_port is None
         text = plain(screen.query_one(PortDetail))

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 from rich.text import Text
-from textual.command import CommandPalette
 from textual.widgets import Footer, Input, OptionList
 from textual.widgets._footer import FooterKey
 
 from tests.helpers import started
-from tests.tui.conftest import demo_app, settle
+from tests.tui.conftest import demo_app, palette_run, palette_search, settle
 from tui.app import DvMirrorApp
 from tui.model import Port, PortlessNic
 from tui.screens.explorer import ExplorerScreen
@@ -92,14 +91,7 @@ async def test_find_jump_selects_the_row_and_scrolls_it_into_view(size: tuple[in
 async def test_palette_go_to_port_lands_in_view(size: tuple[int, int]) -> None:
     app = demo_app()
     async with started(app, size) as pilot:
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"2258")
-        await pilot.pause(0.5)
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette_run(pilot, "2258")
         table = table_of(app)
         assert table.current_port is not None and table.current_port.key == "2258"
         assert row_on_screen(table, table.cursor_row)
@@ -283,25 +275,6 @@ async def test_q_quits_at_once_without_a_wizard() -> None:
         assert app.return_code == 0
 
 
-async def palette_run(pilot: object, query: str) -> list[str]:
-    """Open the palette, type ``query``, return the prompts offered, and run the first."""
-    from textual.pilot import Pilot
-
-    assert isinstance(pilot, Pilot)
-    await pilot.press("ctrl+p")
-    await settle(pilot)
-    await pilot.press(*query)
-    await pilot.pause(0.5)
-    await settle(pilot)
-    palette = pilot.app.screen
-    assert isinstance(palette, CommandPalette)
-    options = palette.query_one(OptionList)
-    prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
-    await pilot.press("enter")
-    await settle(pilot)
-    return prompts
-
-
 @pytest.mark.parametrize("size", SIZES)
 async def test_palette_runs_explorer_actions(size: tuple[int, int]) -> None:
     from tui.screens.sessions import SessionsScreen
@@ -335,13 +308,7 @@ async def test_palette_runs_explorer_actions(size: tuple[int, int]) -> None:
 async def test_palette_offers_no_new_session_in_read_only_mode() -> None:
     app = demo_app(read_only=True)
     async with started(app, (80, 24)) as pilot:
-        await pilot.press("ctrl+p")
-        await settle(pilot)
-        await pilot.press(*"mirror session")
-        await pilot.pause(0.5)
-        await settle(pilot)
-        options = app.screen.query_one(OptionList)
-        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        prompts = await palette_search(pilot, "mirror session")
         assert any("mirror sessions of this switch" in p for p in prompts), prompts
         assert not any(p.startswith("New mirror session") for p in prompts), prompts
 
