@@ -76,4 +76,6 @@ def _statistics(key: str, stats: Any, read_at: float) -> PortStatistics:
     try:
         return PortStatistics.from_api(counters, read_at)
     except ValueError as e:
-        raise BackendError(f"vCenter sent a traffic counter of port {visible(key)} that cannot be read ({visible(str(e))})") from None
+        raise BackendError(
+            f"vCenter sent a traffic counter of port {visible(key)} that cannot be read ({visible(str(e))})"
+        ) from None
