@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from rich import filesize
+
 from tui.inventory import Inventory
 from tui.mirror_session import MirrorSession
 from tui.port_stats import COUNTERS, PortRates, PortStatistics, RateStatus, port_rates
@@ -572,3 +574,38 @@ def verify(
     """:func:`plan`, :func:`sample` and :func:`judge` in one call."""
     the_plan = plan(inv, switch_key, session)
     return judge(inv, the_plan, sample(backend, the_plan, seconds, **sample_options), warnings)
+
+
+def pps_text(value: float | None) -> str:
+    """``842 pkt/s``, ``1.2 kpkt/s``; ``–`` when unknown."""
+    if value is None:
+        return "–"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} kpkt/s"
+    return f"{value:,.1f} pkt/s" if value < 100 else f"{value:,.0f} pkt/s"
+
+
+def bps_text(value: float | None) -> str:
+    """Bytes per second in decimal units, as Rich's ``filesize`` writes them: ``50.5 kB/s``."""
+    if value is None:
+        return "–"
+    return filesize.decimal(int(round(value))).replace("bytes", "B") + "/s"
+
+
+COLUMNS = ("Port", "Role", "Mirrored / sent", "Bytes", "Due", "Drops")
+"""The side-by-side table: what each source carried to mirror, what each destination was sent."""
+
+
+def table_rows(result: VerifyResult) -> list[tuple[str, ...]]:
+    """One row per port for :data:`COLUMNS` (plain text; the caller escapes and styles it)."""
+    rows: list[tuple[str, ...]] = []
+    for line in (*result.sources, *result.destinations):
+        flow = line.mirrored
+        if not line.rates.ok:
+            measured = (_status_text(line.rates), "")
+        else:
+            measured = (pps_text(flow.pps if flow else None), bps_text(flow.bps if flow else None))
+        due = pps_text(line.due.pps) if line.due is not None else ""
+        drops = pps_text(line.dropped) if line.role == "destination" and line.rates.ok else ""
+        rows.append((line.label, line.role, measured[0], measured[1], due, drops))
+    return rows
