@@ -46,7 +46,7 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
-from tui.mirror_traffic import LOCAL_TYPES, mirrored_rates
+from tui.mirror_traffic import lab_mirrored_rates
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -299,6 +299,7 @@ class SnapshotBackend:
         self._mirrored: dict[tuple[str, str], dict[str, float]] = {}
         """(switch, port) → what mirror sessions forwarded to the port until ``_mirrored_at``."""
         self._mirrored_at: float | None = None
+        self._lab_rates_for: tuple[Inventory, dict[tuple[str, str], dict[str, float]]] | None = None
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
@@ -318,29 +319,28 @@ class SnapshotBackend:
         self._mirrored, self._mirrored_at = {}, None
         return inv
 
-    def _rates_of(self, switch: str) -> Any:
-        def rates(key: str) -> dict[str, float] | None:
-            rec = self._recorded.get((switch, key))
-            return rec[1] if rec is not None else None
+    def _rates_of(self, switch: str, key: str) -> dict[str, float] | None:
+        rec = self._recorded.get((switch, key))
+        return rec[1] if rec is not None else None
 
-        return rates
-
-    def _mirror_rates(self, inv: Inventory, switch: str, port: str) -> dict[str, float]:
-        return mirrored_rates(inv, switch, port, self._rates_of(switch))
+    def _lab_rates(self, inv: Inventory) -> dict[tuple[str, str], dict[str, float]]:
+        """What ``inv``'s sessions forward to each port per second (the whole lab: a remote mirror
+        destination receives from every switch), computed once per inventory."""
+        cached = self._lab_rates_for
+        if cached is None or cached[0] is not inv:
+            cached = (inv, lab_mirrored_rates(inv, self._rates_of))
+            self._lab_rates_for = cached
+        return cached[1]
 
     def _fold_mirrored(self, inv: Inventory, now: float) -> None:
         """Add what ``inv``'s sessions forwarded since the last fold to each port's total (before they change)."""
         since, self._mirrored_at = self._mirrored_at, now
         if since is None or now <= since:
             return
-        for sw in inv.switches.values():
-            dests = {
-                k for s in sw.sessions if s.enabled and s.session_type in LOCAL_TYPES for k in s.destination.port_keys
-            }
-            for key in dests:
-                total = self._mirrored.setdefault((sw.key, key), {})
-                for name, rate in self._mirror_rates(inv, sw.key, key).items():
-                    total[name] = total.get(name, 0.0) + rate * (now - since)
+        for where, rates in self._lab_rates(inv).items():
+            total = self._mirrored.setdefault(where, {})
+            for name, rate in rates.items():
+                total[name] = total.get(name, 0.0) + rate * (now - since)
 
     def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
         """The recorded counters of these ports: moved on to now where the snapshot gives rates,
@@ -357,7 +357,7 @@ class SnapshotBackend:
                 base, rates = rec
                 stats = projected(base, rates, now) if rates else base
                 total = dict(self._mirrored.get((switch_key, key), {}))
-                for name, rate in self._mirror_rates(inv, switch_key, key).items():
+                for name, rate in self._lab_rates(inv).get((switch_key, key), {}).items():
                     total[name] = total.get(name, 0.0) + rate * elapsed
                 out[key] = added(stats, total) if total else stats
         return out
