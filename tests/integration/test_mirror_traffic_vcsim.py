@@ -93,10 +93,8 @@ def test_disabling_a_remote_source_on_one_switch_stops_the_destination_on_anothe
         for name in ("packets_out_unicast", "bytes_out_unicast"):
             assert after_change[ml.JUMP01].counter(name) >= mid[ml.JUMP01].counter(name)  # type: ignore[operator]
         was, now = rates_between(first, mid), rates_between(after_change, last)
-        scale = float(now[ml.JUMP04].packets_in) / float(was[ml.JUMP04].packets_in)
-        drop = float(was[ml.JUMP01].packets_out) * scale - float(now[ml.JUMP01].packets_out)
-        f5 = backend.port_statistics(ml.CLOUD, [ml.F5_DMZ])
-        assert f5
+        scale = float(now[ml.JUMP04].packets_in or 0) / float(was[ml.JUMP04].packets_in or 1)
+        drop = float(was[ml.JUMP01].packets_out or 0) * scale - float(now[ml.JUMP01].packets_out or 0)
         assert drop > 100  # F5-LTM01's traffic (both ways) stopped arriving
     finally:
         backend.close()

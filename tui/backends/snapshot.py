@@ -25,7 +25,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -163,8 +163,14 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
     return snapshot_format.to_builtins(snapshot_format.from_inventory(inv, _now()))
 
 
-def save_inventory(inv: Inventory, path: Path) -> None:
+def save_inventory(
+    inv: Inventory, path: Path, counters: Mapping[tuple[str, str], PortStatistics] | None = None
+) -> None:
     """Write ``inv`` to ``path`` atomically: a fresh temporary file, then a rename.
+
+    ``counters`` ((switch key, port key) → the port's counters) become the ``portStatistics``
+    section, in the inventory's port order, without rates: one reading has none, so a replay
+    shows them as recorded. Counters of ports the inventory does not have are left out.
 
     The temporary file is created exclusively (``tempfile.mkstemp``: ``O_EXCL``, a random name,
     mode 0600) in the target's folder, so a file or symlink planted at a predictable name
@@ -177,7 +183,15 @@ def save_inventory(inv: Inventory, path: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json_safe(snapshot_format.encode(snapshot_format.from_inventory(inv, _now())).decode("utf-8")))
+            records = None
+            if counters:
+                records = [
+                    snapshot_format.port_statistics_json(p.switch, p.key, stats)
+                    for p in inv.ports.values()
+                    if (stats := counters.get((p.switch, p.key))) is not None
+                ]
+            snap = snapshot_format.from_inventory(inv, _now(), records)
+            f.write(json_safe(snapshot_format.encode(snap).decode("utf-8")))
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -361,6 +375,18 @@ class SnapshotBackend:
                     total[name] = total.get(name, 0.0) + rate * elapsed
                 out[key] = added(stats, total) if total else stats
         return out
+
+    def load_with_counters(
+        self, progress: ProgressCallback | None = None
+    ) -> tuple[Inventory, dict[tuple[str, str], PortStatistics], str]:
+        """:meth:`load`, with the counters of every port that has them, as :meth:`port_statistics`
+        gives them now (for ``snapshot save``), and why there are none ("" when there are)."""
+        inv = self.load(progress)
+        out: dict[tuple[str, str], PortStatistics] = {}
+        for sw in inv.switches:
+            keys = [p.key for p in inv.ports_by_switch.get(sw, ())]
+            out.update(((sw, k), stats) for k, stats in self.port_statistics(sw, keys).items())
+        return inv, out, "" if out else f"the {self.label} records no port counters"
 
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""
