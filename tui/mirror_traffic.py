@@ -52,6 +52,8 @@ MIRRORING_TYPES = frozenset(
     }
 )
 """Session types whose delivery is modelled (ERSPAN is not)."""
+LOCAL_TYPES = frozenset({SessionType.DV_PORT_MIRROR.value, SessionType.MIXED_DEST_MIRROR.value})
+"""Session types that deliver to destination ports on the source's host (the legacy one to uplinks too)."""
 
 _KINDS = ("unicast", "multicast", "broadcast")
 

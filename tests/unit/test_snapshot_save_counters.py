@@ -140,3 +140,26 @@ def test_a_counter_out_of_the_64_bit_range_is_a_clear_backend_error() -> None:
 
     with pytest.raises(BackendError, match="vCenter sent a traffic counter of port 448 that cannot be read"):
         read_ports_and_counters(Raw(), None, "sw", READ)
+
+
+def test_a_backend_without_load_with_counters_reads_the_connected_ports_after_the_load(tmp_path: Path) -> None:
+    """The generic path (any other Backend): one ``port_statistics`` per switch, for the connected ports."""
+    import argparse
+
+    from tui import cli
+
+    calls: list[tuple[str, int]] = []
+
+    class Plain(SnapshotBackend):
+        load_with_counters = None  # type: ignore[assignment]
+
+        def port_statistics(self, switch_key: str, port_keys: Any) -> dict[str, PortStatistics]:
+            calls.append((switch_key, len(port_keys)))
+            return super().port_statistics(switch_key, port_keys)
+
+    backend = Plain()
+    path = tmp_path / "plain.json"
+    assert cli.cmd_snapshot_save(backend, argparse.Namespace(file=str(path), force=False, no_counters=False)) == 0
+    inv = backend.load()
+    assert calls == [(sw, sum(1 for p in inv.ports_by_switch[sw] if p.connectee is not None)) for sw in inv.switches]
+    assert len(json.loads(path.read_text())["portStatistics"]) == 112

@@ -391,7 +391,8 @@ class VsphereBackend:
         """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed.
 
         During :meth:`load_with_counters` the switch's port states are refreshed first
-        (``RefreshDVPortState`` with ``portKeys`` unset: all of them) and the same reply's
+        (``RefreshDVPortState`` with ``portKeys`` unset: "If not specified, all port states are
+        refreshed", API reference; optional in pyVmomi's type table) and the same reply's
         ``state.stats`` are kept."""
         dvs = self._switch_ref(switch)
         if self._load_counters is None:
