@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     save.add_argument("file", metavar="FILE", help="where to write the snapshot (JSON)")
     save.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    save.add_argument(
+        "--no-counters",
+        action="store_true",
+        help="leave the ports' traffic counters out (saves one request per switch and the file's portStatistics)",
+    )
     save.set_defaults(func=cli.cmd_snapshot_save)
     finish(save)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import msgspec
 from rich.console import Console
@@ -23,7 +23,7 @@ from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendErr
 from tui.cli_table import Column, ColumnError, render
 from tui.config import Settings
 from tui.lookup import LookupIndex
-from tui.model import Inventory, Port, PortlessNic, Switch
+from tui.model import Inventory, Port, PortlessNic, PortStatistics, Switch
 from tui.text import SafeText as Text
 from tui.text import ascii_digits, json_safe, json_text, visible, visible_lines
 
@@ -95,9 +95,23 @@ def err_console() -> Console:
 
 def load(backend: Backend, quiet: bool) -> Inventory:
     """Load the inventory, with a transient progress line on stderr when interactive."""
+    return _loading(backend, quiet, backend.load, lambda inv: inv)
+
+
+_Loaded = TypeVar("_Loaded")
+
+
+def _loading(
+    backend: Backend,
+    quiet: bool,
+    run: Callable[..., _Loaded],
+    inventory_of: Callable[[_Loaded], Inventory],
+) -> _Loaded:
+    """``run(progress)`` (a load), with a transient progress line on stderr when interactive, then
+    the warnings of the inventory it read (``inventory_of`` finds it in what ``run`` returns)."""
     err = err_console()
     if quiet or not err.is_terminal:
-        inventory = backend.load()
+        result = run()
     else:
         # Status texts name switches and files: Text, so that "[/x]" is never read as markup.
         with err.status(Text(f"Loading {backend.label}…")) as status:
@@ -106,10 +120,10 @@ def load(backend: Backend, quiet: bool) -> Inventory:
                 total = f"/{step.total}" if step.total else ""
                 status.update(Text(f"{step.message} {step.done}{total}" if step.done else step.message))
 
-            inventory = backend.load(progress)
-    for warning in inventory.warnings:  # on stderr, so --json output stays clean
+            result = run(progress)
+    for warning in inventory_of(result).warnings:  # on stderr, so --json output stays clean
         err.print(Text(f"dvmirror: warning: {warning}"))
-    return inventory
+    return result
 
 
 def emit_json(data: Any, stream: TextIO | None = None) -> None:
@@ -330,11 +344,41 @@ def cmd_snapshot_save(backend: Backend, args: argparse.Namespace) -> int:
         raise UsageError(f"{path} is a directory; give a file name")
     if path.exists() and not args.force:
         raise UsageError(f"{path} exists; add --force to overwrite it")
-    inventory = load(backend, False)
-    save_inventory(inventory, path)
+    counters: dict[tuple[str, str], PortStatistics] = {}
+    missing = ""
+    if args.no_counters:
+        inventory = load(backend, False)
+    else:
+        inventory, counters, missing = load_with_counters(backend)
+    save_inventory(inventory, path, counters)
     counts = f"{len(inventory.switches)} switches, {len(inventory.ports)} ports, {len(inventory.vms)} VMs"
-    err_console().print(Text(f"Saved {counts} to {path}"))
+    if counters:
+        counts += f" and the counters of {len(counters)} ports"
+    err = err_console()
+    err.print(Text(f"Saved {counts} to {path}"))
+    if missing:
+        err.print(Text(f"No port counters saved: {missing}."))
     return EXIT_OK
+
+
+def load_with_counters(backend: Backend) -> tuple[Inventory, dict[tuple[str, str], PortStatistics], str]:
+    """The inventory with every port's counters, in as few requests as the backend can.
+
+    The vsphere and snapshot backends read them with the load (``load_with_counters``); any other
+    backend reads, after the load, the ports that have something connected, one call per switch."""
+    reader = getattr(backend, "load_with_counters", None)
+    if reader is not None:
+        result: tuple[Inventory, dict[tuple[str, str], PortStatistics], str] = _loading(
+            backend, False, reader, lambda r: r[0]
+        )
+        return result
+    inventory = load(backend, False)
+    counters: dict[tuple[str, str], PortStatistics] = {}
+    for sw in inventory.switches:
+        keys = [p.key for p in inventory.ports_by_switch.get(sw, ()) if p.connectee is not None]
+        if keys:
+            counters.update(((sw, k), st) for k, st in backend.port_statistics(sw, keys).items())
+    return inventory, counters, "" if counters else "the backend gave none"
 
 
 def show_config(settings: Settings) -> int:

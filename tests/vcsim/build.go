@@ -143,7 +143,12 @@ func buildLab(l *lab) error {
 	if err := b.ports(); err != nil {
 		return err
 	}
-	for _, d := range b.switches {
+	ordered := make([]*DVS, 0, len(b.lab.Switches))
+	for _, s := range b.lab.Switches {
+		ordered = append(ordered, b.switches[s.Key])
+	}
+	registerSwitches(ordered, b.now) // mirror sessions of one switch can deliver to another (mirror.go)
+	for _, d := range ordered {
 		d.refreshStats(nil) // the counters vCenter holds at start (traffic.go)
 	}
 	return nil
@@ -277,7 +282,10 @@ func (b *builder) switchesAndPortgroups() error {
 		dc := b.dcs[b.dcIndex[s.Datacenter]]
 		net := folder(dc.NetworkFolder)
 
-		d := &DVS{portIdx: map[string]int{}, uplinkPG: map[string]bool{}, started: b.now}
+		d := &DVS{
+			portIdx: map[string]int{}, uplinkPG: map[string]bool{}, started: b.now,
+			pgVlan: map[string]types.BaseVmwareDistributedVirtualSwitchVlanSpec{},
+		}
 		b.setRef(d, "VmwareDistributedVirtualSwitch", s.Moid)
 		d.Name = s.Name
 		d.Uuid = s.Key
@@ -313,6 +321,7 @@ func (b *builder) switchesAndPortgroups() error {
 			pg.Entity().Name = l.Name
 			pg.Key = pg.Self.Value
 			vlan := vlanSpec(l.Vlan)
+			d.pgVlan[pg.Key] = vlan
 			if pv, ok := vlan.(*types.VmwareDistributedVirtualSwitchPvlanSpec); ok {
 				pvlans = append(pvlans, types.VMwareDVSPvlanMapEntry{
 					PrimaryVlanId: pv.PvlanId, SecondaryVlanId: pv.PvlanId, PvlanType: "promiscuous",

@@ -23,12 +23,13 @@ type DVS struct {
 
 	ports    []types.DistributedVirtualPort
 	portIdx  map[string]int
-	uplinkPG map[string]bool // keys of uplink portgroups
-	nextKey  int             // next generated session key
-	started  time.Time       // when the inventory was built: port traffic counts from here (traffic.go)
+	uplinkPG map[string]bool                                             // keys of uplink portgroups
+	pgVlan   map[string]types.BaseVmwareDistributedVirtualSwitchVlanSpec // portgroup key -> its VLAN (mirror.go)
+	uplinkAt map[[2]string]int                                           // (host, uplink name) -> index of that uplink port, built on first use (mirror.go)
+	nextKey  int                                                         // next generated session key
+	started  time.Time                                                   // when the inventory was built: port traffic counts from here (traffic.go)
 
-	mirrorAcc  map[int]*mirrored // port index -> mirrored traffic delivered until mirrorFold (mirror.go)
-	mirrorFold time.Time
+	mirrorAcc map[int]*mirrored // port index -> mirrored traffic delivered until labMirror.foldAt (mirror.go)
 }
 
 func (s *DVS) config() *VMwareDVSConfigInfo {
@@ -208,8 +209,10 @@ func (s *DVS) reconfigure(spec types.BaseDVSConfigSpec) *vspanFault {
 	updated.VspanSession = sessions
 	updated.ConfigVersion = strconv.FormatInt(version+1, 10)
 	s.nextKey = next
-	s.foldMirror(time.Now()) // what the old sessions delivered, before the new ones apply
+	labMirror.mu.Lock()
+	foldMirror(time.Now()) // what the old sessions delivered (on every switch), before the new ones apply
 	simulator.Map.Update(s, []types.PropertyChange{{Name: "config", Val: &updated}})
+	labMirror.mu.Unlock()
 	return nil
 }
 

@@ -125,6 +125,8 @@ func (s *DVS) portStats(i int, now time.Time) types.DistributedVirtualSwitchPort
 
 // refreshStats renews the held state of ports i (all when nil).
 func (s *DVS) refreshStats(idx []int) {
+	labMirror.mu.Lock()
+	defer labMirror.mu.Unlock()
 	now := time.Now()
 	if idx == nil {
 		for i := range s.ports {

@@ -18,7 +18,8 @@ from typing import Any
 
 from tui.backends import EXIT_USAGE, BackendError, ChangeRefused, LoadProgress, ProgressCallback
 from tui.backends._convert import _portgroup_from_props, _support, _switch_from_props, _unescape, _vim, _vmodl
-from tui.model import Host, Port, Portgroup, Problem, Switch, Vm
+from tui.model import Host, Port, Portgroup, PortStatistics, Problem, Switch, Vm
+from tui.text import visible
 
 SWITCH_PATHS = [
     "name",
@@ -204,6 +205,29 @@ def read_ports(raw: Any, dvs: Any, switch_key: str) -> list[Port]:
     from tui.backends._parse import RETURNVAL, parse_port
 
     return [parse_port(e, switch_key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
+
+
+def read_ports_and_counters(
+    raw: Any, dvs: Any, switch_key: str, read_at: float
+) -> tuple[list[Port], dict[str, PortStatistics]]:
+    """:func:`read_ports`, keeping each port's ``state.stats`` too (read at ``read_at``): the same
+    one streamed ``FetchDVPorts``, so counters for a snapshot cost no second fetch."""
+    from tui.backends._parse import RETURNVAL, parse_port, parse_port_counters
+
+    ports: list[Port] = []
+    counters: dict[str, PortStatistics] = {}
+    for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL})):
+        port = parse_port(e, switch_key)
+        ports.append(port)
+        try:
+            api = parse_port_counters(e)
+            if api is not None and port.key not in counters:
+                counters[port.key] = PortStatistics.from_api(api, read_at)
+        except ValueError as err:
+            raise BackendError(
+                f"vCenter sent a traffic counter of port {visible(port.key)} that cannot be read ({visible(str(err))})"
+            ) from None
+    return ports, counters
 
 
 def read_switch(pc: Any, dvs: Any, switch: Switch) -> Switch:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from tui.model import Connectee, ConnecteeType, Nic, Port, Vm
+from tui.model import STAT_API_NAMES, Connectee, ConnecteeType, Nic, Port, Vm
+from tui.text import ascii_digits
 
 NS = "urn:vim25"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -348,3 +349,26 @@ def parse_port(elem: ET.Element, switch: str) -> Port:
         mac=mac,
         promiscuous=_promiscuous(config.find(_SETTING) if config is not None else None),
     )
+
+
+_STATS = q("stats")
+_STAT_TAGS = {q(api): api for api in STAT_API_NAMES.values()}
+
+
+def parse_port_counters(elem: ET.Element) -> dict[str, int | None] | None:
+    """``state.stats`` of one ``DistributedVirtualPort`` (API counter name → value), or ``None`` when
+    the port has none. Unknown counters are ignored; a value that is not a whole number raises
+    ``ValueError`` (the caller names the port)."""
+    state = elem.find(_STATE)
+    stats = state.find(_STATS) if state is not None else None
+    if stats is None:
+        return None
+    out: dict[str, int | None] = dict.fromkeys(STAT_API_NAMES.values())
+    for child in stats:
+        api = _STAT_TAGS.get(child.tag)
+        if api is not None:
+            text = (child.text or "").strip()
+            if len(text) > 20 or not ascii_digits(text.removeprefix("-")):  # xsd:long: ASCII digits only
+                raise ValueError(f"{api} is not a whole number of at most 20 digits")
+            out[api] = int(text)
+    return out

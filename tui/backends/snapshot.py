@@ -25,7 +25,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -46,7 +46,7 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
-from tui.mirror_traffic import LOCAL_TYPES, mirrored_rates
+from tui.mirror_traffic import lab_mirrored_rates
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -163,8 +163,14 @@ def dump_inventory(inv: Inventory) -> dict[str, Any]:
     return snapshot_format.to_builtins(snapshot_format.from_inventory(inv, _now()))
 
 
-def save_inventory(inv: Inventory, path: Path) -> None:
+def save_inventory(
+    inv: Inventory, path: Path, counters: Mapping[tuple[str, str], PortStatistics] | None = None
+) -> None:
     """Write ``inv`` to ``path`` atomically: a fresh temporary file, then a rename.
+
+    ``counters`` ((switch key, port key) → the port's counters) become the ``portStatistics``
+    section, in the inventory's port order, without rates: one reading has none, so a replay
+    shows them as recorded. Counters of ports the inventory does not have are left out.
 
     The temporary file is created exclusively (``tempfile.mkstemp``: ``O_EXCL``, a random name,
     mode 0600) in the target's folder, so a file or symlink planted at a predictable name
@@ -177,7 +183,15 @@ def save_inventory(inv: Inventory, path: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json_safe(snapshot_format.encode(snapshot_format.from_inventory(inv, _now())).decode("utf-8")))
+            records = None
+            if counters:
+                records = [
+                    snapshot_format.port_statistics_json(p.switch, p.key, stats)
+                    for p in inv.ports.values()
+                    if (stats := counters.get((p.switch, p.key))) is not None
+                ]
+            snap = snapshot_format.from_inventory(inv, _now(), records)
+            f.write(json_safe(snapshot_format.encode(snap).decode("utf-8")))
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -299,6 +313,7 @@ class SnapshotBackend:
         self._mirrored: dict[tuple[str, str], dict[str, float]] = {}
         """(switch, port) → what mirror sessions forwarded to the port until ``_mirrored_at``."""
         self._mirrored_at: float | None = None
+        self._lab_rates_for: tuple[Inventory, dict[tuple[str, str], dict[str, float]]] | None = None
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
@@ -318,29 +333,28 @@ class SnapshotBackend:
         self._mirrored, self._mirrored_at = {}, None
         return inv
 
-    def _rates_of(self, switch: str) -> Any:
-        def rates(key: str) -> dict[str, float] | None:
-            rec = self._recorded.get((switch, key))
-            return rec[1] if rec is not None else None
+    def _rates_of(self, switch: str, key: str) -> dict[str, float] | None:
+        rec = self._recorded.get((switch, key))
+        return rec[1] if rec is not None else None
 
-        return rates
-
-    def _mirror_rates(self, inv: Inventory, switch: str, port: str) -> dict[str, float]:
-        return mirrored_rates(inv, switch, port, self._rates_of(switch))
+    def _lab_rates(self, inv: Inventory) -> dict[tuple[str, str], dict[str, float]]:
+        """What ``inv``'s sessions forward to each port per second (the whole lab: a remote mirror
+        destination receives from every switch), computed once per inventory."""
+        cached = self._lab_rates_for
+        if cached is None or cached[0] is not inv:
+            cached = (inv, lab_mirrored_rates(inv, self._rates_of))
+            self._lab_rates_for = cached
+        return cached[1]
 
     def _fold_mirrored(self, inv: Inventory, now: float) -> None:
         """Add what ``inv``'s sessions forwarded since the last fold to each port's total (before they change)."""
         since, self._mirrored_at = self._mirrored_at, now
         if since is None or now <= since:
             return
-        for sw in inv.switches.values():
-            dests = {
-                k for s in sw.sessions if s.enabled and s.session_type in LOCAL_TYPES for k in s.destination.port_keys
-            }
-            for key in dests:
-                total = self._mirrored.setdefault((sw.key, key), {})
-                for name, rate in self._mirror_rates(inv, sw.key, key).items():
-                    total[name] = total.get(name, 0.0) + rate * (now - since)
+        for where, rates in self._lab_rates(inv).items():
+            total = self._mirrored.setdefault(where, {})
+            for name, rate in rates.items():
+                total[name] = total.get(name, 0.0) + rate * (now - since)
 
     def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
         """The recorded counters of these ports: moved on to now where the snapshot gives rates,
@@ -357,10 +371,22 @@ class SnapshotBackend:
                 base, rates = rec
                 stats = projected(base, rates, now) if rates else base
                 total = dict(self._mirrored.get((switch_key, key), {}))
-                for name, rate in self._mirror_rates(inv, switch_key, key).items():
+                for name, rate in self._lab_rates(inv).get((switch_key, key), {}).items():
                     total[name] = total.get(name, 0.0) + rate * elapsed
                 out[key] = added(stats, total) if total else stats
         return out
+
+    def load_with_counters(
+        self, progress: ProgressCallback | None = None
+    ) -> tuple[Inventory, dict[tuple[str, str], PortStatistics], str]:
+        """:meth:`load`, with the counters of every port that has them, as :meth:`port_statistics`
+        gives them now (for ``snapshot save``), and why there are none ("" when there are)."""
+        inv = self.load(progress)
+        out: dict[tuple[str, str], PortStatistics] = {}
+        for sw in inv.switches:
+            keys = [p.key for p in inv.ports_by_switch.get(sw, ())]
+            out.update(((sw, k), stats) for k, stats in self.port_statistics(sw, keys).items())
+        return inv, out, "" if out else f"the {self.label} records no port counters"
 
     def apply(self, inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> ApplyResult:
         """Apply ``changes`` in memory, refusing exactly what vCenter would refuse."""

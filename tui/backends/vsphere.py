@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -51,7 +52,7 @@ from tui.backends import (
     StaleSwitch,
     check_or_refuse,
 )
-from tui.backends._convert import _config_spec, _support, _vim
+from tui.backends._convert import _config_spec, _support, _vim, _vmodl
 from tui.backends._faults import _dropped, mapped_errors
 from tui.backends._load import (
     VM_PATHS,
@@ -110,6 +111,9 @@ class VsphereBackend:
         self._dc_names: dict[str, str] = {}
         self._host_names: dict[str, str] = {}
         self._raw: Any = None
+        self._load_counters: dict[tuple[str, str], PortStatistics] | None = None
+        """Set by :meth:`load_with_counters` while it loads: the counters read with the ports."""
+        self._load_counters_missing = ""
         self._closing = False
         """Set by close() while another thread is loading: that thread logs out when it stops."""
 
@@ -384,8 +388,45 @@ class VsphereBackend:
         return read_vms(self._raw, self._content.propertyCollector, view, self.page_size, report)
 
     def _read_ports(self, switch: Switch) -> list[Any]:
-        """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
-        return read_ports(self._raw, self._switch_ref(switch), switch.key)
+        """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed.
+
+        During :meth:`load_with_counters` the switch's port states are refreshed first
+        (``RefreshDVPortState`` with ``portKeys`` unset: "If not specified, all port states are
+        refreshed", API reference; optional in pyVmomi's type table) and the same reply's
+        ``state.stats`` are kept."""
+        dvs = self._switch_ref(switch)
+        if self._load_counters is None:
+            return read_ports(self._raw, dvs, switch.key)
+        from tui.backends._load import read_ports_and_counters
+
+        vmodl = _vmodl()
+        start = time.time()
+        try:
+            dvs.RefreshDVPortState()
+        except vmodl.fault.MethodNotFound:  # govmomi's stock vcsim: held counters would never move
+            self._load_counters_missing = (
+                "this server does not implement RefreshDVPortState, so port counters cannot be read fresh"
+            )
+            return read_ports(self._raw, dvs, switch.key)
+        ports, counters = read_ports_and_counters(self._raw, dvs, switch.key, (start + time.time()) / 2)
+        self._load_counters.update(((switch.key, k), v) for k, v in counters.items())
+        return ports
+
+    def load_with_counters(
+        self, progress: ProgressCallback | None = None
+    ) -> tuple[Inventory, dict[tuple[str, str], PortStatistics], str]:
+        """:meth:`load`, with every port's counters as vCenter has them now (for ``snapshot save``).
+
+        Per switch one request more than a load (``RefreshDVPortState``, all ports); the counters
+        come from the load's own ``FetchDVPorts``. Returns the inventory, (switch key, port key) →
+        counters, and why there are none ("" when there are)."""
+        self._load_counters, self._load_counters_missing = {}, ""
+        try:
+            inv = self.load(progress)
+            counters, missing = self._load_counters, self._load_counters_missing
+        finally:
+            self._load_counters = None
+        return inv, ({} if missing else counters), missing
 
     def _switch_ref(self, switch: Switch) -> Any:
         vim = _vim()
