@@ -195,9 +195,9 @@ def traffic_rows(live: LiveTraffic, key: str) -> list[tuple[str, RenderableType]
     elif status is LiveStatus.RESET:
         rows.append(("Traffic", Text("counters were reset (the port reconnected or moved); measuring again…")))
     elif status is LiveStatus.VANISHED:
-        rows.append(("Traffic", Text(f"the server no longer reports port {live.port}; trying again {every}")))
+        rows.append(("Traffic", Text("the server no longer reports this port (removed or moved?)")))
     elif status is LiveStatus.NO_COUNTERS:
-        rows.append(("Traffic", Text(f"the server reports no counters for this port; trying again {every}")))
+        rows.append(("Traffic", Text("no counters reported for this port")))
     if status is LiveStatus.UNSUPPORTED:
         text = Text("not available: ", style="bold") + Text(live.error)
         text.append(f"; stopped ({key} tries again)", style="dim")

@@ -83,8 +83,8 @@ class ExplorerScreen(Screen[None]):
             "live_traffic",
             "Traffic",
             id="explorer.live_traffic",
-            tooltip=f"Live traffic of the port, read every {LIVE_INTERVAL:g} s: packets/s, bytes/s and drops, "
-            "in (from its VM) and out (to it); again: stop",
+            tooltip=f"Live traffic of the port every {LIVE_INTERVAL:g} s: packets, bytes and drops per second, "
+            "in and out; again: stop",
             show=False,
         ),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
