@@ -187,7 +187,7 @@ async def test_selecting_another_port_polls_that_port() -> None:
         screen.refresh_live()
         await answered(pilot)
         assert calls.calls[-1] == (CLOUD, ["449"])
-        assert screen.live.status is LiveStatus.RATES  # type: ignore[comparison-overlap]
+        assert screen.live.status is LiveStatus.RATES
         assert screen.live.rates == port_rates(calls.results[1]["449"], calls.results[2]["449"])
         assert "Port 449" in str(screen.query_one(PortDetail).border_title)
 
@@ -303,7 +303,7 @@ async def test_other_errors_are_shown_escaped_and_the_next_reading_tries_again()
         clock.now += 3.0
         screen.refresh_live()
         await answered(pilot)
-        assert screen.live.status is LiveStatus.RATES  # type: ignore[comparison-overlap]
+        assert screen.live.status is LiveStatus.RATES
         assert screen.live.rates is not None and screen.live.rates.seconds == 9.0  # since the last good reading
         assert "reading failed" not in detail(screen)
         assert len(calls) == 4 and shown == []
@@ -342,7 +342,7 @@ async def test_counters_that_went_down_say_reset_and_measure_again() -> None:
         clock.now += 3.0
         screen.refresh_live()
         await answered(pilot)
-        assert screen.live.status is LiveStatus.RATES  # type: ignore[comparison-overlap]
+        assert screen.live.status is LiveStatus.RATES
         assert screen.live.rates is not None and screen.live.rates.packets_in and screen.live.rates.packets_in > 0
         assert len(calls) == 4
 
