@@ -141,6 +141,8 @@ class ExplorerScreen(Screen[None]):
         self._live_reading = False
         """A reading is on its way (the next one is scheduled when it arrives)."""
         self._live_key = ""
+        self._live_paused = False
+        """Readings stopped because another screen is on top (they start again when it closes)."""
 
     @property
     def inventory(self) -> Inventory | None:
@@ -725,9 +727,14 @@ class ExplorerScreen(Screen[None]):
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         """Another screen is on top (wizard, sessions, finder, help): no more readings; what was
         read stays shown."""
-        self._stop_live()
+        if self.live_on:
+            self._stop_live()
+            self._live_paused = True
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        """Back on top: watch the port shown again, from scratch."""
-        if self.live_on:
-            self._watch_live(delay=0.0)
+        """Back on top: watch the port shown again, from scratch (unless something already did:
+        the palette's command, the finder's jump to another port)."""
+        if self._live_paused:
+            self._live_paused = False
+            if self.live_on and not self._live_reading and self._live_timer is None:
+                self._watch_live(delay=0.0)
