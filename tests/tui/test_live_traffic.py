@@ -441,3 +441,18 @@ async def test_the_rates_fit_the_panel(size: tuple[int, int]) -> None:
         text = ["".join(seg.text for seg in line).rstrip() for line in lines]
         assert any(line.startswith("Traffic    in ") and line.endswith("drop 0/s") for line in text), text
         assert any(line.strip().startswith("out ") and line.endswith("drop 0/s") for line in text), text
+
+
+async def test_finding_another_port_while_watching_watches_that_one() -> None:
+    """The finder is a screen on top (no readings meanwhile); its jump shows another port, which is watched next."""
+    app, _clock, calls = demo()
+    async with started(app) as pilot:
+        screen = await go_to(pilot, "448")
+        manual(screen)
+        await pilot.press("t")
+        await answered(pilot)
+        await go_to(pilot, "2258")
+        await pilot.pause(screen.live_settle + 0.1)
+        await answered(pilot)
+        assert calls.calls == [(CLOUD, ["448"]), (CLOUD, ["2258"])]
+        assert screen.live is not None and screen.live.port == "2258" and screen.live.status is LiveStatus.MEASURING
