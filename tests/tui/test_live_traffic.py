@@ -456,3 +456,23 @@ async def test_finding_another_port_while_watching_watches_that_one() -> None:
         await answered(pilot)
         assert calls.calls == [(CLOUD, ["448"]), (CLOUD, ["2258"])]
         assert screen.live is not None and screen.live.port == "2258" and screen.live.status is LiveStatus.MEASURING
+
+
+async def test_a_remapped_key_is_the_one_the_panel_names() -> None:
+    from tui.app import build_app
+
+    backend = SnapshotBackend()
+    calls = Calls(backend)
+    app = build_app(backend, keymap={"explorer.live_traffic": "T"}, environ={})
+    async with started(app) as pilot:
+        screen = await go_to(pilot, "448")
+        manual(screen)
+        panel = screen.query_one(PortDetail)
+        assert panel.border_subtitle == "T live traffic"
+        await pilot.press("t")
+        await answered(pilot)
+        assert len(calls) == 0
+        await pilot.press("T")
+        await answered(pilot)
+        assert calls.calls == [(CLOUD, ["448"])]
+        assert str(panel.border_subtitle).endswith("· T stops")
