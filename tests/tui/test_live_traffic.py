@@ -197,6 +197,7 @@ async def test_moving_through_the_table_reads_only_the_port_it_stops_on() -> Non
     async with started(app) as pilot:
         screen = await go_to(pilot, "448")
         screen.live_interval = 3600.0
+        screen.live_settle = 2.0  # longer than three key presses take, even on a loaded machine
         await pilot.press("t")
         await answered(pilot)
         screen.query_one(PortTable).focus()
@@ -379,6 +380,10 @@ async def test_t_without_a_port_says_select_one() -> None:
     app, _clock, calls = demo()
     async with started(app) as pilot:
         shown = notifications(app)
+        screen = explorer(app)
+        screen.withdraw("No inventory: the load was interrupted.")  # as after a failed load: no port shown
+        await settle(pilot)
+        assert screen.current_port is None
         await pilot.press("t")
         await answered(pilot)
         assert shown == ["Select a port first (in the tree or the table)."]
