@@ -25,13 +25,15 @@ from tui.backends.snapshot import SnapshotBackend  # noqa: E402
 MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
 
 # name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did, "@host" puts the
-# cursor in the review's host of interest (the keys after it type there).
+# cursor in the review's host of interest (the keys after it type there), "@rates" reads the watched
+# port (``t``) again a second later, so that the panel shows rates.
 SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer": ((120, 40), ("slash", *"448", "enter")),
     "find": ((120, 40), ("slash", *"172.24")),
     "marks": ((120, 40), MARKED),
     "help": ((120, 40), ("question_mark",)),
     "explorer-80x24": ((80, 24), ("slash", *"2258", "enter")),
+    "traffic": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "t", "@rates")),
     "wizard": ((120, 40), (*MARKED, "m", "@walkthrough")),
     "review": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r")),
     "capture": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "@host", *"KRBCLIENT01")),
@@ -52,6 +54,9 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
                 await fill_walkthrough(pilot)
             elif key == "@host":
                 app.screen.query_one("#capture-host", Input).focus()
+            elif key == "@rates":
+                await pilot.pause(1.0)
+                app.screen.refresh_live()  # type: ignore[attr-defined]
             else:
                 await pilot.press(key)
             await pilot.pause(0.05)

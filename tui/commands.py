@@ -1,5 +1,6 @@
 """The command-palette providers: "Go to VM…" and "Go to port…" from the app's search index,
-and the explorer's actions (sessions, new session from the marks, marks, copy, reload, filter, sort).
+and the explorer's actions (sessions, new session from the marks, marks, copy, live traffic, reload, filter,
+sort).
 
 Not a screen: :class:`InventoryCommands` reads the index through :func:`tui.messages.app_state`
 and posts :class:`~tui.messages.GoTo` / :class:`~tui.messages.OpenFind` to the app;
@@ -81,6 +82,7 @@ EXPLORER_ACTIONS: tuple[tuple[str, str], ...] = (
     ("Clear the marks", "clear_marks"),
     ("Copy the port ID", "copy_port_id"),
     ("Copy… (port ID, MAC, IP, VM name, VM/NIC)", "copy"),
+    ("Live traffic of the port (again: stop)", "live_traffic"),
     ("Reload the inventory", "app.refresh"),
     ("Filter the port table", "filter"),
     ("Connected ports only (again: all)", "connected"),

@@ -4,7 +4,8 @@ Screens (and the command palette) never import the app. They post one of the req
 (:class:`OpenWizard`, :class:`ApplyChanges`, :class:`OpenSessions`, :class:`CopyRequested`,
 :class:`GoTo`, :class:`OpenFind`) and read what they need through :func:`app_state`, whose
 reactives (``inventory``, ``index``, ``load_progress``, ``last_change``) they ``watch``.
-The app's own workers report with the load and change messages at the end.
+The app's own workers report with the load and change messages at the end, the explorer's
+live-traffic worker with :class:`LiveTrafficRead`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from textual.message import Message
 
 from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
 from tui.lookup import LookupIndex, Target
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
+from tui.model import ChangeOperation, Inventory, MirrorSession, PortStatistics, SessionChange
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -185,3 +186,23 @@ class ChangeFailed(Message):
     switch_key: str
     changes: list[SessionChange]
     error: BackendError
+
+
+# -- reports: the explorer's live-traffic worker → the explorer ------------------------------
+
+
+@dataclass
+class LiveTrafficRead(Message):
+    """One reading of the port the explorer watches (``stats``; ``None``: not reported), or the
+    error that came instead (``unsupported``: the server cannot give counters at all).
+
+    ``generation`` names the watch it belongs to: a reading for a port no longer watched is dropped.
+    """
+
+    generation: int
+    stats: PortStatistics | None = None
+    error: str = ""
+    hint: str = ""
+    unsupported: bool = False
+    at: float = 0.0
+    """When the error came (POSIX seconds)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from textual.widgets import Static
 
+from tui.live_traffic import LiveTraffic, traffic_rows
 from tui.marks import Marks
 from tui.model import Inventory, Port, PortlessNic
 from tui.text import LineText as Text
@@ -19,15 +22,36 @@ class PortDetail(Static):
     PortDetail { height: auto; }
     """
 
+    _shown: tuple[Inventory, Port, Marks | None] | None = None
+    live: LiveTraffic | None = None
+    """The live traffic shown under the port (when it is of the port shown)."""
+    live_key = "t"
+    """The key that toggles live traffic, as the footer names it."""
+
     def show_port(self, inventory: Inventory | None, port: Port | None, marks: Marks | None = None) -> None:
-        """Render ``port`` (or a hint when nothing is selected), with its mark if ``marks`` has one."""
+        """Render ``port`` (or a hint when nothing is selected), with its mark if ``marks`` has one,
+        and its live traffic if :attr:`live` is of this port."""
         if port is None or inventory is None:
+            self._shown = None
             self.update(Text("Select a port to see its details.", style="dim italic"))
             return
-        self.update(render_port(inventory, port, marks))
+        self._shown = (inventory, port, marks)
+        live = self.live
+        mine = live is not None and (live.switch, live.port) == (port.switch, port.key)
+        extra = traffic_rows(live, self.live_key) if live is not None and mine else []
+        self.update(render_port(inventory, port, marks, extra))
+
+    def show_live(self, live: LiveTraffic | None, key: str | None = None) -> None:
+        """Show ``live`` (``None``: no live traffic) under the port shown."""
+        self.live = live
+        if key is not None:
+            self.live_key = key
+        if self._shown is not None:
+            self.show_port(*self._shown)
 
     def show_portless(self, inventory: Inventory, item: PortlessNic) -> None:
         """Render a VM NIC that is on no port (or a VM without a NIC)."""
+        self._shown = None
         self.update(render_portless(inventory, item))
 
 
@@ -68,8 +92,14 @@ def mark_text(marks: Marks | None, port: Port) -> Text | None:
     return text
 
 
-def render_port(inventory: Inventory, port: Port, marks: Marks | None = None) -> Group:
-    """A Rich renderable describing ``port`` (also used by the CLI); its mark if ``marks`` has one."""
+def render_port(
+    inventory: Inventory,
+    port: Port,
+    marks: Marks | None = None,
+    extra: Sequence[tuple[str, RenderableType]] = (),
+) -> Group:
+    """A Rich renderable describing ``port`` (also used by the CLI); its mark if ``marks`` has one;
+    ``extra`` rows (label, value) at the end (the panel's live traffic)."""
     inv = inventory
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -122,4 +152,6 @@ def render_port(inventory: Inventory, port: Port, marks: Marks | None = None) ->
         grid.add_row("Sessions", lines)
     else:
         grid.add_row("Sessions", Text("none", style="dim"))
+    for label, value in extra:
+        grid.add_row(label, value)
     return Group(grid)

@@ -5,7 +5,7 @@ Review changes in snapshot_report.html before accepting them with ``--snapshot-u
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
@@ -117,3 +117,42 @@ def test_wizard_problem_beside_field(snap_compare: Compare) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_sessions_screen(snap_compare: Compare, size: tuple[int, int]) -> None:
     assert snap_compare(demo_app(), terminal_size=size, run_before=steps("S"))
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC (the panel shows clock times), restored afterwards."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_live_traffic(snap_compare: Compare, size: tuple[int, int], utc: None) -> None:
+    """Port 448 watched with ``t``: two readings 3 s apart on the demo lab's clock, pinned a day after
+    its counters were recorded (a reading the interval adds meanwhile finds no time passed: same rates)."""
+    from tests.tui.test_live_traffic import T0, Clock
+    from tui.backends.snapshot import SnapshotBackend
+    from tui.screens.explorer import ExplorerScreen
+
+    app = demo_app()
+    assert isinstance(app.backend, SnapshotBackend)
+    clock = app.backend.clock = Clock(T0)
+
+    async def run(pilot: Pilot[None]) -> None:
+        await steps("slash", Typed("448"), "enter")(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ExplorerScreen)
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await settle(pilot)
+        clock.now += 3.0
+        screen.refresh_live()
+        await pilot.app.workers.wait_for_complete()
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run)

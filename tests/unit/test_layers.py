@@ -23,7 +23,7 @@ def test_pure_modules_import_no_ui_or_vsphere() -> None:
         "import tui.model, tui.rules, tui.lookup, tui.config, tui.marks, tui.clipboard, tui.backends.snapshot, "
         "tui.describe, tui.sessionform, tui.outcome, tui.keymap, tui.setting_table, tui.configfile, "
         "tui.session_types, tui.mirror_session, tui.problem, tui.inventory_objects, tui.inventory, "
-        "tui.rules_base, tui.rules_errors, tui.rules_warnings"
+        "tui.rules_base, tui.rules_errors, tui.rules_warnings, tui.live_traffic"
     )
     assert "textual" not in loaded
     assert "pyVmomi" not in loaded and "pyVim" not in loaded

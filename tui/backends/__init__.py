@@ -116,6 +116,10 @@ class ChangeInterrupted(ConnectionFailed):
         self.problems = [Problem(code, text)]
 
 
+class StatisticsUnsupported(BackendError, title="Port counters not available"):
+    """The server cannot give fresh port counters (no ``RefreshDVPortState``): asking again will not help."""
+
+
 class ReadOnlyError(BackendError, title="Read-only", exit_code=EXIT_PROBLEMS):
     """A write was attempted in read-only mode."""
 
@@ -221,8 +225,9 @@ class Backend(Protocol):
         Only those ports are read, never the whole switch: the vsphere backend asks vCenter to
         refresh their state from the hosts (``RefreshDVPortState``), then fetches them by key
         (``FetchDVPorts``). A key the switch does not have is left out of the result (as a port that
-        vanished); an unknown switch gives an empty result. Raises a connection error or a
-        :class:`BackendError` for a vCenter fault.
+        vanished); an unknown switch gives an empty result. Raises a connection error, a
+        :class:`BackendError` for a vCenter fault, or :class:`StatisticsUnsupported` when the server
+        cannot refresh port state at all.
         """
         ...
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tui.backends import BackendError
+from tui.backends import BackendError, StatisticsUnsupported
 from tui.backends._convert import _vim, _vmodl
 from tui.model import STAT_API_NAMES, PortStatistics
 from tui.text import visible
@@ -40,9 +40,9 @@ def read_port_statistics(
     start = clock()
     try:
         dvs.RefreshDVPortState(portKeys=wanted)
-    except vmodl.fault.MethodNotFound:
+    except (vmodl.fault.MethodNotFound, vmodl.fault.NotSupported):
         # govmomi's stock vcsim: reading the held state instead would show counters that never move.
-        raise BackendError(
+        raise StatisticsUnsupported(
             "this server does not implement RefreshDVPortState, so port counters cannot be read fresh",
             hint="vCenter has offered it since vSphere 4.0; a simulator may not.",
         ) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual import on
+import time
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -11,11 +13,21 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar
 
-from tui.backends import LoadProgress
+from tui.backends import Backend, BackendError, LoadProgress, StatisticsUnsupported
 from tui.clipboard import copy_choices
 from tui.commands import ExplorerCommands
+from tui.live_traffic import LIVE_INTERVAL, LIVE_SETTLE, LiveTraffic, live_subtitle
 from tui.marks import MarkError, Marks
-from tui.messages import AppliedChange, CopyRequested, GoTo, OpenFind, OpenSessions, OpenWizard, app_state
+from tui.messages import (
+    AppliedChange,
+    CopyRequested,
+    GoTo,
+    LiveTrafficRead,
+    OpenFind,
+    OpenSessions,
+    OpenWizard,
+    app_state,
+)
 from tui.model import ChangeOperation, Inventory, Port, PortlessNic, new_session
 from tui.screens.copy import CopyScreen
 from tui.text import SafeText as Text
@@ -31,6 +43,8 @@ from widgets.safe_input import SafeInput
 _DEBOUNCE_ROWS = 200
 # Ports listed above which the filter waits for a pause in typing.
 _DEBOUNCE_FILTER = 2_000
+# The worker group of the live-traffic readings (one at a time, of the port shown).
+LIVE_GROUP = "live-traffic"
 
 
 class ExplorerScreen(Screen[None]):
@@ -64,6 +78,15 @@ class ExplorerScreen(Screen[None]):
             tooltip="Copy the port ID (y again or enter), MAC, IP, VM name or VM/NIC (OSC 52, works over SSH)",
         ),
         Binding("m", "mirror", "Mirror", id="explorer.mirror", tooltip="New mirror session from the marked ports"),
+        Binding(
+            "t",
+            "live_traffic",
+            "Traffic",
+            id="explorer.live_traffic",
+            tooltip=f"Live traffic of the port every {LIVE_INTERVAL:g} s: packets, bytes and drops per second, "
+            "in and out; again: stop",
+            show=False,
+        ),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
         Binding("r", "app.refresh", "Refresh", id="explorer.refresh", tooltip="Reload the inventory", show=False),
         Binding(
@@ -105,6 +128,21 @@ class ExplorerScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._listing: tuple[str, str] = ("", "")
         """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
+        self.live_on = False
+        """Live traffic is toggled on: the port shown is read while this screen is the active one."""
+        self.live_interval = LIVE_INTERVAL
+        """Seconds between two readings (tests make it longer and read with :meth:`refresh_live`)."""
+        self.live_settle = LIVE_SETTLE
+        """Seconds to wait after the port shown changed before reading the new one."""
+        self.live: LiveTraffic | None = None
+        """What is known of the port being watched (``None``: not watching)."""
+        self._live_generation = 0
+        self._live_timer: Timer | None = None
+        self._live_reading = False
+        """A reading is on its way (the next one is scheduled when it arrives)."""
+        self._live_key = ""
+        self._live_paused = False
+        """Readings stopped because another screen is on top (they start again when it closes)."""
 
     @property
     def inventory(self) -> Inventory | None:
@@ -184,7 +222,9 @@ class ExplorerScreen(Screen[None]):
         self._listing = ("", "")
         self._selection = None
         self.current_port = None
+        self._follow_live(None)
         self.query_one(PortDetail).show_port(None, None)
+        self._detail_subtitle()
         self.query_one("#progress", ProgressBar).display = False
 
     def _progress_changed(self, step: LoadProgress | None) -> None:
@@ -305,8 +345,10 @@ class ExplorerScreen(Screen[None]):
         detail = self.query_one(PortDetail)
         if inv is None:
             return
+        self._follow_live(port)
         detail.show_port(inv, port, self.marks)
         detail.border_title = escape(visible(f"Port {port.key}")) if port else "Port"
+        self._detail_subtitle()
 
     def go_to_port(self, port: Port) -> None:
         """Expand the tree to ``port`` and select it everywhere."""
@@ -336,10 +378,12 @@ class ExplorerScreen(Screen[None]):
         if inv is None:
             return
         self.current_port = None  # nothing to mark or copy: s, d and y say "select a port first"
+        self._follow_live(None)
         detail = self.query_one(PortDetail)
         detail.show_portless(inv, item)
         nic = item.nic.label if item.nic else "no NIC"
         detail.border_title = escape(f"{item.vm.name} / {nic}: no port")
+        self._detail_subtitle()
 
     def go_to(self, target: Port | PortlessNic) -> None:
         """:meth:`go_to_port`, or for a NIC on no port its node in the tree (when its backing names
@@ -554,3 +598,143 @@ class ExplorerScreen(Screen[None]):
             self.post_message(CopyRequested(port.key, f"Port ID {port.key}"))
         else:
             self.app.push_screen(CopyScreen(choices, f"Copy from port {port.key}"))
+
+    # -- live traffic of the port shown --------------------------------------------------------
+
+    def action_live_traffic(self) -> None:
+        """Watch the traffic of the port shown, or stop watching (after a refusal: ask again)."""
+        if self.live_on and (self.live is None or self.live.polling):
+            self.live_on = False
+            self._stop_live()
+            self.live = None
+            self._show_live()
+            return
+        if self._port_or_warn() is None:
+            return
+        self.live_on = True
+        self._watch_live(delay=0.0)
+
+    def refresh_live(self) -> None:
+        """Read the watched port now instead of at the next interval (unless a reading is on its way)."""
+        if self.live is None or not self.live.polling or self._live_reading or not self.is_active:
+            return
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        self._read_live(self._live_generation)
+
+    def _live_key_display(self) -> str:
+        """The key of ``live_traffic`` as the footer would name it (config.toml may remap it)."""
+        if not self._live_key:
+            for active in self.active_bindings.values():
+                if active.binding.action == "live_traffic":
+                    self._live_key = self.app.get_key_display(active.binding)
+                    break
+        return self._live_key or "t"
+
+    def _detail_subtitle(self) -> None:
+        """The detail panel's lower border: how to watch the port's traffic, or that it is watched."""
+        detail = self.query_one(PortDetail)
+        if self.current_port is None:
+            detail.border_subtitle = ""
+            return
+        text = live_subtitle(self.live if self.live_on else None, self._live_key_display())
+        detail.border_subtitle = escape(visible(text))  # markup; the key may come from config.toml
+
+    def _show_live(self) -> None:
+        self.query_one(PortDetail).show_live(self.live, self._live_key_display())
+        self._detail_subtitle()
+
+    def _watch_live(self, delay: float) -> None:
+        """Watch the port shown from scratch: first reading after ``delay`` seconds."""
+        self._stop_live()
+        port = self.current_port
+        self.live = None
+        if self.live_on and port is not None and self.is_active:
+            self.live = LiveTraffic(port.switch, port.key, self.live_interval)
+            self._schedule_live(delay)
+        self._show_live()
+
+    def _follow_live(self, port: Port | None) -> None:
+        """The port shown changed (or was shown again): watch the new one, if watching."""
+        if not self.live_on:
+            return
+        live = self.live
+        if port is not None and live is not None and (live.switch, live.port) == (port.switch, port.key):
+            return  # the same port (an inventory refresh, a mark): keep reading it
+        self._stop_live()
+        self.live = None
+        if port is not None and self.is_active:
+            self.live = LiveTraffic(port.switch, port.key, self.live_interval)
+            self._schedule_live(self.live_settle)
+        self.query_one(PortDetail).live = self.live  # drawn by the caller's show_port
+
+    def _stop_live(self) -> None:
+        """No more readings of the current watch: its pending timer stops, a reading on its way is
+        dropped when it arrives (its generation is old)."""
+        self._live_generation += 1
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._live_timer = None
+        self.workers.cancel_group(self, LIVE_GROUP)
+        self._live_reading = False
+
+    def _schedule_live(self, delay: float) -> None:
+        generation = self._live_generation
+        if delay <= 0:
+            self._read_live(generation)
+        else:
+            self._live_timer = self.set_timer(delay, lambda: self._read_live(generation))
+
+    def _read_live(self, generation: int) -> None:
+        """Start one reading of the watched port (the timer's callback checks it is still wanted)."""
+        self._live_timer = None
+        live = self.live
+        if generation != self._live_generation or live is None or not self.is_active:
+            return
+        self._live_reading = True
+        self._read_port_traffic(app_state(self.app).backend, generation, live.switch, live.port)
+
+    @work(thread=True, exclusive=True, group=LIVE_GROUP, exit_on_error=False, description="Reading port traffic")
+    def _read_port_traffic(self, backend: Backend, generation: int, switch: str, key: str) -> None:
+        """One ``port_statistics`` call for one port, in a thread; the answer comes as a message."""
+        try:
+            got = backend.port_statistics(switch, [key])
+            message = LiveTrafficRead(generation, got.get(key))
+        except StatisticsUnsupported as e:
+            message = LiveTrafficRead(generation, error=e.message, hint=e.hint, unsupported=True, at=time.time())
+        except BackendError as e:
+            message = LiveTrafficRead(generation, error=e.message, at=time.time())
+        except Exception as e:  # never a traceback: say what failed and try again at the next interval
+            message = LiveTrafficRead(generation, error=f"{e.__class__.__name__}: {e}", at=time.time())
+        self.post_message(message)
+
+    def on_live_traffic_read(self, message: LiveTrafficRead) -> None:
+        """Show the reading; schedule the next one while watching and active."""
+        live = self.live
+        if message.generation != self._live_generation or live is None:
+            return  # of a watch that ended
+        self._live_reading = False
+        if message.error:
+            live = live.with_error(message.error, hint=message.hint, unsupported=message.unsupported, at=message.at)
+        else:
+            live = live.with_reading(message.stats)
+        self.live = live
+        self._show_live()
+        if live.polling and self.is_active:
+            self._schedule_live(self.live_interval)
+
+    def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        """Another screen is on top (wizard, sessions, finder, help): no more readings; what was
+        read stays shown."""
+        if self.live_on:
+            self._stop_live()
+            self._live_paused = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Back on top: watch the port shown again, from scratch (unless something already did:
+        the palette's command, the finder's jump to another port)."""
+        if self._live_paused:
+            self._live_paused = False
+            if self.live_on and not self._live_reading and self._live_timer is None:
+                self._watch_live(delay=0.0)

@@ -15,7 +15,7 @@ ABOUT = (
     "Find any port by VM, NIC, IP, MAC or port ID with /. Mark sources with s (press again: "
     "ingress+egress → ingress → egress → off) and destinations with d, on one switch. "
     "y copies to your clipboard over SSH (OSC 52): the port ID with y again, or its MAC, IP, VM name or "
-    "VM/NIC. Ctrl+P opens the command palette."
+    "VM/NIC. t shows the port's live traffic (packets, bytes and drops per second). Ctrl+P opens the command palette."
 )
 
 
