@@ -242,7 +242,7 @@ def mirrored_flow(rates: PortRates, side: str, session: MirrorSession) -> Flow:
     for kind in _KINDS:
         pps = (rates.rate(f"packets_{side}_{kind}") or 0.0) / every
         bps = (rates.rate(f"bytes_{side}_{kind}") or 0.0) / every
-        if length and length > 0 and pps > 0:
+        if length and length > 0:  # also with no whole packet counted: no more bytes than packets cut
             bps = min(bps, pps * length)
         flow = flow + Flow(pps, bps)
     return flow

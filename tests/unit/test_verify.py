@@ -297,6 +297,14 @@ def test_mirrored_flow_applies_sampling_and_packet_length() -> None:
     assert verify.mirrored_flow(rates, "in", whole) == Flow(408.0, 400_400.0)
 
 
+def test_bytes_without_a_whole_packet_are_cut_to_nothing() -> None:
+    """Counters read mid-frame (or projected, as the demo's) can move bytes and not packets in a window:
+    with a packet length, no more bytes are mirrored than packets times the length."""
+    rates = verify.window_rates([{"1": stats(0)}, {"1": stats(1, bytes_out_multicast=30)}], "1")
+    assert verify.mirrored_flow(rates, "out", WALK) == Flow(0.0, 0.0)
+    assert verify.mirrored_flow(rates, "out", WALK.with_changes(mirrored_packet_length=None)) == Flow(0.0, 30.0)
+
+
 def test_a_source_mirrored_one_way_counts_that_way_only(demo: Inventory) -> None:
     ingress = WALK.with_changes(source_tx=VspanPorts())
     result = judged(demo, ingress, readings(TIMES, port_448=BUSY, port_2258=sent(100)))
