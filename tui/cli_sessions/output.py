@@ -397,15 +397,15 @@ def _fitted(rows: Sequence[Sequence[str]], width: int) -> list[int]:
     def longest_word(texts: Sequence[str]) -> int:
         return max((len(w) for t in texts for w in t.split()), default=0)
 
+    numbers = [r for r in rows if r[3]]  # measured rows: a port not measured says why, and that may wrap
     sizes = [
-        max([longest_word([h]), *(len(line) for r in rows for line in r[i].splitlines())])
+        max([longest_word([h]), *(len(line) for r in (rows if i < 2 else numbers) for line in r[i].splitlines())])
         for i, h in enumerate(VERIFY_COLUMNS)
     ]
     room = width - 2 * (len(VERIFY_COLUMNS) - 1)
-    numbers = sum(sizes[2:])
     if sum(sizes) > room:
         sizes[1] = max(longest_word([VERIFY_COLUMNS[1]]), longest_word([r[1] for r in rows]))
-        sizes[0] = max(8, min(sizes[0], room - numbers - sizes[1]))
+        sizes[0] = max(8, min(sizes[0], room - sum(sizes[2:]) - sizes[1]))
     return sizes
 
 
@@ -434,22 +434,21 @@ def verify_table(result: VerifyResult, width: int | None = None) -> Table:
         )
     for row, line in zip(rows, (*result.sources, *result.destinations), strict=True):
         style = "bold" if line.role == "destination" else ""
-        table.add_row(Text(row[0], style=style), Text(row[1], style=style), *(Text(cell) for cell in row[2:]))
+        numbers = [Text(cell) if line.rates.ok else Text(cell, justify="left") for cell in row[2:]]
+        table.add_row(Text(row[0], style=style), Text(row[1], style=style), *numbers)
     return table
 
 
 def _items(out: Console, lead: str, items: Sequence[tuple[str, str]]) -> None:
-    """One paragraph per item, ``{lead}{code}: {text}``, indented by two and wrapping under its text."""
-    grid = Table.grid()
-    grid.add_column(no_wrap=True)
-    grid.add_column()
+    """One paragraph per item, ``  {lead}{code}: {text}``, wrapped under its own text."""
+    first = f"  {lead}"
     for code, text in items:
         line = Text()
         if code:
             line.append(f"{code}: ", style="bold")
         line.append(visible(text))
-        grid.add_row(Text(f"  {lead}"), line)
-    out.print(grid)
+        for i, part in enumerate(line.wrap(out, max(20, out.width - len(first)))):
+            out.print(Text(first if i == 0 else " " * len(first)) + part)
 
 
 def print_verify(out: Console, result: VerifyResult) -> None:
