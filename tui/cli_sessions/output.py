@@ -451,20 +451,24 @@ def _items(out: Console, lead: str, items: Sequence[tuple[str, str]]) -> None:
             out.print(Text(first if i == 0 else " " * len(first)) + part)
 
 
+NOTE_WIDTH = 100
+"""The note under the verify table is wrapped at this width, or the terminal's when narrower."""
+
+
 def print_verify(out: Console, result: VerifyResult) -> None:
     """The window's table, the verdict (label and summary), its reasons and the advice."""
     if result.sources or result.destinations:
         terminal = bool(getattr(out, "fits_terminal", out.is_terminal))
         out.print()
         out.print(verify_table(result, out.width if terminal else None))
-        out.print(
-            Text(
-                f"Over {result.seconds:.1f} s. Sources: what the session mirrors of them per second (after "
-                "sampling and packet length). Destinations: what the switch sent them, their own traffic "
-                "included. Due: what the session should deliver there.",
-                style="dim",
-            )
+        note = Text(
+            f"Per second over {result.seconds:.1f} s. Sources: what the session mirrors of them (after sampling "
+            "and packet length). Destinations: what the switch sent them, their own traffic included. Due: what "
+            "the session should deliver there.",
+            style="dim",
         )
+        for line in note.wrap(out, min(out.width, NOTE_WIDTH)):
+            out.print(line)
     out.print()
     label = result.verdict.label
     summary = result.summary.removeprefix(f"{label}: ")
