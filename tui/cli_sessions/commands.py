@@ -10,6 +10,7 @@ judges them with :mod:`tui.verify` (the same core as the app's).
 from __future__ import annotations
 
 import argparse
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -111,16 +112,22 @@ def _sample_window(backend: Backend, the_plan: VerifyPlan, seconds: float, err: 
 
     worker = threading.Thread(target=work, name="dvmirror-verify", daemon=True)
     start = time.monotonic()
-    with verify_progress(err, seconds, len(the_plan.port_keys)) as tick:
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.1)
-                tick(time.monotonic() - start)
-        except KeyboardInterrupt:
-            window.interrupted = True
-            stop.set()
-            worker.join(5.0)  # the reading under way; backend.close() cuts a stalled one
+    # What exists now (the inventory above all) outlives the window: the cyclic collector leaves it
+    # alone meanwhile, so a full collection does not go over it (0.2 s of CPU at 40,000 VMs).
+    gc.freeze()
+    try:
+        with verify_progress(err, seconds, len(the_plan.port_keys)) as tick:
+            worker.start()
+            try:
+                while worker.is_alive():
+                    worker.join(0.1)
+                    tick(time.monotonic() - start)
+            except KeyboardInterrupt:
+                window.interrupted = True
+                stop.set()
+                worker.join(5.0)  # the reading under way; backend.close() cuts a stalled one
+    finally:
+        gc.unfreeze()
     window.elapsed = time.monotonic() - start
     if crashed:
         raise crashed[0]
