@@ -242,7 +242,7 @@ def mirrored_flow(rates: PortRates, side: str, session: MirrorSession) -> Flow:
     for kind in _KINDS:
         pps = (rates.rate(f"packets_{side}_{kind}") or 0.0) / every
         bps = (rates.rate(f"bytes_{side}_{kind}") or 0.0) / every
-        if length and length > 0 and pps > 0:
+        if length and length > 0:  # also with no whole packet counted: no more bytes than packets cut
             bps = min(bps, pps * length)
         flow = flow + Flow(pps, bps)
     return flow
@@ -279,6 +279,8 @@ class PortLine:
     """Sources: what the session mirrors of this port. Destinations: what they were sent (out)."""
     due: Flow | None = None
     """Destinations: what the session should deliver to this port (its reachable sources' share)."""
+    reported: bool = True
+    """False when no reading had the port at all (the backend returned no counters for it)."""
 
     @property
     def dropped(self) -> float | None:
@@ -417,6 +419,7 @@ def judge(
         port = inv.port(p.switch_key, key)
         return inv.port_label(port) if port is not None else f"{key} · (not in the inventory)"
 
+    seen = {key for reading in readings for key in reading}
     sources: list[PortLine] = []
     expected: Flow | None = NO_FLOW if (p.rx or p.tx) else None
     unmeasured_sources: list[str] = []
@@ -433,7 +436,7 @@ def judge(
                 expected = expected + flow
         else:
             unmeasured_sources.append(key)
-        sources.append(PortLine(key, _role(key, p), label(key), rates.status, rates, flow))
+        sources.append(PortLine(key, _role(key, p), label(key), rates.status, rates, flow, None, key in seen))
     if sources and len(unmeasured_sources) == len(sources):
         expected = None
     flows = {line.key: line.mirrored for line in sources if line.mirrored is not None}
@@ -442,14 +445,12 @@ def judge(
         rates = window_rates(readings, key)
         sent = Flow(rates.packets_out or 0.0, rates.bytes_out or 0.0) if rates.ok else None
         due = None if expected is None else sum((flows.get(k, NO_FLOW) for k in _reachable(inv, p, key)), NO_FLOW)
-        dests.append(PortLine(key, "destination", label(key), rates.status, rates, sent, due))
+        dests.append(PortLine(key, "destination", label(key), rates.status, rates, sent, due, key in seen))
     seconds = max((line.rates.seconds for line in (*sources, *dests)), default=0.0)
 
     blocking, explaining = _reasons(inv, p, warnings)
     reasons: list[Reason] = [
-        Reason("NotMeasured", f"Source {line.label}: {_status_text(line.rates)}.")
-        for line in sources
-        if not line.rates.ok
+        Reason("NotMeasured", f"Source {line.label}: {_line_status(line)}.") for line in sources if not line.rates.ok
     ]
     advice: list[str] = []
 
@@ -497,9 +498,7 @@ def judge(
         return result(Verdict.INCONCLUSIVE, summary)
     if expected is None or not dests or any(d.mirrored is None or d.due is None for d in dests):
         reasons.extend(
-            Reason("NotMeasured", f"Destination {d.label}: {_status_text(d.rates)}.")
-            for d in dests
-            if d.mirrored is None
+            Reason("NotMeasured", f"Destination {d.label}: {_line_status(d)}.") for d in dests if d.mirrored is None
         )
         reasons.extend(explaining)
         return result(Verdict.INCONCLUSIVE, "Inconclusive: the counters of some ports could not be measured.")
@@ -552,6 +551,12 @@ def _first_sentence(text: str) -> str:
     return head + "." if dot else text
 
 
+def _line_status(line: PortLine) -> str:
+    if not line.reported:
+        return "no counters were reported for the port"
+    return _status_text(line.rates)
+
+
 def _status_text(rates: PortRates) -> str:
     return {
         RateStatus.RESET: "its counters were reset during the window (reconnected or moved?)",
@@ -602,7 +607,7 @@ def table_rows(result: VerifyResult) -> list[tuple[str, ...]]:
     for line in (*result.sources, *result.destinations):
         flow = line.mirrored
         if not line.rates.ok:
-            measured = (_status_text(line.rates), "")
+            measured = (_line_status(line), "")
         else:
             measured = (pps_text(flow.pps if flow else None), bps_text(flow.bps if flow else None))
         due = pps_text(line.due.pps) if line.due is not None else ""

@@ -123,6 +123,9 @@ def _commands(lab: Path, tmp_path: Path) -> Iterator[list[str]]:
     yield ["session", "enable", "--session", dmz, *snap]
     yield ["session", "delete", "--session", dmz, *snap]
     yield ["session", "delete", "--session", "no such\x1b]0;pwned\x07", *snap]
+    yield ["session", "verify", "--session", dmz, "--seconds", "1", *snap]  # names in the table and the reasons
+    yield ["session", "verify", "--session", "no such\x1b]0;pwned\x07", *snap]
+    yield ["session", "verify", "--session", dmz, "--seconds", "\x1b]0;pwned\x07", *snap]  # argparse error
     yield ["session", "create", "--switch", sw, "--length", "\x1b]0;pwned\x07", *snap]  # argparse error
     yield ["snapshot", "save", str(tmp_path / "saved.json"), *snap]
     yield ["ports", "--snapshot", str(tmp_path / "missing\x1b]0;pwned\x07.json")]

@@ -16,6 +16,7 @@ Commands
 
 ``dvmirror session create|edit|enable|disable|delete [--dry-run] [--json] ...``
     Build one change, check it with :func:`tui.rules.check`, and send it (unless ``--dry-run``).
+    ``verify`` (below) reads counters and changes nothing.
 
 Selecting the switch and the session
     ``--switch S`` (name or UUID) may be left out when the ports make the switch unambiguous:
@@ -23,7 +24,7 @@ Selecting the switch and the session
     matches on several switches (port keys repeat between switches) with nothing else to tell
     them apart, or ports on different switches, is a usage error (exit 2) asking for
     ``--switch``. A create without any PORT needs ``--switch`` unless there is only one switch.
-    ``--session NAME_OR_KEY`` (edit, enable, disable, delete) is a session key as listed by
+    ``--session NAME_OR_KEY`` (edit, enable, disable, delete, verify) is a session key as listed by
     ``dvmirror sessions`` or, failing that, a session name (exact, then ignoring case). A key
     wins over a name. A key or name found on several switches, or a name shared by several
     sessions, is a usage error (exit 2) listing them. The switch is the session's; ``--switch``
@@ -85,6 +86,28 @@ Fields (API name in brackets)
 ``delete``
     Removes the session by key (the JSON ``change.session`` is the session removed).
 
+``dvmirror session verify --session NAME_OR_KEY [--switch S] [--seconds N] [--json]``
+    Changes nothing (so read-only mode does not matter): does the session deliver? The session
+    is found as for ``edit`` (a session that does not exist: exit 1, ``NotFound``). Its source
+    and destination ports (:func:`tui.verify.plan`; uplink destinations by name are the uplink
+    ports of the sources' hosts) are read at the start, every :data:`tui.verify.SAMPLE_EVERY`
+    seconds and at the end of a window of N seconds (default 10, from 1 to 600; anything else,
+    ``nan``, ``inf``, text, is a usage error, exit 2), one ``backend.port_statistics`` call per
+    reading (``RefreshDVPortState`` + ``FetchDVPorts`` of those ports only). Then
+    :func:`tui.verify.judge` compares what the sources carried in the mirrored directions (after
+    sampling rate and mirrored packet length) with what each destination was sent, and gives a
+    verdict: ``mirroring`` (exit 0), ``nothing-to-mirror``, ``not-delivered``, ``dropped`` or
+    ``inconclusive`` (exit 1), with reasons (the rules' warnings that explain it, most likely
+    first, :func:`tui.rules.session_warnings`) and advice. The human output prints the session
+    (key, name, switch, type, status, ports to read) before the window, then the side-by-side
+    table (:func:`tui.verify.table_rows`; on a narrow terminal a port label takes two lines), the
+    verdict and its summary, the reasons and the advice. A progress bar with the seconds left is
+    drawn on standard error only when it is a terminal (``--json`` included); scripts get nothing
+    on standard error. ctrl+c ends the window between readings: no verdict, ``dvmirror:
+    interrupted after …`` on standard error, exit 130. A connection or session failure while
+    sampling: the error on standard error, exit 3 (its exit code, as for a change), and with
+    ``--json`` the result is still printed with a null verdict.
+
 Flow and exit codes
     Load, build the change, :func:`tui.rules.check`. Errors: print them, exit 1, nothing sent.
     ``--dry-run``: print the result (warnings, notes, what the upstream physical switch must
@@ -141,6 +164,28 @@ sending); ``notes`` and
 ``capture_filter`` / ``capture_command`` (tcpdump, for create and edit without errors; else
 null); ``stored`` (the session as the switch holds it after the change, re-read by the backend;
 null for a dry run, a delete or a failure).
+
+``session verify --json``: one object::
+
+    {"ok": bool, "problems": [{"code", "severity", "field", "message"}],
+     "session": {as a row of ``sessions --json``},
+     "verdict": "mirroring|nothing-to-mirror|not-delivered|dropped|inconclusive" | null,
+     "summary": str, "reasons": [{"code", "message"}], "advice": [str], "seconds": float,
+     "expected": {"pps", "bps"} | null,
+     "sources": [PORT], "destinations": [PORT], "samples": [[{"port", "readAt", "counters"}]]}
+
+``ok`` is true when the verdict is ``mirroring``. ``problems`` holds only what prevented a verdict:
+``NotFound`` (field ``key``; ``session`` is then ``{"key": the text given, "name": "", "switch":
+NAME or ""}``), a failure while sampling (the error's class name: ``ConnectionFailed``,
+``SessionExpired``, ``BackendError`` for a server without ``RefreshDVPortState``) or
+``Interrupted``; the verdict is then null and ``samples`` holds the readings made. The rest is
+:meth:`tui.verify.VerifyResult.to_json`: each PORT is ``{"port", "role" (``source (received)``,
+``source (sent)``, ``source (both)``, ``destination``), "label", "status" (``ok``, ``reset``,
+``vanished``, ``new``, ``no-interval``), "seconds", "mirrored" {"pps", "bps"} (sources: what the
+session mirrors of them; destinations: what they were sent), "due" {"pps", "bps"} (destinations:
+what the session should deliver there), "rates" {counter: per second}}``; each reading of
+``samples`` lists the ports read with ``readAt`` (seconds since the epoch) and the 18 counters by
+their API names (``packetsInUnicast`` …).
 """
 
 from __future__ import annotations
@@ -154,5 +199,5 @@ from tui.cli_sessions import commands, parser
 def add_commands(
     command: Callable[..., argparse.ArgumentParser], finish: Callable[[argparse.ArgumentParser], None]
 ) -> None:
-    """Add ``sessions`` and ``session create|edit|enable|disable|delete`` (hook of ``tui.__main__``)."""
+    """Add ``sessions`` and ``session create|edit|enable|disable|delete|verify`` (hook of ``tui.__main__``)."""
     parser.add_commands(command, finish, commands.HANDLERS)

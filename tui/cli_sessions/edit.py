@@ -68,18 +68,22 @@ def _existing(inventory: Inventory, switch: Switch | None, ref: str, verb: str) 
     operation = ChangeOperation.REMOVE if verb == "delete" else ChangeOperation.EDIT
     sw, stored = find_session(inventory, switch, ref)
     if stored is None or sw is None:
-        text = ref.strip()
-        if sw is not None:
-            message = (
-                f"Switch {sw.name} has no session with key or name {text!r}; "
-                f"`dvmirror sessions --switch {sw.name}` lists them."
-            )
-        else:
-            message = f"No switch has a session with key or name {text!r}; `dvmirror sessions` lists them."
-        problem = Problem("NotFound", message, "key")
-        session = MirrorSession(key=text, session_type=None)
-        return Plan(verb, sw, SessionChange(operation, session), problems=[problem])
+        session = MirrorSession(key=ref.strip(), session_type=None)
+        return Plan(verb, sw, SessionChange(operation, session), problems=[unknown_session(sw, ref)])
     return Plan(verb, sw, SessionChange(operation, stored), stored=stored)
+
+
+def unknown_session(sw: Switch | None, ref: str) -> Problem:
+    """The ``NotFound`` problem (field ``key``) of a ``--session`` that names no session (on ``sw``)."""
+    text = ref.strip()
+    if sw is not None:
+        message = (
+            f"Switch {sw.name} has no session with key or name {text!r}; "
+            f"`dvmirror sessions --switch {sw.name}` lists them."
+        )
+    else:
+        message = f"No switch has a session with key or name {text!r}; `dvmirror sessions` lists them."
+    return Problem("NotFound", message, "key")
 
 
 _ENDS = ("source_rx", "source_tx", "destination")

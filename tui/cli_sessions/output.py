@@ -1,14 +1,20 @@
-"""Output of the session commands: the report of one change (human and JSON) and the list of
-sessions (``dvmirror sessions``). Rendering only: what happened is decided before
-(:class:`Result`, :class:`tui.outcome.Outcome`).
+"""Output of the session commands: the report of one change (human and JSON), the list of
+sessions (``dvmirror sessions``) and the report of ``session verify``. Rendering only: what
+happened is decided before (:class:`Result`, :class:`tui.outcome.Outcome`,
+:class:`tui.verify.VerifyResult`).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
 
 from tui import rules
 from tui.backends import Backend, BackendError, ChangeInterrupted, ChangeRefused, ReadOnlyError
@@ -29,6 +35,8 @@ from tui.model import (
 from tui.outcome import Outcome
 from tui.text import SafeText as Text
 from tui.text import visible
+from tui.verify import COLUMNS as VERIFY_COLUMNS
+from tui.verify import Reading, Verdict, VerifyPlan, VerifyResult, table_rows
 
 
 @dataclass
@@ -299,3 +307,209 @@ def print_sessions(
         out.print(Text(f"Warnings of {session_name(s)} on {sw.name}:", style="bold"))
         for p in problems:
             out.print(problem_line(p))
+
+
+# -- verify -----------------------------------------------------------------------------------
+
+
+def verify_json(
+    inventory: Inventory,
+    switch: Switch | None,
+    session: MirrorSession,
+    result: VerifyResult | None,
+    problems: Sequence[Problem] = (),
+    readings: Sequence[Reading] = (),
+) -> dict[str, Any]:
+    """The JSON of ``dvmirror session verify``: ``ok`` and ``problems`` first (as the other
+    ``session`` commands), then :meth:`tui.verify.VerifyResult.to_json` with ``session`` as a
+    row of ``dvmirror sessions --json``. Without a result (no such session, a failure while
+    sampling, an interruption) the verdict is null and ``samples`` holds the readings made."""
+    if result is not None:
+        data = result.to_json()
+    else:
+        samples = [
+            [{"port": k, "readAt": s.read_at, "counters": s.to_api()} for k, s in reading.items()]
+            for reading in readings
+        ]
+        data = {
+            "session": {},
+            "verdict": None,
+            "summary": "",
+            "reasons": [],
+            "advice": [],
+            "seconds": 0.0,
+            "expected": None,
+            "sources": [],
+            "destinations": [],
+            "samples": samples,
+        }
+    if switch is not None and session.key is not None and any(s.key == session.key for s in switch.sessions):
+        data["session"] = session_row(inventory, switch, session)
+    else:
+        data["session"] = {"key": session.key, "name": session.name, "switch": switch.name if switch else ""}
+    ok = result is not None and not problems and result.verdict is Verdict.MIRRORING
+    return {"ok": ok, "problems": [problem_json(p) for p in problems], **data}
+
+
+def print_verify_header(
+    out: Console, switch: Switch | None, session: MirrorSession, the_plan: VerifyPlan | None
+) -> None:
+    """What is verified: the session (key, name, switch, type, status) and the ports to read."""
+    on = f" on {switch.name}" if switch is not None else ""
+    out.print(Text(f"Verify session {session_name(session)}{on}", style="bold"))
+    if the_plan is None:
+        return
+    rows = [
+        ("type", f"{session.type_label} ({session.session_type})" if session.session_type else session.type_label),
+        ("status", "enabled" if session.enabled else "disabled"),
+    ]
+    n = len(the_plan.port_keys)
+    rows.append(("ports", f"{n} to read: " + ", ".join(the_plan.port_keys) if n else "none to read"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        line = Text(f"  {name.ljust(width)}  ", style="dim")
+        line.append(visible(value))
+        out.print(line)
+
+
+_VERDICT_STYLES = {
+    Verdict.MIRRORING: "bold green",
+    Verdict.NOTHING_TO_MIRROR: "bold yellow",
+    Verdict.NOT_DELIVERED: "bold red",
+    Verdict.DROPPED: "bold red",
+    Verdict.INCONCLUSIVE: "bold yellow",
+}
+
+_NUMERIC = frozenset(VERIFY_COLUMNS[2:])
+
+
+def _two_lines(label: str) -> str:
+    """``448 · F5-LTM01`` over ``  Network adapter 2``: a port label cut at its last `` / `` (the
+    VM's name and the NIC's label each stay whole)."""
+    head, sep, tail = label.rpartition(" / ")
+    return f"{head}\n  {tail}" if sep and head else label
+
+
+def _fitted(rows: Sequence[Sequence[str]], width: int) -> list[int]:
+    """Column widths of the verify table on a terminal ``width`` columns wide: numbers whole (their
+    headings wrap), the role column down to its longest word, the port column gets what is left."""
+
+    def longest_word(texts: Sequence[str]) -> int:
+        return max((len(w) for t in texts for w in t.split()), default=0)
+
+    numbers = [r for r in rows if r[3]]  # measured rows: a port not measured says why, and that may wrap
+    sizes = [
+        max([longest_word([h]), *(len(line) for r in (rows if i < 2 else numbers) for line in r[i].splitlines())])
+        for i, h in enumerate(VERIFY_COLUMNS)
+    ]
+    room = width - 2 * (len(VERIFY_COLUMNS) - 1)
+    if sum(sizes) > room:
+        sizes[1] = max(longest_word([VERIFY_COLUMNS[1]]), longest_word([r[1] for r in rows]))
+        sizes[0] = max(8, min(sizes[0], room - sum(sizes[2:]) - sizes[1]))
+    return sizes
+
+
+def verify_table(result: VerifyResult, width: int | None = None) -> Table:
+    """The side-by-side table (:func:`tui.verify.table_rows`), every text escaped, numbers right-aligned.
+
+    When it is wider than ``width`` (a terminal), port labels take two lines (VM, then NIC), the
+    role and the headings wrap between words and the numbers stay whole; a label still too long is
+    shortened with ``…``. Without ``width`` (piped) every cell is one line.
+    """
+    rows = [tuple(visible(cell) for cell in row) for row in table_rows(result)]
+    natural = sum(max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(VERIFY_COLUMNS))
+    narrow = width is not None and natural + 2 * (len(VERIFY_COLUMNS) - 1) > width
+    if narrow:
+        rows = [(_two_lines(r[0]), *r[1:]) for r in rows]
+    fixed = _fitted(rows, width) if narrow and width is not None else None
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for i, heading in enumerate(VERIFY_COLUMNS):
+        numeric = heading in _NUMERIC
+        table.add_column(
+            heading,
+            justify="right" if numeric else "left",
+            no_wrap=not narrow,
+            overflow="ellipsis" if i == 0 and narrow else "fold",
+            width=fixed[i] if fixed is not None else None,
+        )
+    for row, line in zip(rows, (*result.sources, *result.destinations), strict=True):
+        style = "bold" if line.role == "destination" else ""
+        numbers = [Text(cell) if line.rates.ok else Text(cell, justify="left") for cell in row[2:]]
+        table.add_row(Text(row[0], style=style), Text(row[1], style=style), *numbers)
+    return table
+
+
+def _items(out: Console, lead: str, items: Sequence[tuple[str, str]]) -> None:
+    """One paragraph per item, ``  {lead}{code}: {text}``, wrapped under its own text."""
+    first = f"  {lead}"
+    for code, text in items:
+        line = Text()
+        if code:
+            line.append(f"{code}: ", style="bold")
+        line.append(visible(text))
+        for i, part in enumerate(line.wrap(out, max(20, out.width - len(first)))):
+            out.print(Text(first if i == 0 else " " * len(first)) + part)
+
+
+NOTE_WIDTH = 100
+"""The note under the verify table is wrapped at this width, or the terminal's when narrower."""
+
+
+def print_verify(out: Console, result: VerifyResult) -> None:
+    """The window's table, the verdict (label and summary), its reasons and the advice."""
+    if result.sources or result.destinations:
+        terminal = bool(getattr(out, "fits_terminal", out.is_terminal))
+        out.print()
+        out.print(verify_table(result, out.width if terminal else None))
+        note = Text(
+            f"Per second over {result.seconds:.1f} s. Sources: what the session mirrors of them (after sampling "
+            "and packet length). Destinations: what the switch sent them, their own traffic included. Due: what "
+            "the session should deliver there.",
+            style="dim",
+        )
+        for line in note.wrap(out, min(out.width, NOTE_WIDTH)):
+            out.print(line)
+    out.print()
+    label = result.verdict.label
+    summary = result.summary.removeprefix(f"{label}: ")
+    line = Text(label, style=_VERDICT_STYLES[result.verdict])
+    line.append(f": {visible(summary)}" if summary else "")
+    out.print(line)
+    if result.reasons:
+        out.print(Text("Reasons:", style="bold"))
+        _items(out, "", [(r.code, r.text) for r in result.reasons])
+    if result.advice:
+        out.print(Text("Advice:", style="bold"))
+        _items(out, "- ", [("", a) for a in result.advice])
+
+
+def print_verify_problems(out: Console, problems: Sequence[Problem]) -> None:
+    """Why there is no verdict (no such session, a failure while sampling)."""
+    out.print(Text("Problems:", style="bold"))
+    for p in problems:
+        out.print(problem_line(p))
+
+
+@contextmanager
+def verify_progress(err: Console | None, seconds: float, ports: int) -> Iterator[Callable[[float], None]]:
+    """A transient progress bar of the window on ``err`` (None: nothing shown); yields
+    ``tick(elapsed seconds)``."""
+    if err is None:
+        yield lambda _elapsed: None
+        return
+    what = f"Sampling {ports} port{'s' * (ports != 1)}"
+    progress = Progress(
+        TextColumn(what, markup=False),
+        BarColumn(),
+        TextColumn("{task.fields[left]}", markup=False),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task("verify", total=seconds, left=f"{seconds:.0f} s left")
+
+    def tick(elapsed: float) -> None:
+        done = min(seconds, max(0.0, elapsed))
+        progress.update(task, completed=done, left=f"{math.ceil(seconds - done):.0f} s left")
+
+    with progress:
+        yield tick

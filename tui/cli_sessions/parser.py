@@ -9,10 +9,11 @@ default}``) so that :func:`edit_given` knows every field flag without a second c
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tui import cli_table
+from tui import cli_table, verify
 from tui.argrecord import Recorder
 from tui.cli import whole_number
 from tui.cli_sessions.output import SESSION_COLUMNS
@@ -39,7 +40,8 @@ examples (each action has its own: dvmirror session ACTION --help):
   dvmirror session create --demo --source 448 --dest 2258 --length 60 --dry-run
   dvmirror session edit --session DMZ-IDS --add-source 450:ingress --dry-run
   dvmirror session disable --session DMZ-IDS --switch dvSwitchCloud
-  dvmirror session delete --session RSPAN-Core --dry-run""",
+  dvmirror session delete --session RSPAN-Core --dry-run
+  dvmirror session verify --session DMZ-IDS --seconds 5""",
     "create": """\
 examples:
   dvmirror session create --demo --switch dvSwitchCloud --name "F5 DMZ to monitor" \\
@@ -81,6 +83,53 @@ def _epilog(name: str) -> str:
     return f"{_PORT_NOTE}\n\n{_EPILOGS[name]}\n\n{_EXIT_CODES}"
 
 
+_VERIFY_EPILOG = f"""\
+examples:
+  dvmirror session verify --demo --session DMZ-IDS
+  dvmirror session verify --session "F5 DMZ to monitor" --seconds 30
+  dvmirror session verify --session 3 --switch dvSwitchCloud --seconds 2 --json
+
+It reads the counters vCenter keeps for the session's source and destination ports
+(RefreshDVPortState, then FetchDVPorts of those ports only) at the start, every
+{verify.SAMPLE_EVERY:g} s and at the end of the window, and compares what the sources carried in the
+mirrored directions (after sampling rate and packet length) with what the destination was
+sent. Nothing is changed, so it works in read-only mode. A progress bar is shown on standard
+error when it is a terminal; ctrl+c stops the window (exit 130, no verdict).
+
+verdicts: mirroring, nothing-to-mirror (the sources were idle), not-delivered (the session
+is disabled, the destination is not connected, source and destination on different hosts,
+the encapsulation VLAN not carried, ...: the reasons say which), dropped (delivered to the
+destination port, dropped on the way to its VM), inconclusive (the counters cannot tell).
+
+JSON: "ok" (true when mirroring), "problems" (what stopped the verify: NotFound, a
+connection failure), "session" (as in `dvmirror sessions --json`), "verdict", "summary",
+"reasons" [{{"code", "message"}}], "advice", "seconds", "expected" {{"pps", "bps"}},
+"sources" and "destinations" (per port: "port", "role", "label", "status", "seconds",
+"mirrored", "due", "rates") and "samples" (every reading: "port", "readAt", "counters").
+
+exit codes: 0 mirroring, 1 any other verdict or no such session, 2 usage error (bad
+--seconds, unknown switch, ambiguous session), 3 connection or login failure (also while
+sampling), 130 interrupted."""
+
+_SECONDS_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def window_seconds(text: str) -> float:
+    """An ``argparse`` type for ``--seconds``: a plain decimal number (ASCII digits: no ``nan``,
+    ``inf``, exponents or underscores) from :data:`tui.verify.MIN_SECONDS` to
+    :data:`tui.verify.MAX_SECONDS`."""
+    digits = text.strip()
+    shown = repr(text) if len(text) <= 24 else repr(text[:24]) + "…"
+    if len(digits) > 24 or not _SECONDS_RE.fullmatch(digits):
+        raise argparse.ArgumentTypeError(f"{shown} is not a number of seconds (such as 10 or 2.5)")
+    value = float(digits)
+    if not verify.MIN_SECONDS <= value <= verify.MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"{shown}: the window must be {verify.MIN_SECONDS:g} to {verify.MAX_SECONDS:g} seconds"
+        )
+    return value
+
+
 _SESSIONS_EPILOG = """\
 examples:
   dvmirror sessions --demo
@@ -100,7 +149,7 @@ def add_commands(
     finish: Callable[[argparse.ArgumentParser], None],
     handlers: Mapping[str, Handler],
 ) -> None:
-    """Add ``sessions`` and ``session create|edit|enable|disable|delete``, each running
+    """Add ``sessions`` and ``session create|edit|enable|disable|delete|verify``, each running
     ``handlers[name]`` (``command`` and ``finish`` are the hooks of ``tui.__main__``)."""
     formatter = argparse.RawDescriptionHelpFormatter
 
@@ -119,9 +168,10 @@ def add_commands(
 
     session = command(
         "session",
-        "create, edit, enable, disable or delete a port mirroring session",
-        "Create, edit, enable, disable or delete a port mirroring (VSPAN) session. Every change is "
-        "checked against vCenter's rules before anything is sent; --dry-run shows the result only.",
+        "create, edit, enable, disable, delete or verify a port mirroring session",
+        "Create, edit, enable, disable or delete a port mirroring (VSPAN) session, or verify that "
+        "one delivers. Every change is checked against vCenter's rules before anything is sent; "
+        "--dry-run shows the result only.",
     )
     session.epilog = _epilog("session")
     actions = session.add_subparsers(dest="session_command", metavar="ACTION", required=True)
@@ -164,8 +214,31 @@ def add_commands(
         p.set_defaults(func=handlers[name])
         finish(p)
 
+    check = actions.add_parser(
+        "verify",
+        help="check from the port counters that a session delivers",
+        description="Sample the traffic counters of a session's source and destination ports over a short "
+        "window and say whether the destination receives what the sources carry; if not, the most likely "
+        "reason and what to change.",
+        formatter_class=formatter,
+        epilog=_VERIFY_EPILOG,
+    )
+    _session_ref(check)
+    check.add_argument(
+        "--seconds",
+        metavar="N",
+        type=window_seconds,
+        default=verify.DEFAULT_SECONDS,
+        help=f"length of the window, {verify.MIN_SECONDS:g} to {verify.MAX_SECONDS:g} seconds "
+        f"(default {verify.DEFAULT_SECONDS:g})",
+    )
+    check.add_argument("--json", action="store_true", help="print the result, with every reading, as JSON")
+    check.set_defaults(func=handlers["verify"])
+    finish(check)
 
-def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
+
+def _session_ref(p: argparse.ArgumentParser, *, with_session: bool = True) -> None:
+    """``--switch`` and (``with_session``) ``--session``."""
     p.add_argument(
         "--switch",
         metavar="S",
@@ -178,6 +251,10 @@ def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
             required=True,
             help="the session: its key (see `dvmirror sessions`) or its name",
         )
+
+
+def _common(p: argparse.ArgumentParser, *, with_session: bool) -> None:
+    _session_ref(p, with_session=with_session)
     p.add_argument("--dry-run", action="store_true", help="check and show the change; send nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
