@@ -222,7 +222,7 @@ def test_vmotion_moves_host_and_the_ports_follow(start_vcsim: Any) -> None:
     pc, _ = watch(si, vm, vim.VirtualMachine, ["runtime.host"])
     version = initial(pc)
     target = find(si, vim.HostSystem, "host-11")
-    started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
     WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=target)))
     _, seen = wait_for(pc, version, lambda s: any(n == "runtime.host" for _, n, _ in s))
     assert [v._moId for _, n, v in seen if n == "runtime.host"] == ["host-11"]
@@ -318,9 +318,9 @@ def test_reconnect_to_an_explicit_port_and_refusals(start_vcsim: Any) -> None:
 def test_reconfigure_records_a_dvs_reconfigured_event(start_vcsim: Any) -> None:
     server = start_vcsim()
     a, b = server.connect(), server.connect()
-    begin = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    begin = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=1)
     add_session(switch(b), "evented")
-    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
+    end = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
     dvs = switch(a)
 
     def query(**time_range: Any) -> list[Any]:
