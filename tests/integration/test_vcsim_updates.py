@@ -334,8 +334,9 @@ def test_reconfigure_records_a_dvs_reconfigured_event(start_vcsim: Any) -> None:
             )
         )
 
-    (event,) = query(beginTime=begin, endTime=end)
-    assert isinstance(event, vim.event.DvsReconfiguredEvent)
+    (found,) = query(beginTime=begin, endTime=end)
+    assert isinstance(found, vim.event.DvsReconfiguredEvent)
+    event: Any = found  # pyVmomi's stubs type configSpec as the base ConfigSpec
     assert event.userName == server.user
     assert begin <= event.createdTime <= end
     assert event.dvs.dvs._moId == "dvs-21" and event.dvs.name == "dvSwitchCloud"
