@@ -209,6 +209,72 @@ def test_cancel_wait_for_updates(start_vcsim: Any) -> None:
     assert isinstance(outcome[0], vmodl.fault.RequestCanceled)
 
 
+def test_portgroup_reconfigure_reaches_a_filter_and_its_ports(start_vcsim: Any) -> None:
+    si = start_vcsim().connect()
+    pg = find(si, vim.dvs.DistributedVirtualPortgroup, "dvportgroup-44")
+    pc, _ = watch(si, pg, vim.dvs.DistributedVirtualPortgroup, ["name", "config.defaultPortConfig"])
+    version = initial(pc)
+    config = pg.config
+    spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+        configVersion=config.configVersion,
+        name="dvPgApp2",
+        defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
+            vlan=vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec(vlanId=77, inherited=False)
+        ),
+    )
+    WaitForTask(pg.ReconfigureDVPortgroup_Task(spec))
+    _, seen = wait_for(pc, version, lambda s: {"name", "config.defaultPortConfig"} <= {n for _, n, _ in s})
+    values = {n: v for _, n, v in seen}
+    assert values["name"] == "dvPgApp2"
+    assert values["config.defaultPortConfig"].vlan.vlanId == 77
+    after = pg.config
+    assert (after.name, after.numPorts, after.configVersion) == (
+        "dvPgApp2",
+        config.numPorts,
+        str(int(config.configVersion) + 1),
+    )
+    assert after.defaultPortConfig.securityPolicy.allowPromiscuous.value is False, "what the spec leaves unset stays"
+    assert {p.config.setting.vlan.vlanId for p in ports(switch(si), portgroupKey=["dvportgroup-44"])} == {77}
+    with pytest.raises(vim.fault.ConcurrentAccess):
+        WaitForTask(pg.ReconfigureDVPortgroup_Task(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+            configVersion=config.configVersion, name="stale")))  # fmt: skip
+    with pytest.raises(vim.fault.DuplicateName):
+        WaitForTask(pg.ReconfigureDVPortgroup_Task(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+            configVersion=after.configVersion, name="dvPgWeb")))  # fmt: skip
+    assert pg.name == "dvPgApp2"
+
+
+def test_a_container_view_filter_reports_only_the_moved_vm(start_vcsim: Any) -> None:
+    """As a live client watches: every VM through a container view; one vMotion is one modify."""
+    si = start_vcsim().connect()
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    pc = content.propertyCollector.CreatePropertyCollector()
+    pc.CreateFilter(
+        PC.FilterSpec(
+            objectSet=[
+                PC.ObjectSpec(
+                    obj=view,
+                    skip=True,
+                    selectSet=[PC.TraversalSpec(name="v", type=vim.view.ContainerView, path="view", skip=False)],
+                )
+            ],
+            propSet=[
+                PC.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "runtime.host", "config.hardware.device"])
+            ],
+        ),
+        partialUpdates=False,
+    )
+    first = pc.WaitForUpdatesEx("", PC.WaitOptions(maxWaitSeconds=0))
+    assert len([ou for fs in first.filterSet for ou in fs.objectSet]) == 61
+    vm = find(si, vim.VirtualMachine, F5)
+    WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=find(si, vim.HostSystem, "host-26"))))
+    update = pc.WaitForUpdatesEx(first.version, PC.WaitOptions(maxWaitSeconds=5))
+    objects = [ou for fs in update.filterSet for ou in fs.objectSet]
+    assert [(ou.obj._moId, ou.kind) for ou in objects] == [(F5, "modify")]
+    assert [(c.name, c.val._moId) for c in objects[0].changeSet] == [("runtime.host", "host-26")]
+
+
 # -- vMotion --------------------------------------------------------------------------------
 
 
@@ -351,6 +417,16 @@ def test_reconfigure_records_a_dvs_reconfigured_event(start_vcsim: Any) -> None:
         )
     )
     assert list(others) == []
+    collector = a.content.eventManager.CreateCollectorForEvents(
+        vim.event.EventFilterSpec(
+            entity=vim.event.EventFilterSpec.ByEntity(entity=dvs, recursion="self"),
+            eventTypeId=["DvsReconfiguredEvent"],
+        )
+    )
+    try:
+        assert [e.key for e in collector.ReadNextEvents(10)] == [event.key]
+    finally:
+        collector.DestroyCollector()
 
 
 # -- both load paths see the same server ----------------------------------------------------

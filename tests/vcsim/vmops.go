@@ -474,10 +474,12 @@ func reconnectNICs(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *t
 			}
 		}
 		var newKey string
+		added := false
 		simulator.Map.WithLock(rc.d, func() {
 			rc.d.foldMirror(now)
 			if rc.newPort < 0 {
 				rc.newPort = rc.d.addPort(rc.pg, now)
+				added = true
 			}
 			p := &rc.d.ports[rc.newPort]
 			h := host
@@ -505,6 +507,9 @@ func reconnectNICs(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *t
 			p.LastStatusChange = now
 			newKey = p.Key
 		})
+		if added {
+			portAdded(rc.pg, newKey)
+		}
 		// The device, as a copy with the new backing.
 		edited := reflect.New(reflect.TypeOf(rc.nic).Elem())
 		edited.Elem().Set(reflect.ValueOf(rc.nic).Elem())
@@ -603,14 +608,18 @@ func (s *DVS) addPort(pg *simulator.DistributedVirtualPortgroup, now time.Time) 
 		LastStatusChange: now,
 	})
 	s.portIdx[key] = len(s.ports) - 1
-	keys := append(append([]string(nil), pg.PortKeys...), key)
+	return len(s.ports) - 1
+}
+
+// portAdded records a port added by addPort in its portgroup (called without the switch's lock:
+// ReconfigureDVPortgroup_Task locks the portgroup, then the switch).
+func portAdded(pg *simulator.DistributedVirtualPortgroup, key string) {
 	simulator.Map.WithLock(pg, func() {
 		simulator.Map.Update(pg, []types.PropertyChange{
-			{Name: "portKeys", Val: keys},
+			{Name: "portKeys", Val: append(append([]string(nil), pg.PortKeys...), key)},
 			{Name: "config.numPorts", Val: pg.Config.NumPorts + 1},
 		})
 	})
-	return len(s.ports) - 1
 }
 
 func hostName(ref types.ManagedObjectReference) string {
