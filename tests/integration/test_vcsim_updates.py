@@ -365,14 +365,22 @@ def test_reconnect_to_an_explicit_port_and_refusals(start_vcsim: Any) -> None:
     vm = find(si, vim.VirtualMachine, F5)
     dvs = switch(si)
     free = ports(dvs, portgroupKey=["dvportgroup-43"], connected=False)[0].key
-    WaitForTask(vm.ReconfigVM_Task(nic_spec(vm, 4000, portgroup="dvportgroup-43", port=free)))
+    version = vm.config.changeVersion
+    spec = nic_spec(vm, 4000, portgroup="dvportgroup-43", port=free)
+    spec.changeVersion = version
+    WaitForTask(vm.ReconfigVM_Task(spec))
     assert backing(vm, 4000).portKey == free
+    assert vm.config.changeVersion != version
     with pytest.raises(vmodl.fault.InvalidArgument):
         WaitForTask(vm.ReconfigVM_Task(nic_spec(vm, 4000, portgroup="dvportgroup-999")))
     with pytest.raises(vim.fault.InvalidDeviceBacking):
         WaitForTask(vm.ReconfigVM_Task(nic_spec(vm, 4000, portgroup="dvportgroup-46", port="449")))
     with pytest.raises(vmodl.fault.InvalidArgument):
         WaitForTask(vm.ReconfigVM_Task(nic_spec(vm, 4000, portgroup="dvportgroup-43", switch_uuid="00 11")))
+    stale = nic_spec(vm, 4000, portgroup="dvportgroup-43")
+    stale.changeVersion = "2001-01-01T00:00:00Z"
+    with pytest.raises(vim.fault.ConcurrentAccess):
+        WaitForTask(vm.ReconfigVM_Task(stale))
     assert backing(vm, 4000).portKey == free, "a refused change changes nothing"
     (p,) = ports(dvs, portKey=["449"])
     assert p.connectee is not None and p.connectee.connectedEntity._moId != F5

@@ -338,6 +338,11 @@ func (o *vmOps) ReconfigVMTask(ctx *simulator.Context, r *reconfigRequest) soap.
 		ref := runVMTask(vm, "reconfigVm", func() *vspanFault {
 			rest := spec
 			rest.DeviceChange = nil
+			if rest.ChangeVersion != "" && vm.Config != nil && rest.ChangeVersion != vm.Config.ChangeVersion {
+				return &vspanFault{&types.ConcurrentAccess{}, fmt.Sprintf(
+					"the virtual machine changed: changeVersion is %s, the change was made for %s", vm.Config.ChangeVersion, rest.ChangeVersion)}
+			}
+			rest.ChangeVersion = ""
 			if len(edits) != len(spec.DeviceChange) || !reflect.DeepEqual(rest, types.VirtualMachineConfigSpec{}) {
 				return &vspanFault{&types.NotSupported{}, "this test server applies a NIC's distributed port backing only in a spec that changes nothing else"}
 			}
@@ -570,6 +575,7 @@ func reconnectNICs(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *t
 	}
 	changes := []types.PropertyChange{
 		{Name: "config.hardware.device", Val: devices},
+		{Name: "config.changeVersion", Val: now.UTC().Format(time.RFC3339Nano)},
 		{Name: "network", Val: pgsNow},
 	}
 	if vm.Guest != nil {
