@@ -333,6 +333,43 @@ def test_vmotion_to_a_host_off_the_switch_is_refused(start_vcsim: Any) -> None:
     assert vm.runtime.host._moId == "host-1"
 
 
+def test_vmotion_splitting_a_port_mirroring_pair_stops_its_delivery(start_vcsim: Any) -> None:
+    """DMZ-IDS mirrors ports 448 (F5-LTM01, esx-03) and 449 (esx-01) to 2241 (esx-03): Distributed Port
+    Mirroring is local to a host, so only 448 delivers; after F5-LTM01 moves to esx-01 nothing does."""
+    si = start_vcsim().connect()
+    dvs = switch(si)
+    keys = ["448", "2241"]
+
+    def rates(seconds: float = 1.5) -> dict[str, tuple[float, float]]:
+        """Per port: (packetsInUnicast, packetsOutUnicast) per second over ``seconds``."""
+
+        def read() -> tuple[float, dict[str, Any]]:
+            dvs.RefreshDVPortState(keys)
+            return time.monotonic(), {p.key: p.state.stats for p in ports(dvs, portKey=keys)}
+
+        t0, a = read()
+        time.sleep(seconds)
+        t1, b = read()
+        dt = t1 - t0
+        return {
+            k: (
+                (b[k].packetsInUnicast - a[k].packetsInUnicast) / dt,
+                (b[k].packetsOutUnicast - a[k].packetsOutUnicast) / dt,
+            )
+            for k in keys
+        }
+
+    before = rates()
+    WaitForTask(
+        find(si, vim.VirtualMachine, F5).RelocateVM_Task(vim.vm.RelocateSpec(host=find(si, vim.HostSystem, "host-11")))
+    )
+    after = rates()
+    source = sum(before["448"])  # what 448 received and sent: Rx and Tx sources, samplingRate 1
+    lost = before["2241"][1] - after["2241"][1]
+    assert abs(lost - source) < 0.1 * source, (before, after)
+    assert abs(sum(after["448"]) - source) < 0.1 * source, "the moved port's own traffic goes on"
+
+
 # -- NIC reconnect --------------------------------------------------------------------------
 
 
