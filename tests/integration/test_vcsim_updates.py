@@ -308,6 +308,7 @@ def test_vmotion_moves_host_and_the_ports_follow(start_vcsim: Any) -> None:
     assert len(events) == 1
     assert (events[0].sourceHost.host._moId, events[0].host.host._moId) == ("host-21", "host-11")
     assert events[0].userName == server.user
+    assert events[0].fullFormattedMessage == "Migration of virtual machine F5-LTM01 from esx-03 to esx-01 completed"
 
 
 def test_vmotion_to_a_host_off_the_switch_is_refused(start_vcsim: Any) -> None:
