@@ -151,8 +151,12 @@ func buildLab(l *lab) error {
 	for _, d := range ordered {
 		d.refreshStats(nil) // the counters vCenter holds at start (traffic.go)
 	}
+	switchByUUID = b.switches
 	return nil
 }
+
+// switchByUUID is every switch by its UUID (NIC backings name a switch by UUID only; vmops.go).
+var switchByUUID map[string]*DVS
 
 func (b *builder) datacenters() error {
 	byName := map[string]*simulator.Datacenter{}

@@ -164,7 +164,11 @@ func (s *DVS) FetchDVPortKeys(req *types.FetchDVPortKeys) soap.HasFault {
 func (s *DVS) ReconfigureDvsTask(ctx *simulator.Context, req *types.ReconfigureDvs_Task) soap.HasFault {
 	task := simulator.CreateTask(s, "reconfigureDvs", nil)
 	runTask(task, func() *vspanFault {
-		return s.reconfigure(req.Spec)
+		f := s.reconfigure(req.Spec)
+		if f == nil {
+			s.postReconfigured(ctx, req.Spec) // DvsReconfiguredEvent (events.go)
+		}
+		return f
 	})
 	return &methods.ReconfigureDvs_TaskBody{
 		Res: &types.ReconfigureDvs_TaskResponse{Returnval: task.Self},

@@ -151,6 +151,8 @@ func main() {
 	pc := &PropertyCollector{}
 	pc.Self = model.ServiceContent.PropertyCollector
 	simulator.Map.Put(pc)
+	registerVMOps()  // vMotion and NIC reconnect (vmops.go)
+	registerEvents() // QueryEvents with time and user filters (events.go)
 
 	if err := buildLab(l); err != nil {
 		log.Fatalf("%s: %v", *labPath, err)

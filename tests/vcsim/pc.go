@@ -22,6 +22,8 @@ type PropertyCollector struct {
 	pageMu sync.Mutex
 	pages  map[string]*pendingPages
 	serial int
+
+	live liveUpdates // WaitForUpdatesEx (updates.go)
 }
 
 type pendingPages struct {
