@@ -287,7 +287,7 @@ class DvMirrorApp(App[None]):
     def offer_verify(self, message: ChangeApplied) -> None:
         """After the wizard's Create: offer to verify the session vCenter created, found by the key
         ``apply`` returned in the switch as re-read (not the draft); none when that key is not known
-        or the counters could not show delivery (a destination outside the switch)."""
+        or the counters could not show delivery."""
         from tui.screens.verify import VerifyOfferScreen, VerifyScreen
         from tui.verify import plan
 
@@ -296,8 +296,11 @@ class DvMirrorApp(App[None]):
         created = switch.session(added[0].key) if len(added) == 1 and added[0].key else None
         if created is None or created.key is None or self.inventory is None:
             return
-        if switch.key not in self.inventory.switches or plan(self.inventory, switch.key, created).unmeasured:
+        if switch.key not in self.inventory.switches:
             return
+        ports = plan(self.inventory, switch.key, created)
+        if ports.unmeasured or not (ports.rx or ports.tx) or not ports.destinations:
+            return  # nothing the counters could show (an incomplete session, a destination outside the switch)
         key = created.key
 
         def answered(verify: bool | None) -> None:
