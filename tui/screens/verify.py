@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
@@ -122,20 +122,29 @@ def _compact_table(rows: list[tuple[str, ...]]) -> Text:
     return text
 
 
-def reasons_text(result: VerifyResult) -> Text:
-    """Why (each reason's code and text), then what to do."""
-    text = Text()
+def reasons_text(result: VerifyResult) -> RenderableType:
+    """Why (each reason's text, its code after it, as the sessions screen shows warnings), then
+    what to do; each item hangs from its mark when it wraps."""
+    parts: list[RenderableType] = []
+
+    def items(mark: str, rows: list[Text]) -> Table:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
+        for row in rows:
+            grid.add_row(mark, row)
+        return grid
+
     if result.reasons:
-        text.append("Why\n", style="bold")
+        rows = []
         for r in result.reasons:
-            text.append(f"  {r.code}", style="bold")
-            text.append(f"  {r.text}\n")
+            row = Text(r.text)
+            row.append(f"  {r.code}", style="dim")
+            rows.append(row)
+        parts += [Text("Why", style="bold"), items("•", rows)]
     if result.advice:
-        text.append("What to do\n", style="bold")
-        for a in result.advice:
-            text.append(f"  • {a}\n")
-    text.rstrip()
-    return text
+        parts += [Text("What to do", style="bold"), items("→", [Text(a) for a in result.advice])]
+    return Group(*parts)
 
 
 class VerifyScreen(ModalScreen[None]):
@@ -356,9 +365,8 @@ class VerifyScreen(ModalScreen[None]):
         verdict.display = True
         self.query_one("#verify-table", Static).update(ports_table(result, self._compact()))
         reasons = self.query_one("#verify-reasons", Static)
-        text = reasons_text(result)
-        reasons.update(text)
-        reasons.display = bool(text.plain)
+        reasons.update(reasons_text(result))
+        reasons.display = bool(result.reasons or result.advice)
 
     def _show_error(self, message: str, hint: str) -> None:
         self.running = False
