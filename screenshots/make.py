@@ -25,7 +25,9 @@ from tui.backends.snapshot import SnapshotBackend  # noqa: E402
 MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
 
 # name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did, "@host" puts the
-# cursor in the review's host of interest (the keys after it type there).
+# cursor in the review's host of interest (the keys after it type there), "@clock" makes the demo lab's
+# counters move 2 s per reading (a verify's numbers are the same on every run). After Create, "enter"
+# takes the offer to verify the new session and "escape" declines it.
 SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer": ((120, 40), ("slash", *"448", "enter")),
     "find": ((120, 40), ("slash", *"172.24")),
@@ -35,8 +37,24 @@ SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "wizard": ((120, 40), (*MARKED, "m", "@walkthrough")),
     "review": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r")),
     "capture": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "@host", *"KRBCLIENT01")),
-    "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "S", "down", "down")),
+    "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "escape", "S", "down", "down")),
+    "verify": ((120, 40), (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "enter")),
+    "verify-disabled": (
+        (120, 40),
+        (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "escape", "S", "down", "down", "space", "v"),
+    ),
 }
+
+
+class SteppedClock:
+    """The demo lab's clock moving 2 s at each reading (as a verify reads: every 2 s)."""
+
+    def __init__(self, start: float = 1_796_000_000.0, step: float = 2.0) -> None:
+        self.now, self.step = start, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
 
 
 async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Path) -> Path:
@@ -52,12 +70,20 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
                 await fill_walkthrough(pilot)
             elif key == "@host":
                 app.screen.query_one("#capture-host", Input).focus()
+            elif key == "@clock":
+                assert isinstance(app.backend, SnapshotBackend)
+                app.backend.clock = SteppedClock()
             else:
                 await pilot.press(key)
             await pilot.pause(0.05)
             await app.workers.wait_for_complete()
         for _ in range(3):
             await pilot.pause()
+        app.clear_notifications()
+        for screen in app.screen_stack:  # the toasts of the change, on the screen under a modal too
+            for rack in screen.query("ToastRack"):
+                rack.remove_children()
+        await pilot.pause()
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
         await pilot.pause()
