@@ -116,6 +116,9 @@ async def test_v_says_the_walkthrough_session_mirrors_and_not_once_disabled(
         assert source.mirrored is not None and 700 < source.mirrored.pps < 1000
         assert dest.mirrored is not None and dest.mirrored.pps >= source.mirrored.pps
         assert f"{source.mirrored.pps:,.0f} pkt/s" in table
+        await pilot.press("y")  # the verdict, its reasons and the table, as text
+        await settle(pilot)
+        assert app.clipboard.startswith(f"{r.summary}\n") and "448 · F5-LTM01 / Network adapter 2" in app.clipboard
         # Disabled (space in the sessions screen), then v: not delivered, and why.
         await pilot.press("escape")
         await settle(pilot)
@@ -151,6 +154,34 @@ async def test_escape_stops_sampling_at_once() -> None:
         assert time.monotonic() - stopped < 1.0  # the thread's wait ended with esc, not after 2 s
         await pilot.pause(2.5)  # longer than the reading interval
         assert len(counted.calls) == 1
+
+
+async def test_numbers_show_while_sampling() -> None:
+    """From the second reading on, the table shows the numbers so far; the verdict waits for the window."""
+    app = demo_app()
+    async with started(app) as pilot:
+        app.verify_seconds = 3.0
+        counted = Counted(app.backend)  # type: ignore[arg-type]
+        await sessions_on(pilot, "1")
+        await pilot.press("v")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, VerifyScreen)
+        assert shown(screen, "verify-table") == "" and not screen.query_one("#verify-verdict").display
+        assert screen.query_one("#verify-copy").disabled
+        deadline = time.monotonic() + 10
+        while len(counted.calls) < 2 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await settle(pilot)
+        assert screen.running and len(counted.calls) == 2
+        table = shown(screen, "verify-table")
+        assert "2241 · IDS-SENSOR01 / Network adapter 2" in table and "pkt/s" in table
+        assert not screen.query_one("#verify-verdict").display and screen.result is None
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert screen.result is not None and screen.query_one("#verify-verdict").display
+        assert not screen.query_one("#verify-copy").disabled
+        assert len(counted.calls) == 3  # at 0, 2 and 3 s
 
 
 async def test_quit_while_verifying_is_immediate() -> None:

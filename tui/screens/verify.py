@@ -42,11 +42,13 @@ from tui.verify import (
     DEFAULT_SECONDS,
     SAMPLE_EVERY,
     Reading,
+    StatisticsSource,
     Verdict,
     VerifyPlan,
     VerifyResult,
     judge,
     plan,
+    sample,
     table_rows,
 )
 
@@ -155,13 +157,6 @@ class VerifyScreen(ModalScreen[None]):
         Binding("r", "again", "Again", id="verify.again", tooltip="Verify again"),
         Binding("y", "copy", "Copy", id="verify.copy", tooltip="Copy the verdict and its numbers"),
     ]
-
-    HELP_GENERAL = (("ctrl+q", "Quit at once"),)
-    HELP_ABOUT = (
-        "Reads the session's source and destination port counters (vCenter's DVPortState.stats) over a "
-        "short window and compares what the sources carried in the mirrored directions with what the "
-        "destination was sent, allowing for sampling rate and mirrored packet length."
-    )
 
     @dataclass
     class Sampled(Message):
@@ -288,21 +283,18 @@ class VerifyScreen(ModalScreen[None]):
         if self._timer is None:
             self._timer = self.set_interval(0.25, self._tick)
         self._stop = threading.Event()
-        self._sample(self._run, self._plan, self._stop)
-        self.refresh_bindings()
+        self._sample(app_state(self.app).backend, self._run, self._plan, self._stop)
+        self._refresh_keys()
 
     @work(thread=True, exclusive=True, group="verify", exit_on_error=False, description="Verifying a session")
-    def _sample(self, run: int, the_plan: VerifyPlan, stop: threading.Event) -> None:
+    def _sample(self, backend: StatisticsSource, run: int, the_plan: VerifyPlan, stop: threading.Event) -> None:
         """Sample in a thread; each reading, the end and a failure arrive as messages."""
-        from tui.verify import sample
-
         so_far: list[Reading] = []
 
         def progress(share: float, reading: Reading) -> None:
             so_far.append(reading)
             self.post_message(self.Sampled(run, share, tuple(so_far)))
 
-        backend = app_state(self.app).backend
         try:
             readings = sample(backend, the_plan, self.seconds, every=self.every, stop=stop, progress=progress)
         except BackendError as e:
@@ -336,14 +328,14 @@ class VerifyScreen(ModalScreen[None]):
         self.query_one("#verify-progress", ProgressBar).display = False
         found = self._find()
         if isinstance(found, str):
-            self._show_error(found.replace("verify again (r) when", "verify again (r) once"), "")
+            self._show_error(found, "")
             return
         inv, session = found
         assert self._plan is not None
         result = judge(inv, self._plan, message.readings, rules.session_warnings(inv, self.switch_key, session))
         self.result = result
         self._show(result, len(message.readings))
-        self.refresh_bindings()
+        self._refresh_keys()
 
     def on_verify_screen_failed(self, message: Failed) -> None:
         """Say what went wrong, plainly."""
@@ -382,9 +374,14 @@ class VerifyScreen(ModalScreen[None]):
         verdict.display = True
         self.query_one("#verify-table", Static).update("")
         self.query_one("#verify-reasons", Static).display = False
-        self.refresh_bindings()
+        self._refresh_keys()
 
     # -- actions --------------------------------------------------------------------------
+
+    def _refresh_keys(self) -> None:
+        """Copy (key and button) only with a verdict."""
+        self.query_one("#verify-copy", Button).disabled = self.result is None
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Copy needs a verdict."""
