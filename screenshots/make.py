@@ -19,6 +19,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from textual.widgets import Input  # noqa: E402
 
+from tests.helpers import SteppedClock  # noqa: E402
 from tui.app import build_app  # noqa: E402
 from tui.backends.snapshot import SnapshotBackend  # noqa: E402
 
@@ -26,18 +27,25 @@ MARKED = ("slash", *"448", "enter", "s", "slash", *"2258", "enter", "d")
 
 # name: (terminal size, keys); "@walkthrough" fills the wizard as the walkthrough did, "@host" puts the
 # cursor in the review's host of interest (the keys after it type there), "@rates" reads the watched
-# port (``t``) again a second later, so that the panel shows rates.
+# port (``t``) again a second later, so that the panel shows rates, "@clock" makes the demo lab's
+# counters move 2 s per reading (a verify's numbers are the same on every run). After Create, "enter"
+# takes the offer to verify the new session and "escape" declines it.
 SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "explorer": ((120, 40), ("slash", *"448", "enter")),
     "find": ((120, 40), ("slash", *"172.24")),
     "marks": ((120, 40), MARKED),
     "help": ((120, 40), ("question_mark",)),
     "explorer-80x24": ((80, 24), ("slash", *"2258", "enter")),
-    "traffic": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "t", "@rates")),
+    "traffic": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "escape", "t", "@rates")),
     "wizard": ((120, 40), (*MARKED, "m", "@walkthrough")),
     "review": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r")),
     "capture": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "@host", *"KRBCLIENT01")),
-    "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "S", "down", "down")),
+    "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "escape", "S", "down", "down")),
+    "verify": ((120, 40), (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "enter")),
+    "verify-disabled": (
+        (120, 40),
+        (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "escape", "S", "down", "down", "space", "v"),
+    ),
 }
 
 
@@ -57,12 +65,20 @@ async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Pat
             elif key == "@rates":
                 await pilot.pause(1.0)
                 app.screen.refresh_live()  # type: ignore[attr-defined]
+            elif key == "@clock":
+                assert isinstance(app.backend, SnapshotBackend)
+                app.backend.clock = SteppedClock()
             else:
                 await pilot.press(key)
             await pilot.pause(0.05)
             await app.workers.wait_for_complete()
         for _ in range(3):
             await pilot.pause()
+        app.clear_notifications()
+        for screen in app.screen_stack:  # the toasts of the change, on the screen under a modal too
+            for rack in screen.query("ToastRack"):
+                rack.remove_children()
+        await pilot.pause()
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
         await pilot.pause()

@@ -52,6 +52,7 @@ from tui.outcome import apply_and_audit
 from tui.paths import STYLES_DIR
 from tui.screens.explorer import ExplorerScreen
 from tui.text import visible, visible_lines
+from tui.verify import DEFAULT_SECONDS
 
 
 class DvMirrorApp(App[None]):
@@ -90,6 +91,8 @@ class DvMirrorApp(App[None]):
         self.last_copy: CopyResult | None = None
         self.partial = False
         """True while the inventory shown is the partial one of a load still running."""
+        self.verify_seconds = DEFAULT_SECONDS
+        """The window a session verify samples (the sessions screen's ``v`` and the offer after Create)."""
         self._complete: Inventory | None = None
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
@@ -245,8 +248,9 @@ class DvMirrorApp(App[None]):
     # -- changes ---------------------------------------------------------------------------
 
     @work(thread=True, group="apply", exit_on_error=False, description="Applying a session change")
-    def apply_changes(self, switch_key: str, changes: list[SessionChange]) -> None:
-        """Send ``changes`` to one switch in a thread; the outcome arrives as a message."""
+    def apply_changes(self, switch_key: str, changes: list[SessionChange], offer_verify: bool = False) -> None:
+        """Send ``changes`` to one switch in a thread; the outcome arrives as a message
+        (``offer_verify``: the wizard's Create, whose new session is offered a verify)."""
         inventory = self.inventory
         if inventory is None:
             return
@@ -254,7 +258,7 @@ class DvMirrorApp(App[None]):
         if outcome.audit_error:
             self.call_from_thread(self.notify, outcome.audit_error, title="Audit log", severity="warning", markup=False)
         if outcome.applied is not None:
-            self.post_message(ChangeApplied(switch_key, list(outcome.changes), outcome.applied))
+            self.post_message(ChangeApplied(switch_key, list(outcome.changes), outcome.applied, offer_verify))
         elif outcome.error is not None:
             self.post_message(ChangeFailed(switch_key, changes, outcome.error))
 
@@ -277,6 +281,33 @@ class DvMirrorApp(App[None]):
                 markup=False,
             )
         self.last_change = AppliedChange(message.switch_key, tuple(message.changes))
+        if message.offer_verify:
+            self.offer_verify(message)
+
+    def offer_verify(self, message: ChangeApplied) -> None:
+        """After the wizard's Create: offer to verify the session vCenter created, found by the key
+        ``apply`` returned in the switch as re-read (not the draft); none when that key is not known
+        or the counters could not show delivery."""
+        from tui.screens.verify import VerifyOfferScreen, VerifyScreen
+        from tui.verify import plan
+
+        added = [c.session for c in message.changes if c.operation is ChangeOperation.ADD and c.session.key]
+        switch = message.result.switch
+        created = switch.session(added[0].key) if len(added) == 1 and added[0].key else None
+        if created is None or created.key is None or self.inventory is None:
+            return
+        if switch.key not in self.inventory.switches:
+            return
+        ports = plan(self.inventory, switch.key, created)
+        if ports.unmeasured or not (ports.rx or ports.tx) or not ports.destinations:
+            return  # nothing the counters could show (an incomplete session, a destination outside the switch)
+        key = created.key
+
+        def answered(verify: bool | None) -> None:
+            if verify:
+                self.push_screen(VerifyScreen(switch.key, key, seconds=self.verify_seconds))
+
+        self.push_screen(VerifyOfferScreen(created, switch.name, self.verify_seconds), answered)
 
     def on_change_failed(self, message: ChangeFailed) -> None:
         """Explain the failure; a stale switch is re-read and shown before anything is resent."""
@@ -353,7 +384,7 @@ class DvMirrorApp(App[None]):
 
         def done(change: SessionChange | None) -> None:
             if change is not None:
-                self.apply_changes(switch_key, [change])
+                self.apply_changes(switch_key, [change], offer_verify=change.operation is ChangeOperation.ADD)
 
         self.push_screen(SessionWizard(self.inventory, switch_key, session, operation), done)
 

@@ -72,6 +72,16 @@ class AppState(Protocol):
         ...
 
     @property
+    def partial(self) -> bool:
+        """True while the inventory shown is the partial one of a load still running."""
+        ...
+
+    @property
+    def verify_seconds(self) -> float:
+        """The window a session verify samples (tests shorten it)."""
+        ...
+
+    @property
     def read_only_hint(self) -> str:
         """Where read-only mode comes from and how to leave it."""
         ...
@@ -177,6 +187,8 @@ class ChangeApplied(Message):
     switch_key: str
     changes: list[SessionChange]
     result: ApplyResult
+    offer_verify: bool = False
+    """The change came from the wizard's Create: offer to verify the new session."""
 
 
 @dataclass

@@ -26,6 +26,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import ConfirmDeleteScreen, SessionsScreen
+from tui.screens.verify import VerifyOfferScreen
 from widgets.port_detail import PortDetail
 
 
@@ -323,6 +324,9 @@ async def test_walkthrough_by_keyboard_alone_at_80x24() -> None:
         for key in keys:
             await pilot.press(key)
         await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, VerifyOfferScreen)  # verify it now? esc: not now
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen)
         created = app.inventory.switches[CLOUD].sessions[-1]  # type: ignore[union-attr]

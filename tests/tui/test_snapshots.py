@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tests.helpers import type_text
 from tests.tui.conftest import demo_app, loaded, settle
@@ -156,3 +157,50 @@ def test_live_traffic(snap_compare: Compare, size: tuple[int, int], utc: None) -
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+def verify_walkthrough(*, disable: bool) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """The walkthrough's session created (and disabled), then ``v`` in the sessions screen (1 s window)."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        from tests.conftest import CLOUD
+        from tests.helpers import WALKTHROUGH, SteppedClock
+        from tui.app import DvMirrorApp
+        from tui.backends.snapshot import SnapshotBackend
+        from tui.model import ChangeOperation, SessionChange
+        from tui.screens.sessions import SessionsScreen
+        from tui.screens.verify import VerifyScreen
+
+        app = pilot.app
+        assert isinstance(app, DvMirrorApp) and isinstance(app.backend, SnapshotBackend)
+        await steps()(pilot)
+        app.backend.clock = SteppedClock(step=1.0)
+        app.verify_seconds = 1.0
+        app.apply_changes(CLOUD, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
+        await app.workers.wait_for_complete()
+        assert app.inventory is not None
+        created = app.inventory.switches[CLOUD].sessions[-1]
+        if disable:
+            app.apply_changes(CLOUD, [SessionChange(ChangeOperation.EDIT, created.with_changes(enabled=False))])
+            await app.workers.wait_for_complete()
+        app.clear_notifications()  # the toasts of the changes: before the modal, whose screen has none
+        await steps("S")(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        screen.query_one("#sessions-table", DataTable).move_cursor(row=len(screen.sessions) - 1)
+        await steps("v")(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, VerifyScreen) and app.screen.session_key == created.key
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_verify_mirroring(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=verify_walkthrough(disable=False))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_verify_not_delivered(snap_compare: Compare, size: tuple[int, int]) -> None:
+    assert snap_compare(demo_app(), terminal_size=size, run_before=verify_walkthrough(disable=True))

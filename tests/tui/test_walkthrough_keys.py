@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import CLOUD
 from tests.tui.conftest import demo_app, loaded, settle
 from tui.screens.explorer import ExplorerScreen
+from tui.screens.verify import VerifyOfferScreen
 
 WALKTHROUGH_KEYS: list[tuple[str, ...]] = [
     ("slash", *"448", "enter"),  # find port 448 and jump to it
@@ -33,6 +34,10 @@ async def test_walkthrough_keystroke_count(size: tuple[int, int], capsys: pytest
             await pilot.press(*step)
             await settle(pilot)
         await app.workers.wait_for_complete()
+        await settle(pilot)
+        # Created: the offer to verify it follows (not counted: the session is made); esc declines it.
+        assert isinstance(app.screen, VerifyOfferScreen), type(app.screen).__name__
+        await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, ExplorerScreen), type(app.screen).__name__
         assert app.inventory is not None

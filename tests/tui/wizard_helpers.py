@@ -68,13 +68,19 @@ async def tick(pilot: Pilot[None], field: str, on: bool = True) -> None:
 
 
 async def review_and_create(pilot: Pilot[None]) -> None:
-    """ctrl+r to review, then enter on the focused Create button."""
+    """ctrl+r to review, then enter on the focused Create button; the offer to verify a new
+    session that follows is declined (esc: tests/tui/test_verify.py takes it)."""
+    from tui.screens.verify import VerifyOfferScreen
+
     await pilot.press("ctrl+r")
     await settle(pilot)
     await pilot.press("enter")
     await settle(pilot)
     await pilot.app.workers.wait_for_complete()
     await settle(pilot)
+    if isinstance(pilot.app.screen, VerifyOfferScreen):
+        await pilot.press("escape")
+        await settle(pilot)
 
 
 async def fill_walkthrough(pilot: Pilot[None]) -> None:

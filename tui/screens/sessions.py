@@ -86,6 +86,14 @@ class SessionsScreen(Screen[None]):
             show=False,
         ),
         Binding(
+            "v",
+            "verify",
+            "Verify",
+            id="sessions.verify",
+            tooltip="Verify it mirrors: the ports' counters over a few seconds",
+            show=False,
+        ),
+        Binding(
             "w",
             "next_switch",
             "Next switch",
@@ -104,7 +112,8 @@ class SessionsScreen(Screen[None]):
     HELP_ABOUT = (
         "The port mirroring sessions of one switch (the next switch's with Next switch). Below the table: "
         "every field of the selected session with its vSphere API name, its warnings, what the physical "
-        "network must allow, and a capture filter for the destination (Copy copies it)."
+        "network must allow, and a capture filter for the destination (Copy copies it). Verify reads the "
+        "session's port counters for a few seconds and says whether mirrored frames reach the destination."
     )
 
     COMPACT_BELOW = 110
@@ -137,7 +146,10 @@ class SessionsScreen(Screen[None]):
         """Hide the writes in read-only mode; dim the ones that need a session."""
         if action in ("new", "edit", "clone", "toggle_enabled", "delete") and app_state(self.app).read_only:
             return False
-        if action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter", "capture") and self.current is None:
+        if (
+            action in ("edit", "clone", "toggle_enabled", "delete", "copy_filter", "capture", "verify")
+            and self.current is None
+        ):
             return None
         if action == "next_switch":
             inv = app_state(self.app).inventory
@@ -317,6 +329,14 @@ class SessionsScreen(Screen[None]):
         inv = app_state(self.app).inventory
         if inv is not None and self.current is not None:
             self.app.push_screen(CaptureScreen(inv, self.switch_key, self.current))
+
+    def action_verify(self) -> None:
+        """Verify the selected session: sample its ports and judge (tui/screens/verify.py)."""
+        from tui.screens.verify import VerifyScreen
+
+        s = self.current
+        if s is not None and s.key:
+            self.app.push_screen(VerifyScreen(self.switch_key, s.key, seconds=app_state(self.app).verify_seconds))
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""
