@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/methods"
@@ -177,6 +178,13 @@ func reconfigurePortgroup(pg *simulator.DistributedVirtualPortgroup, spec *types
 	if newSetting != nil && d != nil {
 		old, _ := cfg.DefaultPortConfig.(*types.VMwareDVSPortSetting)
 		simulator.Map.WithLock(d, func() {
+			// Mirror delivery depends on portgroup VLANs (mirror.go): fold what was delivered first.
+			labMirror.mu.Lock()
+			defer labMirror.mu.Unlock()
+			foldMirror(time.Now())
+			if newSetting.Vlan != nil && d.pgVlan != nil {
+				d.pgVlan[pg.Key] = newSetting.Vlan
+			}
 			for i := range d.ports {
 				p := &d.ports[i]
 				if p.PortgroupKey != pg.Key {

@@ -253,7 +253,9 @@ func migrate(ctx *simulator.Context, vm *simulator.VirtualMachine, hostRef types
 	now := time.Now()
 	for d := range switches {
 		simulator.Map.WithLock(d, func() {
-			d.foldMirror(now) // what mirror sessions delivered on the old hosts (mirror.go)
+			labMirror.mu.Lock() // what mirror sessions delivered until now, before ports move (mirror.go)
+			defer labMirror.mu.Unlock()
+			foldMirror(now)
 			h := hostRef
 			for i := range d.ports {
 				p := &d.ports[i]
@@ -463,7 +465,9 @@ func reconnectNICs(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *t
 			if old := switchByUUID[rc.from.Port.SwitchUuid]; old != nil {
 				simulator.Map.WithLock(old, func() {
 					if idx, ok := old.portIdx[rc.from.Port.PortKey]; ok && !(old == rc.d && idx == rc.newPort) {
-						old.foldMirror(now)
+						labMirror.mu.Lock() // what mirror sessions delivered until now, before ports move (mirror.go)
+						defer labMirror.mu.Unlock()
+						foldMirror(now)
 						p := &old.ports[idx]
 						p.Connectee = nil
 						if p.State != nil && p.State.RuntimeInfo != nil {
@@ -481,7 +485,9 @@ func reconnectNICs(ctx *simulator.Context, vm *simulator.VirtualMachine, spec *t
 		var newKey string
 		added := false
 		simulator.Map.WithLock(rc.d, func() {
-			rc.d.foldMirror(now)
+			labMirror.mu.Lock() // what mirror sessions delivered until now, before ports move (mirror.go)
+			defer labMirror.mu.Unlock()
+			foldMirror(now)
 			if rc.newPort < 0 {
 				rc.newPort = rc.d.addPort(rc.pg, now)
 				added = true
