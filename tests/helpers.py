@@ -3,6 +3,7 @@ would call it, and the app started under a Pilot (with the notifications it show
 
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from tui.__main__ import main
 from tui.model import MirrorSession, SessionType, VspanPorts
@@ -134,3 +136,12 @@ class SteppedClock:
     def __call__(self) -> float:
         self.now += self.step
         return self.now
+
+
+async def workers_done(app: App[Any]) -> None:
+    """Wait for every worker of ``app``; one cancelled because a newer one of its exclusive group
+    replaced it (an index build after two quick changes) is not an error, any other failure is."""
+    results = await asyncio.gather(*(w.wait() for w in list(app.workers)), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, WorkerCancelled):
+            raise result

@@ -164,7 +164,7 @@ def verify_walkthrough(*, disable: bool) -> Callable[[Pilot[None]], Awaitable[No
 
     async def run(pilot: Pilot[None]) -> None:
         from tests.conftest import CLOUD
-        from tests.helpers import WALKTHROUGH, SteppedClock
+        from tests.helpers import WALKTHROUGH, SteppedClock, workers_done
         from tui.app import DvMirrorApp
         from tui.backends.snapshot import SnapshotBackend
         from tui.model import ChangeOperation, SessionChange
@@ -177,19 +177,19 @@ def verify_walkthrough(*, disable: bool) -> Callable[[Pilot[None]], Awaitable[No
         app.backend.clock = SteppedClock(step=1.0)
         app.verify_seconds = 1.0
         app.apply_changes(CLOUD, [SessionChange(ChangeOperation.ADD, WALKTHROUGH)])
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert app.inventory is not None
         created = app.inventory.switches[CLOUD].sessions[-1]
         if disable:
             app.apply_changes(CLOUD, [SessionChange(ChangeOperation.EDIT, created.with_changes(enabled=False))])
-            await app.workers.wait_for_complete()
+            await workers_done(app)
         app.clear_notifications()  # the toasts of the changes: before the modal, whose screen has none
         await steps("S")(pilot)
         screen = app.screen
         assert isinstance(screen, SessionsScreen)
         screen.query_one("#sessions-table", DataTable).move_cursor(row=len(screen.sessions) - 1)
         await steps("v")(pilot)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await settle(pilot)
         assert isinstance(app.screen, VerifyScreen) and app.screen.session_key == created.key
 
