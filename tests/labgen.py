@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui.port_stats import STAT_API_NAMES
+
 DEMO_PATH = Path(__file__).resolve().parent.parent / "tui" / "backends" / "labs" / "demo.json"
 
 CLOUD = "50 36 4e 6c 5b 8f 2e 3d-1a 2b 3c 4d 5e 6f 70 81"
@@ -331,7 +333,8 @@ def _unit(seed: bytes, i: int) -> float:
 
 
 def demo_traffic(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """``portStatistics`` for every port of ``data`` that carries traffic (a connectee, link up).
+    """``portStatistics`` for every port of ``data``: moving counters for those that carry traffic
+    (a connectee, link up), still ones for a connectee with link down, zeros for a free port.
 
     Rates per second from a hash of switch and port key: VM ports 20-800 unicast packets in, 0.5-1.5
     times that out, frames of 200-1400 bytes, a little multicast and broadcast, 20-70 % of the bytes
@@ -348,7 +351,10 @@ def demo_traffic(data: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for port in data["ports"]:
         connectee = port.get("connectee")
-        if connectee is None or not port.get("linkUp"):
+        if connectee is None:
+            # A free port has counters too, all zero (as vCenter and the vcsim test server report them).
+            zero = dict.fromkeys(STAT_API_NAMES.values(), 0)
+            out.append({"switch": port["switch"], "port": port["key"], "read": DEMO_READ, "counters": zero})
             continue
         seed = f"{port['switch']}/{port['key']}".encode()
         u = [_unit(seed, i) for i in range(10)]
@@ -409,15 +415,15 @@ def demo_traffic(data: dict[str, Any]) -> list[dict[str, Any]]:
                 "bytesOutToPnic",
             )
         }
-        out.append(
-            {
-                "switch": port["switch"],
-                "port": port["key"],
-                "read": DEMO_READ,
-                "counters": counters,
-                "rates": {k: v for k, v in rates.items() if v},
-            }
-        )
+        record: dict[str, Any] = {
+            "switch": port["switch"],
+            "port": port["key"],
+            "read": DEMO_READ,
+            "counters": counters,
+        }
+        if port.get("linkUp"):  # link down: the counters of its uptime stand still
+            record["rates"] = {k: v for k, v in rates.items() if v}
+        out.append(record)
     return out
 
 

@@ -400,6 +400,12 @@ def _idle_advice(inv: Inventory, p: VerifyPlan) -> list[str]:
             who = f"{vmnic[0].name} ({ips[0]})" if ips else vmnic[0].name
             if who not in targets:
                 targets.append(who)
+    sources = [port for k in uniq((*p.rx, *p.tx)) if (port := inv.port(p.switch_key, k)) is not None]
+    if sources and not any(port.connected for port in sources):
+        return [
+            "No source port has anything connected: choose the port of the VM to watch (`dvmirror find`, or / in "
+            "the explorer, finds it by name, IP or MAC) and edit the session's sources."
+        ]
     target = ", ".join(targets[:3]) or "the source"
     return [
         f"Make the source talk while verifying: ping {target} from another machine, as the walkthrough "

@@ -24,7 +24,7 @@ def test_demo_save_records_the_counters_of_every_port_the_demo_has(
 ) -> None:
     path = tmp_path / "demo.json"
     code, _, err = run(capsys, "--demo", "snapshot", "save", str(path))
-    assert code == 0 and "Saved 2 switches, 437 ports, 61 VMs and the counters of 112 ports" in err
+    assert code == 0 and "Saved 2 switches, 437 ports, 61 VMs and the counters of 437 ports" in err
     saved = json.loads(path.read_text())
     demo = labgen.demo_lab()
     assert [(r["switch"], r["port"]) for r in saved["portStatistics"]] == [
@@ -35,7 +35,7 @@ def test_demo_save_records_the_counters_of_every_port_the_demo_has(
         assert fmt.parse_time(rec["read"]) > READ
         for api, value in rec["counters"].items():
             assert value >= base["counters"][api]  # moved on from the demo's reading, never back
-        if base["rates"].get("packetsInUnicast"):
+        if base.get("rates", {}).get("packetsInUnicast"):
             assert rec["counters"]["packetsInUnicast"] > base["counters"]["packetsInUnicast"]
 
 
@@ -44,7 +44,7 @@ def test_what_is_saved_is_what_the_demo_backend_gives_at_that_moment(tmp_path: P
     backend = SnapshotBackend()
     backend.clock = lambda: READ + 5000.0
     inv, counters, missing = backend.load_with_counters()
-    assert missing == "" and len(counters) == 112
+    assert missing == "" and len(counters) == len(inv.ports)  # the demo lab has counters for every port
     oracle = SnapshotBackend()
     oracle.clock = lambda: READ + 5000.0
     for sw in inv.switches:
@@ -162,4 +162,4 @@ def test_a_backend_without_load_with_counters_reads_the_connected_ports_after_th
     assert cli.cmd_snapshot_save(backend, argparse.Namespace(file=str(path), force=False, no_counters=False)) == 0
     inv = backend.load()
     assert calls == [(sw, sum(1 for p in inv.ports_by_switch[sw] if p.connectee is not None)) for sw in inv.switches]
-    assert len(json.loads(path.read_text())["portStatistics"]) == 112
+    assert len(json.loads(path.read_text())["portStatistics"]) == sum(n for _, n in calls)

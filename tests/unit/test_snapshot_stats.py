@@ -56,11 +56,22 @@ def test_demo_counters_grow_at_their_recorded_rates() -> None:
 
 
 def test_demo_traffic_is_believable() -> None:
-    """Every connected port with link up carries traffic; the mirror destination carries little of its own."""
+    """Every port has counters; those connected with link up carry traffic, a free port's are zero and
+    stand still; the mirror destination carries little of its own."""
     data = _demo()
+    assert {(r["switch"], r["port"]) for r in data["portStatistics"]} == {
+        (p["switch"], p["key"]) for p in data["ports"]
+    }
     carrying = {(p["switch"], p["key"]) for p in data["ports"] if p.get("connectee") and p.get("linkUp")}
-    assert {(r["switch"], r["port"]) for r in data["portStatistics"]} == carrying
-    rate = {r["port"]: r["rates"]["packetsInUnicast"] for r in data["portStatistics"] if r["switch"] == CLOUD_KEY}
+    assert {(r["switch"], r["port"]) for r in data["portStatistics"] if r.get("rates")} == carrying
+    free = {(p["switch"], p["key"]) for p in data["ports"] if not p.get("connectee")}
+    assert free
+    assert all(not any(r["counters"].values()) for r in data["portStatistics"] if (r["switch"], r["port"]) in free)
+    rate = {
+        r["port"]: r["rates"]["packetsInUnicast"]
+        for r in data["portStatistics"]
+        if r["switch"] == CLOUD_KEY and r.get("rates")
+    }
     assert rate["2241"] < 10 < rate["448"]  # the IDS sensor vs a DMZ web server
     assert rate["0"] > 1000  # an uplink
 
@@ -74,10 +85,12 @@ def test_demo_counters_before_the_read_time_stand_as_recorded() -> None:
     assert got.to_api() == _record(_demo(), "448")["counters"]
 
 
-def test_ports_without_records_and_unknown_ports_are_left_out() -> None:
-    backend = SnapshotBackend()
-    inv = backend.load()
-    free = next(p.key for p in inv.ports.values() if p.switch == CLOUD_KEY and p.connectee is None)
+def test_ports_without_records_and_unknown_ports_are_left_out(tmp_path: Path) -> None:
+    data = _demo()
+    free = next(p["key"] for p in data["ports"] if p["switch"] == CLOUD_KEY and p.get("connectee") is None)
+    data["portStatistics"] = [r for r in data["portStatistics"] if (r["switch"], r["port"]) != (CLOUD_KEY, free)]
+    backend = _backend(tmp_path, data)
+    backend.load()
     assert backend.port_statistics(CLOUD_KEY, [free, "no-such-port", "448"]).keys() == {"448"}
     assert backend.port_statistics("no-such-switch", ["448"]) == {}
 
@@ -93,10 +106,22 @@ def test_version_1_still_reads_and_has_no_counters(tmp_path: Path) -> None:
 
 
 def test_recorded_counters_without_rates_stand_still(tmp_path: Path) -> None:
+    """In a lab whose traffic moves, a port without rates is read now and has not moved (rates of 0);
+    in a snapshot with no rates at all (one reading of a real vCenter), the reading is the recorded one."""
     data = _demo()
-    rec = _record(data, "448")
-    del rec["rates"]
+    del _record(data, "448")["rates"]
     backend = _backend(tmp_path, data)
+    backend.clock = lambda: READ + 50.0
+    a = backend.port_statistics(CLOUD_KEY, ["448"])
+    backend.clock = lambda: READ + 60.0
+    b = backend.port_statistics(CLOUD_KEY, ["448"])
+    assert (a["448"].read_at, b["448"].read_at) == (READ + 50.0, READ + 60.0)
+    assert a["448"].to_api() == b["448"].to_api() == _record(data, "448")["counters"]
+    assert port_rates(a["448"], b["448"]).packets_in == 0.0
+
+    for rec in data["portStatistics"]:
+        rec.pop("rates", None)
+    backend = _backend(tmp_path, data, "still.json")
     backend.clock = lambda: READ + 50.0
     a = backend.port_statistics(CLOUD_KEY, ["448"])
     backend.clock = lambda: READ + 60.0
@@ -140,7 +165,7 @@ def _mutate(data: dict[str, Any], change: Any) -> dict[str, Any]:
         (lambda d: d["portStatistics"][0].update(port="9999"), r"\$\.portStatistics\[0\]: no port '9999' on switch"),
         (
             lambda d: d["portStatistics"].append(dict(d["portStatistics"][0])),
-            r"\$\.portStatistics\[112\]: port '0' of this switch is recorded twice",
+            r"\$\.portStatistics\[437\]: port '0' of this switch is recorded twice",
         ),
         (
             lambda d: d["portStatistics"][0]["counters"].update(packetsInUnicats=1),

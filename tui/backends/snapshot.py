@@ -307,6 +307,7 @@ class SnapshotBackend:
         self.label = "demo lab" if path is None else f"snapshot {path.name}"
         self._inventory: Inventory | None = None
         self._recorded: snapshot_format.RecordedStatistics = {}
+        self._moving = False
         self._lock = threading.Lock()
         self.clock = time.time
         """Where "now" comes from for moving counters (tests set it)."""
@@ -330,6 +331,7 @@ class SnapshotBackend:
             progress(LoadProgress("Loaded", len(inv.ports), len(inv.ports)))
         self._inventory = inv
         self._recorded = recorded
+        self._moving = any(rates for _, rates in recorded.values())
         self._mirrored, self._mirrored_at = {}, None
         return inv
 
@@ -357,8 +359,9 @@ class SnapshotBackend:
                 total[name] = total.get(name, 0.0) + rate * (now - since)
 
     def port_statistics(self, switch_key: str, port_keys: Sequence[str]) -> dict[str, PortStatistics]:
-        """The recorded counters of these ports: moved on to now where the snapshot gives rates,
-        else as recorded (``read_at`` their recorded time). Ports with no record are left out."""
+        """The recorded counters of these ports, moved on to now in a lab whose traffic moves (one
+        with rates, such as the demo: a port without rates is read now and has not moved), else as
+        recorded (``read_at`` their recorded time). Ports with no record are left out."""
         inv = self.load()
         now = self.clock()
         if self._mirrored_at is None:
@@ -369,7 +372,7 @@ class SnapshotBackend:
             rec = self._recorded.get((switch_key, key))
             if rec is not None and key not in out:
                 base, rates = rec
-                stats = projected(base, rates, now) if rates else base
+                stats = projected(base, rates, now) if self._moving else base
                 total = dict(self._mirrored.get((switch_key, key), {}))
                 for name, rate in self._lab_rates(inv).get((switch_key, key), {}).items():
                     total[name] = total.get(name, 0.0) + rate * elapsed
