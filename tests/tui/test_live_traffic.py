@@ -363,6 +363,7 @@ async def test_a_port_without_counters_and_a_port_that_vanished() -> None:
         await answered(pilot)
         assert "the server no longer reports this port" in detail(screen)
         assert screen.live is not None and screen.live.polling
+
     def never(n: int, real: Reading, switch: str, keys: list[str]) -> Any:
         return {}  # a server that reports no counters for the port (the demo lab has them for every port)
 
