@@ -362,6 +362,7 @@ def _reasons(inv: Inventory, p: VerifyPlan, warnings: Sequence[Problem]) -> tupl
         by_code.setdefault(w.code, []).append(w.message)
     if not s.enabled:
         by_code.setdefault("SessionDisabled", []).insert(0, "The session is disabled: vCenter mirrors nothing for it.")
+    partial: list[str] = []
     sw = inv.switches.get(p.switch_key)
     if sw is not None and "CrossHostMirror" in by_code:
         # Blocking only for a destination that no source shares a host with (V28).
@@ -369,9 +370,10 @@ def _reasons(inv: Inventory, p: VerifyPlan, warnings: Sequence[Problem]) -> tupl
         src_hosts = {pt.host for k in (*p.rx, *p.tx) if (pt := ctx.port(k)) is not None}
         reachable = [k for k in s.destination.port_keys if (pt := ctx.port(k)) is not None and pt.host in src_hosts]
         if reachable:
-            by_code.setdefault("CrossHostPartial", []).extend(by_code.pop("CrossHostMirror"))
+            partial = by_code.pop("CrossHostMirror")
     blocking = [Reason(code, m) for code in BLOCKING for m in by_code.get(code, ())]
-    explaining = [Reason(code, m) for code in ("CrossHostPartial", *EXPLAINING) for m in by_code.get(code, ())]
+    explaining = [Reason("CrossHostMirror", m) for m in partial]
+    explaining += [Reason(code, m) for code in EXPLAINING for m in by_code.get(code, ())]
     return blocking, explaining
 
 

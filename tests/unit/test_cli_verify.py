@@ -140,7 +140,7 @@ def test_works_in_read_only_mode(capsys: pytest.CaptureFixture[str]) -> None:
     code, data, _ = verify_json(capsys, "--demo", "--read-only", "--session", "DMZ-IDS", "--seconds", "1")
     assert code == 0 and data["verdict"] == "mirroring"
     # 449 is on another host than 2241: it explains, it does not block.
-    assert reason_codes(data) == ["CrossHostPartial"]
+    assert reason_codes(data) == ["CrossHostMirror"]
     assert [d["port"] for d in data["destinations"]] == ["2241"]
 
 

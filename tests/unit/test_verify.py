@@ -215,7 +215,7 @@ def test_each_destination_is_due_only_its_hosts_sources(demo: Inventory) -> None
     assert due == {"2258": Flow(MIRRORED_PPS, MIRRORED_BPS), "108": Flow(10.0, 600.0)}
     assert result.expected == Flow(MIRRORED_PPS + 10.0, MIRRORED_BPS + 600.0)
     # Every destination shares a host with a source: the cross-host warnings explain, they do not block.
-    assert result.verdict is Verdict.MIRRORING and set(codes(result)) == {"CrossHostPartial"}
+    assert result.verdict is Verdict.MIRRORING and set(codes(result)) == {"CrossHostMirror"}
 
 
 def test_uplink_destinations_are_the_uplinks_of_the_sources_hosts(demo: Inventory) -> None:

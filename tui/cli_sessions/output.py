@@ -476,7 +476,7 @@ def print_verify(out: Console, result: VerifyResult) -> None:
     line.append(f": {visible(summary)}" if summary else "")
     out.print(line)
     if result.reasons:
-        out.print(Text("Reasons:", style="bold"))
+        out.print(Text("Notes:" if result.verdict is Verdict.MIRRORING else "Reasons:", style="bold"))
         _items(out, "", [(r.code, r.text) for r in result.reasons])
     if result.advice:
         out.print(Text("Advice:", style="bold"))

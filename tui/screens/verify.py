@@ -143,7 +143,8 @@ def reasons_text(result: VerifyResult) -> RenderableType:
             row = Text(r.text)
             row.append(f"  {r.code}", style="dim")
             rows.append(row)
-        parts += [Text("Why", style="bold"), items("•", rows)]
+        heading = "Notes" if result.verdict is Verdict.MIRRORING else "Why"
+        parts += [Text(heading, style="bold"), items("•", rows)]
     if result.advice:
         parts += [Text("What to do", style="bold"), items("→", [Text(a) for a in result.advice])]
     return Group(*parts)
