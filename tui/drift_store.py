@@ -8,8 +8,8 @@ One JSON file, ``platformdirs.user_state_path("dvmirror") / "session-baselines.j
         {"fingerprint": str, "seen": "2026-12-01T15:00:00Z", "endpoints": [{"port", "vm", "vmKey",
          "nicKey", "nic", "mac", "host", "hostName", "owner", "entity"}]}}}}}
 
-``VCENTER`` is the server dvmirror connects to (:func:`scope`: the URL without credentials, else
-vCenter's own name); baselines do not depend on the switch's ``configVersion``. The demo lab and
+``VCENTER`` is the server dvmirror connects to (:func:`scope`: its SDK URL, without credentials,
+else vCenter's own name); baselines do not depend on the switch's ``configVersion``. The demo lab and
 snapshots keep their baselines in memory only (:class:`BaselineStore` without a path): they
 change nothing outside the run, so each run starts from the lab as it is.
 
@@ -42,7 +42,7 @@ from typing import Any
 
 import platformdirs
 
-from tui.config import redact_url
+from tui.config import Settings, redact_url
 from tui.drift import Baseline, Endpoint, baseline_of, check_session, fingerprint
 from tui.model import Inventory, MirrorSession, Problem
 
@@ -64,9 +64,10 @@ def default_path() -> Path:
     return platformdirs.user_state_path("dvmirror") / "session-baselines.json"
 
 
-def scope(server: str, inventory: Inventory) -> str:
-    """The key of one vCenter in the file: the server's URL without credentials, else vCenter's name."""
-    return redact_url(server) if server else inventory.vcenter
+def scope(settings: Settings, inventory: Inventory) -> str:
+    """The key of one vCenter in the file: the SDK URL dvmirror connects to (scheme, host, port and
+    path; never credentials), else vCenter's own name."""
+    return redact_url(settings.url) if settings.server else inventory.vcenter
 
 
 def _now() -> str:

@@ -351,3 +351,11 @@ def test_cli_check_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_check_demo_writes_no_baselines(capsys: pytest.CaptureFixture[str]) -> None:
     run_cli(capsys, "sessions", "--demo", "--check")
     assert not default_path().exists()
+
+
+def test_scope_is_the_sdk_url_without_credentials(demo: Inventory) -> None:
+    from tui.config import Settings
+    from tui.drift_store import scope
+
+    assert scope(Settings(server="vc1", port=8443, user="u", password="secret"), demo) == "https://vc1:8443/sdk"
+    assert scope(Settings(), demo) == demo.vcenter

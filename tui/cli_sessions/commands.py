@@ -71,7 +71,7 @@ def cmd_check(backend: Backend, args: argparse.Namespace) -> int:
     inventory = load(backend, args.json)
     switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
     store = drift_store.BaselineStore.open(None if backend.offline else drift_store.default_path())
-    vcenter = drift_store.scope(backend.settings.server, inventory)
+    vcenter = drift_store.scope(backend.settings, inventory)
     found = store.check(vcenter, inventory, [sw.key for sw in switches])
     saved = store.save()
     notice = " ".join(m for m in (store.message, saved or "") if m)
