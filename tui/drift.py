@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tui import rules
@@ -319,3 +319,26 @@ def counts(problems: Iterable[Problem]) -> bool:
 def notice(session: MirrorSession, problem: Problem) -> str:
     """A notification's text: ``Session F5 DMZ to monitor: <the problem>``."""
     return f"Session {_session_name(session)}: {problem.message}"
+
+
+Found = Mapping[tuple[str, str], Sequence[Problem]]
+"""Every session's problems by (switch key, session key), as :meth:`tui.drift_store.BaselineStore.check` gives."""
+
+
+def problems_of(found: Found, inventory: Inventory, switch_key: str, session: MirrorSession) -> list[Problem]:
+    """The session's problems from ``found``; the rules' warnings alone for a session not in it (one
+    not yet checked: a partial inventory, a session without a key)."""
+    known = found.get((switch_key, session.key or ""))
+    return list(known) if known is not None else rules.session_warnings(inventory, switch_key, session)
+
+
+def new_problems(before: Found, after: Found) -> list[tuple[tuple[str, str], Problem]]:
+    """The problems (warnings and errors, not info notes) of ``after`` that ``before`` did not have
+    for the same session (by code, field and message): what a notification tells."""
+    out: list[tuple[tuple[str, str], Problem]] = []
+    for ident, problems in after.items():
+        old = {(p.code, p.field, p.message) for p in before.get(ident, ())}
+        out += [
+            (ident, p) for p in problems if p.severity is not Severity.INFO and (p.code, p.field, p.message) not in old
+        ]
+    return out

@@ -125,3 +125,55 @@ def test_check_sets_a_corrupt_baselines_file_aside(start_vcsim: Any, capsys: pyt
     assert err.startswith("dvmirror: The session baselines ") and "Traceback" not in err
     assert [p.name for p in path.parent.iterdir() if ".corrupt-" in p.name]
     assert list(json.loads(path.read_text())["vcenters"]) == [server.url]
+
+
+async def test_tui_reload_after_a_vmotion_warns_and_notifies(
+    start_vcsim: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from textual.widgets import DataTable, Static
+
+    from tests.helpers import notifications, started
+    from tests.integration.test_vsphere_backend import settings_for
+    from tests.tui.conftest import loaded, settle
+    from tests.tui.test_explorer import plain
+    from tui.app import build_app
+    from tui.backends.vsphere import VsphereBackend
+    from tui.screens.sessions import SessionsScreen
+
+    server = start_vcsim()
+    setup_walkthrough(capsys, server)
+    app = build_app(VsphereBackend(settings_for(server)), environ={})
+    async with started(app) as pilot:
+        assert app.inventory is not None
+        sw = app.inventory.switch_by_name(WALKTHROUGH_SWITCH)
+        assert sw is not None
+        (mine,) = [s for s in sw.sessions if s.name == "F5 DMZ to monitor"]
+        assert app.session_problems[(sw.key, mine.key or "")] == []
+        shown = notifications(app)
+        si = server.connect()
+        vm = find(si, vim.VirtualMachine, MGT)
+        WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=find(si, vim.HostSystem, "host-16"))))
+        await pilot.press("r")
+        await loaded(pilot)
+        await settle(pilot)
+        codes = [p.code for p in app.session_problems[(sw.key, mine.key or "")]]
+        assert codes == ["EndpointHostChanged", "CrossHostMirror"]
+        assert any(
+            m.startswith("Session F5 DMZ to monitor: Destination MGTSRVR003UX (port 2258) moved to host esx-02")
+            for m in shown
+        ), shown
+        await pilot.press("S")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        row = next(i for i, s in enumerate(screen.sessions) if s.key == mine.key)
+        assert str(screen.query_one("#sessions-table", DataTable).get_row_at(row)[-1]) == "2"
+        screen.query_one("#sessions-table", DataTable).move_cursor(row=row)
+        await settle(pilot)
+        info = plain(screen.query_one("#session-info", Static))  # type: ignore[arg-type]
+        assert "moved to host esx-02" in info and "CrossHostMirror" in info
+    app.backend.close()
+    # The app recorded the baselines the CLI compares with: the CLI says the same.
+    code, data, _ = check(capsys, server)
+    assert code == 1
+    assert [p["code"] for p in walkthrough_row(data)["problems"]] == ["EndpointHostChanged", "CrossHostMirror"]
