@@ -4,6 +4,8 @@ show the problems, and each new one is a notification, once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual.widgets import DataTable, Static
 
 from tests.conftest import CLOUD
@@ -12,6 +14,7 @@ from tests.tui.conftest import demo_app, settle
 from tests.tui.test_explorer import plain
 from tests.unit.test_drift import _vmotion
 from tui.messages import InventoryLoaded
+from tui.model import ChangeOperation, SessionChange, Severity
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.sessions import SessionsScreen
 from widgets.port_detail import PortDetail
@@ -69,3 +72,28 @@ async def test_a_partial_inventory_is_not_checked() -> None:
         app.post_message(InventoryLoaded(_vmotion(app.inventory, IDS, "host-11"), partial=True))
         await settle(pilot)
         assert app.session_problems is before
+
+
+async def test_a_change_made_here_resets_the_baseline_one_by_another_client_is_a_note() -> None:
+    app = demo_app()
+    async with started(app) as pilot:
+        shown = notifications(app)
+        assert app.inventory is not None
+        dmz = app.inventory.switches[CLOUD].session("1")
+        assert dmz is not None
+        app.apply_changes(CLOUD, [SessionChange(ChangeOperation.EDIT, replace(dmz, name="DMZ-IDS2"))])
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert [p.code for p in app.session_problems[(CLOUD, "1")]] == ["CrossHostMirror"]
+        # Renamed by someone else: the next inventory brings it; one info note, no notification.
+        inv = app.inventory
+        sw = inv.switches[CLOUD]
+        renamed = tuple(replace(s, name="DMZ-IDS3") if s.key == "1" else s for s in sw.sessions)
+        app.post_message(InventoryLoaded(inv.with_switch(replace(sw, sessions=renamed))))
+        await settle(pilot)
+        problems = app.session_problems[(CLOUD, "1")]
+        assert [(p.code, p.severity) for p in problems] == [
+            ("CrossHostMirror", Severity.WARNING),
+            ("SessionChanged", Severity.INFO),
+        ]
+        assert not [m for m in shown if m.startswith("Session ")]
