@@ -136,7 +136,7 @@ examples:
   dvmirror sessions --switch dvSwitchCloud --json
   dvmirror sessions --demo -o wide                with descriptions, every column at full width
   dvmirror sessions --demo --columns key,name,sources,destinations
-  dvmirror sessions --check --json                 for cron and monitoring: exit 1 on a problem
+  dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
