@@ -334,11 +334,14 @@ def problems_of(found: Found, inventory: Inventory, switch_key: str, session: Mi
 
 def new_problems(before: Found, after: Found) -> list[tuple[tuple[str, str], Problem]]:
     """The problems (warnings and errors, not info notes) of ``after`` that ``before`` did not have
-    for the same session (by code, field and message): what a notification tells."""
+    for the same session (by code, field and message): what a notification tells. A new
+    ``CrossHostMirror`` is left out when the same session has a new ``EndpointHostChanged`` warning,
+    which says it already (one vMotion, one notification)."""
     out: list[tuple[tuple[str, str], Problem]] = []
     for ident, problems in after.items():
         old = {(p.code, p.field, p.message) for p in before.get(ident, ())}
-        out += [
-            (ident, p) for p in problems if p.severity is not Severity.INFO and (p.code, p.field, p.message) not in old
-        ]
+        new = [p for p in problems if p.severity is not Severity.INFO and (p.code, p.field, p.message) not in old]
+        if any(p.code == "EndpointHostChanged" for p in new):
+            new = [p for p in new if p.code != "CrossHostMirror"]
+        out += [(ident, p) for p in new]
     return out

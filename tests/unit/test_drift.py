@@ -359,3 +359,22 @@ def test_scope_is_the_sdk_url_without_credentials(demo: Inventory) -> None:
 
     assert scope(Settings(server="vc1", port=8443, user="u", password="secret"), demo) == "https://vc1:8443/sdk"
     assert scope(Settings(), demo) == demo.vcenter
+
+
+def test_new_problems_are_told_once_and_a_vmotion_once(demo: Inventory) -> None:
+    inv, s = _with_session(demo, WALKTHROUGH_MODERN)
+    base = drift.baseline_of(inv, CLOUD, s)
+    before = {(CLOUD, "9"): drift.check_session(base, inv, CLOUD, s)}
+    moved = _vmotion(inv, MGT, "host-16")
+    after = {(CLOUD, "9"): drift.check_session(base, moved, CLOUD, s)}
+    assert [p.code for p in after[(CLOUD, "9")]] == ["EndpointHostChanged", "CrossHostMirror"]
+    assert [(i, p.code) for i, p in drift.new_problems(before, after)] == [((CLOUD, "9"), "EndpointHostChanged")]
+    assert drift.new_problems(after, after) == []
+    # A CrossHostMirror without a vMotion of this session (the demo's DMZ-IDS, new here) is told.
+    dmz = demo.switches[CLOUD].session("1")
+    assert dmz is not None
+    fresh = {(CLOUD, "1"): drift.check_session(None, demo, CLOUD, dmz)}
+    assert [p.code for _, p in drift.new_problems({}, fresh)] == ["CrossHostMirror"]
+    # Info notes are never told.
+    note = {(CLOUD, "9"): [Problem("SessionChanged", "x", "", Severity.INFO)]}
+    assert drift.new_problems({}, note) == []
