@@ -378,3 +378,29 @@ def test_new_problems_are_told_once_and_a_vmotion_once(demo: Inventory) -> None:
     # Info notes are never told.
     note = {(CLOUD, "9"): [Problem("SessionChanged", "x", "", Severity.INFO)]}
     assert drift.new_problems({}, note) == []
+
+
+def test_hostile_text_in_the_file_is_shown_harmlessly(demo: Inventory, tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from tui.cli_sessions.output import problem_line
+    from tui.drift_store import dump
+
+    dmz = demo.switches[CLOUD].session("1")
+    assert dmz is not None
+    evil = "\x1b]52;c;ZXZpbA==\x07EVIL\u202e"
+    base = drift.baseline_of(demo, CLOUD, dmz)
+    planted = tuple(replace(e, owner=evil, entity="vm-9") if e.port == "2241" else e for e in base.endpoints)
+    path = _store_path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(dump({"vc": {(CLOUD, "1"): replace(base, endpoints=planted)}}))
+    found = BaselineStore.open(path).check("vc", demo)[(CLOUD, "1")]
+    changed = next(p for p in found if p.code == "EndpointChanged")
+    assert "EVIL" in changed.message
+    out = io.StringIO()
+    Console(file=out, force_terminal=True, width=200).print(problem_line(changed))
+    shown = out.getvalue()
+    assert "EVIL" in shown and "\\x1b]52;" in shown  # shown as text, escaped
+    assert "\x07" not in shown and "\x1b]" not in shown and "\u202e" not in shown
