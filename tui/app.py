@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 
+from tui import drift, drift_store
 from tui.backends import (
     EXIT_CONNECTION,
     Backend,
@@ -29,6 +30,7 @@ from tui.backends import (
 from tui.clipboard import CopyResult, copy_text
 from tui.commands import InventoryCommands
 from tui.config import read_only_hint
+from tui.drift_store import BaselineStore
 from tui.keymap import resolve_keymap
 from tui.lookup import LookupIndex
 from tui.messages import (
@@ -74,6 +76,9 @@ class DvMirrorApp(App[None]):
     """The last step of the load (the explorer's progress bar follows it)."""
     last_change: var[AppliedChange | None] = var(None, init=False, always_update=True)
     """The changes last applied (the explorer forgets marks that became a session)."""
+    session_problems: var[drift.Found] = var(dict, init=False)
+    """Every session's drift and rule warnings on the last complete inventory (:mod:`tui.drift`);
+    set before ``inventory``, so that what watches the inventory reads them fresh."""
 
     def __init__(
         self,
@@ -98,6 +103,8 @@ class DvMirrorApp(App[None]):
         """The last complete inventory (and when it was read), kept while a refresh runs."""
         self.explorer = ExplorerScreen()
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
+        self._baselines: BaselineStore | None = None
+        """The sessions' baselines, opened on the first complete inventory (in memory when offline)."""
 
     def notify(
         self,
@@ -190,6 +197,7 @@ class DvMirrorApp(App[None]):
         self.partial = message.partial
         if not message.partial:
             self._complete, self._complete_at = None, datetime.now().strftime("%H:%M:%S")
+            self.check_drift(message.inventory)
         self.inventory = message.inventory
         if not message.partial:
             for warning in message.inventory.warnings:
@@ -197,6 +205,29 @@ class DvMirrorApp(App[None]):
             self.index = None
             # Indexing holds the GIL for a second at 50,000 ports: paint the tree first.
             self.call_after_refresh(self.build_index, message.inventory)
+
+    def check_drift(self, inventory: Inventory, *, quiet: bool = False) -> None:
+        """Every session's drift and rule warnings (:mod:`tui.drift`) into ``session_problems``; the
+        baselines of sessions seen for the first time are recorded. After the first check, each new
+        problem is a notification (unless ``quiet``: after a change made here)."""
+        first = self._baselines is None
+        if self._baselines is None:
+            self._baselines = BaselineStore.open(None if self.backend.offline else drift_store.default_path())
+            if self._baselines.message:
+                self.notify(self._baselines.message, title="Session baselines", severity="warning", markup=False)
+        store = self._baselines
+        found = store.check(drift_store.scope(self.backend.settings, inventory), inventory)
+        failed = store.save()
+        if failed and failed != store.message:
+            store.message = failed  # said once, not on every update
+            self.notify(failed, title="Session baselines", severity="warning", markup=False)
+        if not first and not quiet:
+            for (sw_key, key), problem in drift.new_problems(self.session_problems, found):
+                sw = inventory.switches.get(sw_key)
+                session = sw.session(key) if sw is not None else None
+                if session is not None:
+                    self.notify(drift.notice(session, problem), title="Session drift", severity="warning", markup=False)
+        self.session_problems = found
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Indexing ports")
     def build_index(self, inventory: Inventory) -> None:
@@ -265,7 +296,16 @@ class DvMirrorApp(App[None]):
     def on_change_applied(self, message: ChangeApplied) -> None:
         """Show the re-read switch and say what happened."""
         if self.inventory is not None and message.result.switch.key in self.inventory.switches:
-            self.inventory = self.inventory.with_switch(message.result.switch)
+            changed = self.inventory.with_switch(message.result.switch)
+            if self._baselines is not None and not self.partial:
+                # A session changed here starts again from its ports as they are now (no SessionChanged).
+                vcenter = drift_store.scope(self.backend.settings, changed)
+                for change in message.changes:
+                    stored = message.result.switch.session(change.session.key or "")
+                    if stored is not None:
+                        self._baselines.reset(vcenter, changed, message.result.switch.key, stored)
+                self.check_drift(changed, quiet=True)
+            self.inventory = changed
             self.index = None
             self.call_after_refresh(self.build_index, self.inventory)
         if message.result.recovered:

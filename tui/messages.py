@@ -3,7 +3,7 @@
 Screens (and the command palette) never import the app. They post one of the requests below
 (:class:`OpenWizard`, :class:`ApplyChanges`, :class:`OpenSessions`, :class:`CopyRequested`,
 :class:`GoTo`, :class:`OpenFind`) and read what they need through :func:`app_state`, whose
-reactives (``inventory``, ``index``, ``load_progress``, ``last_change``) they ``watch``.
+reactives (``inventory``, ``index``, ``load_progress``, ``last_change``, ``session_problems``) they ``watch``.
 The app's own workers report with the load and change messages at the end, the explorer's
 live-traffic worker with :class:`LiveTrafficRead`.
 """
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from textual.message import Message
 
 from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
+from tui.drift import Found
 from tui.lookup import LookupIndex, Target
 from tui.model import ChangeOperation, Inventory, MirrorSession, PortStatistics, SessionChange
 
@@ -59,6 +60,11 @@ class AppState(Protocol):
     @property
     def last_change(self) -> AppliedChange | None:
         """The last change applied."""
+        ...
+
+    @property
+    def session_problems(self) -> Found:
+        """Every session's drift and rule warnings on the last complete inventory (:func:`tui.drift.problems_of`)."""
         ...
 
     @property

@@ -10,10 +10,12 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
-    """How serious a problem is: errors block a change, warnings do not."""
+    """How serious a problem is: errors block a change, warnings do not; an info note
+    (:mod:`tui.drift`) is only shown."""
 
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"
 
 
 @dataclass(frozen=True, slots=True)

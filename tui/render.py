@@ -16,13 +16,17 @@ from tui.text import SafeText as Text
 
 
 def problem_text(problems: Iterable[Problem]) -> Text:
-    """Problems as lines: ``✗ code  message`` for errors, ``! code  message`` for warnings."""
+    """Problems as lines: ``✗ code  message`` for errors, ``! code  message`` for warnings,
+    ``i code  message`` (dim) for info notes."""
     text = Text()
     for i, p in enumerate(problems):
         if i:
             text.append("\n")
         error = p.severity is Severity.ERROR
-        text.append("✗ " if error else "! ", style="bold red" if error else "bold yellow")
+        if p.severity is Severity.INFO:
+            text.append("i ", style="bold dim")
+        else:
+            text.append("✗ " if error else "! ", style="bold red" if error else "bold yellow")
         text.append(p.message)
         text.append(f"  {p.code}", style="dim")
     return text

@@ -8,9 +8,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from textual.widgets import Static
 
+from tui.drift import DRIFT_CODES, Found
 from tui.live_traffic import LiveTraffic, traffic_rows
 from tui.marks import Marks
-from tui.model import Inventory, Port, PortlessNic
+from tui.model import Inventory, Port, PortlessNic, Severity
 from tui.text import LineText as Text
 from tui.text import SafeText, visible
 
@@ -39,7 +40,8 @@ class PortDetail(Static):
         live = self.live
         mine = live is not None and (live.switch, live.port) == (port.switch, port.key)
         extra = traffic_rows(live, self.live_key) if live is not None and mine else []
-        self.update(render_port(inventory, port, marks, extra))
+        found: Found = getattr(self.app, "session_problems", {})
+        self.update(render_port(inventory, port, marks, extra, found))
 
     def show_live(self, live: LiveTraffic | None, key: str | None = None) -> None:
         """Show ``live`` (``None``: no live traffic) under the port shown."""
@@ -97,9 +99,12 @@ def render_port(
     port: Port,
     marks: Marks | None = None,
     extra: Sequence[tuple[str, RenderableType]] = (),
+    problems: Found | None = None,
 ) -> Group:
     """A Rich renderable describing ``port`` (also used by the CLI); its mark if ``marks`` has one;
-    ``extra`` rows (label, value) at the end (the panel's live traffic)."""
+    ``extra`` rows (label, value) at the end (the panel's live traffic). With ``problems`` (the app's
+    ``session_problems``), each session of the port is followed by its drift warnings (:mod:`tui.drift`;
+    the sessions screen has the rules' warnings too)."""
     inv = inventory
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -149,6 +154,11 @@ def render_port(
             lines.append(visible(s.name or f"session {s.key}"))
             lines.append(f"  {role}", style="bold")
             lines.append(f"  {s.type_label}{'' if s.enabled else ', disabled'}", style="dim")
+            for p in (problems or {}).get((port.switch, s.key or ""), ()):
+                if p.code in DRIFT_CODES and p.severity is not Severity.INFO:
+                    lines.append("\n! ", style="bold yellow")
+                    lines.append(visible(p.message))
+                    lines.append(f"  {p.code}", style="dim")
         grid.add_row("Sessions", lines)
     else:
         grid.add_row("Sessions", Text("none", style="dim"))

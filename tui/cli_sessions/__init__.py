@@ -14,6 +14,22 @@ Commands
     ``IP 192.0.2.10``), the encapsulation VLAN, packet length and sampling, and below it each
     session's warnings with their codes. An empty list is not an error (exit 0).
 
+``dvmirror sessions --check [--switch S] [--json]``
+    Every session's problems: drift since the session was first seen (:mod:`tui.drift`:
+    ``EndpointGone``, ``EndpointChanged``, ``EndpointMoved``, ``EndpointHostChanged``,
+    ``SessionChanged``) and the rules' warnings (:func:`tui.rules.session_warnings`). The
+    baselines are read from and recorded in the file of :mod:`tui.drift_store` (keyed by the
+    SDK URL, the switch key and the session key; the demo lab and snapshots: in memory, so
+    only the rules speak). A new session is recorded as it is; an edited one is recorded again
+    with one ``SessionChanged`` note; a deleted one is forgotten (only on the switches checked).
+    Exit 1 when any session has a problem of severity warning or error (every rule warning,
+    ``EndpointGone``, ``EndpointChanged``, ``EndpointMoved``, and ``EndpointHostChanged`` when the
+    vMotion split a same-host pair); the info notes (``SessionChanged``, ``EndpointHostChanged``
+    that split nothing) do not count. 0 otherwise (also without any session). The human output
+    lists each session (``ok`` or ``N problems``) with its problems below it, then a summary line;
+    what happened to the baselines file (set aside as corrupt, not writable) is said on standard
+    error (and in ``notice``), and does not change the exit code.
+
 ``dvmirror session create|edit|enable|disable|delete [--dry-run] [--json] ...``
     Build one change, check it with :func:`tui.rules.check`, and send it (unless ``--dry-run``).
     ``verify`` (below) reads counters and changes nothing.
@@ -141,6 +157,10 @@ JSON
 (``{port key: "VM / NIC"}`` for every port the session uses; text after ``·`` of
 ``Inventory.port_label``) and ``warnings`` (problems as ``{"code", "severity", "field",
 "message"}``).
+
+``sessions --check --json``: ``{"ok": bool, "notice": str, "sessions": [...]}``, each session a row
+of ``sessions --json`` with ``problems`` (``{"code", "severity", "field", "message"}``, severity
+``warning``, ``error`` or ``info``; warnings first); ``ok`` is false exactly when the exit code is 1.
 
 ``session … --json``: one object::
 

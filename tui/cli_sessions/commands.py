@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from tui import rules, verify
+from tui import drift, drift_store, rules, verify
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, Backend, BackendError
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error
 from tui.cli_sessions.edit import EditError, Plan, plan, unknown_session
 from tui.cli_sessions.output import (
     Result,
+    check_json,
+    print_check,
     print_result,
     print_sessions,
     print_verify,
@@ -46,7 +48,9 @@ from tui.verify import Reading, VerifyPlan
 
 
 def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
-    """``dvmirror sessions``: every session of every switch (or of one)."""
+    """``dvmirror sessions``: every session of every switch (or of one); ``--check``: :func:`cmd_check`."""
+    if getattr(args, "check", False):
+        return cmd_check(backend, args)
     inventory = load(backend, args.json)
     switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
     pairs = [(sw, s) for sw in switches for s in sorted(sw.sessions, key=lambda x: natural_key(x.key or ""))]
@@ -59,6 +63,31 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
         except ColumnError as e:
             raise UsageError(str(e)) from None
     return EXIT_OK
+
+
+def cmd_check(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror sessions --check``: every session's drift and rule warnings (:mod:`tui.drift`),
+    against the baselines of :mod:`tui.drift_store` (in memory for the demo lab and snapshots)."""
+    inventory = load(backend, args.json)
+    switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
+    store = drift_store.BaselineStore.open(None if backend.offline else drift_store.default_path())
+    vcenter = drift_store.scope(backend.settings, inventory)
+    found = store.check(vcenter, inventory, [sw.key for sw in switches])
+    saved = store.save()
+    notice = " ".join(m for m in (store.message, saved or "") if m)
+    pairs = [
+        (sw, s, found.get((sw.key, s.key or ""), rules.session_warnings(inventory, sw.key, s)))
+        for sw in switches
+        for s in sorted(sw.sessions, key=lambda x: natural_key(x.key or ""))
+    ]
+    failing = sum(drift.counts(problems) for _, _, problems in pairs)
+    if args.json:
+        emit_json(check_json(inventory, pairs, not failing, notice))
+    else:
+        print_check(console(), pairs, f" on {switches[0].name}" if args.switch else "", failing)
+    if notice:
+        err_console().print(Text(f"dvmirror: {notice}"))
+    return EXIT_PROBLEMS if failing else EXIT_OK
 
 
 def _session_command(verb: str) -> Callable[[Backend, argparse.Namespace], int]:

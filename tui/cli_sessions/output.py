@@ -122,7 +122,7 @@ def session_name(s: MirrorSession) -> str:
 
 def problem_line(p: Problem) -> Text:
     where = f" [{API_NAMES.get(p.field, p.field)}]" if p.field else ""
-    style = "bold red" if p.severity is Severity.ERROR else "yellow"
+    style = {Severity.ERROR: "bold red", Severity.INFO: "dim"}.get(p.severity, "yellow")
     line = Text(f"  {p.severity.value} ", style=style)
     line.append(f"{p.code}{where}: ", style="bold")
     line.append(p.message)
@@ -307,6 +307,44 @@ def print_sessions(
         out.print(Text(f"Warnings of {session_name(s)} on {sw.name}:", style="bold"))
         for p in problems:
             out.print(problem_line(p))
+
+
+# -- sessions --check ---------------------------------------------------------------------------
+
+
+def check_json(
+    inventory: Inventory, pairs: Sequence[tuple[Switch, MirrorSession, Sequence[Problem]]], ok: bool, notice: str
+) -> dict[str, Any]:
+    """The JSON of ``dvmirror sessions --check``: ``ok``, ``notice`` (about the baselines file, or
+    "") and ``sessions``, rows of ``sessions --json`` each with its ``problems``."""
+    rows = []
+    for sw, s, problems in pairs:
+        row = session_row(inventory, sw, s)
+        row["problems"] = [problem_json(p) for p in problems]
+        rows.append(row)
+    return {"ok": ok, "notice": notice, "sessions": rows}
+
+
+def print_check(
+    out: Console, pairs: Sequence[tuple[Switch, MirrorSession, Sequence[Problem]]], where: str, failing: int
+) -> None:
+    """The human report of ``dvmirror sessions --check``: each session, ok or its problems."""
+    if not pairs:
+        out.print(Text(f"No port mirroring sessions{where}."))
+        return
+    for sw, s, problems in pairs:
+        head = Text(f"{session_name(s)} on {sw.name}: ", style="bold")
+        counted = [p for p in problems if p.severity is not Severity.INFO]
+        if counted:
+            head.append(f"{len(counted)} problem{'s' * (len(counted) != 1)}", style="bold yellow")
+        else:
+            head.append("ok", style="green")
+        out.print(head)
+        for p in problems:
+            out.print(problem_line(p))
+    n = len(pairs)
+    summary = f"{n} session{'s' * (n != 1)} checked, "
+    out.print(Text(summary + (f"{failing} with problems" if failing else "no problems"), style="dim"))
 
 
 # -- verify -----------------------------------------------------------------------------------

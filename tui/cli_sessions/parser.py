@@ -136,12 +136,21 @@ examples:
   dvmirror sessions --switch dvSwitchCloud --json
   dvmirror sessions --demo -o wide                with descriptions, every column at full width
   dvmirror sessions --demo --columns key,name,sources,destinations
+  dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
 
-exit codes: 0 ok (also when there is no session), 2 usage error (unknown switch),
-3 connection or login failure."""
+--check compares each session's ports with what they held when dvmirror first saw the session
+(kept in session-baselines.json in the state directory; $DVMIRROR_BASELINES moves it; the demo
+lab and snapshots keep them for the run only): EndpointGone, EndpointChanged, EndpointMoved (a
+reconnected NIC), EndpointHostChanged (a vMotion), plus the rules' warnings (CrossHostMirror,
+DestinationNotConnected, ...). Every problem of severity warning counts; the info notes
+(SessionChanged: edited since first seen, a new baseline; EndpointHostChanged that split no pair)
+do not. JSON: {"ok", "notice", "sessions": [rows as above, each with "problems"]}.
+
+exit codes: 0 ok (also when there is no session), 1 (--check) a session has a problem,
+2 usage error (unknown switch), 3 connection or login failure."""
 
 
 def add_commands(
@@ -162,6 +171,11 @@ def add_commands(
     sessions.epilog = _SESSIONS_EPILOG
     sessions.add_argument("--switch", metavar="S", help="only this distributed switch (name or UUID)")
     sessions.add_argument("--json", action="store_true", help="JSON (vSphere API field names) instead of a table")
+    sessions.add_argument(
+        "--check",
+        action="store_true",
+        help="check every session for drift since first seen and for the rules' warnings; exit 1 on any problem",
+    )
     cli_table.add_arguments(sessions, SESSION_COLUMNS)
     sessions.set_defaults(func=handlers["sessions"])
     finish(sessions)

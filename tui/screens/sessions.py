@@ -11,11 +11,20 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from tui import rules
+from tui import drift
 from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
 from tui.messages import ApplyChanges, CopyRequested, OpenWizard, app_state
-from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange, SessionType, new_session
+from tui.model import (
+    ChangeOperation,
+    Inventory,
+    MirrorSession,
+    Problem,
+    SessionChange,
+    SessionType,
+    Severity,
+    new_session,
+)
 from tui.render import advice_parts, problem_text, session_table
 from tui.screens.confirm import ConfirmScreen
 from tui.text import SafeText as Text
@@ -196,7 +205,7 @@ class SessionsScreen(Screen[None]):
             table.clear()
         for s in self.sessions:
             sources, destinations = endpoint_labels(inventory, switch.key, s, short=True, names=not compact)
-            warnings = rules.session_warnings(inventory, switch.key, s)
+            warnings = [p for p in self._problems(inventory, s) if p.severity is not Severity.INFO]
             table.add_row(
                 Text(visible(s.key or "")),
                 Text(visible(s.name or "(no name)")),
@@ -215,6 +224,10 @@ class SessionsScreen(Screen[None]):
             table.move_cursor(row=row)
         self._show_detail()
         self.refresh_bindings()
+
+    def _problems(self, inventory: Inventory, s: MirrorSession) -> list[Problem]:
+        """The session's drift and rule warnings (:func:`tui.drift.problems_of`)."""
+        return drift.problems_of(app_state(self.app).session_problems, inventory, self.switch_key, s)
 
     def _compact(self) -> bool:
         return 0 < self.app.size.width < self.COMPACT_BELOW
@@ -264,7 +277,7 @@ class SessionsScreen(Screen[None]):
             self.filter = ""
             return
         parts: list[object] = [session_table(inv, self.switch_key, s)]
-        warnings = rules.session_warnings(inv, self.switch_key, s)
+        warnings = self._problems(inv, s)
         if warnings:
             parts += [Text("\nWarnings", style="bold"), problem_text(warnings)]
         advice = advise(inv, self.switch_key, s)
