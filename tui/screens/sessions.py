@@ -94,6 +94,14 @@ class SessionsScreen(Screen[None]):
             show=False,
         ),
         Binding(
+            "h",
+            "history",
+            "History",
+            id="sessions.history",
+            tooltip="Who changed this switch's sessions, and when (vCenter's events)",
+            show=False,
+        ),
+        Binding(
             "w",
             "next_switch",
             "Next switch",
@@ -337,6 +345,18 @@ class SessionsScreen(Screen[None]):
         s = self.current
         if s is not None and s.key:
             self.app.push_screen(VerifyScreen(self.switch_key, s.key, seconds=app_state(self.app).verify_seconds))
+
+    def action_history(self) -> None:
+        """The change history of this switch's sessions (tui/screens/history.py); the session
+        chosen there is selected here."""
+        from tui.screens.history import HistoryScreen
+
+        def chosen(key: str | None) -> None:
+            row = next((i for i, s in enumerate(self.sessions) if key and s.key == key), None)
+            if row is not None:
+                self.query_one("#sessions-table", DataTable).move_cursor(row=row)
+
+        self.app.push_screen(HistoryScreen(self.switch_key), chosen)
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""
