@@ -270,3 +270,21 @@ def test_demo_cli_history_is_empty_with_a_note(capsys: pytest.CaptureFixture[str
     assert code == 0 and "has no vCenter events" in out and "No mirror session changes on dvSwitchCloud" in out
     code, _, err = run_cli(capsys, "sessions", "--history", "--demo", "--switch", "nope")
     assert code == 2 and "nope" in err
+
+
+def test_the_table_escapes_text_from_vcenter() -> None:
+    import io
+
+    from tui.backends.snapshot import SnapshotBackend as Demo
+    from tui.cli import console
+    from tui.cli_sessions.history import print_history
+
+    inv = Demo().load()
+    sw = next(s for s in inv.switches.values() if s.name == "dvSwitchCloud")
+    hostile = S.with_changes(name="tap\x1b]52;c;ZXZpbA==\x07\u202e")
+    (row,) = entries(sw.name, [sent(ADD, hostile, 0, user="ev\x1b[2Jil")])
+    out = io.StringIO()
+    print_history(console(out), inv, [(sw, row)], "", NOW - timedelta(days=1))
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "1 change since" in text and "tap" in text

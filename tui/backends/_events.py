@@ -10,6 +10,12 @@ is set to :data:`PAGE` (``SetCollectorPageSize``): govmomi's simulator scrolls o
 page (10 events by default). The time window is checked again here, as the collector of
 govmomi's simulator ignores it.
 
+Measured against the vcsim test server (which, like govmomi's EventManager, keeps the last 1000
+events): 300 reconfigurations of one switch read in 0.34 s by the collector (0.47 s by one
+``QueryEvents``), 1000 in 1.0 s (0.73 s); without ``SetCollectorPageSize`` the simulator's
+collector gives only the last 10. The collector is used for real vCenters, where ``QueryEvents``
+stops at 1000 events and the collector does not.
+
 Each ``vspanConfigSpec`` entry of an event's ``configSpec`` becomes a :class:`tui.history.SentChange`
 (the session through :func:`._convert.session_from_vim`, with the API fields the spec set).
 ``configChanges`` (API 6.5+, ``ChangesInfoEventArgument``) is not read: what vCenter writes

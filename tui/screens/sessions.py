@@ -121,7 +121,8 @@ class SessionsScreen(Screen[None]):
         "The port mirroring sessions of one switch (the next switch's with Next switch). Below the table: "
         "every field of the selected session with its vSphere API name, its warnings, what the physical "
         "network must allow, and a capture filter for the destination (Copy copies it). Verify reads the "
-        "session's port counters for a few seconds and says whether mirrored frames reach the destination."
+        "session's port counters for a few seconds and says whether mirrored frames reach the destination. "
+        "History lists who changed the sessions and when (vCenter's events), dvmirror's own changes marked."
     )
 
     COMPACT_BELOW = 110
