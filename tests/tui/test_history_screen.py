@@ -51,13 +51,17 @@ async def test_h_shows_this_runs_changes_and_enter_selects_the_session(size: tup
         assert "2 changes since" in status and "no vCenter events" in status
         await pilot.press("enter")  # the newest: the second session
         await settle(pilot)
-        assert app.screen is sessions and sessions.current is not None and sessions.current.key == second.key
+        assert app.screen is sessions
+        assert isinstance(sessions, SessionsScreen) and sessions.current is not None
+        assert sessions.current.key == second.key
         await pilot.press("h")
         await settle(pilot)
         await app.workers.wait_for_complete()
         await pilot.press("escape")
         await settle(pilot)
-        assert app.screen is sessions and sessions.current.key == second.key
+        assert app.screen is sessions
+        assert isinstance(sessions, SessionsScreen) and sessions.current is not None
+        assert sessions.current.key == second.key
 
 
 async def test_history_is_empty_before_any_change() -> None:

@@ -84,6 +84,8 @@ def test_bad_since_is_a_usage_error(since: str, capsys: pytest.CaptureFixture[st
 def test_since_without_history_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "sessions", "--since", "2h", "--demo")
     assert code == 2 and out == "" and "--since goes with --history" in err
+    code, out, err = run_cli(capsys, "sessions", "--history", "--columns", "key", "--demo")
+    assert code == 2 and out == "" and "not of --history" in err
 
 
 # -- events → entries ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from tui import history
 from tui.backends import EXIT_OK, Backend
-from tui.cli import console, emit_json, find_switch, load
+from tui.cli import UsageError, console, emit_json, find_switch, load
 from tui.history import SessionHistoryEntry
 from tui.lookup import sorted_switches
 from tui.model import Inventory, Switch
@@ -102,6 +102,8 @@ def print_history(
 
 def cmd_history(backend: Backend, args: argparse.Namespace) -> int:
     """``dvmirror sessions --history [--switch S] [--since WHEN] [--json]``."""
+    if getattr(args, "columns", None) or getattr(args, "output", "table") != "table":
+        raise UsageError("-o and --columns choose the columns of the sessions table, not of --history")
     inventory = load(backend, args.json)
     since: datetime = args.since or datetime.now(UTC) - history.DEFAULT_SINCE
     pairs = gather(backend, inventory, args.switch, since)
