@@ -18,7 +18,10 @@ from typing import TYPE_CHECKING, Protocol
 from tui.model import Inventory, PortStatistics, Problem, SessionChange, Switch
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from tui.config import Settings
+    from tui.history import SessionHistoryEntry
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -233,4 +236,12 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def session_history(self, switch: Switch, since: datetime | None) -> list[SessionHistoryEntry]:
+        """The changes of ``switch``'s mirror sessions since ``since`` (all kept when None), oldest
+        first (blocking), :func:`tui.history.entries` of them: on vCenter its ``DvsReconfiguredEvent`` events
+        with dvmirror's audit entries matched (``ours``); on the demo lab and snapshots the changes
+        made in this run. Raises a connection error or a :class:`BackendError`.
+        """
         ...

@@ -20,6 +20,7 @@ the run.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import os
 import tempfile
@@ -30,7 +31,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -53,10 +54,14 @@ from tui.model import (
     PortStatistics,
     Problem,
     SessionChange,
+    Switch,
     projected,
 )
 from tui.port_stats import added
 from tui.text import ascii_digits, json_safe, visible
+
+if TYPE_CHECKING:
+    from tui.history import SessionHistoryEntry
 
 FORMAT = snapshot_format.FORMAT
 VERSION = snapshot_format.VERSION
@@ -315,6 +320,8 @@ class SnapshotBackend:
         """(switch, port) → what mirror sessions forwarded to the port until ``_mirrored_at``."""
         self._mirrored_at: float | None = None
         self._lab_rates_for: tuple[Inventory, dict[tuple[str, str], dict[str, float]]] | None = None
+        self._history: list[SessionHistoryEntry] = []
+        """The changes applied in this run (:meth:`session_history`)."""
 
     def load(self, progress: ProgressCallback | None = None) -> Inventory:
         """Read and parse the snapshot (or return the in-memory copy with this run's changes)."""
@@ -433,10 +440,43 @@ class SnapshotBackend:
             )
             self._fold_mirrored(current, self.clock())
             self._inventory = current.with_switch(new_switch)
+            self._record_history(switch, changes, keys)
             return ApplyResult(switch=new_switch, keys=tuple(keys), warnings=warnings)
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def _record_history(self, switch: Switch, changes: Sequence[SessionChange], keys: Sequence[str]) -> None:
+        from tui.history import SessionHistoryEntry
+
+        now = datetime.fromtimestamp(time.time(), UTC)
+        try:
+            user = getpass.getuser()
+        except Exception:  # no passwd entry, no USER variable
+            user = ""
+        for change, key in zip(changes, keys, strict=True):
+            before = switch.session(key) if change.operation is not ChangeOperation.ADD else None
+            after = None if change.operation is ChangeOperation.REMOVE else replace(change.session, key=key)
+            self._history.append(
+                SessionHistoryEntry(
+                    time=now,
+                    user=user,
+                    operation=change.operation,
+                    switch=switch.name,
+                    key=key,
+                    name=(after or before or change.session).name,
+                    session=after,
+                    previous=before,
+                    ours=True,
+                    source="run",
+                )
+            )
+
+    def session_history(self, switch: Switch, since: datetime | None) -> list[SessionHistoryEntry]:
+        """The changes applied to ``switch`` in this run (a demo lab or snapshot keeps no other
+        history), oldest first, every one ``ours`` with ``source`` ``run``."""
+        with self._lock:
+            return [e for e in self._history if e.switch == switch.name and (since is None or e.time >= since)]
 
 
 def _next_version(version: str) -> int:

@@ -35,7 +35,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.backends import (
     ApplyResult,
@@ -71,6 +72,9 @@ from tui.backends._tasks import refusal, send, settle, wait
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
 from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, SessionChange, Switch, Vm
+
+if TYPE_CHECKING:
+    from tui.history import SessionHistoryEntry
 
 T = TypeVar("T")
 
@@ -615,3 +619,24 @@ class VsphereBackend:
     def _wait(self, task: Any, switch: Switch) -> None:
         """Wait for a vCenter task (polling is idempotent); raise its fault as a refusal."""
         wait(task, lambda f: self._refusal(f, switch), lambda: self._closing)
+
+    # -- history ------------------------------------------------------------------------
+
+    def session_history(self, switch: Switch, since: datetime | None) -> list[SessionHistoryEntry]:
+        """The switch's session changes from vCenter's ``DvsReconfiguredEvent`` events (:mod:`._events`),
+        with dvmirror's audit entries of this vCenter and switch matched (:func:`tui.history.entries`)."""
+        from tui import audit, history
+        from tui.backends._events import read_changes
+
+        changes = self._session(
+            f"reading the events of {switch.name}",
+            lambda: read_changes(self._content, self._switch_ref(switch), since, lambda: self._closing),
+        )
+        return history.entries(
+            switch.name,
+            changes,
+            current=switch.sessions,
+            audit=audit.AuditLog().entries(),
+            vcenter=self._vcenter(),
+            since=since,
+        )

@@ -30,6 +30,25 @@ Commands
     what happened to the baselines file (set aside as corrupt, not writable) is said on standard
     error (and in ``notice``), and does not change the exit code.
 
+``dvmirror sessions --history [--switch S] [--since WHEN] [--json]``
+    The changes of the sessions of every switch (or of one), oldest first (:mod:`.history`,
+    :mod:`tui.history`): on vCenter, each entry of the ``vspanConfigSpec`` of a
+    ``DvsReconfiguredEvent`` of the switch (read with an ``EventHistoryCollector``,
+    :mod:`tui.backends._events`), with the time, the user, the operation, the session (key and
+    name; an add's key and a remove's name as :mod:`tui.history` resolves them) and what it changed
+    (an edit of a session whose earlier state the history holds: the fields changed, ``enabled:
+    true → false``; else the fields it set). Entries that dvmirror's audit log matches (same
+    vCenter, switch, user, operation, session and content, within seconds) are marked ``dvmirror``
+    (``ours``); audit entries that match no event (a change refused or failed, or an event vCenter
+    no longer keeps) are listed too, as ``dvmirror (RESULT)``. ``--since`` is a duration back from
+    now (``30m``, ``2h``, ``7d``, ``1w``, ``90s``) or an ISO 8601 date or date and time
+    (``2026-11-28``, ``2026-11-28T06:00Z``, ``…+01:00``; without an offset: UTC); default: the last 7
+    days. Anything else, a time in the future, or ``--since`` without ``--history`` is a usage error
+    (exit 2). The table shows local time with its UTC offset; every text from vCenter is escaped.
+    On the demo lab and snapshots, which have no vCenter events, the history is this run's changes
+    (said above the table). An empty history is not an error (exit 0); an unknown switch is exit
+    2, a connection or login failure exit 3.
+
 ``dvmirror session create|edit|enable|disable|delete [--dry-run] [--json] ...``
     Build one change, check it with :func:`tui.rules.check`, and send it (unless ``--dry-run``).
     ``verify`` (below) reads counters and changes nothing.
@@ -161,6 +180,14 @@ JSON
 ``sessions --check --json``: ``{"ok": bool, "notice": str, "sessions": [...]}``, each session a row
 of ``sessions --json`` with ``problems`` (``{"code", "severity", "field", "message"}``, severity
 ``warning``, ``error`` or ``info``; warnings first); ``ok`` is false exactly when the exit code is 1.
+
+``sessions --history --json``: a list of changes, oldest first, each::
+
+    {"time": "2026-11-28T06:09:07Z" (UTC), "user", "operation": "add|edit|remove", "switch": NAME,
+     "key": str | null, "name", "change": str (the table's text), "fields": [API names the spec set],
+     "ours": bool, "source": "event|audit|run", "result": "ok" (events; an audit entry's result),
+     "event": vCenter's event key | null, "message": the event's fullFormattedMessage,
+     "session": {API fields: the session after the change as far as the history knows it} | null}
 
 ``session … --json``: one object::
 

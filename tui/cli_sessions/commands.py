@@ -22,6 +22,7 @@ from tui import drift, drift_store, rules, verify
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, Backend, BackendError
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error
 from tui.cli_sessions.edit import EditError, Plan, plan, unknown_session
+from tui.cli_sessions.history import cmd_history
 from tui.cli_sessions.output import (
     Result,
     check_json,
@@ -48,9 +49,16 @@ from tui.verify import Reading, VerifyPlan
 
 
 def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
-    """``dvmirror sessions``: every session of every switch (or of one); ``--check``: :func:`cmd_check`."""
+    """``dvmirror sessions``: every session of every switch (or of one); ``--check``: :func:`cmd_check`;
+    ``--history``: :func:`cmd_history`."""
+    if getattr(args, "since", None) is not None and not getattr(args, "history", False):
+        raise UsageError("--since goes with --history")
+    if getattr(args, "check", False) and getattr(args, "history", False):
+        raise UsageError("--check and --history are two different reports: give one of them")
     if getattr(args, "check", False):
         return cmd_check(backend, args)
+    if getattr(args, "history", False):
+        return cmd_history(backend, args)
     inventory = load(backend, args.json)
     switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
     pairs = [(sw, s) for sw in switches for s in sorted(sw.sessions, key=lambda x: natural_key(x.key or ""))]

@@ -16,6 +16,7 @@ from typing import Any
 from tui import cli_table, verify
 from tui.argrecord import Recorder
 from tui.cli import whole_number
+from tui.cli_sessions.history import since_value
 from tui.cli_sessions.output import SESSION_COLUMNS
 from tui.model import EncapType, SessionType
 
@@ -137,9 +138,14 @@ examples:
   dvmirror sessions --demo -o wide                with descriptions, every column at full width
   dvmirror sessions --demo --columns key,name,sources,destinations
   dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
+  dvmirror sessions --history --switch dvSwitchCloud --since 2d
+  dvmirror sessions --history --since 2026-11-28T06:00Z --json
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
+With --history: one object per change, oldest first: "time" (UTC), "user", "operation",
+"switch", "key", "name", "change", "fields", "ours", "source", "result", "event", "message",
+"session".
 
 --check compares each session's ports with what they held when dvmirror first saw the session
 (kept in session-baselines.json in the state directory; $DVMIRROR_BASELINES moves it; the demo
@@ -175,6 +181,18 @@ def add_commands(
         "--check",
         action="store_true",
         help="check every session for drift since first seen and for the rules' warnings; exit 1 on any problem",
+    )
+    sessions.add_argument(
+        "--history",
+        action="store_true",
+        help="the changes of the sessions (vCenter's events), dvmirror's own marked, instead of the sessions",
+    )
+    sessions.add_argument(
+        "--since",
+        metavar="WHEN",
+        type=since_value,
+        help="with --history: from WHEN, a duration back (30m, 2h, 7d) or an ISO 8601 date or time "
+        "(2026-11-28, 2026-11-28T06:00Z; without an offset: UTC); default 7d",
     )
     cli_table.add_arguments(sessions, SESSION_COLUMNS)
     sessions.set_defaults(func=handlers["sessions"])

@@ -103,6 +103,14 @@ class SessionsScreen(Screen[None]):
             show=False,
         ),
         Binding(
+            "h",
+            "history",
+            "History",
+            id="sessions.history",
+            tooltip="Who changed this switch's sessions, and when (vCenter's events)",
+            show=False,
+        ),
+        Binding(
             "w",
             "next_switch",
             "Next switch",
@@ -122,7 +130,8 @@ class SessionsScreen(Screen[None]):
         "The port mirroring sessions of one switch (the next switch's with Next switch). Below the table: "
         "every field of the selected session with its vSphere API name, its warnings, what the physical "
         "network must allow, and a capture filter for the destination (Copy copies it). Verify reads the "
-        "session's port counters for a few seconds and says whether mirrored frames reach the destination."
+        "session's port counters for a few seconds and says whether mirrored frames reach the destination. "
+        "History lists who changed the sessions and when (vCenter's events), dvmirror's own changes marked."
     )
 
     COMPACT_BELOW = 110
@@ -350,6 +359,18 @@ class SessionsScreen(Screen[None]):
         s = self.current
         if s is not None and s.key:
             self.app.push_screen(VerifyScreen(self.switch_key, s.key, seconds=app_state(self.app).verify_seconds))
+
+    def action_history(self) -> None:
+        """The change history of this switch's sessions (tui/screens/history.py); the session
+        chosen there is selected here."""
+        from tui.screens.history import HistoryScreen
+
+        def chosen(key: str | None) -> None:
+            row = next((i for i, s in enumerate(self.sessions) if key and s.key == key), None)
+            if row is not None:
+                self.query_one("#sessions-table", DataTable).move_cursor(row=row)
+
+        self.app.push_screen(HistoryScreen(self.switch_key), chosen)
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""
