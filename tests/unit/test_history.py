@@ -88,6 +88,11 @@ def test_since_without_history_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert code == 2 and out == "" and "not of --history" in err
 
 
+def test_check_and_history_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "sessions", "--demo", "--check", "--history")
+    assert code == 2 and out == "" and "--check and --history are two different reports" in err
+
+
 # -- events → entries ------------------------------------------------------------------------
 
 
