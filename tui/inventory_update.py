@@ -10,6 +10,8 @@ Also the :class:`LiveState` the backend reports to the app. Pure Python: no Text
 
 from __future__ import annotations
 
+import bisect
+import operator
 import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -76,6 +78,9 @@ def apply_change(inv: Inventory, change: Change) -> Inventory:
         portgroups_by_switch = {k: tuple(v) for k, v in by_sw.items()}
     if not (change.vms or change.vms_gone or change.ports or change.ports_gone):
         return replace(inv, switches=switches, portgroups=portgroups, portgroups_by_switch=portgroups_by_switch)
+    quick = _incremental(inv, change, switches, portgroups, portgroups_by_switch)
+    if quick is not None:
+        return quick
     vms = inv.vms
     if change.vms or change.vms_gone:
         vms = dict(inv.vms)
@@ -105,6 +110,108 @@ def apply_change(inv: Inventory, change: Change) -> Inventory:
         ports=tuple(ports.values()),
         vms=tuple(vms.values()),
         warnings=inv.warnings,
+    )
+
+
+def _lower(vm: Vm) -> str:
+    return vm.name.lower()
+
+
+def _moved_to_its_name(vms: dict[str, Vm], vm: Vm) -> dict[str, Vm]:
+    """``vms`` (in name order but for ``vm``, just renamed) with ``vm`` at its place by name."""
+    keys, values = list(vms), list(vms.values())
+    at = keys.index(vm.key)
+    del keys[at], values[at]
+    names = list(map(_lower, values))
+    if not all(map(operator.le, names, names[1:])):
+        return {v.key: v for v in sorted(vms.values(), key=_lower)}  # not in name order: sort all
+    to = bisect.bisect_right(names, _lower(vm))
+    keys.insert(to, vm.key)
+    values.insert(to, vm)
+    return dict(zip(keys, values, strict=True))
+
+
+def _claims(vm: Vm) -> list[tuple[str, str]]:
+    return [(n.switch, n.port) for n in vm.nics if n.switch and n.port]
+
+
+def _incremental(
+    inv: Inventory,
+    change: Change,
+    switches: dict[str, Switch],
+    portgroups: dict[str, Portgroup],
+    portgroups_by_switch: dict[str, tuple[Portgroup, ...]],
+) -> Inventory | None:
+    """``change`` applied touching only what it names, or ``None`` when that cannot be done simply.
+
+    The common live changes (a VM renamed, moved, its NIC on another port; ports whose connectee or
+    host changed; nothing removed) keep every VM with a NIC on a port of its own, so ``portless``
+    and the ownership of every other port stay as they were: the NIC ↔ port index is patched for
+    the changed VMs only. Anything else (a VM or port removed, a NIC on no port, two NICs on one
+    port, a port new to its switch or moved to another portgroup) returns ``None``: a full build.
+    """
+    if change.vms_gone or change.ports_gone or change.portgroups:
+        return None
+    portless_vms = {item.vm.key for item in inv.portless}
+    nic_by_port = dict(inv.nic_by_port)
+    ports = inv.ports
+    waiting = {(item.nic.switch, item.nic.port) for item in inv.portless if item.nic is not None and item.nic.port}
+    for vm in change.vms:
+        old = inv.vms.get(vm.key)
+        if old is None or not vm.nics or vm.key in portless_vms:
+            return None
+        for claim in _claims(old):
+            if claim in waiting and claim not in _claims(vm):
+                return None  # another NIC names the port given up: a build decides who holds it
+            nic_by_port.pop(claim, None)
+    for vm in change.vms:
+        claims = _claims(vm)
+        if len(claims) != len(vm.nics):
+            return None  # a NIC on no port: it would be listed in ``portless``
+        for claim, nic in zip(claims, vm.nics, strict=True):
+            if claim in nic_by_port or claim not in ports:
+                return None  # contested, or a port not read
+            nic_by_port[claim] = (vm, nic)
+    by_pg = inv.ports_by_portgroup
+    by_sw = inv.ports_by_switch
+    if change.ports:
+        replaced: dict[tuple[str, str], Port] = {}
+        for port in change.ports:
+            old_port = ports.get((port.switch, port.key))
+            if old_port is None or old_port.portgroup != port.portgroup:
+                return None
+            replaced[(port.switch, port.key)] = port
+        ports = dict(ports)
+        ports.update(replaced)
+        by_pg, by_sw = dict(by_pg), dict(by_sw)
+        for group, key in [
+            (by_pg, {p.portgroup for p in change.ports if p.portgroup}),
+            (by_sw, {p.switch for p in change.ports}),
+        ]:
+            for k in key:
+                group[k] = tuple(replaced.get((p.switch, p.key), p) for p in group.get(k, ()))
+    vms = dict(inv.vms)
+    renamed = []
+    for vm in change.vms:
+        if vms[vm.key].name != vm.name:
+            renamed.append(vm)
+        vms[vm.key] = vm
+    if len(renamed) == 1:
+        vms = _moved_to_its_name(vms, renamed[0])
+    elif renamed:
+        vms = {vm.key: vm for vm in sorted(vms.values(), key=lambda v: v.name.lower())}
+    # A NIC some port names as its connectee may now be another VM's: the owner of a port stays
+    # the NIC that claims it, as in a build (contested claims were excluded above).
+    return replace(
+        inv,
+        switches=switches,
+        portgroups=portgroups,
+        portgroups_by_switch=portgroups_by_switch,
+        ports=ports,
+        vms=vms,
+        ports_by_portgroup=by_pg,
+        ports_by_switch=by_sw,
+        nic_by_port=nic_by_port,
     )
 
 

@@ -74,3 +74,38 @@ def test_removed_vms_and_ports_are_gone(demo: Inventory) -> None:
     assert F5 not in after.vms and (CLOUD, "448") not in after.ports
     assert all(item.vm.key != F5 for item in after.portless)
     assert Change(vms_gone=frozenset({F5}), ports_gone=frozenset({(CLOUD, "448")})).size == 2
+
+
+def test_every_vm_renamed_and_moved_equals_a_build(demo: Inventory) -> None:
+    """The incremental path (and its fall-backs) give what a build gives, for every VM of the lab."""
+    inv = rebuilt(demo, vms=sorted(demo.vms.values(), key=lambda v: v.name.lower()))
+    hosts = sorted(inv.hosts)
+    quick = 0
+    for vm in list(inv.vms.values()):
+        moved = replace(vm, name=f"m-{vm.name}", host=hosts[(hosts.index(vm.host) + 1) % len(hosts)] if vm.host else "")
+        ports = tuple(
+            replace(p, host=moved.host)
+            for p in inv.ports.values()
+            if (vm_nic := inv.vm_nic(p)) and vm_nic[0].key == vm.key
+        )
+        after = apply_change(inv, Change(vms=(moved,), ports=ports))
+        vms = sorted([moved, *(v for v in inv.vms.values() if v.key != vm.key)], key=lambda v: v.name.lower())
+        changed = {(p.switch, p.key): p for p in ports}
+        expected = rebuilt(inv, vms=vms, ports=[changed.get((p.switch, p.key), p) for p in inv.ports.values()])
+        assert after == expected, vm.name
+        assert list(after.vms) == list(expected.vms)
+        quick += after.portless is inv.portless
+    assert quick > len(inv.vms) / 2, "most VMs take the incremental path"
+
+
+def test_a_port_given_up_goes_to_the_nic_waiting_for_it(demo: Inventory) -> None:
+    """Two NICs name one port: when its holder moves away, a build gives it to the other."""
+    holder, nic = next((vm, n) for vm in demo.vms.values() for n in vm.nics if n.port and n.switch == CLOUD)
+    other = next(v for v in demo.vms.values() if v.key != holder.key and v.nics)
+    waiting = replace(other, nics=(replace(other.nics[0], switch=CLOUD, port=nic.port), *other.nics[1:]))
+    inv = rebuilt(demo, vms=[waiting if v.key == other.key else v for v in demo.vms.values()])
+    free = next(p for p in inv.ports.values() if p.switch == CLOUD and (p.switch, p.key) not in inv.nic_by_port)
+    moved = replace(holder, nics=tuple(replace(n, port=free.key) if n is nic else n for n in holder.nics))
+    after = apply_change(inv, Change(vms=(moved,)))
+    assert after.nic_by_port[(CLOUD, nic.port)][0].key in {other.key, holder.key}
+    assert after == rebuilt(inv, vms=[moved if v.key == holder.key else v for v in inv.vms.values()])
