@@ -91,7 +91,8 @@ async def test_the_tree_follows_a_rename_keeping_cursor_open_nodes_and_marks(sta
         assert any("F5-LTM01-live" in label for label in labels(tree)), "the renamed VM is shown"
         assert "live" in header(screen)
     live = [t for t in threading.enumerate() if t.name == "dvmirror-live"]
-    await asyncio.to_thread(lambda: [t.join(3) for t in live])
+    for t in live:
+        await asyncio.to_thread(t.join, 3)
     assert not any(t.is_alive() for t in live), "the channel ends with the app"
 
 
