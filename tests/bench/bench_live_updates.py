@@ -11,7 +11,9 @@ does). Another process (a pyVmomi client) then makes one change at a time: a VM 
 vMotion of a VM to another host. Per change, from the moment it is asked for until the new
 inventory is posted: this process's CPU time (every thread; the changing client and the server are
 other processes), HTTP requests, bytes sent and received on the socket, wall time, and how many
-objects changed. Then 10 s with nothing changing: CPU and requests. Prints a table; asserts nothing.
+objects changed. Then 10 s with nothing changing: CPU and requests. First, the app's side: a
+snapshot-backed app at the same size handling one update (screens, then the search index rebuilt
+in its thread). Prints tables; asserts nothing.
 """
 
 from __future__ import annotations
@@ -131,6 +133,61 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
     return out
 
 
+APP_SIDE = r"""
+import asyncio, json, sys, time
+from dataclasses import replace
+from pathlib import Path
+from tests.tui.conftest import loaded
+from tui.app import build_app
+from tui.backends.snapshot import SnapshotBackend
+from tui.inventory_update import Change, apply_change
+from tui.messages import InventoryLoaded
+from widgets.inventory_tree import InventoryTree
+
+async def main():
+    app = build_app(SnapshotBackend(Path(sys.argv[1])), environ={})
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        tree = app.screen.query_one(InventoryTree)
+        tree.focus()
+        for key in ("right", "down", "right", "down", "down"):  # open a switch and a portgroup
+            await pilot.press(key)
+        await pilot.pause()
+        for i in range(int(sys.argv[2])):
+            inv = app.inventory
+            vm = next(v for v in inv.vms.values() if any(n.port for n in v.nics))
+            new = apply_change(inv, Change(vms=(replace(vm, name=vm.name + f"-{i}"),)))
+            c0, t0 = time.process_time(), time.perf_counter()
+            app.post_message(InventoryLoaded(new, update=True))
+            while app.inventory is not new:
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+            c1, t1 = time.process_time(), time.perf_counter()
+            await app.workers.wait_for_complete()  # the search index, rebuilt in a thread
+            out.append({"cpu": c1 - c0, "wall": t1 - t0, "index_cpu": time.process_time() - c1})
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def app_side(vms: int, runs: int) -> list[dict[str, float]]:
+    """The app's handling of one update at ``vms`` VMs (snapshot-backed, headless), in a fresh process."""
+    from tests import labgen
+
+    with tempfile.TemporaryDirectory(prefix="dvmirror-bench-") as tmp:
+        lab = Path(tmp) / "lab.json"
+        labgen.write(labgen.scaled_lab(vms), lab)
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        out = subprocess.run(
+            [sys.executable, "-c", APP_SIDE, str(lab), str(runs)], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"app side failed:\n{out.stdout}{out.stderr}")
+        return list(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.bench.bench_live_updates", description=(__doc__ or "").split("\n\n")[0]
@@ -139,8 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="changes measured per kind and lab (the median is shown)")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle measured")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--app-only", action="store_true", help="only the app's side of an update")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
+    print("App side (a VM renamed, posted as the channel posts it; tree with a switch and portgroup open):")
+    print("| VMs | screens updated: CPU | wall | search index rebuilt (thread): CPU |")
+    print("|---:|---:|---:|---:|", flush=True)
+    for vms in args.vms:
+        m = app_side(vms, args.runs)
+        med = {k: statistics.median(x[k] for x in m) for k in m[0]}
+        print(
+            f"| {vms:,} | {med['cpu'] * 1000:.0f} ms | {med['wall'] * 1000:.0f} ms | {med['index_cpu'] * 1000:.0f} ms |"
+        )
+    if args.app_only:
+        return 0
     from tests.integration.conftest import build_vcsim, start_server
 
     binary = build_vcsim()

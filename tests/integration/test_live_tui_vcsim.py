@@ -31,6 +31,7 @@ from tui.app import build_app  # noqa: E402
 from tui.backends.vsphere import VsphereBackend  # noqa: E402
 from tui.screens.sessions import SessionsScreen  # noqa: E402
 from widgets.inventory_tree import InventoryTree, NodeRef  # noqa: E402
+from widgets.port_table import PortTable  # noqa: E402
 
 pytestmark = pytest.mark.vcsim
 
@@ -88,6 +89,8 @@ async def test_the_tree_follows_a_rename_keeping_cursor_open_nodes_and_marks(sta
         assert opened(tree) == before_open
         assert screen.marks == marks
         assert screen.current_port is not None and screen.current_port.key == "448"
+        table = screen.query_one("#ports", PortTable)
+        assert table.ports[table.cursor_row].key == "448", "the port table's cursor stays on the port"
         assert any("F5-LTM01-live" in label for label in labels(tree)), "the renamed VM is shown"
         assert "live" in header(screen)
     live = [t for t in threading.enumerate() if t.name == "dvmirror-live"]

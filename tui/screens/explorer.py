@@ -208,8 +208,14 @@ class ExplorerScreen(Screen[None]):
         tree.show_marks(self.marks)
         if self.current_port is not None:
             self.current_port = inventory.port(self.current_port.switch, self.current_port.key)
+        table = self.query_one("#ports", PortTable)
+        row_port, scroll = self.current_port, table.scroll_y
         if self._selection is not None:
             self._show_selection(self._selection, now=True)
+            # The port under the table's cursor stays there, and the table where it was scrolled.
+            if row_port is not None and row_port in table.ports and table.cursor_row >= 0:
+                table.select_port(row_port)
+                self.call_after_refresh(table.scroll_to, y=scroll, animate=False)
         self.query_one(MarksBar).show_marks(inventory, self.marks)
         if not tree.has_focus and not self.query_one(PortTable).has_focus:
             tree.focus()
