@@ -11,7 +11,6 @@ Also the :class:`LiveState` the backend reports to the app. Pure Python: no Text
 from __future__ import annotations
 
 import bisect
-import operator
 import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -118,14 +117,15 @@ def _lower(vm: Vm) -> str:
 
 
 def _moved_to_its_name(vms: dict[str, Vm], vm: Vm) -> dict[str, Vm]:
-    """``vms`` (in name order but for ``vm``, just renamed) with ``vm`` at its place by name."""
+    """``vms`` (in name order but for ``vm``, just renamed) with ``vm`` at its place by name.
+
+    ``vms`` out of name order (a snapshot as written) gets ``vm`` at some place: the order of the
+    others is kept as it was."""
     keys, values = list(vms), list(vms.values())
     at = keys.index(vm.key)
     del keys[at], values[at]
-    names = list(map(_lower, values))
-    if not all(map(operator.le, names, names[1:])):
-        return {v.key: v for v in sorted(vms.values(), key=_lower)}  # not in name order: sort all
-    to = bisect.bisect_right(names, _lower(vm))
+    # In name order, as every load and build gives them: the place is found in O(log n) names.
+    to = bisect.bisect_right(values, _lower(vm), key=_lower)
     keys.insert(to, vm.key)
     values.insert(to, vm)
     return dict(zip(keys, values, strict=True))

@@ -204,9 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|", flush=True)
     for vms in args.vms:
         m = app_side(vms, args.runs)
-        med = {k: statistics.median(x[k] for x in m) for k in m[0]}
+        mid = {k: statistics.median(x[k] for x in m) for k in m[0]}
         print(
-            f"| {vms:,} | {med['cpu'] * 1000:.0f} ms | {med['wall'] * 1000:.0f} ms | {med['index_cpu'] * 1000:.0f} ms |"
+            f"| {vms:,} | {mid['cpu'] * 1000:.0f} ms | {mid['wall'] * 1000:.0f} ms | {mid['index_cpu'] * 1000:.0f} ms |"
         )
     if args.app_only:
         return 0
