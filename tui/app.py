@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import var
+from textual.timer import Timer
 
 from tui.backends import (
     EXIT_CONNECTION,
@@ -55,6 +56,9 @@ from tui.paths import STYLES_DIR
 from tui.screens.explorer import ExplorerScreen
 from tui.text import visible, visible_lines
 from tui.verify import DEFAULT_SECONDS
+
+INDEX_DELAY = 2.0
+"""Seconds after the last live update before the search index is built again (updates in a burst: once)."""
 
 
 class DvMirrorApp(App[None]):
@@ -102,6 +106,7 @@ class DvMirrorApp(App[None]):
         """The last complete inventory (and when it was read), kept while a refresh runs."""
         self.explorer = ExplorerScreen()
         self._live_stop: threading.Event | None = None
+        self._index_timer: Timer | None = None
         """Set to end the update channel running (one per complete load)."""
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
 
@@ -197,11 +202,16 @@ class DvMirrorApp(App[None]):
         if message.update:
             self._complete_at = datetime.now().strftime("%H:%M:%S")
             self.inventory = message.inventory
-            # Keep the index until the new one is built: search stays usable, no progress bar.
-            self.call_after_refresh(self.build_index, message.inventory, True)
+            # Keep the index until the new one is built: search stays usable, no progress bar. Built
+            # once updates pause for a moment (at 50,000 ports it costs a second of CPU).
+            if self._index_timer is not None:
+                self._index_timer.stop()
+            self._index_timer = self.set_timer(INDEX_DELAY, lambda: self.build_index(message.inventory, True))
             return
         if not message.partial:
             self._complete, self._complete_at = None, datetime.now().strftime("%H:%M:%S")
+            if self._index_timer is not None:
+                self._index_timer.stop()
             self._follow(message.inventory)
         self.inventory = message.inventory
         if not message.partial:
