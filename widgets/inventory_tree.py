@@ -108,10 +108,10 @@ class InventoryTree(Tree[NodeRef]):
         if opened is not None:
             self._reopen(self.root, opened)
         self._fill_expanded(self.root)
-        if opened is not None and keep is not None and keep.kind not in ("info", "vcenter", "datacenter"):
-            if self.select_ref(keep):
-                self.call_after_refresh(lambda: self.call_after_refresh(self.scroll_to, y=scroll, animate=False))
-                return
+        kept = opened is not None and keep is not None and keep.kind not in ("info", "vcenter", "datacenter")
+        if kept and keep is not None and self.select_ref(keep):
+            self.call_after_refresh(lambda: self.call_after_refresh(self.scroll_to, y=scroll, animate=False))
+            return
         if keep is None or keep.kind in ("info", "vcenter", "datacenter"):
             first = min(inventory.switches.values(), key=lambda s: natural_key(s.name), default=None)
             keep = NodeRef("switch", switch=first.key) if first else None
