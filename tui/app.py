@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import var
+from textual.timer import Timer
 
 from tui import drift, drift_store
 from tui.backends import (
@@ -31,6 +32,7 @@ from tui.clipboard import CopyResult, copy_text
 from tui.commands import InventoryCommands
 from tui.config import read_only_hint
 from tui.drift_store import BaselineStore
+from tui.inventory_update import LiveState
 from tui.keymap import resolve_keymap
 from tui.lookup import LookupIndex
 from tui.messages import (
@@ -43,6 +45,7 @@ from tui.messages import (
     GoTo,
     IndexBuilt,
     InventoryLoaded,
+    LiveChanged,
     LoadFailed,
     LoadProgressed,
     OpenFind,
@@ -55,6 +58,9 @@ from tui.paths import STYLES_DIR
 from tui.screens.explorer import ExplorerScreen
 from tui.text import visible, visible_lines
 from tui.verify import DEFAULT_SECONDS
+
+INDEX_DELAY = 2.0
+"""Seconds after the last live update before the search index is built again (updates in a burst: once)."""
 
 
 class DvMirrorApp(App[None]):
@@ -79,6 +85,8 @@ class DvMirrorApp(App[None]):
     session_problems: var[drift.Found] = var(dict, init=False)
     """Every session's drift and rule warnings on the last complete inventory (:mod:`tui.drift`);
     set before ``inventory``, so that what watches the inventory reads them fresh."""
+    live: var[LiveState | None] = var(None, init=False, always_update=True)
+    """What the update channel last reported (``None``: no channel; the header follows ``live_label``)."""
 
     def __init__(
         self,
@@ -102,6 +110,9 @@ class DvMirrorApp(App[None]):
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
         self.explorer = ExplorerScreen()
+        self._live_stop: threading.Event | None = None
+        self._index_timer: Timer | None = None
+        """Set to end the update channel running (one per complete load)."""
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
         self._baselines: BaselineStore | None = None
         """The sessions' baselines, opened on the first complete inventory (in memory when offline)."""
@@ -195,9 +206,22 @@ class DvMirrorApp(App[None]):
         if message.partial and not self.partial:
             self._complete = self.inventory  # what a refresh replaces (with any change applied since)
         self.partial = message.partial
+        if message.update:
+            self._complete_at = datetime.now().strftime("%H:%M:%S")
+            self.check_drift(message.inventory)  # a drift that happens live is notified
+            self.inventory = message.inventory
+            # Keep the index until the new one is built: search stays usable, no progress bar. Built
+            # once updates pause for a moment (at 50,000 ports it costs a second of CPU).
+            if self._index_timer is not None:
+                self._index_timer.stop()
+            self._index_timer = self.set_timer(INDEX_DELAY, lambda: self.build_index(message.inventory, True))
+            return
         if not message.partial:
             self._complete, self._complete_at = None, datetime.now().strftime("%H:%M:%S")
             self.check_drift(message.inventory)
+            if self._index_timer is not None:
+                self._index_timer.stop()
+            self._follow(message.inventory)
         self.inventory = message.inventory
         if not message.partial:
             for warning in message.inventory.warnings:
@@ -230,15 +254,71 @@ class DvMirrorApp(App[None]):
         self.session_problems = found
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Indexing ports")
-    def build_index(self, inventory: Inventory) -> None:
-        """Build the search index in a thread."""
-        self.post_message(LoadProgressed(LoadProgress("Indexing ports for search…", 0, None)))
+    def build_index(self, inventory: Inventory, quiet: bool = False) -> None:
+        """Build the search index in a thread (``quiet``: after a live update, without a progress step)."""
+        if not quiet:
+            self.post_message(LoadProgressed(LoadProgress("Indexing ports for search…", 0, None)))
         self.post_message(IndexBuilt(LookupIndex(inventory)))
 
     def on_index_built(self, message: IndexBuilt) -> None:
         """Search is ready (unless a newer inventory arrived meanwhile)."""
         if message.index.inventory is self.inventory:
             self.index = message.index
+
+    # -- live updates ---------------------------------------------------------------------
+
+    @property
+    def live_label(self) -> str:
+        """The header's word on the update channel (see :class:`tui.messages.AppState`)."""
+        if getattr(self.backend, "follow", None) is None:
+            return ""  # the demo lab and snapshots do not change
+        state = self.live
+        if state is None or self._live_stop is None:
+            return f"as of {self._complete_at}" if self._complete_at else ""
+        if state.status == "live":
+            return "live"
+        if state.status == "reconnecting":
+            return "reconnecting…"
+        return f"updates lost: {state.reason} (r reloads)"
+
+    def _follow(self, inventory: Inventory) -> None:
+        """Start following ``inventory`` (after a complete load), ending the channel before."""
+        if self._live_stop is not None:
+            self._live_stop.set()
+            self._live_stop = None
+        if getattr(self.backend, "follow", None) is None or not self.backend.settings.live:
+            self.live = None
+            return
+        self._live_stop = stop = threading.Event()
+        # A daemon thread of its own, not a worker: it runs until the app ends, and nothing that
+        # waits for the workers to finish (or quitting) waits for it.
+        threading.Thread(target=self.follow_updates, args=(inventory, stop), name="dvmirror-live", daemon=True).start()
+
+    def follow_updates(self, inventory: Inventory, stop: threading.Event) -> None:
+        """The backend's update channel, until ``stop`` is set (in its thread); reports arrive as
+        :class:`LiveChanged`, and one posted after ``stop`` is set is dropped."""
+
+        def report(state: LiveState) -> None:
+            if not stop.is_set():
+                self.post_message(LiveChanged(state, stop))
+
+        try:
+            self.backend.follow(inventory, report, stop)  # type: ignore[attr-defined]
+        except Exception as e:  # the channel never raises on purpose: say so rather than crash
+            report(LiveState("lost", reason=f"{e.__class__.__name__}: {e}"))
+
+    def on_live_changed(self, message: LiveChanged) -> None:
+        """A new inventory from the update channel goes where a load's goes; the header follows."""
+        if message.channel is not self._live_stop:
+            return  # a channel already ended (a reload started another)
+        state = message.state
+        if state.inventory is not None and not self.partial:
+            if state.resync:
+                self.notify("Live updates re-established: the inventory was read again.", timeout=4)
+            self.on_inventory_loaded(InventoryLoaded(state.inventory, update=True))
+        previous, self.live = self.live, state
+        if state.status == "lost" and (previous is None or previous.status != "lost"):
+            self.notify(f"Live updates lost: {state.reason}. Press r to reload.", severity="warning", markup=False)
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
         """Publish the step (the explorer's progress bar follows ``load_progress``)."""
@@ -453,7 +533,14 @@ class DvMirrorApp(App[None]):
             return
         self._quit_now()
 
+    def on_unmount(self) -> None:
+        """The app ends, however: end the update channel too (its thread stops within a second)."""
+        if self._live_stop is not None:
+            self._live_stop.set()
+
     def _quit_now(self) -> None:
+        if self._live_stop is not None:
+            self._live_stop.set()
         threading.Thread(target=self._close_backend, name="dvmirror-close", daemon=True).start()
         self.exit()
 

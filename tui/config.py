@@ -112,6 +112,8 @@ class Settings:
     """Pinned SHA-1 (or SHA-256) certificate thumbprint, ``AB:CD:...``."""
     datacenter: str = ""
     read_only: bool = False
+    live: bool = True
+    """Follow changes after the load (``WaitForUpdatesEx``); ``--no-live`` loads once."""
     timeout: float = DEFAULT_TIMEOUT
     """Seconds to wait on the network (see :data:`DEFAULT_TIMEOUT`)."""
     profile: str = ""

@@ -10,6 +10,7 @@ live-traffic worker with :class:`LiveTrafficRead`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -17,6 +18,7 @@ from textual.message import Message
 
 from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
 from tui.drift import Found
+from tui.inventory_update import LiveState
 from tui.lookup import LookupIndex, Target
 from tui.model import ChangeOperation, Inventory, MirrorSession, PortStatistics, SessionChange
 
@@ -75,6 +77,13 @@ class AppState(Protocol):
     @property
     def read_only(self) -> bool:
         """True when writes are refused."""
+        ...
+
+    @property
+    def live_label(self) -> str:
+        """The update channel's state for the header: ``live``, ``as of HH:MM:SS``, ``reconnecting…`` ...
+
+        ('' for the demo lab and snapshots, which do not change)."""
         ...
 
     @property
@@ -159,6 +168,16 @@ class InventoryLoaded(Message):
 
     inventory: Inventory
     partial: bool = False
+    update: bool = False
+    """A live update of the inventory shown (not a load): screens keep selection, expansion and marks."""
+
+
+@dataclass
+class LiveChanged(Message):
+    """The update channel reported (a new inventory, or its state); ``channel`` (its stop event) names which."""
+
+    state: LiveState
+    channel: threading.Event
 
 
 @dataclass

@@ -122,6 +122,10 @@ SETTINGS: tuple[Setting, ...] = (
         help="never change anything on vCenter",
     ),
     Setting(
+        "live", "--live", "DVMIRROR_LIVE", "", "", "live", BOOL,
+        help="follow changes after the load, as they happen (default; --no-live loads once, r reloads)",
+    ),
+    Setting(
         "timeout", "--timeout", "DVMIRROR_TIMEOUT", "", "", "timeout", SECONDS,
         metavar="SECONDS",
         help=f"give up when vCenter does not answer for this long: to connect, to start an answer, or in the "

@@ -23,12 +23,29 @@ class AppHeader(Horizontal):
         yield Label(id="header-left")
         yield Label(id="header-right")
 
+    live = ""
+    """The update channel's state (``live``, ``as of 14:02:11``, ``reconnecting…``), shown before the source."""
+
+    def set_live(self, text: str) -> None:
+        """Show the update channel's state (``''``: nothing)."""
+        self.live = text
+        if self._shown is not None:
+            self.show(*self._shown)
+
+    _shown: tuple[str, str, bool, bool, str] | None = None
+
     def show(self, where: str, source: str, read_only: bool, insecure: bool = False, read_only_hint: str = "") -> None:
         """Update the texts (plain text: names are never parsed as markup)."""
+        self._shown = (where, source, read_only, insecure, read_only_hint)
         left = Text(" dvmirror ", style="bold reverse")
         if where:
             left.append(f"  {where}")
-        right = Text(source)
+        right = Text()
+        if self.live:
+            lost = self.live.startswith("updates lost")
+            right.append(self.live, style="bold reverse" if lost else ("bold" if self.live == "live" else ""))
+            right.append("  ")
+        right.append(source)
         right.append("  ")
         right.append("read-only" if read_only else "read-write", style="bold" if read_only else "")
         if insecure:

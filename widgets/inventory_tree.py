@@ -83,6 +83,10 @@ class InventoryTree(Tree[NodeRef]):
     def set_inventory(self, inventory: Inventory) -> None:
         """Show ``inventory``, keeping the cursor's place when the same objects still exist."""
         keep = self.cursor_node.data if self.cursor_node is not None else None
+        # The same vCenter again (a live update, a reload): nodes open and scroll stay as they were.
+        same = self.inventory is not None and self.inventory.vcenter == inventory.vcenter
+        opened = self._expanded() if same else None
+        scroll = self.scroll_y
         self.inventory = inventory
         self.clear()
         self._filled.clear()
@@ -101,12 +105,39 @@ class InventoryTree(Tree[NodeRef]):
                 if sw.sessions:
                     label.append(f"  {len(sw.sessions)} mirror session{'s' * (len(sw.sessions) != 1)}", style="dim")
                 dc_node.add(label, NodeRef("switch", switch=sw.key), expand=len(inventory.switches) <= 3)
+        if opened is not None:
+            self._reopen(self.root, opened)
         self._fill_expanded(self.root)
+        kept = opened is not None and keep is not None and keep.kind not in ("info", "vcenter", "datacenter")
+        if kept and keep is not None and self.select_ref(keep):
+            self.call_after_refresh(lambda: self.call_after_refresh(self.scroll_to, y=scroll, animate=False))
+            return
         if keep is None or keep.kind in ("info", "vcenter", "datacenter"):
             first = min(inventory.switches.values(), key=lambda s: natural_key(s.name), default=None)
             keep = NodeRef("switch", switch=first.key) if first else None
         if keep is not None:
             self.select_ref(keep)
+
+    def _expanded(self) -> set[NodeRef]:
+        """What every open node stands for."""
+        out: set[NodeRef] = set()
+        stack = [self.root]
+        while stack:
+            for child in stack.pop().children:
+                if child.is_expanded and child.data is not None:
+                    out.add(child.data)
+                    stack.append(child)
+        return out
+
+    def _reopen(self, node: TreeNode[NodeRef], opened: set[NodeRef]) -> None:
+        """Open the nodes that were open (``opened``), close the others, below ``node``."""
+        for child in node.children:
+            if child.data in opened:
+                self._fill(child)
+                child.expand()
+                self._reopen(child, opened)
+            elif child.is_expanded and child.data is not None:
+                child.collapse()
 
     def _fill_expanded(self, node: TreeNode[NodeRef]) -> None:
         for child in node.children:

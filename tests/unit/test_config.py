@@ -453,7 +453,7 @@ def test_readme_lists_every_flag_and_variable_of_the_table() -> None:
 
 @pytest.mark.parametrize("setting", setting_table.SETTINGS, ids=lambda s: s.name)
 def test_show_config_names_the_variable_each_setting_came_from(setting: setting_table.Setting) -> None:
-    value = {"server": "vc", "insecure": "1", "read_only": "1", "thumbprint": "ab" * 20, "timeout": "7"}
+    value = {"server": "vc", "insecure": "1", "read_only": "1", "live": "0", "thumbprint": "ab" * 20, "timeout": "7"}
     text = value.get(setting.name, "x")
     for var in (setting.dvmirror, setting.govc, setting.vmware):
         if not var:
@@ -467,6 +467,7 @@ def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
     values = {
         "url": '"vc"',
         "read_only": "true",
+        "live": "false",
         "insecure": "true",
         "timeout": "9",
         "thumbprint": '"' + "ab" * 20 + '"',
@@ -477,7 +478,7 @@ def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
     for setting in setting_table.SETTINGS:
         if setting.profile:
             assert s.source(setting.name) == f"profile 'p' ({cfg})", setting.name
-    assert (s.server, s.timeout, s.read_only, s.insecure) == ("vc", 9.0, True, True)
+    assert (s.server, s.timeout, s.read_only, s.insecure, s.live) == ("vc", 9.0, True, True, False)
 
 
 @pytest.mark.parametrize(

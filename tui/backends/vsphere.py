@@ -71,6 +71,7 @@ from tui.backends._tasks import NotSent as _NotSent
 from tui.backends._tasks import refusal, send, settle, wait
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
+from tui.inventory_update import LiveState
 from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, SessionChange, Switch, Vm
 
 if TYPE_CHECKING:
@@ -366,6 +367,18 @@ class VsphereBackend:
         finally:
             with contextlib.suppress(Exception):
                 view.DestroyView()
+
+    def follow(self, inventory: Inventory, on_update: Callable[[LiveState], None], stop: threading.Event) -> None:
+        """Follow changes after ``inventory`` was loaded until ``stop`` is set (blocking; run it in a thread).
+
+        Each update read is a new inventory in a :class:`~tui.inventory_update.LiveState` passed to
+        ``on_update`` (from this thread); so are the channel's states (:mod:`._updates`). ``stop`` is
+        noticed within :data:`._updates.MAX_WAIT` seconds.
+        """
+        from tui.backends._updates import Follower
+
+        self.follower = Follower(self, inventory, on_update, stop)
+        self.follower.run()
 
     def _vcenter(self) -> str:
         """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else the server we dialled."""

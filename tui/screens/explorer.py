@@ -176,11 +176,15 @@ class ExplorerScreen(Screen[None]):
         self.query_one(PortDetail).show_port(None, None)
         self.query_one("#filter", SafeInput).display = False
         self.watch(self.app, "inventory", self._inventory_changed, init=True)
+        self.watch(self.app, "live", self._live_changed, init=False)
         self.watch(self.app, "load_progress", self._progress_changed, init=True)
         self.watch(self.app, "index", self._index_changed, init=True)
         self.watch(self.app, "last_change", self._change_applied, init=False)
 
     # -- inventory ------------------------------------------------------------------------
+
+    def _live_changed(self, _state: object) -> None:
+        self.query_one(AppHeader).set_live(app_state(self.app).live_label)
 
     def _inventory_changed(self, inventory: Inventory | None) -> None:
         if inventory is None:
@@ -196,6 +200,7 @@ class ExplorerScreen(Screen[None]):
             app.backend.insecure,
             app.read_only_hint,
         )
+        self.query_one(AppHeader).set_live(app.live_label)
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)
         if self.marks and self.marks.switch not in inventory.switches:
@@ -203,8 +208,14 @@ class ExplorerScreen(Screen[None]):
         tree.show_marks(self.marks)
         if self.current_port is not None:
             self.current_port = inventory.port(self.current_port.switch, self.current_port.key)
+        table = self.query_one("#ports", PortTable)
+        row_port, scroll = self.current_port, table.scroll_y
         if self._selection is not None:
             self._show_selection(self._selection, now=True)
+            # The port under the table's cursor stays there, and the table where it was scrolled.
+            if row_port is not None and row_port in table.ports and table.cursor_row >= 0:
+                table.select_port(row_port)
+                self.call_after_refresh(table.scroll_to, y=scroll, animate=False)
         self.query_one(MarksBar).show_marks(inventory, self.marks)
         if not tree.has_focus and not self.query_one(PortTable).has_focus:
             tree.focus()

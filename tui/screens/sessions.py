@@ -158,6 +158,7 @@ class SessionsScreen(Screen[None]):
         """Columns, then follow the inventory."""
         table = self.query_one("#sessions-table", DataTable)
         self.watch(self.app, "inventory", self._inventory_changed, init=True)
+        self.watch(self.app, "live", self._live_changed, init=False)
         table.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -182,6 +183,9 @@ class SessionsScreen(Screen[None]):
             return None
         return self.sessions[table.cursor_row]
 
+    def _live_changed(self, _state: object) -> None:
+        self.query_one(AppHeader).set_live(app_state(self.app).live_label)
+
     def _inventory_changed(self, inventory: Inventory | None) -> None:
         if inventory is None:
             return
@@ -201,6 +205,7 @@ class SessionsScreen(Screen[None]):
             app.backend.insecure,
             app.read_only_hint,
         )
+        self.query_one(AppHeader).set_live(app.live_label)
         table = self.query_one("#sessions-table", DataTable)
         keep = self.current.key if self.current else None
         self.sessions = sorted(switch.sessions, key=lambda s: natural_key(s.key or ""))

@@ -1,0 +1,112 @@
+"""apply_change (tui/inventory_update.py): a change applied to the demo lab equals the lab built with it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.conftest import CLOUD
+from tui.inventory import Inventory
+from tui.inventory_update import Change, apply_change
+
+F5 = "vm-1000"
+
+
+def rebuilt(inv: Inventory, **changed: object) -> Inventory:
+    """``inv`` built from scratch with its objects replaced by ``changed`` (name → list)."""
+    return Inventory.build(
+        vcenter=inv.vcenter,
+        source=inv.source,
+        datacenters=inv.datacenters,
+        hosts=list(inv.hosts.values()),
+        switches=changed.get("switches", list(inv.switches.values())),  # type: ignore[arg-type]
+        portgroups=changed.get("portgroups", list(inv.portgroups.values())),  # type: ignore[arg-type]
+        ports=changed.get("ports", list(inv.ports.values())),  # type: ignore[arg-type]
+        vms=changed.get("vms", list(inv.vms.values())),  # type: ignore[arg-type]
+        warnings=inv.warnings,
+    )
+
+
+def test_nothing_changed_is_the_same_inventory(demo: Inventory) -> None:
+    assert apply_change(demo, Change()) is demo
+
+
+def test_a_switch_change_shares_vms_and_ports(demo: Inventory) -> None:
+    sw = replace(demo.switches[CLOUD], config_version="99", sessions=())
+    after = apply_change(demo, Change(switches=(sw,)))
+    assert after.switches[CLOUD] is sw and demo.switches[CLOUD] is not sw
+    assert after.vms is demo.vms and after.nic_by_port is demo.nic_by_port
+    assert after == rebuilt(demo, switches=[sw if s.key == CLOUD else s for s in demo.switches.values()])
+
+
+def test_a_renamed_vm_is_sorted_and_indexed_again(demo: Inventory) -> None:
+    demo = rebuilt(demo, vms=sorted(demo.vms.values(), key=lambda v: v.name.lower()))  # as a load gives them
+    vm = replace(demo.vms[F5], name="zzz")
+    after = apply_change(demo, Change(vms=(vm,)))
+    names = [v.name.lower() for v in after.vms.values()]
+    assert names == sorted(names) and names.index("zzz") > list(demo.vms).index(F5)
+    assert after.nic_by_port[(CLOUD, "448")][0].name == "zzz"
+    assert demo.vms[F5].name == "F5-LTM01", "the old inventory is unchanged"
+    assert after == rebuilt(
+        demo, vms=sorted([vm, *(v for v in demo.vms.values() if v.key != F5)], key=lambda v: v.name.lower())
+    )
+
+
+def test_a_reconnected_nic_moves_between_ports(demo: Inventory) -> None:
+    nic = next(n for n in demo.vms[F5].nics if n.port == "448")
+    free = next(
+        p
+        for p in demo.ports_by_portgroup[nic.portgroup]
+        if p.connectee is None and (CLOUD, p.key) not in demo.nic_by_port
+    )
+    vm = replace(demo.vms[F5], nics=tuple(replace(n, port=free.key) if n is nic else n for n in demo.vms[F5].nics))
+    old_port = replace(demo.ports[(CLOUD, "448")], connectee=None)
+    new_port = replace(free, connectee=demo.ports[(CLOUD, "448")].connectee)
+    after = apply_change(demo, Change(vms=(vm,), ports=(old_port, new_port)))
+    assert after.nic_by_port[(CLOUD, free.key)][0].key == F5
+    assert (CLOUD, "448") not in after.nic_by_port
+    ports = [
+        {(CLOUD, "448"): old_port, (CLOUD, free.key): new_port}.get((p.switch, p.key), p) for p in demo.ports.values()
+    ]
+    assert after == rebuilt(demo, vms=[vm if v.key == F5 else v for v in demo.vms.values()], ports=ports)
+
+
+def test_removed_vms_and_ports_are_gone(demo: Inventory) -> None:
+    after = apply_change(demo, Change(vms_gone=frozenset({F5}), ports_gone=frozenset({(CLOUD, "448")})))
+    assert F5 not in after.vms and (CLOUD, "448") not in after.ports
+    assert all(item.vm.key != F5 for item in after.portless)
+    assert Change(vms_gone=frozenset({F5}), ports_gone=frozenset({(CLOUD, "448")})).size == 2
+
+
+def test_every_vm_renamed_and_moved_equals_a_build(demo: Inventory) -> None:
+    """The incremental path (and its fall-backs) give what a build gives, for every VM of the lab."""
+    inv = rebuilt(demo, vms=sorted(demo.vms.values(), key=lambda v: v.name.lower()))
+    hosts = sorted(inv.hosts)
+    quick = 0
+    for vm in list(inv.vms.values()):
+        moved = replace(vm, name=f"m-{vm.name}", host=hosts[(hosts.index(vm.host) + 1) % len(hosts)] if vm.host else "")
+        ports = tuple(
+            replace(p, host=moved.host)
+            for p in inv.ports.values()
+            if (vm_nic := inv.vm_nic(p)) and vm_nic[0].key == vm.key
+        )
+        after = apply_change(inv, Change(vms=(moved,), ports=ports))
+        vms = sorted([moved, *(v for v in inv.vms.values() if v.key != vm.key)], key=lambda v: v.name.lower())
+        changed = {(p.switch, p.key): p for p in ports}
+        expected = rebuilt(inv, vms=vms, ports=[changed.get((p.switch, p.key), p) for p in inv.ports.values()])
+        assert after == expected, vm.name
+        assert list(after.vms) == list(expected.vms)
+        quick += after.portless is inv.portless
+    assert quick > len(inv.vms) / 2, "most VMs take the incremental path"
+
+
+def test_a_port_given_up_goes_to_the_nic_waiting_for_it(demo: Inventory) -> None:
+    """Two NICs name one port: when its holder moves away, a build gives it to the other."""
+    holder, nic = next((vm, n) for vm in demo.vms.values() for n in vm.nics if n.port and n.switch == CLOUD)
+    other = next(v for v in demo.vms.values() if v.key != holder.key and v.nics)
+    waiting = replace(other, nics=(replace(other.nics[0], switch=CLOUD, port=nic.port), *other.nics[1:]))
+    inv = rebuilt(demo, vms=[waiting if v.key == other.key else v for v in demo.vms.values()])
+    free = next(p for p in inv.ports.values() if p.switch == CLOUD and (p.switch, p.key) not in inv.nic_by_port)
+    moved = replace(holder, nics=tuple(replace(n, port=free.key) if n is nic else n for n in holder.nics))
+    after = apply_change(inv, Change(vms=(moved,)))
+    assert after.nic_by_port[(CLOUD, nic.port)][0].key in {other.key, holder.key}
+    assert after == rebuilt(inv, vms=[moved if v.key == holder.key else v for v in inv.vms.values()])

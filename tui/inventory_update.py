@@ -1,0 +1,235 @@
+"""Applying what vCenter reported as changed to an :class:`~tui.inventory.Inventory`, giving a new one.
+
+A live update (DESIGN.md: the PropertyCollector's ``WaitForUpdatesEx``) names the objects that
+changed; the backend reads just those again and hands them here as a :class:`Change`. The old
+inventory is never modified. A change to switches or portgroups only keeps every port and VM
+index as it is (shared, they are immutable); a change to VMs or ports re-derives the NIC ↔ port
+indexes with :meth:`Inventory.build` over the merged objects (linear in the inventory, no I/O).
+Also the :class:`LiveState` the backend reports to the app. Pure Python: no Textual, no pyVmomi.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from tui.inventory import Inventory
+from tui.inventory_objects import Port, Portgroup, Switch, Vm
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Objects read again after an update: new or changed ones, and the keys of removed ones."""
+
+    vms: tuple[Vm, ...] = ()
+    vms_gone: frozenset[str] = frozenset()
+    switches: tuple[Switch, ...] = ()
+    portgroups: tuple[Portgroup, ...] = ()
+    ports: tuple[Port, ...] = ()
+    ports_gone: frozenset[tuple[str, str]] = frozenset()
+    """``(switch key, port key)`` of ports no longer on their switch."""
+
+    def __bool__(self) -> bool:
+        return bool(self.vms or self.vms_gone or self.switches or self.portgroups or self.ports or self.ports_gone)
+
+    @property
+    def size(self) -> int:
+        """How many objects changed."""
+        return (
+            len(self.vms)
+            + len(self.vms_gone)
+            + len(self.switches)
+            + len(self.portgroups)
+            + len(self.ports)
+            + len(self.ports_gone)
+        )
+
+
+def _pg_order(pg: Portgroup) -> tuple[str, bool, str]:
+    return (pg.switch, not pg.uplink, pg.name.lower())
+
+
+def apply_change(inv: Inventory, change: Change) -> Inventory:
+    """``inv`` with ``change`` applied (``inv`` itself when nothing changed).
+
+    Orders stay as a load gives them: VMs by name, portgroups by switch, uplink first, name;
+    ports in the order their switch returned them, a new port last.
+    """
+    if not change:
+        return inv
+    switches = inv.switches
+    if change.switches:
+        switches = dict(inv.switches)
+        for sw in change.switches:
+            switches[sw.key] = sw
+    portgroups = inv.portgroups
+    portgroups_by_switch = inv.portgroups_by_switch
+    if change.portgroups:
+        merged = dict(inv.portgroups)
+        for pg in change.portgroups:
+            merged[pg.key] = pg
+        portgroups = {pg.key: pg for pg in sorted(merged.values(), key=_pg_order)}
+        by_sw: dict[str, list[Portgroup]] = {}
+        for pg in portgroups.values():
+            by_sw.setdefault(pg.switch, []).append(pg)
+        portgroups_by_switch = {k: tuple(v) for k, v in by_sw.items()}
+    if not (change.vms or change.vms_gone or change.ports or change.ports_gone):
+        return replace(inv, switches=switches, portgroups=portgroups, portgroups_by_switch=portgroups_by_switch)
+    quick = _incremental(inv, change, switches, portgroups, portgroups_by_switch)
+    if quick is not None:
+        return quick
+    vms = inv.vms
+    if change.vms or change.vms_gone:
+        vms = dict(inv.vms)
+        renamed = False
+        for key in change.vms_gone:
+            vms.pop(key, None)
+        for vm in change.vms:
+            old = vms.get(vm.key)
+            renamed = renamed or old is None or old.name != vm.name
+            vms[vm.key] = vm
+        if renamed:
+            vms = {vm.key: vm for vm in sorted(vms.values(), key=lambda v: v.name.lower())}
+    ports = inv.ports
+    if change.ports or change.ports_gone:
+        ports = dict(inv.ports)
+        for gone in change.ports_gone:
+            ports.pop(gone, None)
+        for port in change.ports:
+            ports[(port.switch, port.key)] = port
+    return Inventory.build(
+        vcenter=inv.vcenter,
+        source=inv.source,
+        datacenters=inv.datacenters,
+        hosts=tuple(inv.hosts.values()),
+        switches=tuple(switches.values()),
+        portgroups=tuple(portgroups.values()),
+        ports=tuple(ports.values()),
+        vms=tuple(vms.values()),
+        warnings=inv.warnings,
+    )
+
+
+def _lower(vm: Vm) -> str:
+    return vm.name.lower()
+
+
+def _moved_to_its_name(vms: dict[str, Vm], vm: Vm) -> dict[str, Vm]:
+    """``vms`` (in name order but for ``vm``, just renamed) with ``vm`` at its place by name.
+
+    ``vms`` out of name order (a snapshot as written) gets ``vm`` at some place: the order of the
+    others is kept as it was."""
+    keys, values = list(vms), list(vms.values())
+    at = keys.index(vm.key)
+    del keys[at], values[at]
+    # In name order, as every load and build gives them: the place is found in O(log n) names.
+    to = bisect.bisect_right(values, _lower(vm), key=_lower)
+    keys.insert(to, vm.key)
+    values.insert(to, vm)
+    return dict(zip(keys, values, strict=True))
+
+
+def _claims(vm: Vm) -> list[tuple[str, str]]:
+    return [(n.switch, n.port) for n in vm.nics if n.switch and n.port]
+
+
+def _incremental(
+    inv: Inventory,
+    change: Change,
+    switches: dict[str, Switch],
+    portgroups: dict[str, Portgroup],
+    portgroups_by_switch: dict[str, tuple[Portgroup, ...]],
+) -> Inventory | None:
+    """``change`` applied touching only what it names, or ``None`` when that cannot be done simply.
+
+    The common live changes (a VM renamed, moved, its NIC on another port; ports whose connectee or
+    host changed; nothing removed) keep every VM with a NIC on a port of its own, so ``portless``
+    and the ownership of every other port stay as they were: the NIC ↔ port index is patched for
+    the changed VMs only. Anything else (a VM or port removed, a NIC on no port, two NICs on one
+    port, a port new to its switch or moved to another portgroup) returns ``None``: a full build.
+    """
+    if change.vms_gone or change.ports_gone or change.portgroups:
+        return None
+    portless_vms = {item.vm.key for item in inv.portless}
+    nic_by_port = dict(inv.nic_by_port)
+    ports = inv.ports
+    waiting = {(item.nic.switch, item.nic.port) for item in inv.portless if item.nic is not None and item.nic.port}
+    for vm in change.vms:
+        old = inv.vms.get(vm.key)
+        if old is None or not vm.nics or vm.key in portless_vms:
+            return None
+        for claim in _claims(old):
+            if claim in waiting and claim not in _claims(vm):
+                return None  # another NIC names the port given up: a build decides who holds it
+            nic_by_port.pop(claim, None)
+    for vm in change.vms:
+        claims = _claims(vm)
+        if len(claims) != len(vm.nics):
+            return None  # a NIC on no port: it would be listed in ``portless``
+        for claim, nic in zip(claims, vm.nics, strict=True):
+            if claim in nic_by_port or claim not in ports:
+                return None  # contested, or a port not read
+            nic_by_port[claim] = (vm, nic)
+    by_pg = inv.ports_by_portgroup
+    by_sw = inv.ports_by_switch
+    if change.ports:
+        replaced: dict[tuple[str, str], Port] = {}
+        for port in change.ports:
+            old_port = ports.get((port.switch, port.key))
+            if old_port is None or old_port.portgroup != port.portgroup:
+                return None
+            replaced[(port.switch, port.key)] = port
+        ports = dict(ports)
+        ports.update(replaced)
+        by_pg, by_sw = dict(by_pg), dict(by_sw)
+        for group, key in [
+            (by_pg, {p.portgroup for p in change.ports if p.portgroup}),
+            (by_sw, {p.switch for p in change.ports}),
+        ]:
+            for k in key:
+                group[k] = tuple(replaced.get((p.switch, p.key), p) for p in group.get(k, ()))
+    vms = dict(inv.vms)
+    renamed = []
+    for vm in change.vms:
+        if vms[vm.key].name != vm.name:
+            renamed.append(vm)
+        vms[vm.key] = vm
+    if len(renamed) == 1:
+        vms = _moved_to_its_name(vms, renamed[0])
+    elif renamed:
+        vms = {vm.key: vm for vm in sorted(vms.values(), key=lambda v: v.name.lower())}
+    # A NIC some port names as its connectee may now be another VM's: the owner of a port stays
+    # the NIC that claims it, as in a build (contested claims were excluded above).
+    return replace(
+        inv,
+        switches=switches,
+        portgroups=portgroups,
+        portgroups_by_switch=portgroups_by_switch,
+        ports=ports,
+        vms=vms,
+        ports_by_portgroup=by_pg,
+        ports_by_switch=by_sw,
+        nic_by_port=nic_by_port,
+    )
+
+
+LiveStatus = Literal["live", "reconnecting", "lost"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What the update channel reports to the app: its state, and a new inventory when there is one."""
+
+    status: LiveStatus
+    inventory: Inventory | None = None
+    """A new inventory (after an update or a full re-read), else ``None``."""
+    reason: str = ""
+    """Why the channel is reconnecting or lost, in plain words."""
+    resync: bool = False
+    """The inventory was read again in full (after the channel was re-established)."""
+    changed: int = 0
+    """How many objects the update changed."""
+    at: float = field(default_factory=time.time)
+    """When this was true (seconds since the epoch)."""
