@@ -177,3 +177,44 @@ async def test_tui_reload_after_a_vmotion_warns_and_notifies(
     code, data, _ = check(capsys, server)
     assert code == 1
     assert [p["code"] for p in walkthrough_row(data)["problems"]] == ["EndpointHostChanged", "CrossHostMirror"]
+
+
+async def test_live_a_vmotion_warns_within_seconds_without_a_reload(
+    start_vcsim: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11's "done when": the monitor VM vMotioned by another client; the live channel brings
+    the cross-host warning and its notification, with no ``r``; then ``sessions --check`` exits 1."""
+    import time
+
+    from tests.helpers import notifications, started
+    from tests.integration.test_live_tui_vcsim import header, until
+    from tests.integration.test_vsphere_backend import settings_for
+    from tests.tui.test_explorer import explorer
+    from tui.app import build_app
+    from tui.backends.vsphere import VsphereBackend
+
+    server = start_vcsim()
+    setup_walkthrough(capsys, server)
+    app = build_app(VsphereBackend(settings_for(server)), environ={})
+    async with started(app) as pilot:
+        await until(pilot, lambda: "live" in header(explorer(app)))
+        assert app.inventory is not None
+        sw = app.inventory.switch_by_name(WALKTHROUGH_SWITCH)
+        assert sw is not None
+        (mine,) = [s for s in sw.sessions if s.name == "F5 DMZ to monitor"]
+        where = (sw.key, mine.key or "")
+        assert app.session_problems[where] == []
+        shown = notifications(app)
+        si = server.connect()
+        vm = find(si, vim.VirtualMachine, MGT)
+        moved = time.monotonic()
+        WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=find(si, vim.HostSystem, "host-16"))))
+        await until(pilot, lambda: [p.code for p in app.session_problems.get(where, [])] != [], seconds=10)
+        took = time.monotonic() - moved
+        assert [p.code for p in app.session_problems[where]] == ["EndpointHostChanged", "CrossHostMirror"]
+        assert took < 10
+        assert any(m.startswith("Session F5 DMZ to monitor: Destination MGTSRVR003UX (port 2258) moved") for m in shown)
+    app.backend.close()
+    code, data, _ = check(capsys, server)
+    assert code == 1
+    assert [p["code"] for p in walkthrough_row(data)["problems"]] == ["EndpointHostChanged", "CrossHostMirror"]
