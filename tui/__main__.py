@@ -60,6 +60,7 @@ examples:
   dvmirror find 0050.569a.1b2c --demo             by MAC, in any notation
   dvmirror find 00:50:56:9a --demo                by the first digits of a MAC (or an IP)
   dvmirror find "F5-LTM01/Network adapter 2" --demo -o wide
+  dvmirror find MGTSRVR003UX --all               in every context of config.toml, in parallel
 
 Each row says why it matched (Matched: "mac: 00:50:56:9a:1b:2c"; JSON: matched,
 matched_field, matched_value, match).
@@ -315,9 +316,15 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
         backend = make_backend(args, env, interactive, tui=func is None)
         if func is None:
             from tui.app import build_app
+            from tui.contexts import list_contexts
 
             keymap, theme = config.preferences(args, env)
-            app = build_app(backend, keymap=keymap, theme=theme)
+            contexts = list_contexts(args, env)
+            if all(c.adhoc for c in contexts):  # no profiles: nothing to switch to
+                contexts = []
+            app = build_app(
+                backend, keymap=keymap, theme=theme, contexts=contexts, context_backend=context_backend(args, env)
+            )
             app.run()
             return app.return_code or 0
         return int(func(backend, args))

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.config import ConfigError, Settings, _read_config, resolve_settings
+from tui.lookup import LookupIndex
+from tui.model import Inventory
 from tui.setting_table import SETTINGS, URL, parse_server
 
 _SERVER_VARIABLES = tuple(
@@ -146,3 +148,19 @@ def _unique(name: str, profiles: Mapping[str, Any]) -> str:
     while shown in profiles:
         shown += "*"
     return shown
+
+
+@dataclass(frozen=True)
+class ContextScope:
+    """What the TUI knows of one context, for the finder's search of every context."""
+
+    name: str
+    where: str
+    """Its vCenter URL, ``demo lab`` or ``snapshot FILE``."""
+    inventory: Inventory | None = None
+    index: LookupIndex | None = None
+    """Its search index (``None`` until loaded and indexed)."""
+    state: str = "not loaded"
+    """``current``, ``loaded``, ``loading``, ``failed``, ``needs a password`` or ``not loaded``."""
+    error: str = ""
+    """Why it failed (as the backend said it)."""
