@@ -90,9 +90,6 @@ class DvMirrorApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit dvmirror (asks first while a wizard is open)"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="This help"),
-        Binding(
-            "C", "contexts", "Contexts", id="app.contexts", tooltip="Switch to another vCenter (context)", show=False
-        ),
     ]
 
     inventory: var[Inventory | None] = var(None, init=False)

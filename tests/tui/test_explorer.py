@@ -399,9 +399,6 @@ async def test_keymap_new_ids_old_ids_and_unknown_ids() -> None:
         await settle(pilot)
         await pilot.press("a")
         assert explorer(app).marks.sources
-        assert any(
-            n.startswith("Unknown keymap id 'sesions.edit' in config.toml; known: app.contexts, app.help,")
-            for n in notes
-        )
+        assert any(n.startswith("Unknown keymap id 'sesions.edit' in config.toml; known: app.help,") for n in notes)
         assert any("'mark_source' in config.toml is an old name" in n and "'explorer.mark_source'" in n for n in notes)
         assert not any("explorer.find'" in n or "sessions.new'" in n for n in notes), notes

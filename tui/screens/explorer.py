@@ -88,6 +88,14 @@ class ExplorerScreen(Screen[None]):
             show=False,
         ),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
+        Binding(
+            "C",
+            "app.contexts",
+            "Contexts",
+            id="explorer.contexts",
+            tooltip="Switch to another vCenter (context)",
+            show=False,
+        ),
         Binding("r", "app.refresh", "Refresh", id="explorer.refresh", tooltip="Reload the inventory", show=False),
         Binding(
             "ctrl+f",
