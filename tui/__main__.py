@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from tui import cli, cli_sessions, cli_table, config
+from tui import cli, cli_contexts, cli_sessions, cli_table, config
 from tui.argrecord import Recorder
 from tui.backends import Backend, BackendError, LoginFailed
 from tui.text import visible, visible_lines
@@ -60,9 +60,21 @@ examples:
   dvmirror find 0050.569a.1b2c --demo             by MAC, in any notation
   dvmirror find 00:50:56:9a --demo                by the first digits of a MAC (or an IP)
   dvmirror find "F5-LTM01/Network adapter 2" --demo -o wide
+  dvmirror find MGTSRVR003UX --all               in every context of config.toml, in parallel
 
 Each row says why it matched (Matched: "mac: 00:50:56:9a:1b:2c"; JSON: matched,
 matched_field, matched_value, match).
+
+{EXIT_CODES}"""
+
+CONTEXTS_EPILOG = f"""\
+examples:
+  dvmirror contexts                               every profile of config.toml; * marks the current one
+  dvmirror contexts --json
+  dvmirror find MGTSRVR003UX --all                search every context at once
+
+A context's url and user come from its profile (--server and GOVC_URL do not replace them);
+a --server on the command line is one more, ad hoc, context.
 
 {EXIT_CODES}"""
 
@@ -137,9 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     find.add_argument("term", help="what to look for")
     find.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    find.add_argument(
+        "--all",
+        action="store_true",
+        help="search every context (the profiles of config.toml) in parallel; each row names its context",
+    )
     cli_table.add_arguments(find, cli.FIND_COLUMNS)
     find.set_defaults(func=cli.cmd_find)
     finish(find)
+
+    contexts = command(
+        "contexts",
+        "list the contexts (the profiles of config.toml), the current one marked",
+        epilog=CONTEXTS_EPILOG,
+    )
+    contexts.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    contexts.set_defaults(func=None, standalone=cli_contexts.cmd_contexts)
+    finish(contexts)
 
     snapshot = command("snapshot", "record an inventory for offline use", epilog=SNAPSHOT_EPILOG)
     snap_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
@@ -204,6 +230,26 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
     return VsphereBackend(settings)
 
 
+def context_backend(args: argparse.Namespace, environ: Mapping[str, str]) -> cli_contexts.BackendFactory:
+    """A factory of the backend of a context (:mod:`tui.contexts`); it never asks for a password."""
+    from tui.contexts import Context
+
+    def make(context: Context) -> Backend:
+        if context.offline:
+            from tui.backends.snapshot import SnapshotBackend
+
+            read_only, source = config.resolve_read_only(args, environ)
+            path = None if context.offline == "demo" else Path(context.offline)
+            return SnapshotBackend(path, read_only=read_only, read_only_source=source)
+        if context.settings is None:
+            raise cli.UsageError(context.error or f"context {context.name} has no settings")
+        from tui.backends.vsphere import VsphereBackend
+
+        return VsphereBackend(config.keyring_password(context.settings))
+
+    return make
+
+
 EXIT_BROKEN_PIPE = 141
 """Exit code when the reader of standard output went away (128 + SIGPIPE, as the shell reports
 a command killed by SIGPIPE)."""
@@ -260,12 +306,25 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     try:
         if args.show_config:
             return cli.show_config(config.resolve_settings(args, env))
+        standalone = getattr(args, "standalone", None)
+        if standalone is not None:
+            return int(standalone(args, env))
+        if func is cli.cmd_find and getattr(args, "all", False):
+            import getpass
+
+            return cli_contexts.find_all(args, env, interactive, context_backend(args, env), getpass.getpass)
         backend = make_backend(args, env, interactive, tui=func is None)
         if func is None:
             from tui.app import build_app
+            from tui.contexts import list_contexts
 
             keymap, theme = config.preferences(args, env)
-            app = build_app(backend, keymap=keymap, theme=theme)
+            contexts = list_contexts(args, env)
+            if all(c.adhoc for c in contexts):  # no profiles: nothing to switch to
+                contexts = []
+            app = build_app(
+                backend, keymap=keymap, theme=theme, contexts=contexts, context_backend=context_backend(args, env)
+            )
             app.run()
             return app.return_code or 0
         return int(func(backend, args))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from textual import work
@@ -29,12 +30,13 @@ from tui.backends import (
     StaleSwitch,
 )
 from tui.clipboard import CopyResult, copy_text
-from tui.commands import InventoryCommands
-from tui.config import read_only_hint
+from tui.commands import ContextCommands, InventoryCommands
+from tui.config import ConfigError, read_only_hint
+from tui.contexts import Context, ContextScope
 from tui.drift_store import BaselineStore
 from tui.inventory_update import LiveState
 from tui.keymap import resolve_keymap
-from tui.lookup import LookupIndex
+from tui.lookup import LookupIndex, Target
 from tui.messages import (
     AppliedChange,
     ApplyChanges,
@@ -51,6 +53,7 @@ from tui.messages import (
     OpenFind,
     OpenSessions,
     OpenWizard,
+    SwitchContext,
 )
 from tui.model import ChangeOperation, Inventory, MirrorSession, SessionChange
 from tui.outcome import apply_and_audit
@@ -62,13 +65,39 @@ from tui.verify import DEFAULT_SECONDS
 INDEX_DELAY = 2.0
 """Seconds after the last live update before the search index is built again (updates in a burst: once)."""
 
+ContextBackend = Callable[[Context], Backend]
+"""Makes the backend of a context (``tui.__main__.context_backend``); raises BackendError or ConfigError."""
+
+
+@dataclass
+class ContextView:
+    """What the app holds of one context (tui/contexts.py): its connection, inventory and index,
+    kept while another context is shown, so that switching back needs no reload."""
+
+    backend: Backend | None = None
+    inventory: Inventory | None = None
+    index: LookupIndex | None = None
+    load_progress: LoadProgress | None = None
+    partial: bool = False
+    complete: Inventory | None = None
+    complete_at: str = ""
+    error: BackendError | None = None
+    """Why its last load failed (shown when switched to; the others are not affected)."""
+    loading: bool = False
+    loads: int = 0
+    """How many loads were started (a switch back to a loaded context starts none)."""
+    explorer: object = None
+    """The explorer's marks and selection in this context (ExplorerScreen.save_view)."""
+    drift_checked: bool = False
+    """Its sessions were checked for drift once (new problems are notified from then on)."""
+
 
 class DvMirrorApp(App[None]):
     """dvmirror: the vSphere Networking tree, port lookup and port mirroring."""
 
     TITLE = "dvmirror"
     CSS_PATH = [STYLES_DIR / "app.tcss"]
-    COMMANDS = App.COMMANDS | {InventoryCommands}
+    COMMANDS = App.COMMANDS | {InventoryCommands, ContextCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Quit dvmirror (asks first while a wizard is open)"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help", tooltip="This help"),
@@ -95,9 +124,17 @@ class DvMirrorApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         theme: str = "",
         environ: Mapping[str, str] | None = None,
+        contexts: Sequence[Context] = (),
+        context_backend: ContextBackend | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.contexts = list(contexts)
+        """The contexts (profiles of config.toml, and an ad hoc one) the app can switch between."""
+        self._context_backend = context_backend
+        self._ctx_name = next((c.name for c in self.contexts if c.current), "")
+        self.views: dict[str, ContextView] = {self._ctx_name: ContextView(backend=backend)}
+        """One per context visited or searched: its backend, inventory, index and load state."""
         self.environ = os.environ if environ is None else environ
         self._keymap = dict(keymap or {})
         self._theme = theme
@@ -114,7 +151,8 @@ class DvMirrorApp(App[None]):
         self._index_timer: Timer | None = None
         """Set to end the update channel running (one per complete load)."""
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
-        self._baselines: BaselineStore | None = None
+        self._baselines: dict[bool, BaselineStore] = {}
+        """The session baselines (tui/drift_store.py): the file's for vCenters, in memory for offline labs."""
         """The sessions' baselines, opened on the first complete inventory (in memory when offline)."""
 
     def notify(
@@ -141,6 +179,11 @@ class DvMirrorApp(App[None]):
         if not self.read_only:
             return ""
         return read_only_hint(self.backend.settings.source("read_only"))
+
+    @property
+    def context_name(self) -> str:
+        """The context shown ('' without contexts)."""
+        return self._ctx_name
 
     def on_mount(self) -> None:
         """Show the explorer and start loading."""
@@ -173,36 +216,66 @@ class DvMirrorApp(App[None]):
 
         settings = self.backend.settings
 
+        backend = self.backend
+
         def entered(password: str | None) -> None:
             if password is None:
+                if self._others_loaded():  # another context is still there: stay
+                    self.views[self._ctx_name].error = LoginFailed(f"no password given for {settings.server}")
+                    self.explorer.withdraw(f"No password given for {settings.server}: press r to retry, C to switch.")
+                    return
                 self.exit(return_code=EXIT_CONNECTION)
                 return
-            self.backend.settings = settings.with_password(password)
-            self.load_inventory()
+            backend.settings = settings.with_password(password)
+            if backend is self.backend:
+                self.load_inventory()
 
         self.push_screen(PasswordScreen(settings.user, settings.server, reason), entered)
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False, description="Loading inventory")
     def load_inventory(self) -> None:
-        """Load in a thread; results and progress arrive as messages."""
+        """Load the current context in a thread; results and progress arrive as messages."""
+        self._start_load(self._ctx_name, self.backend)
 
+    def _start_load(self, name: str, backend: Backend) -> None:
+        view = self.views.setdefault(name, ContextView(backend=backend))
+        view.loading, view.error = True, None
+        view.loads += 1
+        self.run_worker(
+            lambda: self._load_thread(name, backend),
+            thread=True,
+            exclusive=True,
+            group=f"load:{name}",
+            exit_on_error=False,
+            description="Loading inventory",
+        )
+
+    def _load_thread(self, name: str, backend: Backend) -> None:
         def progress(step: LoadProgress) -> None:
             if step.partial is not None:
-                self.post_message(InventoryLoaded(step.partial, partial=True))
-            self.post_message(LoadProgressed(step))
+                self.post_message(InventoryLoaded(step.partial, partial=True, context=name))
+            self.post_message(LoadProgressed(step, context=name))
 
         try:
-            inventory = self.backend.load(progress)
+            inventory = backend.load(progress)
         except BackendError as e:
-            self.post_message(LoadFailed(e))
+            self.post_message(LoadFailed(e, context=name))
             return
         except Exception as e:  # anything unexpected still reaches the user as a message
-            self.post_message(LoadFailed(BackendError(f"Loading failed unexpectedly: {e.__class__.__name__}: {e}")))
+            error = BackendError(f"Loading failed unexpectedly: {e.__class__.__name__}: {e}")
+            self.post_message(LoadFailed(error, context=name))
             return
-        self.post_message(InventoryLoaded(inventory))
+        self.post_message(InventoryLoaded(inventory, context=name))
 
     def on_inventory_loaded(self, message: InventoryLoaded) -> None:
         """Publish the inventory to the screens; index it for search once it is on screen."""
+        if message.context != self._ctx_name:  # a context in the background: keep it for later
+            view = self.views.get(message.context)
+            if view is not None and not message.partial:
+                view.inventory, view.index, view.loading, view.error = message.inventory, None, False, None
+                self.build_index(message.inventory)
+            return
+        if not message.partial:
+            self.views[self._ctx_name].loading = False
         if message.partial and not self.partial:
             self._complete = self.inventory  # what a refresh replaces (with any change applied since)
         self.partial = message.partial
@@ -234,12 +307,16 @@ class DvMirrorApp(App[None]):
         """Every session's drift and rule warnings (:mod:`tui.drift`) into ``session_problems``; the
         baselines of sessions seen for the first time are recorded. After the first check, each new
         problem is a notification (unless ``quiet``: after a change made here)."""
-        first = self._baselines is None
-        if self._baselines is None:
-            self._baselines = BaselineStore.open(None if self.backend.offline else drift_store.default_path())
-            if self._baselines.message:
-                self.notify(self._baselines.message, title="Session baselines", severity="warning", markup=False)
-        store = self._baselines
+        view = self.views.get(self._ctx_name)
+        first = view is None or not view.drift_checked
+        if view is not None:
+            view.drift_checked = True
+        offline = self.backend.offline  # the demo lab and snapshots: baselines for this run only
+        store = self._baselines.get(offline)
+        if store is None:
+            store = self._baselines[offline] = BaselineStore.open(None if offline else drift_store.default_path())
+            if store.message:
+                self.notify(store.message, title="Session baselines", severity="warning", markup=False)
         found = store.check(drift_store.scope(self.backend.settings, inventory), inventory)
         failed = store.save()
         if failed and failed != store.message:
@@ -264,6 +341,9 @@ class DvMirrorApp(App[None]):
         """Search is ready (unless a newer inventory arrived meanwhile)."""
         if message.index.inventory is self.inventory:
             self.index = message.index
+        for name, view in self.views.items():  # a context in the background
+            if name != self._ctx_name and view.inventory is message.index.inventory:
+                view.index = message.index
 
     # -- live updates ---------------------------------------------------------------------
 
@@ -281,11 +361,15 @@ class DvMirrorApp(App[None]):
             return "reconnecting…"
         return f"updates lost: {state.reason} (r reloads)"
 
-    def _follow(self, inventory: Inventory) -> None:
-        """Start following ``inventory`` (after a complete load), ending the channel before."""
+    def _stop_following(self) -> None:
         if self._live_stop is not None:
             self._live_stop.set()
             self._live_stop = None
+
+    def _follow(self, inventory: Inventory) -> None:
+        """Start following ``inventory`` (after a complete load, or when its context is switched to),
+        ending the channel before: only the context shown is followed."""
+        self._stop_following()
         if getattr(self.backend, "follow", None) is None or not self.backend.settings.live:
             self.live = None
             return
@@ -315,14 +399,15 @@ class DvMirrorApp(App[None]):
         if state.inventory is not None and not self.partial:
             if state.resync:
                 self.notify("Live updates re-established: the inventory was read again.", timeout=4)
-            self.on_inventory_loaded(InventoryLoaded(state.inventory, update=True))
+            self.on_inventory_loaded(InventoryLoaded(state.inventory, update=True, context=self._ctx_name))
         previous, self.live = self.live, state
         if state.status == "lost" and (previous is None or previous.status != "lost"):
             self.notify(f"Live updates lost: {state.reason}. Press r to reload.", severity="warning", markup=False)
 
     def on_load_progressed(self, message: LoadProgressed) -> None:
         """Publish the step (the explorer's progress bar follows ``load_progress``)."""
-        self.load_progress = message.progress
+        if message.context == self._ctx_name:
+            self.load_progress = message.progress
 
     def on_load_failed(self, message: LoadFailed) -> None:
         """Show the error with a retry; a partial inventory of the failed load is withdrawn.
@@ -332,6 +417,11 @@ class DvMirrorApp(App[None]):
         """
         from tui.screens.error import ErrorScreen
 
+        view = self.views.get(message.context)
+        if view is not None:
+            view.loading, view.error = False, message.error
+        if message.context != self._ctx_name:  # shown when that context is switched to
+            return
         if self.partial:
             self.partial = False
             previous, self._complete = self._complete, None
@@ -351,6 +441,8 @@ class DvMirrorApp(App[None]):
                 self.ask_password(message.error.message)
             elif again:
                 self.load_inventory()
+            elif self.inventory is None and self._others_loaded():
+                self.explorer.withdraw(f"{self.backend.label}: {message.error.message} (r: retry, C: contexts)")
             elif self.inventory is None:
                 self.exit(return_code=message.error.exit_code)
 
@@ -377,13 +469,14 @@ class DvMirrorApp(App[None]):
         """Show the re-read switch and say what happened."""
         if self.inventory is not None and message.result.switch.key in self.inventory.switches:
             changed = self.inventory.with_switch(message.result.switch)
-            if self._baselines is not None and not self.partial:
+            store = self._baselines.get(self.backend.offline)
+            if store is not None and not self.partial:
                 # A session changed here starts again from its ports as they are now (no SessionChanged).
                 vcenter = drift_store.scope(self.backend.settings, changed)
                 for change in message.changes:
                     stored = message.result.switch.session(change.session.key or "")
                     if stored is not None:
-                        self._baselines.reset(vcenter, changed, message.result.switch.key, stored)
+                        store.reset(vcenter, changed, message.result.switch.key, stored)
                 self.check_drift(changed, quiet=True)
             self.inventory = changed
             self.index = None
@@ -535,18 +628,18 @@ class DvMirrorApp(App[None]):
 
     def on_unmount(self) -> None:
         """The app ends, however: end the update channel too (its thread stops within a second)."""
-        if self._live_stop is not None:
-            self._live_stop.set()
+        self._stop_following()
 
     def _quit_now(self) -> None:
-        if self._live_stop is not None:
-            self._live_stop.set()
+        self._stop_following()
         threading.Thread(target=self._close_backend, name="dvmirror-close", daemon=True).start()
         self.exit()
 
     def _close_backend(self) -> None:
-        with contextlib.suppress(Exception):  # quitting must not fail
-            self.backend.close()
+        backends = {id(b): b for b in [self.backend, *(v.backend for v in self.views.values())] if b is not None}
+        for backend in backends.values():
+            with contextlib.suppress(Exception):  # quitting must not fail
+                backend.close()
 
     def action_refresh(self) -> None:
         """Reload the inventory from the backend."""
@@ -559,6 +652,140 @@ class DvMirrorApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    # -- contexts (tui/contexts.py) --------------------------------------------------------
+
+    def _others_loaded(self) -> bool:
+        """True when a context other than the current one has an inventory."""
+        return any(v.inventory is not None for n, v in self.views.items() if n != self._ctx_name)
+
+    def _context_of(self, name: str) -> Context | None:
+        return next((c for c in self.contexts if c.name == name), None)
+
+    def _backend_of(self, name: str) -> Backend | None:
+        """The backend of context ``name`` (made on first use); None after telling why not."""
+        view = self.views.get(name)
+        if view is not None and view.backend is not None:
+            return view.backend
+        context = self._context_of(name)
+        if context is None or self._context_backend is None:
+            return None
+        try:
+            backend = self._context_backend(context)
+        except (BackendError, ConfigError) as e:
+            self.views[name] = ContextView(error=e if isinstance(e, BackendError) else BackendError(str(e)))
+            return None
+        except Exception as e:  # a bad profile must not stop the others
+            self.views[name] = ContextView(error=BackendError(f"{e.__class__.__name__}: {e}"))
+            return None
+        view = self.views.setdefault(name, ContextView())
+        view.backend, view.error = backend, None
+        return backend
+
+    def action_contexts(self) -> None:
+        """Choose the context to show (``C``)."""
+        from tui.screens.contexts import ContextsScreen
+
+        if not self.contexts:
+            self.notify("No contexts: add [profiles.NAME] tables to config.toml.", severity="warning", markup=False)
+            return
+        if self.screen is not self.explorer:
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.switch_context(name)
+
+        self.push_screen(ContextsScreen(self.context_scopes(load=False)), chosen)
+
+    def on_switch_context(self, message: SwitchContext) -> None:
+        """The palette's "Context: NAME", or a finder result of another context."""
+        self.switch_context(message.name, message.target)
+
+    def switch_context(self, name: str, target: Target | None = None) -> None:
+        """Show context ``name``: its own inventory if already loaded (no reload), else load it."""
+        if name == self._ctx_name:
+            if target is not None:
+                self.explorer.post_message(GoTo(target))
+            return
+        if self._context_of(name) is None:
+            self.notify(f"No context called {name!r}.", severity="error", markup=False)
+            return
+        if self.unsent_change() or self.screen is not self.explorer:
+            self.notify("Close this screen first: contexts are switched from the explorer.", severity="warning")
+            return
+        backend = self._backend_of(name)
+        view = self.views[name]
+        if backend is None:
+            error = view.error or BackendError(f"context {name} cannot be shown")
+            self.notify(f"{name}: {error.message}", title="Context not switched", severity="error", markup=False)
+            return
+        current = self.views[self._ctx_name]
+        current.backend, current.inventory, current.index = self.backend, self.inventory, self.index
+        current.load_progress, current.partial = self.load_progress, self.partial
+        current.complete, current.complete_at = self._complete, self._complete_at
+        current.explorer = self.explorer.save_view()
+        self._ctx_name = name
+        self.backend = backend
+        self.partial, self._complete, self._complete_at = view.partial, view.complete, view.complete_at
+        self.explorer.restore_view(view.explorer)
+        self.load_progress = view.load_progress
+        self.index = view.index
+        if view.inventory is not None and not view.partial:
+            self.check_drift(view.inventory, quiet=True)  # its sessions' problems, before it is shown
+            self._follow(view.inventory)  # only the context shown is followed live
+        else:
+            self._stop_following()
+            self.live, self.session_problems = None, {}
+        self.inventory = view.inventory
+        self.explorer.show_header()
+        if view.inventory is None:
+            if view.error is not None:
+                self.explorer.withdraw(f"{backend.label}: {view.error.message} (r: retry, C: contexts)")
+                self.post_message(LoadFailed(view.error, context=name))
+            elif view.loading:
+                self.explorer.withdraw(f"Loading {backend.label}…")
+            else:
+                self.explorer.withdraw(f"Loading {backend.label}…")
+                if self._needs_password():
+                    self.ask_password()
+                else:
+                    self.load_inventory()
+        elif view.index is None:
+            self.call_after_refresh(self.build_index, view.inventory)
+        self.notify(f"Context {name}: {self._context_of(name).where}.", timeout=3, markup=False)  # type: ignore[union-attr]
+        if target is not None:
+            self.explorer.post_message(GoTo(target))
+
+    def context_scopes(self, load: bool) -> list[ContextScope]:
+        """Every context (state ``current`` for the one shown), with its inventory and index if loaded; ``load``
+        starts loading (in the background, never asking for a password) those not loaded yet."""
+        out = []
+        for c in self.contexts:
+            if c.name == self._ctx_name:
+                error = self.views[c.name].error
+                message = error.message if error is not None and self.inventory is None else ""
+                out.append(ContextScope(c.name, c.where, self.inventory, self.index, "current", message))
+                continue
+            view = self.views.get(c.name)
+            if load and (view is None or (view.inventory is None and not view.loading and view.error is None)):
+                backend = self._backend_of(c.name)
+                view = self.views.get(c.name)
+                if backend is not None and view is not None:
+                    if backend.settings.needs_password:
+                        view.error = LoginFailed(f"needs a password: switch to {c.name} (C) to give it")
+                    else:
+                        self._start_load(c.name, backend)
+            if view is None:
+                out.append(ContextScope(c.name, c.where))
+            elif view.error is not None and view.inventory is None:
+                out.append(ContextScope(c.name, c.where, state="failed", error=view.error.message))
+            elif view.index is not None:
+                out.append(ContextScope(c.name, c.where, view.inventory, view.index, "loaded"))
+            else:
+                state = "loading" if view.loading or view.inventory is not None else "not loaded"
+                out.append(ContextScope(c.name, c.where, view.inventory, None, state))
+        return out
 
     def copy_to_clipboard(self, text: str) -> None:
         """Copy ``text`` by OSC 52 (tmux-aware) and the local clipboard; remember the result."""
@@ -578,9 +805,14 @@ def build_app(
     keymap: Mapping[str, str] | None = None,
     theme: str = "",
     environ: Mapping[str, str] | None = None,
+    contexts: Sequence[Context] = (),
+    context_backend: ContextBackend | None = None,
 ) -> DvMirrorApp:
-    """The application for ``backend`` (shared by the CLI, tests and screenshots)."""
-    return DvMirrorApp(backend, keymap=keymap, theme=theme, environ=environ)
+    """The application for ``backend`` (shared by the CLI, tests and screenshots); ``contexts``
+    (tui/contexts.py) and ``context_backend`` let it switch to other vCenters."""
+    return DvMirrorApp(
+        backend, keymap=keymap, theme=theme, environ=environ, contexts=contexts, context_backend=context_backend
+    )
 
 
 def binding_ids() -> set[str]:

@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from tui.lookup import Field, Target
-from tui.messages import GoTo, OpenFind, app_state
+from tui.messages import GoTo, OpenFind, SwitchContext, app_state
 from tui.model import Port
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -72,6 +72,33 @@ class InventoryCommands(Provider):
                 partial(self._go, port),
                 help=escape(visible(f"matched {hit.field.label}: {hit.text}")),
             )
+
+
+class ContextCommands(Provider):
+    """ "Context: NAME" for every context (tui/contexts.py): switch to it (``C`` lists them too)."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app = app_state(self.app)
+        return [
+            (f"Context: {s.name}", s.name, f"{s.where} ({s.state})" if s.name != app.context_name else "shown now")
+            for s in app.context_scopes(load=False)
+        ]
+
+    def _switch(self, name: str) -> None:
+        self.app.post_message(SwitchContext(name))
+
+    async def discover(self) -> Hits:
+        """Every context when the palette opens."""
+        for title, name, help in self._commands():
+            yield DiscoveryHit(Text(visible(title)), partial(self._switch, name), help=escape(visible(help)))
+
+    async def search(self, query: str) -> Hits:
+        """Contexts whose "Context: NAME" matches ``query``."""
+        matcher = self.matcher(query)
+        for title, name, help in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Text(visible(title)), partial(self._switch, name), help=escape(visible(help)))
 
 
 EXPLORER_ACTIONS: tuple[tuple[str, str], ...] = (

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from textual.message import Message
 
 from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
+from tui.contexts import ContextScope
 from tui.drift import Found
 from tui.inventory_update import LiveState
 from tui.lookup import LookupIndex, Target
@@ -101,6 +102,16 @@ class AppState(Protocol):
         """Where read-only mode comes from and how to leave it."""
         ...
 
+    @property
+    def context_name(self) -> str:
+        """The context shown (tui/contexts.py; '' when dvmirror runs without contexts)."""
+        ...
+
+    def context_scopes(self, load: bool) -> list[ContextScope]:
+        """Every context with what is known of it (``current``: the one shown); ``load`` starts loading
+        those not loaded yet (for the finder's search of every context)."""
+        ...
+
 
 def app_state(app: App[Any]) -> AppState:
     """``app`` (a screen's ``self.app``) as the state screens read, without importing tui.app."""
@@ -159,6 +170,14 @@ class OpenFind(Message, bubble=False):
     """Open the finder if the explorer is the screen shown (posted on like :class:`GoTo`)."""
 
 
+@dataclass
+class SwitchContext(Message):
+    """Show another context (tui/contexts.py), then go to ``target`` of its inventory if given."""
+
+    name: str
+    target: Target | None = None
+
+
 # -- reports: the app's workers → app -------------------------------------------------------
 
 
@@ -170,6 +189,8 @@ class InventoryLoaded(Message):
     partial: bool = False
     update: bool = False
     """A live update of the inventory shown (not a load): screens keep selection, expansion and marks."""
+    context: str = ""
+    """The context whose load this is (tui/contexts.py; '' without contexts)."""
 
 
 @dataclass
@@ -192,10 +213,13 @@ class LoadProgressed(Message):
     """A step of the load, for the progress bar."""
 
     progress: LoadProgress
+    context: str = ""
 
     def can_replace(self, message: Message) -> bool:
         """Coalesce progress floods."""
-        return isinstance(message, LoadProgressed) and message.progress.partial is None
+        return (
+            isinstance(message, LoadProgressed) and message.progress.partial is None and message.context == self.context
+        )
 
 
 @dataclass
@@ -203,6 +227,7 @@ class LoadFailed(Message):
     """The load failed with a message for the user."""
 
     error: BackendError
+    context: str = ""
 
 
 @dataclass

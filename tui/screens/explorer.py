@@ -88,6 +88,14 @@ class ExplorerScreen(Screen[None]):
             show=False,
         ),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
+        Binding(
+            "C",
+            "app.contexts",
+            "Contexts",
+            id="explorer.contexts",
+            tooltip="Switch to another vCenter (context)",
+            show=False,
+        ),
         Binding("r", "app.refresh", "Refresh", id="explorer.refresh", tooltip="Reload the inventory", show=False),
         Binding(
             "ctrl+f",
@@ -191,16 +199,7 @@ class ExplorerScreen(Screen[None]):
             if self.query_one(InventoryTree).inventory is not None:  # withdrawn (an interrupted load)
                 self.withdraw("No inventory: the load was interrupted. Press r to load again.")
             return
-        dc = " / ".join(inventory.datacenters)
-        app = app_state(self.app)
-        self.query_one(AppHeader).show(
-            f"{inventory.vcenter}{' / ' + dc if dc else ''}",
-            app.backend.label,
-            app.read_only,
-            app.backend.insecure,
-            app.read_only_hint,
-        )
-        self.query_one(AppHeader).set_live(app.live_label)
+        self.show_header()
         tree = self.query_one(InventoryTree)
         tree.set_inventory(inventory)
         if self.marks and self.marks.switch not in inventory.switches:
@@ -219,6 +218,34 @@ class ExplorerScreen(Screen[None]):
         self.query_one(MarksBar).show_marks(inventory, self.marks)
         if not tree.has_focus and not self.query_one(PortTable).has_focus:
             tree.focus()
+
+    def show_header(self) -> None:
+        """The header: context, vCenter and datacenters of the inventory shown, source and mode."""
+        app = app_state(self.app)
+        inventory = app.inventory
+        where = ""
+        if inventory is not None:
+            dc = " / ".join(inventory.datacenters)
+            where = f"{inventory.vcenter}{' / ' + dc if dc else ''}"
+        if app.context_name:
+            where = f"[{app.context_name}] {where}".rstrip()
+        self.query_one(AppHeader).show(
+            where, app.backend.label, app.read_only, app.backend.insecure, app.read_only_hint
+        )
+        self.query_one(AppHeader).set_live(app.live_label)
+
+    def save_view(self) -> object:
+        """The marks and selection, kept by the app while another context is shown."""
+        return (self.marks, self._selection, self.current_port)
+
+    def restore_view(self, view: object) -> None:
+        """Marks and selection of the context switched to (``None``: a context never shown)."""
+        self._follow_live(None)
+        self._listing = ("", "")
+        if isinstance(view, tuple) and len(view) == 3:
+            self.marks, self._selection, self.current_port = view
+        else:
+            self.marks, self._selection, self.current_port = Marks(), None, None
 
     def _index_changed(self, index: object) -> None:
         self.query_one("#progress", ProgressBar).display = index is None

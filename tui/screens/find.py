@@ -15,7 +15,9 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tui.contexts import ContextScope
 from tui.lookup import Hit, LookupIndex, Target
+from tui.messages import SwitchContext, app_state
 from tui.model import Inventory
 from tui.text import SafeText as Text
 from tui.text import visible
@@ -40,6 +42,13 @@ class FindScreen(ModalScreen[Target | None]):
         Binding("k", "move(-1)", "Previous", id="find.up", tooltip="Previous result (in the list)", show=False),
         Binding("g", "move(-1000000)", "First", id="find.top", tooltip="First result (in the list)", show=False),
         Binding("G", "move(1000000)", "Last", id="find.bottom", tooltip="Last result (in the list)", show=False),
+        Binding(
+            "ctrl+t",
+            "all_contexts",
+            "All contexts",
+            id="find.all_contexts",
+            tooltip="Search every context (vCenter) too, or only this one",
+        ),
     ]
 
     def __init__(self, inventory: Inventory, index: LookupIndex) -> None:
@@ -47,7 +56,13 @@ class FindScreen(ModalScreen[Target | None]):
         self.inventory = inventory
         self.index = index
         self.hits: list[Hit] = []
+        self.hit_contexts: list[str] = []
+        """The context of each hit ('' when searching only the one shown)."""
+        self.all_contexts = False
+        """Searching every context (ctrl+t)."""
+        self.scopes: list[ContextScope] = []
         self._timer: Timer | None = None
+        self._poll: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Input over results."""
@@ -62,9 +77,40 @@ class FindScreen(ModalScreen[Target | None]):
 
     def on_mount(self) -> None:
         """Focus the input; show results for a preset query."""
-        self.query_one("#find-box").border_title = "Find port"
-        self.query_one("#find-box").border_subtitle = "enter go · esc close"
+        self._titles()
         self._search("")
+
+    def _titles(self) -> None:
+        box = self.query_one("#find-box")
+        box.border_title = "Find port · all contexts" if self.all_contexts else "Find port"
+        has_contexts = bool(app_state(self.app).context_name)
+        toggle = " · ctrl+t this context only" if self.all_contexts else " · ctrl+t all contexts"
+        box.border_subtitle = "enter go · esc close" + (toggle if has_contexts else "")
+
+    def action_all_contexts(self) -> None:
+        """Search every context too (those not loaded yet are loaded now), or only this one."""
+        if not app_state(self.app).context_name:
+            self.notify("No other contexts: add [profiles.NAME] to config.toml.", severity="warning", markup=False)
+            return
+        self.all_contexts = not self.all_contexts
+        self._titles()
+        if self.all_contexts:
+            self.scopes = app_state(self.app).context_scopes(load=True)
+            self._poll = self.set_interval(0.3, self._refresh_scopes)
+        elif self._poll is not None:
+            self._poll.stop()
+            self._poll = None
+        self._search(self.query_one("#find-input", Input).value)
+
+    def _refresh_scopes(self) -> None:
+        """Contexts still loading: search again when one is ready (or failed)."""
+        scopes = app_state(self.app).context_scopes(load=False)
+        if [(s.state, s.index is None) for s in scopes] != [(s.state, s.index is None) for s in self.scopes]:
+            self.scopes = scopes
+            self._search(self.query_one("#find-input", Input).value)
+        if not any(s.index is None and not s.error for s in scopes) and self._poll is not None:
+            self._poll.stop()
+            self._poll = None
 
     @on(Input.Changed, "#find-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -77,34 +123,65 @@ class FindScreen(ModalScreen[Target | None]):
         else:
             self._timer = self.set_timer(0.15, lambda: self._search(event.value))
 
+    def _searched(self, query: str) -> list[tuple[str, Inventory, Hit]]:
+        """``(context, its inventory, hit)``: the context shown first, then the others in order."""
+        if not query.strip():
+            return []
+        if not self.all_contexts:
+            return [("", self.inventory, h) for h in self.index.search(query, limit=LIMIT + 1)]
+        found: list[tuple[str, Inventory, Hit]] = []
+        scopes = sorted(self.scopes, key=lambda s: s.state != "current")
+        for scope in scopes:
+            index = self.index if scope.state == "current" else scope.index
+            inventory = self.inventory if scope.state == "current" else scope.inventory
+            if index is None or inventory is None or len(found) > LIMIT:
+                continue
+            found += [(scope.name, inventory, h) for h in index.search(query, limit=LIMIT + 1 - len(found))]
+        return found
+
     def _search(self, query: str) -> None:
-        self.hits = self.index.search(query, limit=LIMIT + 1) if query.strip() else []
+        matched = self._searched(query)
+        self.hits = [h for _, _, h in matched]
+        self.hit_contexts = [c for c, _, _ in matched]
         results = self.query_one("#find-results", OptionList)
         results.clear_options()
         shown = self.hits[:LIMIT]
-        results.add_options(Option(label) for label in self._labels(shown))
+        results.add_options(Option(label) for label in self._labels(matched[:LIMIT]))
         if shown:
             results.highlighted = 0
-        status = self.query_one("#find-status", Label)
         if not query.strip():
-            status.update(Text("Type a VM, NIC, IP, MAC (any notation) or port ID.", style="dim"))
+            text = Text("Type a VM, NIC, IP, MAC (any notation) or port ID.", style="dim")
         elif not shown:
-            status.update(Text(f"No port matches {query.strip()!r}.", style="bold"))
+            text = Text(f"No port matches {query.strip()!r}.", style="bold")
         else:
             more = f" (first {LIMIT} shown; type more to narrow)" if len(self.hits) > LIMIT else ""
             loose = sum(1 for h in shown if h.port is None)
             found = f"{len(shown) - loose} port{'s' * (len(shown) - loose != 1)}"
             if loose:
                 found += f", {loose} VM NIC{'s' * (loose != 1)} on no port"
-            status.update(Text(f"{found}{more}", style="dim"))
+            text = Text(f"{found}{more}", style="dim")
+        if self.all_contexts:
+            text.append_text(self._scope_note())
+        self.query_one("#find-status", Label).update(text)
 
-    def _columns(self, hit: Hit) -> tuple[str, str, str]:
+    def _scope_note(self) -> Text:
+        """What is not searched yet, and why: ``  · b: loading · c: nothing is listening…``."""
+        text = Text()
+        for s in self.scopes:
+            if s.error:
+                text.append(f"  · {visible(s.name)}: {visible(s.error)}", style="red")
+            elif s.state != "current" and s.index is None:
+                text.append(f"  · {visible(s.name)}: {s.state}", style="dim")
+        return text
+
+    def _columns(self, hit: Hit, inventory: Inventory | None = None) -> tuple[str, str, str]:
         """``(VM / NIC, portgroup or why no port, host)`` of a hit, as shown (escapes included)."""
-        row = self.inventory.row(hit.target)
+        inventory = inventory or self.inventory
+        row = inventory.row(hit.target)
         item = hit.portless
         if item is not None:
             who = f"{row['vm']} / {row['nic'] if row['nic'] is not None else '(no NIC)'}"
-            place = "no port: " + self.inventory.nic_place(item)
+            place = "no port: " + inventory.nic_place(item)
             return visible(who), visible(place), visible(row["host"])
         who = f"{row['vm']} / {row['nic']}" if row["vm"] else (f"{row['host']} {row['nic']}".strip() or "(free)")
         return visible(who), visible(row["portgroup"] or "(standalone)"), visible(row["host"])
@@ -117,19 +194,22 @@ class FindScreen(ModalScreen[Target | None]):
             width = min(110, int(self.app.size.width * 0.9)) - 4
         return max(20, width - 2)
 
-    def _labels(self, hits: list[Hit]) -> list[Text]:
+    def _labels(self, found: list[tuple[str, Inventory, Hit]]) -> list[Text]:
         """One line per hit, never wrapped: port, VM / NIC, why it matched (the whole value: a MAC
         or IP found by its first digits shows the MAC or IP, the typed part underlined), then
         portgroup and host while they fit (host goes first, then the portgroup; a long VM / NIC
         is shortened last)."""
-        cols = [self._columns(h) for h in hits]
+        hits = [h for _, _, h in found]
+        names = [visible(c) for c, _, _ in found]
+        w_ctx = min(16, max((len(n) for n in names), default=0))
+        cols = [self._columns(h, inv) for _, inv, h in found]
         whys = [visible(h.reason) for h in hits]
         width = self._width()
         w_who = min(44, max((len(c[0]) for c in cols), default=0))
         w_why = max((len(w) for w in whys), default=0)
         w_pg = max((len(c[1]) for c in cols), default=0)
         w_host = min(16, max((len(c[2]) for c in cols), default=0))
-        rest = width - 6 - 2 - w_who - 2 - w_why  # what is left for the portgroup and the host
+        rest = width - 6 - 2 - w_who - 2 - w_why - (w_ctx + 2 if w_ctx else 0)  # left for portgroup and host
         show_host = rest >= 2 + w_pg + 2 + w_host
         show_pg = rest >= 2 + min(w_pg, 12)
         if show_pg:
@@ -138,8 +218,10 @@ class FindScreen(ModalScreen[Target | None]):
             w_who = max(8, w_who + rest)
         query = self.query_one("#find-input", Input).value.strip().lower()
         out = []
-        for hit, (who, pg, host), why in zip(hits, cols, whys, strict=True):
+        for hit, (who, pg, host), why, name in zip(hits, cols, whys, names, strict=True):
             text = Text()
+            if w_ctx:
+                text.append(f"{_cut(name, w_ctx):<{w_ctx}}  ", style="bold")
             port = hit.port
             text.append(f"{port.key:>6}" if port is not None else f"{'none':>6}", style="bold" if port else "dim")
             text.append(f"  {_cut(who, w_who):<{w_who}}  ")
@@ -166,13 +248,22 @@ class FindScreen(ModalScreen[Target | None]):
             self._search(event.value)
         results = self.query_one("#find-results", OptionList)
         if results.highlighted is not None and results.highlighted < len(self.hits):
-            self.dismiss(self.hits[results.highlighted].target)
+            self._choose(results.highlighted)
         elif self.hits:
-            self.dismiss(self.hits[0].target)
+            self._choose(0)
 
     @on(OptionList.OptionSelected, "#find-results")
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.hits[event.option_index].target)
+        self._choose(event.option_index)
+
+    def _choose(self, n: int) -> None:
+        """Go to hit ``n``; one of another context switches to that context first."""
+        context = self.hit_contexts[n] if n < len(self.hit_contexts) else ""
+        if context and context != app_state(self.app).context_name:
+            self.dismiss(None)
+            self.app.post_message(SwitchContext(context, self.hits[n].target))
+            return
+        self.dismiss(self.hits[n].target)
 
 
 def _cut(text: str, width: int) -> str:
