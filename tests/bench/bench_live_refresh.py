@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,57 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.wire import Wire
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 # -- in the child process ------------------------------------------------------------------
-
-
-class Wire:
-    """Counts HTTP requests and socket bytes sent and received, for the whole process."""
-
-    def __init__(self) -> None:
-        import http.client
-
-        self.requests = 0
-        self.sent = 0
-        self.received = 0
-        wire = self
-        request = http.client.HTTPConnection.request
-        sendall, send = socket.socket.sendall, socket.socket.send
-        recv_into, recv = socket.socket.recv_into, socket.socket.recv
-
-        def counted_request(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            wire.requests += 1
-            return request(conn, *args, **kwargs)
-
-        def counted_sendall(sock: Any, data: Any, *args: Any) -> Any:
-            wire.sent += len(data)
-            return sendall(sock, data, *args)
-
-        def counted_send(sock: Any, data: Any, *args: Any) -> int:
-            n = send(sock, data, *args)
-            wire.sent += n
-            return n
-
-        def counted_recv_into(sock: Any, buffer: Any, *args: Any) -> int:
-            n = recv_into(sock, buffer, *args)
-            wire.received += n
-            return n
-
-        def counted_recv(sock: Any, *args: Any) -> bytes:
-            data = recv(sock, *args)
-            wire.received += len(data)
-            return data
-
-        setattr(http.client.HTTPConnection, "request", counted_request)  # noqa: B010 - counting, process-wide
-        setattr(socket.socket, "sendall", counted_sendall)  # noqa: B010
-        setattr(socket.socket, "send", counted_send)  # noqa: B010
-        setattr(socket.socket, "recv_into", counted_recv_into)  # noqa: B010
-        setattr(socket.socket, "recv", counted_recv)  # noqa: B010
-
-    def snapshot(self) -> tuple[int, int, int]:
-        return self.requests, self.sent, self.received
 
 
 def _backend(url: str, user: str, password: str) -> Any:

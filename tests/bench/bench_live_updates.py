@@ -56,7 +56,7 @@ for line in sys.stdin:
 
 
 def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
-    from tests.bench.bench_live_refresh import Wire
+    from tests.bench.wire import Wire
     from tests.integration.test_vsphere_backend import settings_for
     from tui.backends.vsphere import VsphereBackend
     from tui.inventory_update import LiveState

@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,46 +40,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench.wire import Wire
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 # -- in the child process ------------------------------------------------------------------
-
-
-class Wire:
-    """Counts HTTP requests and received bytes for the whole process."""
-
-    def __init__(self) -> None:
-        import http.client
-
-        self.requests = 0
-        self.received = 0
-        wire = self
-        original_request = http.client.HTTPConnection.request
-        original_recv_into = socket.socket.recv_into
-        original_recv = socket.socket.recv
-
-        def request(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            wire.requests += 1
-            return original_request(conn, *args, **kwargs)
-
-        def recv_into(sock: Any, buffer: Any, *args: Any) -> int:
-            n = original_recv_into(sock, buffer, *args)
-            wire.received += n
-            return n
-
-        def recv(sock: Any, *args: Any) -> bytes:
-            data = original_recv(sock, *args)
-            wire.received += len(data)
-            return data
-
-        setattr(http.client.HTTPConnection, "request", request)  # noqa: B010 - patching the class for counting
-        setattr(socket.socket, "recv_into", recv_into)  # noqa: B010
-        setattr(socket.socket, "recv", recv)  # noqa: B010
-
-    def reset(self) -> None:
-        self.requests = 0
-        self.received = 0
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:

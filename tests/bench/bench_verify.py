@@ -30,7 +30,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.bench.wire import Wire
+
 REPO = Path(__file__).resolve().parents[2]
 SESSION = "bench"
 
@@ -46,54 +47,14 @@ SESSION = "bench"
 # -- in the child process ------------------------------------------------------------------
 
 
-class Wire:
-    """Counts HTTP requests and the bytes sent and received on every socket of the process."""
-
-    def __init__(self) -> None:
-        import http.client
-
-        self.requests = self.sent = self.received = 0
-        wire = self
-        request, sendall, send = http.client.HTTPConnection.request, socket.socket.sendall, socket.socket.send
-        recv_into, recv = socket.socket.recv_into, socket.socket.recv
-
-        def counted_request(conn: Any, *args: Any, **kwargs: Any) -> Any:
-            wire.requests += 1
-            return request(conn, *args, **kwargs)
-
-        def counted_sendall(sock: Any, data: Any, *args: Any) -> Any:
-            wire.sent += len(data)
-            return sendall(sock, data, *args)
-
-        def counted_send(sock: Any, data: Any, *args: Any) -> int:
-            n = send(sock, data, *args)
-            wire.sent += n
-            return n
-
-        def counted_recv_into(sock: Any, buffer: Any, *args: Any) -> int:
-            n = recv_into(sock, buffer, *args)
-            wire.received += n
-            return n
-
-        def counted_recv(sock: Any, *args: Any) -> bytes:
-            data = recv(sock, *args)
-            wire.received += len(data)
-            return data
-
-        setattr(http.client.HTTPConnection, "request", counted_request)  # noqa: B010 - patching the class for counting
-        setattr(socket.socket, "sendall", counted_sendall)  # noqa: B010
-        setattr(socket.socket, "send", counted_send)  # noqa: B010
-        setattr(socket.socket, "recv_into", counted_recv_into)  # noqa: B010
-        setattr(socket.socket, "recv", counted_recv)  # noqa: B010
-
-    def now(self) -> dict[str, float]:
-        return {
-            "requests": self.requests,
-            "sent": self.sent,
-            "received": self.received,
-            "cpu": time.process_time(),
-            "wall": time.perf_counter(),
-        }
+def _now(wire: Wire) -> dict[str, float]:
+    return {
+        "requests": wire.requests,
+        "sent": wire.sent,
+        "received": wire.received,
+        "cpu": time.process_time(),
+        "wall": time.perf_counter(),
+    }
 
 
 def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -111,11 +72,11 @@ def child(args: argparse.Namespace) -> int:
 
     def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def run(*a: Any, **k: Any) -> Any:
-            before = wire.now()
+            before = _now(wire)
             try:
                 return func(*a, **k)
             finally:
-                phases[name] = _delta(before, wire.now())
+                phases[name] = _delta(before, _now(wire))
 
         return run
 
@@ -124,10 +85,10 @@ def child(args: argparse.Namespace) -> int:
     out = io.StringIO()
     argv = ["session", "verify", "--server", args.url, "--user", args.user, "--password", args.password]
     argv += ["--session", SESSION, "--seconds", str(args.seconds), "--json"]
-    start = wire.now()
+    start = _now(wire)
     with contextlib.redirect_stdout(out):
         code = main(argv, environ={})
-    total = _delta(start, wire.now())
+    total = _delta(start, _now(wire))
     result = json.loads(out.getvalue())
     rest = {k: total[k] - phases["inventory"][k] - phases["window"][k] for k in total}
     print(
