@@ -12,7 +12,7 @@ inside its error mapping and retries.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,15 +175,25 @@ def read_tree(pc: Any, version: str, view: Any, root: Any, datacenter: str, page
 
 def read_vms(raw: Any, pc: Any, view: Any, page_size: int, report: ProgressCallback) -> list[Vm]:
     """Phase 2: VMs with their NICs and guest IPs, streamed page by page (``raw`` is a :class:`._soap.RawSoap`)."""
-    vim, vmodl = _vim(), _vmodl()
+    vim = _vim()
+    spec = filter_spec(view, {vim.VirtualMachine: VM_PATHS})
+    vms = stream_vms(raw, pc, spec, page_size, lambda n: report(LoadProgress(f"Reading VMs: {n}", done=n)))
+    vms.sort(key=lambda v: v.name.lower())
+    return vms
+
+
+def stream_vms(
+    raw: Any, pc: Any, spec: Any, page_size: int, page_read: Callable[[int], None] | None = None
+) -> list[Vm]:
+    """The VMs of ``spec`` (paths :data:`VM_PATHS`), page by page, each parsed as it streams in;
+    ``page_read(VMs so far)`` after each page."""
+    vmodl = _vmodl()
 
     from tui.backends._parse import OBJECTS, TOKEN, parse_vm
 
-    spec = filter_spec(view, {vim.VirtualMachine: VM_PATHS})
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
-    vms = []
+    vms: list[Vm] = []
     items = frozenset({OBJECTS, TOKEN})
-    token = ""
     elements = raw.stream(pc, "RetrievePropertiesEx", [[spec], options], items)
     while True:
         token = ""
@@ -192,12 +202,11 @@ def read_vms(raw: Any, pc: Any, view: Any, page_size: int, report: ProgressCallb
                 token = elem.text or ""
             else:
                 vms.append(parse_vm(elem))
-        report(LoadProgress(f"Reading VMs: {len(vms)}", done=len(vms)))
+        if page_read is not None:
+            page_read(len(vms))
         if not token:
-            break
+            return vms
         elements = raw.stream(pc, "ContinueRetrievePropertiesEx", [token], items)
-    vms.sort(key=lambda v: v.name.lower())
-    return vms
 
 
 def read_ports(raw: Any, dvs: Any, switch_key: str) -> list[Port]:

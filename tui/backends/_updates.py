@@ -309,7 +309,7 @@ class Follower:
     def _read_vms(self, moids: list[str]) -> list[Vm]:
         """These VMs with the load's paths and parser (one ``RetrievePropertiesEx``, streamed)."""
         vim, vmodl = _vim(), _vmodl()
-        from tui.backends._parse import OBJECTS, TOKEN, parse_vm
+        from tui.backends._load import stream_vms
 
         b = self.backend
         PC = vmodl.query.PropertyCollector
@@ -317,20 +317,7 @@ class Follower:
             objectSet=[PC.ObjectSpec(obj=vim.VirtualMachine(m, b._stub), skip=False) for m in moids],
             propSet=[PC.PropertySpec(type=vim.VirtualMachine, all=False, pathSet=list(VM_PATHS))],
         )
-        options = PC.RetrieveOptions(maxObjects=b.page_size)
-        items = frozenset({OBJECTS, TOKEN})
-        out: list[Vm] = []
-        elements = b._raw.stream(b._content.propertyCollector, "RetrievePropertiesEx", [[spec], options], items)
-        while True:
-            token = ""
-            for elem in elements:
-                if elem.tag == TOKEN:
-                    token = elem.text or ""
-                else:
-                    out.append(parse_vm(elem))
-            if not token:
-                return out
-            elements = b._raw.stream(b._content.propertyCollector, "ContinueRetrievePropertiesEx", [token], items)
+        return stream_vms(b._raw, b._content.propertyCollector, spec, b.page_size)
 
     def _read_ports(self, switch: Switch, criteria: Any) -> list[Port]:
         """The ports ``criteria`` selects on ``switch``, with the load's parser."""
