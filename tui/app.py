@@ -147,13 +147,14 @@ class DvMirrorApp(App[None]):
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
         self.explorer = ExplorerScreen()
-        self._live_stop: threading.Event | None = None
-        self._index_timer: Timer | None = None
-        """Set to end the update channel running (one per complete load)."""
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
+        self._live_stop: threading.Event | None = None
+        """Set to end the update channel running (one, for the context shown)."""
+        self._index_timer: Timer | None = None
+        """Builds the index once live updates pause."""
         self._baselines: dict[bool, BaselineStore] = {}
-        """The session baselines (tui/drift_store.py): the file's for vCenters, in memory for offline labs."""
-        """The sessions' baselines, opened on the first complete inventory (in memory when offline)."""
+        """The session baselines (tui/drift_store.py), opened on the first complete inventory: the
+        file's for vCenters, in memory for offline labs."""
 
     def notify(
         self,
@@ -272,7 +273,9 @@ class DvMirrorApp(App[None]):
             view = self.views.get(message.context)
             if view is not None and not message.partial:
                 view.inventory, view.index, view.loading, view.error = message.inventory, None, False, None
-                self.build_index(message.inventory)
+                view.partial, view.complete = False, None
+                view.complete_at = datetime.now().strftime("%H:%M:%S")
+                self.build_index(message.inventory, context=message.context)
             return
         if not message.partial:
             self.views[self._ctx_name].loading = False
@@ -330,12 +333,19 @@ class DvMirrorApp(App[None]):
                     self.notify(drift.notice(session, problem), title="Session drift", severity="warning", markup=False)
         self.session_problems = found
 
-    @work(thread=True, exclusive=True, group="index", exit_on_error=False, description="Indexing ports")
-    def build_index(self, inventory: Inventory, quiet: bool = False) -> None:
-        """Build the search index in a thread (``quiet``: after a live update, without a progress step)."""
-        if not quiet:
-            self.post_message(LoadProgressed(LoadProgress("Indexing ports for search…", 0, None)))
-        self.post_message(IndexBuilt(LookupIndex(inventory)))
+    def build_index(self, inventory: Inventory, quiet: bool = False, context: str | None = None) -> None:
+        """Build the search index in a thread (``quiet``: after a live update, without a progress
+        step); a newer build for the same context (the one shown by default) replaces it."""
+        name = self._ctx_name if context is None else context
+
+        def build() -> None:
+            if not quiet:
+                self.post_message(LoadProgressed(LoadProgress("Indexing ports for search…", 0, None), context=name))
+            self.post_message(IndexBuilt(LookupIndex(inventory)))
+
+        self.run_worker(
+            build, thread=True, exclusive=True, group=f"index:{name}", exit_on_error=False, description="Indexing ports"
+        )
 
     def on_index_built(self, message: IndexBuilt) -> None:
         """Search is ready (unless a newer inventory arrived meanwhile)."""
@@ -365,20 +375,27 @@ class DvMirrorApp(App[None]):
         if self._live_stop is not None:
             self._live_stop.set()
             self._live_stop = None
+        self.live = None
 
-    def _follow(self, inventory: Inventory) -> None:
-        """Start following ``inventory`` (after a complete load, or when its context is switched to),
-        ending the channel before: only the context shown is followed."""
+    def _follow(self, inventory: Inventory, *, catch_up: bool = False) -> None:
+        """Start following ``inventory`` (after a complete load, or when its context is switched to:
+        ``catch_up`` reads it again first, for what changed while it was not followed), ending the
+        channel before: only the context shown is followed."""
         self._stop_following()
-        if getattr(self.backend, "follow", None) is None or not self.backend.settings.live:
-            self.live = None
+        follow = getattr(self.backend, "follow", None)  # the demo lab and snapshots do not change
+        if follow is None or not self.backend.settings.live:
             return
         self._live_stop = stop = threading.Event()
         # A daemon thread of its own, not a worker: it runs until the app ends, and nothing that
-        # waits for the workers to finish (or quitting) waits for it.
-        threading.Thread(target=self.follow_updates, args=(inventory, stop), name="dvmirror-live", daemon=True).start()
+        # waits for the workers to finish (or quitting) waits for it. It is handed this context's
+        # backend: a switch meanwhile does not change what it follows.
+        threading.Thread(
+            target=self.follow_updates, args=(follow, inventory, stop, catch_up), name="dvmirror-live", daemon=True
+        ).start()
 
-    def follow_updates(self, inventory: Inventory, stop: threading.Event) -> None:
+    def follow_updates(
+        self, follow: Callable[..., None], inventory: Inventory, stop: threading.Event, catch_up: bool = False
+    ) -> None:
         """The backend's update channel, until ``stop`` is set (in its thread); reports arrive as
         :class:`LiveChanged`, and one posted after ``stop`` is set is dropped."""
 
@@ -387,7 +404,7 @@ class DvMirrorApp(App[None]):
                 self.post_message(LiveChanged(state, stop))
 
         try:
-            self.backend.follow(inventory, report, stop)  # type: ignore[attr-defined]
+            follow(inventory, report, stop, resync=catch_up)
         except Exception as e:  # the channel never raises on purpose: say so rather than crash
             report(LiveState("lost", reason=f"{e.__class__.__name__}: {e}"))
 
@@ -398,7 +415,7 @@ class DvMirrorApp(App[None]):
         state = message.state
         if state.inventory is not None and not self.partial:
             if state.resync:
-                self.notify("Live updates re-established: the inventory was read again.", timeout=4)
+                self.notify("Live updates: the inventory was read again to catch up.", timeout=4)
             self.on_inventory_loaded(InventoryLoaded(state.inventory, update=True, context=self._ctx_name))
         previous, self.live = self.live, state
         if state.status == "lost" and (previous is None or previous.status != "lost"):
@@ -421,6 +438,8 @@ class DvMirrorApp(App[None]):
         if view is not None:
             view.loading, view.error = False, message.error
         if message.context != self._ctx_name:  # shown when that context is switched to
+            if view is not None and view.partial:  # its half-read tree is withdrawn, as on screen
+                view.inventory, view.partial, view.complete = view.complete, False, None
             return
         if self.partial:
             self.partial = False
@@ -733,7 +752,7 @@ class DvMirrorApp(App[None]):
         self.index = view.index
         if view.inventory is not None and not view.partial:
             self.check_drift(view.inventory, quiet=True)  # its sessions' problems, before it is shown
-            self._follow(view.inventory)  # only the context shown is followed live
+            self._follow(view.inventory, catch_up=True)  # only the context shown is followed live
         else:
             self._stop_following()
             self.live, self.session_problems = None, {}

@@ -52,9 +52,6 @@ MIRRORING_TYPES = frozenset(
     }
 )
 """Session types whose delivery is modelled (ERSPAN is not)."""
-LOCAL_TYPES = frozenset({SessionType.DV_PORT_MIRROR.value, SessionType.MIXED_DEST_MIRROR.value})
-"""Session types that deliver to destination ports on the source's host (the legacy one to uplinks too)."""
-
 _KINDS = ("unicast", "multicast", "broadcast")
 
 RatesOf = Callable[[str, str], Mapping[str, float] | None]
@@ -226,8 +223,3 @@ def lab_mirrored_rates(inv: Inventory, rates_of: RatesOf) -> dict[tuple[str, str
             if s.enabled and s.session_type == SessionType.REMOTE_MIRROR_DEST.value:
                 lab.from_vlans(sw.key, s)
     return lab.out
-
-
-def mirrored_rates(inv: Inventory, switch: str, port: str, rates_of: RatesOf) -> dict[str, float]:
-    """What the sessions of ``inv`` add to one port's counters per second (:func:`lab_mirrored_rates`)."""
-    return lab_mirrored_rates(inv, rates_of).get((switch, port), {})

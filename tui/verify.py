@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from rich import filesize
-
 from tui.inventory import Inventory
+from tui.live_traffic import byte_rate, packet_rate
 from tui.mirror_session import MirrorSession
-from tui.port_stats import COUNTERS, PortRates, PortStatistics, RateStatus, port_rates
+from tui.port_stats import COUNTERS, STAT_API_NAMES, PortRates, PortStatistics, RateStatus, port_rates
 from tui.problem import Problem
 from tui.rules_base import SwitchView, effective_type, uniq
 from tui.session_types import SessionType
@@ -92,6 +91,7 @@ BLOCKING = (
 """Reasons that stop delivery for certain, most likely first: an operator disables a session more
 often than the rest happen; a monitoring VM powered off or moved is next (V28 for the host pair,
 vspan.md §8.1 step 3 note for the VLANs)."""
+_DESTINATION_DOWN = ("DestinationNotConnected", "DestinationLinkDown")
 EXPLAINING = ("SourceVlanNotCarried", "SourceVlanNotOnUplinks", "PromiscuousPort", "MirrorLoop", "WildcardSource")
 """Warnings that may explain a shortfall without stopping delivery outright."""
 
@@ -288,7 +288,7 @@ class PortLine:
         return self.rates.dropped_out
 
     def to_json(self) -> dict[str, Any]:
-        rates = {name: self.rates.rate(name) for name in COUNTERS} if self.rates.ok else {}
+        rates = {STAT_API_NAMES[name]: self.rates.rate(name) for name in COUNTERS} if self.rates.ok else {}
         return {
             "port": self.key,
             "role": self.role,
@@ -320,7 +320,8 @@ class VerifyResult:
     sources: tuple[PortLine, ...]
     destinations: tuple[PortLine, ...]
     expected: Flow | None
-    """What the destination should be sent (None when the sources cannot be measured)."""
+    """What all the sources carried to mirror, sampling and length applied (None when they cannot be
+    measured); each destination is owed its reachable sources' share (``PortLine.due``)."""
     seconds: float
     readings: tuple[Reading, ...] = field(repr=False)
     session: MirrorSession = field(repr=False)
@@ -350,10 +351,6 @@ def _role(key: str, p: VerifyPlan) -> str:
     return "source (received)" if key in p.rx else "source (sent)"
 
 
-def _pps(value: float) -> str:
-    return f"{value:,.1f} pkt/s" if value < 100 else f"{value:,.0f} pkt/s"
-
-
 def _reasons(inv: Inventory, p: VerifyPlan, warnings: Sequence[Problem]) -> tuple[list[Reason], list[Reason]]:
     """(blocking, explaining) reasons from the session's state and its warnings, most likely first."""
     s = p.session
@@ -362,7 +359,7 @@ def _reasons(inv: Inventory, p: VerifyPlan, warnings: Sequence[Problem]) -> tupl
         by_code.setdefault(w.code, []).append(w.message)
     if not s.enabled:
         by_code.setdefault("SessionDisabled", []).insert(0, "The session is disabled: vCenter mirrors nothing for it.")
-    partial: list[str] = []
+    partial: list[tuple[str, str]] = []
     sw = inv.switches.get(p.switch_key)
     if sw is not None and "CrossHostMirror" in by_code:
         # Blocking only for a destination that no source shares a host with (V28).
@@ -370,11 +367,25 @@ def _reasons(inv: Inventory, p: VerifyPlan, warnings: Sequence[Problem]) -> tupl
         src_hosts = {pt.host for k in (*p.rx, *p.tx) if (pt := ctx.port(k)) is not None}
         reachable = [k for k in s.destination.port_keys if (pt := ctx.port(k)) is not None and pt.host in src_hosts]
         if reachable:
-            partial = by_code.pop("CrossHostMirror")
+            partial = [("CrossHostMirror", m) for m in by_code.pop("CrossHostMirror")]
+    if any(_receives(inv, p.switch_key, k) for k in s.destination.port_keys):
+        # One destination of several not connected or down: the others still receive.
+        for code in _DESTINATION_DOWN:
+            partial += [(code, m) for m in by_code.pop(code, ())]
     blocking = [Reason(code, m) for code in BLOCKING for m in by_code.get(code, ())]
-    explaining = [Reason("CrossHostMirror", m) for m in partial]
+    explaining = [Reason(code, m) for code, m in partial]
     explaining += [Reason(code, m) for code in EXPLAINING for m in by_code.get(code, ())]
     return blocking, explaining
+
+
+def _receives(inv: Inventory, switch_key: str, key: str) -> bool:
+    """Whether destination port ``key`` can be sent frames: connected (its NIC too) with link up,
+    the opposite of the rules' DestinationNotConnected / DestinationLinkDown."""
+    port = inv.port(switch_key, key)
+    if port is None or not port.connected or not port.link_up:
+        return False
+    vmnic = inv.vm_nic(port)
+    return vmnic is None or vmnic[1].connected
 
 
 def _drop_advice(s: MirrorSession) -> list[str]:
@@ -431,15 +442,20 @@ def judge(
     sources: list[PortLine] = []
     expected: Flow | None = NO_FLOW if (p.rx or p.tx) else None
     unmeasured_sources: list[str] = []
+    carried: dict[str, float] = {}
+    """Packets per second each source carried in its mirrored directions, before sampling."""
     for key in uniq((*p.rx, *p.tx)):
         rates = window_rates(readings, key)
         flow: Flow | None = None
         if rates.ok:
             flow = NO_FLOW
+            carried[key] = 0.0
             if key in p.rx:
                 flow = flow + mirrored_flow(rates, "in", s)
+                carried[key] += rates.packets_in or 0.0
             if key in p.tx:
                 flow = flow + mirrored_flow(rates, "out", s)
+                carried[key] += rates.packets_out or 0.0
             if expected is not None:
                 expected = expected + flow
         else:
@@ -477,32 +493,40 @@ def judge(
         got = sum(d.mirrored.pps for d in dests if d.mirrored is not None)
         if got > 0:
             reasons.append(
-                Reason("OwnTraffic", f"The destination was sent {_pps(got)}: its own traffic, not mirrored frames.")
+                Reason(
+                    "OwnTraffic", f"The destination was sent {packet_rate(got)}: its own traffic, not mirrored frames."
+                )
             )
         return result(Verdict.NOT_DELIVERED, f"Not delivered: {_first_sentence(blocking[0].text)}")
-    idle = expected is not None and expected.pps < IDLE_PPS
-    if expected is not None and not idle and dests and all(d.due is not None and d.due.pps < IDLE_PPS for d in dests):
-        idle = True  # busy sources, but none that can reach a destination: told by the explaining reasons
-    if idle and expected is not None:
+    busy = sum(carried.values())
+    if expected is not None and busy < IDLE_PPS:
         for line in sources:
             port = inv.port(p.switch_key, line.key)
             if port is not None and not port.connected:
                 reasons.append(Reason("SourceNotConnected", f"Source {line.label} has nothing connected."))
             elif port is not None and not port.link_up:
                 reasons.append(Reason("SourceLinkDown", f"Source {line.label} is connected but its link is down."))
-        carried = min((d.due.pps for d in dests if d.due is not None), default=expected.pps)
-        reasons.insert(
-            0, Reason("SourcesIdle", f"The sources carried {_pps(carried)} to mirror in the mirrored directions.")
-        )
+        reasons.insert(0, Reason("SourcesIdle", f"The sources carried {packet_rate(busy)} in the mirrored directions."))
         reasons.extend(explaining)
         advice.extend(_idle_advice(inv, p))
         return result(Verdict.NOTHING_TO_MIRROR, f"Nothing to mirror: the sources were idle for {seconds:.0f} s.")
+    reach = [sum(carried.get(k, 0.0) for k in _reachable(inv, p, d.key)) for d in dests]
+    if expected is not None and dests and all(r < IDLE_PPS for r in reach):
+        # Busy sources, none of them where they can reach a destination (another host, V28).
+        reasons[:0] = [r for r in explaining if r.code == "CrossHostMirror"] or [
+            Reason("NoReachableSource", "No busy source can reach the destination.")
+        ]
+        reasons.extend(r for r in explaining if r.code != "CrossHostMirror")
+        return result(
+            Verdict.NOT_DELIVERED,
+            f"Not delivered: the sources carried {packet_rate(busy)}, none where it can reach the destination.",
+        )
     if p.unmeasured:
         reasons.append(Reason("NotMeasurable", p.unmeasured[0].upper() + p.unmeasured[1:] + "."))
         reasons.extend(explaining)
         summary = f"Inconclusive: {p.unmeasured}."
         if expected is not None:
-            summary = f"Inconclusive: the sources carried {_pps(expected.pps)} to mirror; {p.unmeasured}."
+            summary = f"Inconclusive: the sources carried {packet_rate(expected.pps)} to mirror; {p.unmeasured}."
         return result(Verdict.INCONCLUSIVE, summary)
     if expected is None or not dests or any(d.mirrored is None or d.due is None for d in dests):
         reasons.extend(
@@ -516,8 +540,8 @@ def judge(
         reasons.extend(
             Reason(
                 "DestinationDrops",
-                f"Destination {d.label} dropped {_pps(d.dropped or 0.0)} of the frames to be forwarded to it "
-                f"(the session should deliver {_pps(due.pps)}).",
+                f"Destination {d.label} dropped {packet_rate(d.dropped or 0.0)} of the frames to be forwarded to it "
+                f"(the session should deliver {packet_rate(due.pps)}).",
             )
             for d, due in dropping
         )
@@ -526,15 +550,16 @@ def judge(
         d, due = max(dropping, key=lambda pair: pair[0].dropped or 0.0)
         return result(
             Verdict.DROPPED,
-            f"Delivered but dropped: the destination dropped {_pps(d.dropped or 0.0)} of {_pps(due.pps)} mirrored.",
+            f"Delivered but dropped: the destination dropped {packet_rate(d.dropped or 0.0)} of "
+            f"{packet_rate(due.pps)} mirrored.",
         )
     short = [(d, sent, due) for d, sent, due in measured if sent.pps < DELIVERED_SHARE * due.pps]
     if short:
         reasons.extend(
             Reason(
                 "ShortDelivery",
-                f"Destination {d.label} was sent {_pps(sent.pps)}, less than the {_pps(due.pps)} its sources "
-                "carried to mirror.",
+                f"Destination {d.label} was sent {packet_rate(sent.pps)}, less than the "
+                f"{packet_rate(due.pps)} its sources carried to mirror.",
             )
             for d, sent, due in short
         )
@@ -548,7 +573,9 @@ def judge(
     reasons.extend(explaining)
     d, sent, due = min(measured, key=lambda m: m[1].pps - m[2].pps)
     where = "destination was" if len(dests) == 1 else "least-served destination was"
-    summary = f"Mirroring: the sources carried {_pps(due.pps)} to mirror; the {where} sent {_pps(sent.pps)}."
+    summary = (
+        f"Mirroring: the sources carried {packet_rate(due.pps)} to mirror; the {where} sent {packet_rate(sent.pps)}."
+    )
     if any((port := inv.port(p.switch_key, d.key)) is not None and port.is_uplink for d in dests):
         summary += " An uplink's counters include the host's other traffic."
     return result(Verdict.MIRRORING, summary)
@@ -570,39 +597,9 @@ def _status_text(rates: PortRates) -> str:
         RateStatus.RESET: "its counters were reset during the window (reconnected or moved?)",
         RateStatus.VANISHED: "vCenter stopped reporting the port during the window",
         RateStatus.NEW: "the port appeared during the window",
-        RateStatus.NO_INTERVAL: "no time passed between readings",
+        RateStatus.NO_INTERVAL: "every reading has the same time: no rate (a snapshot holds one recorded reading)",
         RateStatus.OK: "measured",
     }[rates.status]
-
-
-def verify(
-    backend: StatisticsSource,
-    inv: Inventory,
-    switch_key: str,
-    session: MirrorSession,
-    warnings: Sequence[Problem],
-    seconds: float = DEFAULT_SECONDS,
-    **sample_options: Any,
-) -> VerifyResult:
-    """:func:`plan`, :func:`sample` and :func:`judge` in one call."""
-    the_plan = plan(inv, switch_key, session)
-    return judge(inv, the_plan, sample(backend, the_plan, seconds, **sample_options), warnings)
-
-
-def pps_text(value: float | None) -> str:
-    """``842 pkt/s``, ``1.2 kpkt/s``; ``–`` when unknown."""
-    if value is None:
-        return "–"
-    if value >= 10_000:
-        return f"{value / 1000:,.1f} kpkt/s"
-    return f"{value:,.1f} pkt/s" if value < 100 else f"{value:,.0f} pkt/s"
-
-
-def bps_text(value: float | None) -> str:
-    """Bytes per second in decimal units, as Rich's ``filesize`` writes them: ``50.5 kB/s``."""
-    if value is None:
-        return "–"
-    return filesize.decimal(int(round(value))).replace("bytes", "B") + "/s"
 
 
 COLUMNS = ("Port", "Role", "Mirrored / sent", "Bytes", "Due", "Drops")
@@ -617,8 +614,8 @@ def table_rows(result: VerifyResult) -> list[tuple[str, ...]]:
         if not line.rates.ok:
             measured = (_line_status(line), "")
         else:
-            measured = (pps_text(flow.pps if flow else None), bps_text(flow.bps if flow else None))
-        due = pps_text(line.due.pps) if line.due is not None else ""
-        drops = pps_text(line.dropped) if line.role == "destination" and line.rates.ok else ""
+            measured = (packet_rate(flow.pps if flow else None), byte_rate(flow.bps if flow else None))
+        due = packet_rate(line.due.pps) if line.due is not None else ""
+        drops = packet_rate(line.dropped) if line.role == "destination" and line.rates.ok else ""
         rows.append((line.label, line.role, measured[0], measured[1], due, drops))
     return rows

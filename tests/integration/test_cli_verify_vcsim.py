@@ -74,12 +74,12 @@ def test_walkthrough_session_mirrors_then_not_when_disabled(
     [src], [dest] = data["sources"], data["destinations"]
     assert (src["port"], src["status"], dest["port"], dest["status"]) == ("448", "ok", "2258", "ok")
     assert set(src["rates"]) == set(COUNTERS)
-    assert src["rates"]["packets_in_unicast"] >= 50  # the server's slowest port
+    assert src["rates"]["packetsInUnicast"] >= 50  # the server's slowest port
     # The session cuts frames to 60 bytes; the destination is due what its same-host source gives.
     assert src["mirrored"]["bps"] <= 60 * src["mirrored"]["pps"] + 1e-6
     assert dest["due"] == src["mirrored"]
     assert dest["mirrored"]["pps"] >= dest["due"]["pps"]  # the mirrored frames plus the monitor's own traffic
-    assert dest["rates"]["packets_out_dropped"] == 0.0
+    assert dest["rates"]["packetsOutDropped"] == 0.0
     assert 1.9 <= data["seconds"] <= 3.0
     readings = data["samples"]
     assert len(readings) == 2  # the start and the end of a 2 s window (a reading every 2 s)
@@ -128,7 +128,7 @@ def test_idle_source_has_nothing_to_mirror(start_vcsim: StartVcsim, capsys: pyte
     assert code == 1 and data["verdict"] == "nothing-to-mirror"
     assert codes(data)[:2] == ["SourcesIdle", "SourceNotConnected"]
     assert data["expected"] == {"pps": 0.0, "bps": 0.0}
-    assert data["sources"][0]["status"] == "ok" and data["sources"][0]["rates"]["packets_in_unicast"] == 0.0
+    assert data["sources"][0]["status"] == "ok" and data["sources"][0]["rates"]["packetsInUnicast"] == 0.0
 
 
 def test_drops_at_the_destination(start_vcsim: StartVcsim, capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,7 +138,7 @@ def test_drops_at_the_destination(start_vcsim: StartVcsim, capsys: pytest.Captur
     assert code == 1 and data["verdict"] == "dropped" and codes(data)[0] == "DestinationDrops"
     [dest] = data["destinations"]
     # Half of what the session mirrors is dropped on the way to the monitor VM.
-    assert dest["rates"]["packets_out_dropped"] == pytest.approx(dest["due"]["pps"] / 2, rel=0.1)
+    assert dest["rates"]["packetsOutDropped"] == pytest.approx(dest["due"]["pps"] / 2, rel=0.1)
     assert any("ethtool -G" in a for a in data["advice"])
 
 

@@ -25,9 +25,9 @@ from tests.helpers import WALKTHROUGH, WALKTHROUGH_FLAGS, WALKTHROUGH_SWITCH, ru
 from tui import __main__ as entry
 from tui import verify
 from tui.__main__ import main
-from tui.backends import BackendError, ConnectionFailed
+from tui.backends import BackendError, ConnectionFailed, StatisticsUnsupported
 from tui.backends.snapshot import SnapshotBackend
-from tui.model import COUNTERS, STAT_API_NAMES, PortStatistics
+from tui.model import STAT_API_NAMES, PortStatistics
 
 VERIFY_KEYS = [
     "ok",
@@ -106,7 +106,7 @@ def test_walkthrough_session_mirrors_then_not_when_disabled(
     assert set(src) == PORT_KEYS and set(dest) == PORT_KEYS
     assert (src["port"], src["role"], src["status"]) == ("448", "source (both)", "ok")
     assert (dest["port"], dest["role"], dest["status"]) == ("2258", "destination", "ok")
-    assert set(src["rates"]) == set(COUNTERS) and src["rates"]["packets_in_unicast"] > 0
+    assert set(src["rates"]) == set(STAT_API_NAMES.values()) and src["rates"]["packetsInUnicast"] > 0
     # 60-byte frames: what the session mirrors is at most 60 bytes a packet, what 2258 is due is all of it.
     assert src["mirrored"]["bps"] <= 60 * src["mirrored"]["pps"] + 1e-6
     assert dest["due"] == src["mirrored"] == data["expected"]
@@ -174,7 +174,7 @@ def test_drops_at_the_monitor_vm(tmp_path: Path, capsys: pytest.CaptureFixture[s
     lab = write_lab(tmp_path, dropping)
     code, data, _ = verify_json(capsys, "--snapshot", lab, "--session", "DMZ-IDS", "--seconds", "1")
     assert code == 1 and data["verdict"] == "dropped" and "DestinationDrops" in reason_codes(data)
-    assert data["destinations"][0]["rates"]["packets_out_dropped"] == pytest.approx(300, rel=0.05)
+    assert data["destinations"][0]["rates"]["packetsOutDropped"] == pytest.approx(300, rel=0.05)
     assert any("ethtool -G" in a for a in data["advice"])
 
 
@@ -253,7 +253,7 @@ class _Failing(SnapshotBackend):
         (ConnectionFailed("connection reset by vcsa01"), 1),
         # What the vsphere backend says of a server without RefreshDVPortState (stock vcsim: MethodNotFound).
         (
-            BackendError(
+            StatisticsUnsupported(
                 "this server does not implement RefreshDVPortState, so port counters cannot be read fresh",
                 hint="vCenter has offered it since vSphere 4.0; a simulator may not.",
             ),
@@ -261,19 +261,21 @@ class _Failing(SnapshotBackend):
         ),
     ],
 )
-def test_a_failure_while_sampling_is_exit_3_with_the_result(
+def test_a_failure_while_sampling_gives_its_exit_code_with_the_result(
     error: BackendError, good: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     backend = _Failing(error, good)
     monkeypatch.setattr(entry, "make_backend", lambda *a, **k: backend)
     code, data, err = verify_json(capsys, "--session", "DMZ-IDS", "--seconds", "1")
-    assert code == 3 and data["ok"] is False and data["verdict"] is None
+    # A lost connection is 3; a server that cannot give counters answered: a vCenter fault, 4.
+    assert code == (4 if isinstance(error, StatisticsUnsupported) else 3)
+    assert data["ok"] is False and data["verdict"] is None
     assert [(p["code"], p["message"]) for p in data["problems"]] == [(type(error).__name__, str(error))]
     assert len(data["samples"]) == good
     assert error.message in err and "Traceback" not in err
     backend = _Failing(error, good)
     code, out, err = run_cli(capsys, "session", "verify", "--session", "DMZ-IDS", "--seconds", "1")
-    assert code == 3 and "Verify session 1 (DMZ-IDS)" in out and type(error).__name__ in out
+    assert code == error.exit_code and "Verify session 1 (DMZ-IDS)" in out and type(error).__name__ in out
     assert "\nMirroring: " not in out and error.message in err
 
 

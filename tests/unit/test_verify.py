@@ -82,7 +82,7 @@ def test_mirroring(demo: Inventory) -> None:
     assert result.reasons == () and result.advice == ()
     assert verify.table_rows(result) == [
         ("448 · F5-LTM01 / Network adapter 2", "source (both)", "150 pkt/s", "9.0 kB/s", "", ""),
-        ("2258 · MGTSRVR003UX / Network adapter 2", "destination", "160 pkt/s", "9.6 kB/s", "150 pkt/s", "0.0 pkt/s"),
+        ("2258 · MGTSRVR003UX / Network adapter 2", "destination", "160 pkt/s", "9.6 kB/s", "150 pkt/s", "0 pkt/s"),
     ]
 
 
@@ -125,10 +125,35 @@ def test_a_pair_on_two_hosts_is_not_delivered(demo: Inventory) -> None:
     assert result.destinations[0].due == Flow(0.0, 0.0)
 
 
+def test_busy_sources_on_another_host_only_is_not_delivered(demo: Inventory) -> None:
+    """448 (esx-03, with 2258) is idle and 449 (esx-01) busy: nothing reaches 2258, and that is no idle source."""
+    both = VspanPorts(port_keys=("448", "449"))
+    session = WALK.with_changes(source_rx=both, source_tx=both)
+    result = judged(demo, session, readings(TIMES, port_448={}, port_449=BUSY, port_2258=sent(5)))
+    assert result.verdict is Verdict.NOT_DELIVERED and codes(result)[0] == "CrossHostMirror"
+    assert result.summary.startswith("Not delivered: the sources carried 150 pkt/s, none where it can reach")
+
+
+def test_sampling_does_not_make_busy_sources_idle(demo: Inventory) -> None:
+    """One packet in 1,000 of 150 pkt/s is 0.15 pkt/s to mirror: the sources are busy all the same."""
+    result = judged(demo, WALK.with_changes(sampling_rate=1000), readings(TIMES, port_448=BUSY, port_2258=sent(3)))
+    assert result.verdict is Verdict.MIRRORING
+    assert result.expected is not None and result.expected.pps == pytest.approx(0.15)
+
+
+def test_one_destination_of_two_not_connected_does_not_block(demo: Inventory) -> None:
+    """2258 receives; 20 is a free port: the session is judged per destination, not refused outright."""
+    session = WALK.with_changes(destination=VspanPorts(port_keys=("2258", "20")))
+    result = judged(demo, session, readings(TIMES, port_448=BUSY, port_2258=sent(160), port_20={}))
+    assert result.verdict is Verdict.NOT_DELIVERED
+    assert codes(result)[0] == "ShortDelivery" and "Destination 20 · " in result.reasons[0].text
+    assert "DestinationNotConnected" in codes(result)[1:]
+
+
 def test_short_delivery_is_not_delivered(demo: Inventory) -> None:
     result = judged(demo, WALK, readings(TIMES, port_448=BUSY, port_2258=sent(15)))
     assert result.verdict is Verdict.NOT_DELIVERED and codes(result) == ["ShortDelivery"]
-    assert "15.0 pkt/s, less than the 150 pkt/s" in result.reasons[0].text
+    assert "15 pkt/s, less than the 150 pkt/s" in result.reasons[0].text
     assert "Nothing in the session's configuration explains it" in result.advice[0]
 
 
@@ -136,11 +161,11 @@ def test_drops_at_the_destination(demo: Inventory) -> None:
     result = judged(demo, WALK, readings(TIMES, port_448=BUSY, port_2258=sent(150, dropped=40)))
     assert result.verdict is Verdict.DROPPED and result.verdict.exit_code == 1
     assert codes(result) == ["DestinationDrops"]
-    assert result.summary == "Delivered but dropped: the destination dropped 40.0 pkt/s of 150 pkt/s mirrored."
+    assert result.summary == "Delivered but dropped: the destination dropped 40 pkt/s of 150 pkt/s mirrored."
     advice = " ".join(result.advice)
     assert "ethtool -G" in advice and "MTU" in advice and "sampling rate" in advice
     assert "mirrored packet length" not in advice  # the session already cuts frames to 60 bytes
-    assert verify.table_rows(result)[1][5] == "40.0 pkt/s"
+    assert verify.table_rows(result)[1][5] == "40 pkt/s"
 
 
 def test_a_few_drops_are_noise(demo: Inventory) -> None:
@@ -432,7 +457,7 @@ def test_json_shape(demo: Inventory) -> None:
     [dest] = data["destinations"]
     assert dest["port"] == "2258" and dest["status"] == "ok" and dest["seconds"] == 4.0
     assert dest["due"] == {"pps": MIRRORED_PPS, "bps": MIRRORED_BPS}
-    assert set(dest["rates"]) == set(COUNTERS) and dest["rates"]["packets_out_dropped"] == 0.5
+    assert set(dest["rates"]) == set(STAT_API_NAMES.values()) and dest["rates"]["packetsOutDropped"] == 0.5
     assert len(data["samples"]) == 3
     first = data["samples"][0]
     assert [s["port"] for s in first] == ["448", "2258"] and first[0]["readAt"] == T0

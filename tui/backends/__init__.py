@@ -119,7 +119,7 @@ class ChangeInterrupted(ConnectionFailed):
         self.problems = [Problem(code, text)]
 
 
-class StatisticsUnsupported(BackendError, title="Port counters not available"):
+class StatisticsUnsupported(BackendError, title="Port counters not available", exit_code=EXIT_FAULT):
     """The server cannot give fresh port counters (no ``RefreshDVPortState``): asking again will not help."""
 
 

@@ -109,7 +109,11 @@ class Follower:
         inventory: Inventory,
         on_update: Callable[[LiveState], None],
         stop: threading.Event,
+        *,
+        resync: bool = False,
     ) -> None:
+        self.resync_first = resync
+        """Read the inventory again once the first filter is set up (it was loaded a while ago)."""
         self.backend = backend
         self.inventory = inventory
         self.on_update = on_update
@@ -125,7 +129,7 @@ class Follower:
 
     def run(self) -> None:
         attempt = 0
-        resync = False
+        resync = self.resync_first
         try:
             while not self.stop.is_set():
                 try:

@@ -370,21 +370,23 @@ class SnapshotBackend:
         with rates, such as the demo: a port without rates is read now and has not moved), else as
         recorded (``read_at`` their recorded time). Ports with no record are left out."""
         inv = self.load()
-        now = self.clock()
-        if self._mirrored_at is None:
-            self._mirrored_at = now  # mirrored traffic counts from the first reading
-        elapsed = max(0.0, now - self._mirrored_at)
-        out: dict[str, PortStatistics] = {}
-        for key in port_keys:
-            rec = self._recorded.get((switch_key, key))
-            if rec is not None and key not in out:
-                base, rates = rec
-                stats = projected(base, rates, now) if self._moving else base
-                total = dict(self._mirrored.get((switch_key, key), {}))
-                for name, rate in self._lab_rates(inv).get((switch_key, key), {}).items():
-                    total[name] = total.get(name, 0.0) + rate * elapsed
-                out[key] = added(stats, total) if total else stats
-        return out
+        with self._lock:  # not while a change folds the mirrored totals (that would count them twice)
+            inv = self._inventory or inv  # the latest, with a change applied meanwhile
+            now = self.clock()
+            if self._mirrored_at is None:
+                self._mirrored_at = now  # mirrored traffic counts from the first reading
+            elapsed = max(0.0, now - self._mirrored_at)
+            out: dict[str, PortStatistics] = {}
+            for key in port_keys:
+                rec = self._recorded.get((switch_key, key))
+                if rec is not None and key not in out:
+                    base, rates = rec
+                    stats = projected(base, rates, now) if self._moving else base
+                    total = dict(self._mirrored.get((switch_key, key), {}))
+                    for name, rate in self._lab_rates(inv).get((switch_key, key), {}).items():
+                        total[name] = total.get(name, 0.0) + rate * elapsed
+                    out[key] = added(stats, total) if total else stats
+            return out
 
     def load_with_counters(
         self, progress: ProgressCallback | None = None

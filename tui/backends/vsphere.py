@@ -368,8 +368,16 @@ class VsphereBackend:
             with contextlib.suppress(Exception):
                 view.DestroyView()
 
-    def follow(self, inventory: Inventory, on_update: Callable[[LiveState], None], stop: threading.Event) -> None:
-        """Follow changes after ``inventory`` was loaded until ``stop`` is set (blocking; run it in a thread).
+    def follow(
+        self,
+        inventory: Inventory,
+        on_update: Callable[[LiveState], None],
+        stop: threading.Event,
+        *,
+        resync: bool = False,
+    ) -> None:
+        """Follow changes after ``inventory`` was loaded until ``stop`` is set (blocking; run it in a
+        thread); ``resync``: read the inventory again once the channel is set up (it may be old).
 
         Each update read is a new inventory in a :class:`~tui.inventory_update.LiveState` passed to
         ``on_update`` (from this thread); so are the channel's states (:mod:`._updates`). ``stop`` is
@@ -377,7 +385,7 @@ class VsphereBackend:
         """
         from tui.backends._updates import Follower
 
-        self.follower = Follower(self, inventory, on_update, stop)
+        self.follower = Follower(self, inventory, on_update, stop, resync=resync)
         self.follower.run()
 
     def _vcenter(self) -> str:

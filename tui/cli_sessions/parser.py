@@ -110,7 +110,7 @@ connection failure), "session" (as in `dvmirror sessions --json`), "verdict", "s
 
 exit codes: 0 mirroring, 1 any other verdict or no such session, 2 usage error (bad
 --seconds, unknown switch, ambiguous session), 3 connection or login failure (also while
-sampling), 130 interrupted."""
+sampling), 4 the server cannot give fresh counters (no RefreshDVPortState), 130 interrupted."""
 
 _SECONDS_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 

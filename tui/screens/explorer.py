@@ -420,7 +420,7 @@ class ExplorerScreen(Screen[None]):
         detail = self.query_one(PortDetail)
         detail.show_portless(inv, item)
         nic = item.nic.label if item.nic else "no NIC"
-        detail.border_title = escape(f"{item.vm.name} / {nic}: no port")
+        detail.border_title = escape(visible(f"{item.vm.name} / {nic}: no port"))
         self._detail_subtitle()
 
     def go_to(self, target: Port | PortlessNic) -> None:

@@ -270,7 +270,7 @@ class VerifyScreen(ModalScreen[None]):
         ports = len(self._plan.port_keys)
         self._status(
             f"Reading {ports} port{'s' * (ports != 1)} every {self.every:g} s for {self.seconds:g} s "
-            "(vCenter's port counters)…"
+            "(the switch's port counters)…"
         )
         self.query_one("#verify-verdict", Static).display = False
         self.query_one("#verify-reasons", Static).display = False
