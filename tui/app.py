@@ -306,6 +306,13 @@ class DvMirrorApp(App[None]):
             # Indexing holds the GIL for a second at 50,000 ports: paint the tree first.
             self.call_after_refresh(self.build_index, message.inventory)
 
+    def _drift_scope(self, inventory: Inventory) -> str:
+        """Whose baselines: the vCenter's (drift_store.scope); an offline lab's are its own, so the
+        demo lab and a snapshot of the same vCenter, both open as contexts, do not mix."""
+        if self.backend.offline:
+            return f"{self.backend.label}: {inventory.vcenter}"
+        return drift_store.scope(self.backend.settings, inventory)
+
     def check_drift(self, inventory: Inventory, *, quiet: bool = False) -> None:
         """Every session's drift and rule warnings (:mod:`tui.drift`) into ``session_problems``; the
         baselines of sessions seen for the first time are recorded. After the first check, each new
@@ -320,7 +327,7 @@ class DvMirrorApp(App[None]):
             store = self._baselines[offline] = BaselineStore.open(None if offline else drift_store.default_path())
             if store.message:
                 self.notify(store.message, title="Session baselines", severity="warning", markup=False)
-        found = store.check(drift_store.scope(self.backend.settings, inventory), inventory)
+        found = store.check(self._drift_scope(inventory), inventory)
         failed = store.save()
         if failed and failed != store.message:
             store.message = failed  # said once, not on every update
@@ -491,7 +498,7 @@ class DvMirrorApp(App[None]):
             store = self._baselines.get(self.backend.offline)
             if store is not None and not self.partial:
                 # A session changed here starts again from its ports as they are now (no SessionChanged).
-                vcenter = drift_store.scope(self.backend.settings, changed)
+                vcenter = self._drift_scope(changed)
                 for change in message.changes:
                     stored = message.result.switch.session(change.session.key or "")
                     if stored is not None:
@@ -732,6 +739,10 @@ class DvMirrorApp(App[None]):
             return
         if self.unsent_change() or self.screen is not self.explorer:
             self.notify("Close this screen first: contexts are switched from the explorer.", severity="warning")
+            return
+        if any(w.group == "apply" and not w.is_finished for w in self.workers):
+            # Its outcome is for the switch of the context shown: wait for it.
+            self.notify("A session change is being sent: switch contexts when it is done.", severity="warning")
             return
         backend = self._backend_of(name)
         view = self.views[name]

@@ -167,8 +167,10 @@ class AuditLog:
     def entries(self) -> list[dict[str, Any]]:
         """Every entry in the log, oldest first; unreadable lines (a torn last line) are skipped."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+            if not self.path.is_file():  # missing, or a FIFO or device (reading a FIFO would wait for ever)
+                return []
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:  # unreadable: no entries to match (the history still lists vCenter's events)
             return []
         out: list[dict[str, Any]] = []
         for line in text.splitlines():

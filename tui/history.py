@@ -97,6 +97,24 @@ def utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def local_time(when: datetime) -> str:
+    """``2026-11-28 07:09:07 +0100``: local time with its UTC offset (the CLI's and the screen's tables)."""
+    return utc(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def session_label(entry: SessionHistoryEntry) -> str:
+    """``3 · DMZ-IDS``; the key or the name alone when only one is known."""
+    key = entry.key or "?"
+    return f"{key} · {entry.name}" if entry.name else key
+
+
+def by_label(entry: SessionHistoryEntry) -> str:
+    """Who made it: ``dvmirror`` (matched in the audit log), ``dvmirror (refused)`` (audit only), or ``""``."""
+    if entry.source == "audit":
+        return f"dvmirror ({entry.result})"
+    return "dvmirror" if entry.ours else ""
+
+
 def _merged(old: MirrorSession, new: MirrorSession, sent: frozenset[str]) -> MirrorSession:
     """``old`` with the fields ``sent`` taken from ``new`` (how vCenter merges an edit)."""
     changes: dict[str, Any] = {}

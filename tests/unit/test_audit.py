@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -154,3 +155,14 @@ def test_unicode_names_are_kept_readable(tmp_path: Path) -> None:
     assert write(log, changes=[change]) is None
     assert "Überwachung 📡" in (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     assert log.entries()[0]["time"] == "2026-01-01T00:00:00Z"
+
+
+def test_entries_of_a_log_that_cannot_be_read_are_none(tmp_path: Path) -> None:
+    """A directory, a FIFO (reading it would wait for ever) or bytes that are not UTF-8: no entry, no traceback."""
+    assert AuditLog(tmp_path).entries() == []
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert AuditLog(fifo).entries() == []
+    garbled = tmp_path / "garbled.jsonl"
+    garbled.write_bytes(b'{"result": "ok"}\n\xff\xfe{"result": "\xff"}\n')
+    assert [e["result"] for e in AuditLog(garbled).entries()] == ["ok"]

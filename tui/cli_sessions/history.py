@@ -32,24 +32,6 @@ def since_value(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def local_time(when: datetime) -> str:
-    """``2026-11-28 07:09:07 +0100``: local time with its UTC offset."""
-    return history.utc(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
-
-
-def session_label(entry: SessionHistoryEntry) -> str:
-    """``3 · DMZ-IDS``; the key or the name alone when only one is known."""
-    key = entry.key or "?"
-    return f"{key} · {entry.name}" if entry.name else key
-
-
-def by_label(entry: SessionHistoryEntry) -> str:
-    """Who made it: ``dvmirror`` (matched in the audit log), ``dvmirror (refused)`` (audit only), or ``""``."""
-    if entry.source == "audit":
-        return f"dvmirror ({entry.result})"
-    return "dvmirror" if entry.ours else ""
-
-
 def gather(
     backend: Backend, inventory: Inventory, switch: str | None, since: datetime | None
 ) -> list[tuple[Switch, SessionHistoryEntry]]:
@@ -67,13 +49,13 @@ def history_table(inventory: Inventory, pairs: list[tuple[Switch, SessionHistory
         table.add_column(heading, overflow="fold")
     for sw, e in pairs:
         cells = (
-            local_time(e.time),
+            history.local_time(e.time),
             e.user,
             e.operation.value,
             sw.name,
-            session_label(e),
+            history.session_label(e),
             history.summary(e, inventory, sw.key),
-            by_label(e),
+            history.by_label(e),
         )
         style = "dim" if e.source == "audit" and e.result != "ok" else ""
         table.add_row(*(Text(visible(c), style=style) for c in cells))
@@ -91,7 +73,7 @@ def print_history(
     """The table, or a line saying there is nothing since ``since``."""
     if offline:
         out.print(Text(f"Note: {history.empty_note(offline)}.", style="dim"))
-    when = local_time(since)
+    when = history.local_time(since)
     if not pairs:
         out.print(Text(f"No mirror session changes{where} since {when}."))
         return

@@ -31,18 +31,6 @@ from tui.text import SafeText as Text
 from tui.text import visible
 
 
-def local_time(when: datetime) -> str:
-    """``2026-11-28 07:09:07 +0100``."""
-    return history.utc(when).astimezone().strftime("%Y-%m-%d %H:%M:%S %z")
-
-
-def by_label(entry: SessionHistoryEntry) -> str:
-    """``dvmirror`` for ours, ``dvmirror (refused)`` for an attempt only in the audit log."""
-    if entry.source == "audit":
-        return f"dvmirror ({entry.result})"
-    return "dvmirror" if entry.ours else ""
-
-
 class HistoryScreen(ModalScreen[str | None]):
     """Who changed this switch's sessions, and when; dismissed with the key of the session chosen."""
 
@@ -110,7 +98,7 @@ class HistoryScreen(ModalScreen[str | None]):
         box = self.query_one("#history-box")
         box.border_title = escape(visible(f"History of {switch.name}'s sessions"))
         box.border_subtitle = "enter select · r again · esc close"
-        self._status(f"Reading the changes since {local_time(since)}…", "dim")
+        self._status(f"Reading the changes since {history.local_time(since)}…", "dim")
         self._read(app.backend, switch, since, self._run)
 
     @work(thread=True, exclusive=True, group="history", exit_on_error=False, description="Reading session history")
@@ -137,23 +125,23 @@ class HistoryScreen(ModalScreen[str | None]):
         table = self.query_one("#history-table", DataTable)
         table.clear()
         for i, e in enumerate(self.entries):
-            key = e.key or "?"
             cells = (
-                local_time(e.time),
+                history.local_time(e.time),
                 e.user,
                 e.operation.value,
-                f"{key} · {e.name}" if e.name else key,
+                history.session_label(e),
                 history.summary(e, inv, self.switch_key),
-                by_label(e),
+                history.by_label(e),
             )
             style = "dim" if e.source == "audit" and e.result != "ok" else ""
             table.add_row(*(Text(visible(c), style=style) for c in cells), key=str(i))
         since = self.since or datetime.now(UTC) - history.DEFAULT_SINCE
         n = len(self.entries)
         if n:
-            text = f"{n} change{'s' * (n != 1)} since {local_time(since)}, newest first. enter selects the session."
+            when = history.local_time(since)
+            text = f"{n} change{'s' * (n != 1)} since {when}, newest first. enter selects the session."
         else:
-            text = f"No mirror session changes since {local_time(since)}."
+            text = f"No mirror session changes since {history.local_time(since)}."
         if app.backend.offline:
             text += f" Note: {history.empty_note(app.backend.label)}."
         self._status(text)
