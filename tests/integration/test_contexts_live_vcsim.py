@@ -75,3 +75,39 @@ async def test_a_vmotion_in_the_second_context_warns_live(
     code, data, _ = run_cli_json(capsys, *check, environ=env)
     assert code == 1
     assert [p["code"] for p in walkthrough_row(data)["problems"]] == ["EndpointHostChanged", "CrossHostMirror"]
+
+
+async def test_a_context_shown_again_catches_up_with_what_changed_meanwhile(
+    start_vcsim: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the context shown is followed: a VM renamed in dc1 while dc2 is shown is there when dc1
+    is shown again (its channel reads the inventory again), without ``r``."""
+    from tests.integration.test_vcsim_updates import F5
+    from tui.__main__ import context_backend
+    from tui.app import build_app
+    from tui.contexts import list_contexts
+
+    first, second = start_vcsim(), start_vcsim()
+    config = write_config(tmp_path / "config.toml", {"dc1": first, "dc2": second}, default="dc1")
+    args = argparse.Namespace(config=str(config))
+    env = {"DVMIRROR_PASSWORD": first.password}
+    contexts = list_contexts(args, env)
+    make = context_backend(args, env)
+    app = build_app(make(contexts[0]), environ=env, contexts=contexts, context_backend=make)
+
+    def names() -> set[str]:
+        return {vm.name for vm in app.inventory.vms.values()} if app.inventory is not None else set()
+
+    async with started(app) as pilot:
+        await wait_until(pilot, lambda: "live" in header(app.explorer))
+        assert "F5-LTM01" in names()
+        await pilot.press("C", "enter")
+        await wait_until(pilot, lambda: app.context_name == "dc2" and app.index is not None)
+        WaitForTask(find(first.connect(), vim.VirtualMachine, F5).Rename_Task("F5-LTM01-meanwhile"))
+        app.switch_context("dc1")
+        await wait_until(pilot, lambda: app.context_name == "dc1")
+        await wait_until(pilot, lambda: "F5-LTM01-meanwhile" in names())
+        assert app.views["dc1"].loads == 1  # caught up by its channel, not a reload
+    for view in app.views.values():
+        if view.backend is not None:
+            view.backend.close()
