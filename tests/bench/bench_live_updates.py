@@ -140,7 +140,7 @@ from pathlib import Path
 from tests.tui.conftest import loaded
 from tui.app import INDEX_DELAY, build_app
 from tui.backends.snapshot import SnapshotBackend
-from tui.inventory_update import Change, apply_change
+from tui.inventory_update import Change, Delta, apply_change
 from tui.messages import InventoryLoaded
 from widgets.inventory_tree import InventoryTree
 
@@ -157,9 +157,10 @@ async def main():
         for i in range(int(sys.argv[2])):
             inv = app.inventory
             vm = next(v for v in inv.vms.values() if any(n.port for n in v.nics))
-            new = apply_change(inv, Change(vms=(replace(vm, name=vm.name + f"-{i}"),)))
+            change = Change(vms=(replace(vm, name=vm.name + f"-{i}"),))
+            new = apply_change(inv, change)
             c0, t0 = time.process_time(), time.perf_counter()
-            app.post_message(InventoryLoaded(new, update=True))
+            app.post_message(InventoryLoaded(new, update=True, delta=Delta(inv, change, new)))
             while app.inventory is not new:
                 await asyncio.sleep(0.005)
             await pilot.pause()

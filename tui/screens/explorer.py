@@ -201,7 +201,8 @@ class ExplorerScreen(Screen[None]):
             return
         self.show_header()
         tree = self.query_one(InventoryTree)
-        tree.set_inventory(inventory)
+        delta = app_state(self.app).inventory_delta
+        tree.set_inventory(inventory, delta if delta is not None and delta.inventory is inventory else None)
         if self.marks and self.marks.switch not in inventory.switches:
             self.marks = Marks()
         tree.show_marks(self.marks)
