@@ -136,3 +136,42 @@ async def test_a_delta_not_from_the_inventory_shown_rebuilds() -> None:
         await settle(pilot)
         assert app.inventory is new
         assert tree.root.children[0].children[0].children[0] is not switch_node
+
+
+async def test_the_port_table_is_filled_again_only_when_what_it_lists_changed() -> None:
+    app = demo_app()
+    async with started(app, size=(120, 40)) as pilot:
+        await loaded(pilot)
+        from widgets.port_table import PortTable
+
+        tree = app.screen.query_one(InventoryTree)
+        table = app.screen.query_one("#ports", PortTable)
+        inv = app.inventory
+        assert inv is not None
+        vm_key, _ = _nic_vm(inv)
+        nic = inv.vms[vm_key].nics[0]
+        tree.select_ref(NodeRef("portgroup", switch=nic.switch, portgroup=nic.portgroup))
+        tree.focus()
+        await settle(pilot)
+        listed = {(p.switch, p.key) for p in table.listed}
+        assert (nic.switch, nic.port) in listed
+        elsewhere = next(
+            v for v in inv.vms.values() if v.nics and all((n.switch, n.port) not in listed for n in v.nics)
+        )
+        rows, shown = [str(r) for r in table.ports], table.ports
+        for vm, inside in ((elsewhere, False), (inv.vms[vm_key], True)):
+            base = app.inventory
+            assert base is not None
+            change = Change(vms=(replace(base.vms[vm.key], name="zz-" + vm.name),))
+            new = apply_change(base, change)
+            app.post_message(InventoryLoaded(new, update=True, delta=Delta(base, change, new)))
+            await settle(pilot)
+            assert table.inventory is new
+            names = [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+            if inside:
+                assert table.ports is not shown
+                assert "zz-" + vm.name in names
+            else:
+                assert table.ports is shown, "the table was filled again for a VM it does not list"
+                assert [str(r) for r in table.ports] == rows
+                assert "zz-" + vm.name not in names
