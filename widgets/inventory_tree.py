@@ -96,7 +96,6 @@ class InventoryTree(Tree[NodeRef]):
         keep = self.cursor_node.data if self.cursor_node is not None else None
         # The same vCenter again (a live update, a reload): nodes open and scroll stay as they were.
         same = self.inventory is not None and self.inventory.vcenter == inventory.vcenter
-        opened = self._expanded() if same else None
         scroll = self.scroll_y
         real = keep is not None and keep.kind not in ("info", "vcenter", "datacenter")
         # After an update in place, what the cursor was on may be gone: then as after a rebuild.
@@ -104,6 +103,7 @@ class InventoryTree(Tree[NodeRef]):
         if fast and keep is not None and self.select_ref(keep):
             self.call_after_refresh(lambda: self.call_after_refresh(self.scroll_to, y=scroll, animate=False))
             return
+        opened = self._expanded() if same else None  # after an update in place, the same nodes
         self.inventory = inventory
         self.clear()
         self._filled.clear()
