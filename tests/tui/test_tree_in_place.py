@@ -166,7 +166,11 @@ async def test_the_port_table_is_filled_again_only_when_what_it_lists_changed() 
         nic = inv.vms[vm_key].nics[0]
         tree.select_ref(NodeRef("portgroup", switch=nic.switch, portgroup=nic.portgroup))
         tree.focus()
-        await settle(pilot)
+        deadline = time.monotonic() + 5  # the cursor moves, then the table fills, after refreshes
+        while time.monotonic() < deadline:
+            await settle(pilot)
+            if table.ports and all(p.portgroup == nic.portgroup for p in table.ports):
+                break
         listed = {(p.switch, p.key) for p in table.listed}
         assert (nic.switch, nic.port) in listed
         elsewhere = next(
