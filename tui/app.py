@@ -34,7 +34,7 @@ from tui.commands import ContextCommands, InventoryCommands
 from tui.config import ConfigError, read_only_hint
 from tui.contexts import Context, ContextScope
 from tui.drift_store import BaselineStore
-from tui.inventory_update import LiveState
+from tui.inventory_update import Delta, LiveState
 from tui.keymap import resolve_keymap
 from tui.lookup import LookupIndex, Target
 from tui.messages import (
@@ -143,6 +143,8 @@ class DvMirrorApp(App[None]):
         """True while the inventory shown is the partial one of a load still running."""
         self.verify_seconds = DEFAULT_SECONDS
         """The window a session verify samples (the sessions screen's ``v`` and the offer after Create)."""
+        self.inventory_delta: Delta | None = None
+        """What the last live update changed (``None`` after a load); set before ``inventory``."""
         self._complete: Inventory | None = None
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
@@ -285,6 +287,7 @@ class DvMirrorApp(App[None]):
         if message.update:
             self._complete_at = datetime.now().strftime("%H:%M:%S")
             self.check_drift(message.inventory)  # a drift that happens live is notified
+            self.inventory_delta = message.delta
             self.inventory = message.inventory
             # Keep the index until the new one is built: search stays usable, no progress bar. Built
             # once updates pause for a moment (at 50,000 ports it costs a second of CPU).
@@ -298,6 +301,7 @@ class DvMirrorApp(App[None]):
             if self._index_timer is not None:
                 self._index_timer.stop()
             self._follow(message.inventory)
+        self.inventory_delta = None
         self.inventory = message.inventory
         if not message.partial:
             for warning in message.inventory.warnings:
@@ -423,7 +427,8 @@ class DvMirrorApp(App[None]):
         if state.inventory is not None and not self.partial:
             if state.resync:
                 self.notify("Live updates: the inventory was read again to catch up.", timeout=4)
-            self.on_inventory_loaded(InventoryLoaded(state.inventory, update=True, context=self._ctx_name))
+            loaded = InventoryLoaded(state.inventory, update=True, context=self._ctx_name, delta=state.delta)
+            self.on_inventory_loaded(loaded)
         previous, self.live = self.live, state
         if state.status == "lost" and (previous is None or previous.status != "lost"):
             self.notify(f"Live updates lost: {state.reason}. Press r to reload.", severity="warning", markup=False)

@@ -215,6 +215,15 @@ def _incremental(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """``inventory`` is ``change`` applied to ``base``: screens showing ``base`` may update just what changed."""
+
+    base: Inventory
+    change: Change
+    inventory: Inventory
+
+
 LiveStatus = Literal["live", "reconnecting", "lost"]
 
 
@@ -231,5 +240,7 @@ class LiveState:
     """The inventory was read again in full (after the channel was re-established)."""
     changed: int = 0
     """How many objects the update changed."""
+    delta: Delta | None = None
+    """What the update changed, from which inventory (``None``: a full read, or no new inventory)."""
     at: float = field(default_factory=time.time)
     """When this was true (seconds since the epoch)."""

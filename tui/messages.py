@@ -19,7 +19,7 @@ from textual.message import Message
 from tui.backends import ApplyResult, Backend, BackendError, LoadProgress
 from tui.contexts import ContextScope
 from tui.drift import Found
-from tui.inventory_update import LiveState
+from tui.inventory_update import Delta, LiveState
 from tui.lookup import LookupIndex, Target
 from tui.model import ChangeOperation, Inventory, MirrorSession, PortStatistics, SessionChange
 
@@ -48,6 +48,11 @@ class AppState(Protocol):
     @property
     def inventory(self) -> Inventory | None:
         """The inventory shown (partial while a load runs)."""
+        ...
+
+    @property
+    def inventory_delta(self) -> Delta | None:
+        """What the last live update changed (``None`` after a load): set before ``inventory``."""
         ...
 
     @property
@@ -191,6 +196,8 @@ class InventoryLoaded(Message):
     """A live update of the inventory shown (not a load): screens keep selection, expansion and marks."""
     context: str = ""
     """The context whose load this is (tui/contexts.py; '' without contexts)."""
+    delta: Delta | None = None
+    """An update's change and the inventory it was applied to (the tree then updates only what changed)."""
 
 
 @dataclass

@@ -13,9 +13,10 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.inventory_update import Delta
 from tui.lookup import natural_key
 from tui.marks import Marks
-from tui.model import Inventory, Port, Portgroup, Vm
+from tui.model import Inventory, Port, Portgroup, Switch, Vm
 from tui.text import LineText as Text
 
 
@@ -32,6 +33,10 @@ class NodeRef:
     portgroup: str = ""
     vm: str = ""
     port: str = ""
+
+
+IN_PLACE_MAX = 64
+"""A live update changing more objects than this rebuilds the tree's open nodes (as a load does)."""
 
 
 class InventoryTree(Tree[NodeRef]):
@@ -54,6 +59,8 @@ class InventoryTree(Tree[NodeRef]):
             return self.tree
 
     def __init__(self, *, id: str | None = None) -> None:
+        self._widths: dict[int, tuple[object, bool, bool, int]] = {}
+        """Label widths by node id, with the label, open and expandable they were measured for."""
         super().__init__("Networking", NodeRef("info"), id=id)
         self.show_root = False
         self.guide_depth = 2
@@ -75,21 +82,32 @@ class InventoryTree(Tree[NodeRef]):
         self.inventory = None
         self.clear()
         self._filled.clear()
+        self._widths.clear()
         self._port_nodes.clear()
         self._vm_nodes.clear()
         self._standalone.clear()
         self.root.add_leaf(Text(text, style="italic"), NodeRef("info"))
 
-    def set_inventory(self, inventory: Inventory) -> None:
-        """Show ``inventory``, keeping the cursor's place when the same objects still exist."""
+    def set_inventory(self, inventory: Inventory, delta: Delta | None = None) -> None:
+        """Show ``inventory``, keeping the cursor's place when the same objects still exist.
+
+        With ``delta`` (a live update of the inventory shown), only the nodes of what changed are
+        built again when it can be done simply (:meth:`_update_in_place`); else every open node is."""
         keep = self.cursor_node.data if self.cursor_node is not None else None
         # The same vCenter again (a live update, a reload): nodes open and scroll stay as they were.
         same = self.inventory is not None and self.inventory.vcenter == inventory.vcenter
-        opened = self._expanded() if same else None
         scroll = self.scroll_y
+        real = keep is not None and keep.kind not in ("info", "vcenter", "datacenter")
+        # After an update in place, what the cursor was on may be gone: then as after a rebuild.
+        fast = delta is not None and same and real and keep is not None and self._update_in_place(inventory, delta)
+        if fast and keep is not None and self.select_ref(keep):
+            self.call_after_refresh(lambda: self.call_after_refresh(self.scroll_to, y=scroll, animate=False))
+            return
+        opened = self._expanded() if same else None  # after an update in place, the same nodes
         self.inventory = inventory
         self.clear()
         self._filled.clear()
+        self._widths.clear()
         self._port_nodes.clear()
         self._vm_nodes.clear()
         self._standalone.clear()
@@ -101,10 +119,8 @@ class InventoryTree(Tree[NodeRef]):
             self._filled.add(dc_node.id)
             switches = [s for s in inventory.switches.values() if s.datacenter in (dc, "") or len(dcs) == 1]
             for sw in sorted(switches, key=lambda s: natural_key(s.name)):
-                label = Text(sw.name, style="bold")
-                if sw.sessions:
-                    label.append(f"  {len(sw.sessions)} mirror session{'s' * (len(sw.sessions) != 1)}", style="dim")
-                dc_node.add(label, NodeRef("switch", switch=sw.key), expand=len(inventory.switches) <= 3)
+                ref = NodeRef("switch", switch=sw.key)
+                dc_node.add(self._switch_label(sw), ref, expand=len(inventory.switches) <= 3)
         if opened is not None:
             self._reopen(self.root, opened)
         self._fill_expanded(self.root)
@@ -117,6 +133,116 @@ class InventoryTree(Tree[NodeRef]):
             keep = NodeRef("switch", switch=first.key) if first else None
         if keep is not None:
             self.select_ref(keep)
+
+    def _switch_label(self, sw: Switch) -> Text:
+        label = Text(sw.name, style="bold")
+        if sw.sessions:
+            label.append(f"  {len(sw.sessions)} mirror session{'s' * (len(sw.sessions) != 1)}", style="dim")
+        return label
+
+    def _update_in_place(self, inventory: Inventory, delta: Delta) -> bool:
+        """Rebuild only the nodes ``delta`` touches; False (nothing done) when that is not simple.
+
+        Simple is: ``delta`` was applied to the inventory shown, changes at most :data:`IN_PLACE_MAX`
+        VMs, ports and switches, removes nothing, leaves portgroups, datacenters and the names of
+        switches as they were, and touches no port outside a portgroup. Then a changed switch is
+        relabelled, and every portgroup that holds (before or after) a port or a VM touched by the
+        change gets its children built again, with the nodes below it that were open opened again:
+        the same children a full rebuild gives, from the same :meth:`_fill`.
+        """
+        old, change = self.inventory, delta.change
+        if old is None or delta.base is not old or delta.inventory is not inventory:
+            return False
+        if change.size > IN_PLACE_MAX or change.vms_gone or change.ports_gone or change.portgroups:
+            return False
+        if inventory.datacenters != old.datacenters or inventory.portgroups is not old.portgroups:
+            return False
+        for sw in change.switches:
+            before = old.switches.get(sw.key)
+            if before is None or (before.name, before.datacenter) != (sw.name, sw.datacenter):
+                return False
+        # The ports touched: those changed, and those the changed VMs' NICs are on, before and after.
+        touched = {(p.switch, p.key) for p in change.ports}
+        vm_keys = {vm.key for vm in change.vms}
+        for inv in (old, inventory):
+            for key in vm_keys:
+                vm = inv.vms.get(key)
+                touched.update((n.switch, n.port) for n in (vm.nics if vm else ()) if n.switch and n.port)
+        # Their portgroups, and their owners (a port given up may now be another VM's).
+        pgs: set[str] = set()
+        owners = set(vm_keys)
+        for inv in (old, inventory):
+            for sw_key, key in touched:
+                port = inv.port(sw_key, key)
+                if port is None:
+                    continue
+                if not port.portgroup:
+                    return False  # shown under its switch: rebuilt with the switch
+                pgs.add(port.portgroup)
+                vmnic = inv.vm_nic(port)
+                if vmnic is not None:
+                    owners.add(vmnic[0].key)
+            for key in owners:
+                vm = inv.vms.get(key)
+                pgs.update(n.portgroup for n in (vm.nics if vm else ()) if n.portgroup)
+        self.inventory = inventory
+        changed_switches = {sw.key: sw for sw in change.switches}
+        by_switch: dict[str, set[str]] = {}
+        for pg_key in pgs:
+            pg = inventory.portgroups.get(pg_key)
+            if pg is not None:
+                by_switch.setdefault(pg.switch, set()).add(pg_key)
+        for dc in self.root.children[0].children if self.root.children else ():
+            for sw_node in dc.children:
+                ref = sw_node.data
+                if ref is None or ref.kind != "switch":
+                    continue
+                relabel = changed_switches.get(ref.switch)
+                if relabel is not None:
+                    sw_node.set_label(self._switch_label(relabel))
+                wanted = by_switch.get(ref.switch)
+                if not wanted or sw_node.id not in self._filled:
+                    continue
+                for pg_node in sw_node.children:
+                    if pg_node.data is not None and pg_node.data.portgroup in wanted:
+                        self._refill(pg_node)
+        return True
+
+    def _refill(self, node: TreeNode[NodeRef]) -> None:
+        """Build ``node``'s children again (now if it is open, else when it is next opened)."""
+        if node.id not in self._filled:
+            return  # never built: built from the new inventory when opened
+        below = self._walk(node)
+        opened = {n.data for n in below if n.is_expanded and n.data is not None}
+        gone = {n.id for n in below}
+        self._filled -= gone
+        for node_id in gone:
+            self._widths.pop(node_id, None)
+        self._standalone -= gone
+        for n in below:
+            for nodes, key in ((self._port_nodes, n.data.port), (self._vm_nodes, n.data.vm)) if n.data else ():
+                if key in nodes:
+                    kept = [other for other in nodes[key] if other.id not in gone]
+                    if kept:
+                        nodes[key] = kept
+                    else:
+                        del nodes[key]
+        node.remove_children()
+        self._filled.discard(node.id)
+        if node.is_expanded:
+            self._fill(node)
+            self._reopen(node, opened)
+
+    @staticmethod
+    def _walk(node: TreeNode[NodeRef]) -> list[TreeNode[NodeRef]]:
+        """Every node below ``node``."""
+        out: list[TreeNode[NodeRef]] = []
+        stack = list(node.children)
+        while stack:
+            child = stack.pop()
+            out.append(child)
+            stack.extend(child.children)
+        return out
 
     def _expanded(self) -> set[NodeRef]:
         """What every open node stands for."""
@@ -275,6 +401,19 @@ class InventoryTree(Tree[NodeRef]):
         if port.connectee is not None and not port.link_up:
             label.append("  down", style="dim")
         return label
+
+    def get_label_width(self, node: TreeNode[NodeRef]) -> int:
+        """The width of ``node``'s label, measured again only when it changed.
+
+        Textual measures every line of the tree after any node is added or removed: with hundreds of
+        portgroups open, that is most of a live update's cost."""
+        cached = self._widths.get(node.id)
+        label, expanded, expandable = node.label, node.is_expanded, node.allow_expand
+        if cached is not None and cached[0] is label and cached[1] == expanded and cached[2] == expandable:
+            return cached[3]
+        width = super().get_label_width(node)
+        self._widths[node.id] = (label, expanded, expandable, width)
+        return width
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
         """Build children the first time a node opens."""

@@ -173,6 +173,11 @@ class PortTable(DataTable[Text]):
             self.filter_text, self._words, self.connected_only = "", [], False
         self._rebuild(select)
 
+    def keep_rows(self, inventory: Inventory) -> None:
+        """``inventory`` replaces the one shown, in which nothing the rows show changed (a live update
+        elsewhere): rows, cursor and scroll stay, nothing is drawn again."""
+        self.inventory = inventory
+
     def _passes(self, port: Port) -> bool:
         if self.connected_only and port.connectee is None:
             return False

@@ -31,7 +31,7 @@ from tui.backends._convert import _portgroup_from_props, _support, _vim, _vmodl
 from tui.backends._load import PORTGROUP_PATHS, SWITCH_PATHS, VM_PATHS, VMWARE_SWITCH_PATHS, filter_spec
 from tui.inventory import Inventory
 from tui.inventory_objects import Port, Portgroup, Switch, Vm
-from tui.inventory_update import Change, LiveState, apply_change
+from tui.inventory_update import Change, Delta, LiveState, apply_change
 from tui.text import visible
 
 if TYPE_CHECKING:
@@ -172,8 +172,9 @@ class Follower:
             return
         change = self.backend._session("following updates", lambda: self._read(updated))
         if change:
-            self.inventory = apply_change(self.inventory, change)
-            self.on_update(LiveState("live", self.inventory, changed=change.size))
+            base, self.inventory = self.inventory, apply_change(self.inventory, change)
+            delta = Delta(base, change, self.inventory)
+            self.on_update(LiveState("live", self.inventory, changed=change.size, delta=delta))
 
     # -- the collector -----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, ProgressBar
 from tui.backends import Backend, BackendError, LoadProgress, StatisticsUnsupported
 from tui.clipboard import copy_choices
 from tui.commands import ExplorerCommands
+from tui.inventory_update import Delta
 from tui.live_traffic import LIVE_INTERVAL, LIVE_SETTLE, LiveTraffic, live_subtitle
 from tui.marks import MarkError, Marks
 from tui.messages import (
@@ -201,7 +202,10 @@ class ExplorerScreen(Screen[None]):
             return
         self.show_header()
         tree = self.query_one(InventoryTree)
-        tree.set_inventory(inventory)
+        delta = app_state(self.app).inventory_delta
+        if delta is not None and delta.inventory is not inventory:
+            delta = None
+        tree.set_inventory(inventory, delta)
         if self.marks and self.marks.switch not in inventory.switches:
             self.marks = Marks()
         tree.show_marks(self.marks)
@@ -209,7 +213,10 @@ class ExplorerScreen(Screen[None]):
             self.current_port = inventory.port(self.current_port.switch, self.current_port.key)
         table = self.query_one("#ports", PortTable)
         row_port, scroll = self.current_port, table.scroll_y
-        if self._selection is not None:
+        if delta is not None and delta.inventory is inventory and self._rows_unchanged(delta):
+            table.keep_rows(inventory)  # nothing it lists changed: no refill, no repaint
+            self._set_port(self.current_port)  # the detail (its drift warnings) from the new inventory
+        elif self._selection is not None:
             self._show_selection(self._selection, now=True)
             # The port under the table's cursor stays there, and the table where it was scrolled.
             if row_port is not None and row_port in table.ports and table.cursor_row >= 0:
@@ -218,6 +225,32 @@ class ExplorerScreen(Screen[None]):
         self.query_one(MarksBar).show_marks(inventory, self.marks)
         if not tree.has_focus and not self.query_one(PortTable).has_focus:
             tree.focus()
+
+    def _rows_unchanged(self, delta: Delta) -> bool:
+        """Nothing the port table shows changed in ``delta``: the same ports, VMs and NICs, title and
+        sessions (a changed switch or portgroup, or a NIC node's detail, fill it again)."""
+        table = self.query_one("#ports", PortTable)
+        ref, change = self._selection, delta.change
+        if ref is None or ref.kind == "nic" or table.inventory is not delta.base:
+            return False
+        if change.switches or change.portgroups or change.vms_gone or change.ports_gone:
+            return False
+        listing, _title, ports, _port = self._ports_for(ref)
+        if listing != self._listing or not ports or len(ports) != len(table.listed):
+            return False
+        old, new = delta.base, delta.inventory
+        if listing[0] == "vm" and old.vms.get(listing[1]) is not new.vms.get(listing[1]):
+            return False  # its name is the table's title
+        for port, shown in zip(ports, table.listed, strict=True):
+            if port is not shown:
+                return False
+            before, after = old.vm_nic(port), new.vm_nic(port)
+            if before is None or after is None:
+                if before is not after:
+                    return False
+            elif before[0] is not after[0] or before[1] is not after[1]:
+                return False
+        return True
 
     def show_header(self) -> None:
         """The header: context, vCenter and datacenters of the inventory shown, source and mode."""
