@@ -305,7 +305,7 @@ def test_a_soap_fault_is_raised_as_pyvmomi_would() -> None:
 def test_gc_pause_nests_and_restores() -> None:
     import gc
 
-    from tui.backends._soap import gc_paused
+    from tui.gcpause import gc_paused
 
     assert gc.isenabled()
     with gc_paused():

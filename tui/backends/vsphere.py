@@ -290,7 +290,7 @@ class VsphereBackend:
         report: ProgressCallback = progress or (lambda _p: None)
         report(LoadProgress(f"Connecting to {self.settings.server}"))
         self.connect()
-        from tui.backends._soap import gc_paused
+        from tui.gcpause import gc_paused
 
         try:
             with gc_paused():

@@ -1,0 +1,40 @@
+"""Pausing Python's cyclic garbage collector around bulk work (loads, snapshot reads, index builds).
+
+Pure standard library: the backends, the snapshot reader and the lookup index all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator
+
+_gc_lock = threading.Lock()
+_gc_depth = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a big response is turned into objects.
+
+    Parsing allocates millions of short-lived tracked objects next to a large live inventory;
+    the collector's repeated scans of that inventory cost more than the parse itself (at 40,000
+    VMs, 24,800 ports: 10.8 s with the collector, 1.7 s without). Reference counting still frees
+    everything as usual; only cycles wait until the pause ends (a few seconds). Pauses nest and
+    are thread-safe; the collector is re-enabled only if it was enabled before the first one.
+    """
+    global _gc_depth, _gc_was_enabled
+    with _gc_lock:
+        if _gc_depth == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_depth += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth -= 1
+            if _gc_depth == 0 and _gc_was_enabled:
+                gc.enable()
