@@ -3,8 +3,8 @@
 Every key binding an operator may remap has an id made of the screen it belongs to and its
 action: ``app.quit``, ``explorer.find``, ``sessions.new``, ``wizard.review``, ``find.close``. The
 screens are ``app`` (keys that work everywhere), ``explorer``, ``copy``, ``sessions``, ``confirm_delete``,
-``wizard``, ``capture``, ``verify``, ``verify_offer``, ``confirm``, ``find``, ``help``, ``error``, ``password``
-and ``confirm_quit``.
+``wizard``, ``capture``, ``verify``, ``verify_offer``, ``export``, ``confirm``, ``find``, ``help``, ``error``,
+``password`` and ``confirm_quit``.
 In config.toml an id is a TOML dotted key, so both of these remap the find key::
 
     [keymap]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from tui import drift, drift_store, rules, verify
+from tui import drift, drift_store, export, rules, verify
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, Backend, BackendError
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error
 from tui.cli_sessions.edit import EditError, Plan, plan, unknown_session
@@ -220,10 +221,35 @@ def cmd_verify(backend: Backend, args: argparse.Namespace) -> int:
     return result.verdict.exit_code
 
 
+def cmd_export(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror session export``: a session as another tool's input (:mod:`tui.export`); sends nothing."""
+    inventory = load(backend, False)
+    switch = find_switch(inventory, args.switch) if args.switch else None
+    try:
+        sw, session = find_session(inventory, switch, args.session)
+    except RefError as e:
+        raise UsageError(str(e)) from None
+    if session is None or sw is None:
+        err_console().print(Text(f"dvmirror: {unknown_session(sw, args.session).message}"))
+        return EXIT_PROBLEMS
+    result = export.export(inventory, sw, session, args.format)
+    sys.stdout.write(result.text)
+    if result.limits:
+        err_console().print(
+            Text(
+                f"dvmirror: {export.ANSIBLE_MODULE} cannot express this session "
+                f"({len(result.limits)} reason{'s' * (len(result.limits) != 1)} in the comments): "
+                "the task runs the pyVmomi script instead."
+            )
+        )
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Handler] = {
     "sessions": cmd_sessions,
     **{verb: _session_command(verb) for verb in ("create", "edit", "enable", "disable", "delete")},
     "verify": cmd_verify,
+    "export": cmd_export,
 }
 """The command of each name (``sessions`` and the ``session`` actions)."""
 

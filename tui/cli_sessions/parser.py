@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tui import cli_table, verify
+from tui import cli_table, export, verify
 from tui.argrecord import Recorder
 from tui.cli import whole_number
 from tui.cli_sessions.history import since_value
 from tui.cli_sessions.output import SESSION_COLUMNS
 from tui.model import EncapType, SessionType
+from tui.text import visible
 
 SESSION_TYPES: tuple[str, ...] = tuple(t.value for t in SessionType)
 ENCAP_TYPES: tuple[str, ...] = tuple(e.value for e in EncapType)
@@ -267,6 +268,46 @@ def add_commands(
     check.add_argument("--json", action="store_true", help="print the result, with every reading, as JSON")
     check.set_defaults(func=handlers["verify"])
     finish(check)
+
+    out = actions.add_parser(
+        "export",
+        help="write a session as an Ansible task, a PowerCLI or pyVmomi script, or JSON",
+        description="Write a session for another tool, to re-create it as it is: an Ansible task "
+        f"({export.ANSIBLE_MODULE}; where that module cannot express the session, a comment says why "
+        "and the task runs the pyVmomi script instead), a PowerCLI script (the raw VMwareDVSConfigSpec: "
+        "PowerCLI has no port mirroring cmdlet), a pyVmomi script, or the session as JSON (API field names). "
+        "Nothing is sent to vCenter.",
+        formatter_class=formatter,
+        epilog=_EXPORT_EPILOG,
+    )
+    _session_ref(out)
+    out.add_argument(
+        "--as",
+        dest="format",
+        metavar="FORMAT",
+        required=True,
+        type=export_format,
+        help="ansible, powercli, pyvmomi or json",
+    )
+    out.set_defaults(func=handlers["export"])
+    finish(out)
+
+
+_EXPORT_EPILOG = """\
+examples:
+  dvmirror session export --demo --session DMZ-IDS --as ansible
+  dvmirror session export --session 1 --switch dvSwitchCloud --as pyvmomi > dmz-ids.py
+  VCENTER_HOST=vc02 VCENTER_USER=me VCENTER_PASSWORD=... python3 dmz-ids.py"""
+
+
+def export_format(text: str) -> export.Format:
+    """``--as``: one of :class:`tui.export.Format`, any case."""
+    try:
+        return export.Format(text.strip().lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{visible(text)!r} is not a format; choose ansible, powercli, pyvmomi or json"
+        ) from None
 
 
 def _session_ref(p: argparse.ArgumentParser, *, with_session: bool = True) -> None:

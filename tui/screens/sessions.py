@@ -111,6 +111,14 @@ class SessionsScreen(Screen[None]):
             show=False,
         ),
         Binding(
+            "x",
+            "export",
+            "Export",
+            id="sessions.export",
+            tooltip="The session as an Ansible task, a PowerCLI or pyVmomi script, or JSON",
+            show=False,
+        ),
+        Binding(
             "w",
             "next_switch",
             "Next switch",
@@ -376,6 +384,14 @@ class SessionsScreen(Screen[None]):
                 self.query_one("#sessions-table", DataTable).move_cursor(row=row)
 
         self.app.push_screen(HistoryScreen(self.switch_key), chosen)
+
+    def action_export(self) -> None:
+        """The selected session for another tool (tui/screens/export.py)."""
+        from tui.screens.export import ExportScreen
+
+        inv = app_state(self.app).inventory
+        if inv is not None and self.current is not None and self.switch_key in inv.switches:
+            self.app.push_screen(ExportScreen(inv, inv.switches[self.switch_key], self.current))
 
     def action_next_switch(self) -> None:
         """Show the next switch's sessions."""
