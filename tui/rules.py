@@ -39,12 +39,14 @@ Code                               When                                         
                                    type, or no ERSPAN
 =================================  =====================================================  ==================
 
-Warning codes are the app's own (vCenter accepts these sessions): see :data:`WARNING_CODES`.
+Warning codes are the app's own (vCenter accepts these sessions): see :data:`WARNING_CODES`; so are
+the guard rails' (:data:`GUARD_CODES`: sessions vCenter accepts that do harm, an error where the
+evidence says so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange, Severity
@@ -63,6 +65,8 @@ from tui.rules_base import session_text as session_text
 from tui.rules_errors import ERROR_CODES as ERROR_CODES
 from tui.rules_errors import _accepts_text as _accepts_text
 from tui.rules_errors import session_errors
+from tui.rules_guards import GUARD_CODES as GUARD_CODES
+from tui.rules_guards import guard_session
 from tui.rules_warnings import WARNING_CODES as WARNING_CODES
 from tui.rules_warnings import warn_session
 
@@ -121,11 +125,19 @@ def _check_conflicts(ctx: SwitchView, state: Sequence[_Entry], out: Findings) ->
 # -- public API ------------------------------------------------------------------------------
 
 
-def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange]) -> list[Problem]:
+def check(
+    inventory: Inventory,
+    switch_key: str,
+    changes: Sequence[SessionChange],
+    *,
+    allow_list: Collection[str] | None = None,
+) -> list[Problem]:
     """Every problem of ``changes`` on switch ``switch_key``, errors first.
 
     The sessions are judged as they will be after the whole batch: an add and an edit in one
-    batch conflict with each other, a removed session conflicts with nothing.
+    batch conflict with each other, a removed session conflicts with nothing. ``allow_list`` is
+    config.toml's ``allowed_sessions`` (``None``: not configured) for the guard rails
+    (:mod:`tui.rules_guards`).
     """
     switch = inventory.switches.get(switch_key)
     if switch is None:
@@ -199,6 +211,7 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
     _check_conflicts(ctx, state, out)
     for e in state:
         if e.changed:
+            guard_session(ctx, e.session, out, allow_list)
             warn_session(ctx, e.session, [o.session for o in state if o is not e], out)
     if untyped and "dvPortMirror" in switch.capability.session_types:
         # §10.3: the app should always set sessionType on 5.1+ switches.
@@ -211,13 +224,17 @@ def check(inventory: Inventory, switch_key: str, changes: Sequence[SessionChange
     return out.sorted()
 
 
-def session_warnings(inventory: Inventory, switch_key: str, session: MirrorSession) -> list[Problem]:
-    """The warnings of an existing ``session`` on switch ``switch_key`` (for the sessions screen)."""
+def session_warnings(
+    inventory: Inventory, switch_key: str, session: MirrorSession, *, allow_list: Collection[str] | None = None
+) -> list[Problem]:
+    """The warnings of an existing ``session`` on switch ``switch_key`` (for the sessions screen),
+    with its guard rails (a VMkernel loop stays an error: it is doing harm now)."""
     switch = inventory.switches.get(switch_key)
     if switch is None:
         return []
     ctx = SwitchView(inventory, switch)
     out = Findings()
     others = [o for o in switch.sessions if o is not session and (session.key is None or o.key != session.key)]
+    guard_session(ctx, session, out, allow_list)
     warn_session(ctx, session, others, out)
     return out.sorted()
