@@ -50,6 +50,15 @@ def _guard_vmkernel(ctx: SwitchView, s: MirrorSession, out: Findings) -> None:
     if not vmks:
         return
     ports = join(ctx.port_ref(k) for k in vmks)
+    if not s.enabled:
+        # A disabled session mirrors nothing: it can be kept, disabled or removed, never refused.
+        out.warn(
+            "VmkernelSourceLoop",
+            "enabled",
+            f"{_cap(session_text(s))} mirrors VMkernel {ports} with Encapsulated Remote Mirroring (L3): enabled, "
+            "it could mirror its own encapsulated copies until the uplink saturates (Broadcom KB 327931).",
+        )
+        return
     if s.netstack == MIRROR_NETSTACK:
         # KB 327931: since 6.7 the "mirror" TCP/IP stack sends the copies; a loop remains only if
         # the mirrored vmk is that stack's own interface, which the inventory does not show.

@@ -66,6 +66,11 @@ CASES = [
         session(ERSPAN, (VMK,), netstack="mirror"),
         [("VmkernelSourceLoop", Severity.WARNING, "netstack")],
     ),
+    (
+        "ERSPAN disabled: kept, disabled or removed, never refused",
+        session(ERSPAN, (VMK,), enabled=False),
+        [("VmkernelSourceLoop", Severity.WARNING, "enabled")],
+    ),
     ("ERSPAN, VM port", session(ERSPAN, (VM_PORT,), (VM_PORT,)), []),
     ("RSPAN source, vmk (KB 327931 is L3 only)", session(SessionType.REMOTE_MIRROR_SOURCE.value, (VMK,)), []),
     ("Distributed Port Mirroring, vmk", session(SessionType.DV_PORT_MIRROR.value, (VMK,)), []),

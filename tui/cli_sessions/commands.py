@@ -16,10 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.console import Console
 
-from tui import drift, drift_store, export, rules, verify
+from tui import drift, drift_store, export, rules, timebox, verify
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, Backend, BackendError
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error
 from tui.cli_sessions.edit import EditError, Plan, plan, unknown_session
@@ -33,6 +34,8 @@ from tui.cli_sessions.output import (
     print_verify,
     print_verify_header,
     print_verify_problems,
+    problem_json,
+    problem_line,
     result_json,
     session_row,
     verify_json,
@@ -43,7 +46,7 @@ from tui.cli_table import ColumnError
 from tui.completeness import refuse_empty
 from tui.describe import advise
 from tui.lookup import RefError, find_session, natural_key, sorted_switches
-from tui.model import ChangeOperation, Inventory, MirrorSession, Problem
+from tui.model import ChangeOperation, Inventory, MirrorSession, Problem, SessionChange, Severity
 from tui.outcome import apply_and_audit
 from tui.text import SafeText as Text
 from tui.verify import Reading, VerifyPlan
@@ -56,6 +59,13 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
         raise UsageError("--since goes with --history")
     if getattr(args, "check", False) and getattr(args, "history", False):
         raise UsageError("--check and --history are two different reports: give one of them")
+    expire = getattr(args, "action", None) == "expire"
+    if (getattr(args, "dry_run", False) or getattr(args, "remove", False)) and not expire:
+        raise UsageError("--dry-run and --remove go with `dvmirror sessions expire`")
+    if expire and (getattr(args, "check", False) or getattr(args, "history", False)):
+        raise UsageError("expire changes sessions; --check and --history are reports: give one of them")
+    if expire:
+        return cmd_expire(backend, args)
     if getattr(args, "check", False):
         return cmd_check(backend, args)
     if getattr(args, "history", False):
@@ -97,6 +107,87 @@ def cmd_check(backend: Backend, args: argparse.Namespace) -> int:
     if notice:
         err_console().print(Text(f"dvmirror: {notice}"))
     return EXIT_PROBLEMS if failing else EXIT_OK
+
+
+def cmd_expire(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror sessions expire``: disable (``--remove``: delete) every session whose time box has
+    passed (:mod:`tui.timebox`), one checked and audited change per switch; ``--dry-run`` sends nothing."""
+    inventory = load(backend, args.json)
+    switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
+    now = timebox.now_utc()
+    found = timebox.expired(inventory, now, switches)
+    rows: list[dict[str, Any]] = []
+    code = EXIT_OK
+    failure: BackendError | None = None
+    out = None if args.json else console()
+    for sw in switches:
+        due = [s for s_sw, s in found if s_sw is sw and (args.remove or s.enabled)]
+        if not due:
+            continue
+        if args.remove:
+            changes = [SessionChange(ChangeOperation.REMOVE, s) for s in due]
+        else:
+            changes = [SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=False)) for s in due]
+        problems = [p for p in rules.check(inventory, sw.key, changes) if p.severity is Severity.ERROR]
+        done = False
+        if not problems and not args.dry_run:
+            outcome = apply_and_audit(backend, inventory, sw.key, changes)
+            problems = [p for p in outcome.problems if p.severity is Severity.ERROR]
+            done = outcome.exit_code == EXIT_OK
+            if outcome.error is not None:
+                failure = outcome.error
+            if not done and code == EXIT_OK:
+                code = outcome.exit_code
+        elif problems:
+            code = EXIT_PROBLEMS
+        for s in due:
+            rows.append(
+                {
+                    "switch": sw.name,
+                    "key": s.key,
+                    "name": s.name,
+                    "expires": f"{timebox.expiry(s):%Y-%m-%dT%H:%MZ}",
+                    "expired": timebox.left_text(s, now),
+                    "action": "remove" if args.remove else "disable",
+                    "done": done,
+                    "problems": [problem_json(p) for p in problems],
+                }
+            )
+        if out is not None:
+            action = "delete" if args.remove else "disable"
+            verb = f"Would {action}" if args.dry_run else (f"{action.capitalize()}d" if done else f"Could not {action}")
+            for s in due:
+                label = f"session {s.key} ({s.name or 'no name'}) on {sw.name}"
+                out.print(Text(f"{verb} {label}: {timebox.left_text(s, now)}"))
+            for p in problems:
+                out.print(problem_line(p))
+    skipped = [(sw, s) for sw, s in found if not args.remove and not s.enabled]
+    if args.json:
+        emit_json(
+            {
+                "ok": code == EXIT_OK,
+                "dryRun": args.dry_run,
+                "sessions": rows,
+                "alreadyDisabled": [{"switch": sw.name, "key": s.key, "name": s.name} for sw, s in skipped],
+            }
+        )
+    elif out is not None:
+        for sw, s in skipped:
+            out.print(
+                Text(
+                    f"Session {s.key} ({s.name or 'no name'}) on {sw.name} expired and is disabled already "
+                    "(--remove deletes it)",
+                    style="dim",
+                )
+            )
+        if not rows and not skipped:
+            where = f" on {switches[0].name}" if args.switch else ""
+            out.print(Text(f"No expired sessions{where}."))
+        elif args.dry_run and rows:
+            out.print(Text("Dry run: nothing was sent."))
+    if failure is not None:
+        return report_error(failure)
+    return code
 
 
 def _session_command(verb: str) -> Callable[[Backend, argparse.Namespace], int]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from tui import rules
+from tui import rules, timebox
 from tui.lookup import DIRECTIONS, ResolveError, find_session, infer_switch, resolve_port, resolve_ref, split_direction
 from tui.model import (
     ChangeOperation,
@@ -51,16 +51,29 @@ def plan(inventory: Inventory, switch: Switch | None, args: argparse.Namespace, 
     check_directions(inventory, args)
     if verb == "create":
         sw = switch if switch is not None else infer_switch(inventory, port_refs(args))
-        session = build_session(inventory, sw, new_session(sw), args)
+        session = time_box(build_session(inventory, sw, new_session(sw), args), None, args)
         return Plan(verb, sw, SessionChange(ChangeOperation.ADD, session))
     found = _existing(inventory, switch, args.session, verb)
     if found.stored is None or found.switch is None or verb == "delete":
         return found
     if verb == "edit":
-        session = build_session(inventory, found.switch, found.stored, args)
+        session = time_box(build_session(inventory, found.switch, found.stored, args), found.stored, args)
     else:
         session = found.stored.with_changes(enabled=verb == "enable")
     return replace(found, change=SessionChange(ChangeOperation.EDIT, session))
+
+
+def time_box(session: MirrorSession, stored: MirrorSession | None, args: argparse.Namespace) -> MirrorSession:
+    """``session`` with the expiry ``--for`` / ``--no-for`` ask for (:mod:`tui.timebox`); an edit
+    that gives a new ``--description`` and neither keeps the stored expiry."""
+    if getattr(args, "for_", None) is not None:
+        return timebox.with_expiry(session, timebox.now_utc() + args.for_)
+    if getattr(args, "no_for", False):
+        return timebox.with_expiry(session, None)
+    kept = timebox.expiry(stored) if stored is not None else None
+    if kept is not None and getattr(args, "description", None) is not None:
+        return timebox.with_expiry(session, kept)
+    return session
 
 
 def _existing(inventory: Inventory, switch: Switch | None, ref: str, verb: str) -> Plan:

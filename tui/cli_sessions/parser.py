@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
-from tui import cli_table, export, verify
+from tui import cli_table, export, timebox, verify
 from tui.argrecord import Recorder
 from tui.cli import whole_number
 from tui.cli_sessions.history import since_value
@@ -141,6 +142,8 @@ examples:
   dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
   dvmirror sessions --history --switch dvSwitchCloud --since 2d
   dvmirror sessions --history --since 2026-11-28T06:00Z --json
+  dvmirror sessions expire --dry-run                 what would be disabled now
+  dvmirror sessions expire --remove --json           for cron: delete expired sessions
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".
@@ -176,6 +179,12 @@ def add_commands(
         "VM / NIC names, and the warnings of each session.",
     )
     sessions.epilog = _SESSIONS_EPILOG
+    sessions.add_argument(
+        "action",
+        nargs="?",
+        choices=["expire"],
+        help="expire: disable (with --remove, delete) every session whose time box (--for) has passed",
+    )
     sessions.add_argument("--switch", metavar="S", help="only this distributed switch (name or UUID)")
     sessions.add_argument("--json", action="store_true", help="JSON (vSphere API field names) instead of a table")
     sessions.add_argument(
@@ -195,6 +204,8 @@ def add_commands(
         help="with --history: from WHEN, a duration back (30m, 2h, 7d) or an ISO 8601 date or time "
         "(2026-11-28, 2026-11-28T06:00Z; without an offset: UTC); default 7d",
     )
+    sessions.add_argument("--dry-run", action="store_true", help="with expire: show what would change; send nothing")
+    sessions.add_argument("--remove", action="store_true", help="with expire: delete expired sessions, not disable")
     cli_table.add_arguments(sessions, SESSION_COLUMNS)
     sessions.set_defaults(func=handlers["sessions"])
     finish(sessions)
@@ -300,6 +311,14 @@ examples:
   VCENTER_HOST=vc02 VCENTER_USER=me VCENTER_PASSWORD=... python3 dmz-ids.py"""
 
 
+def duration_value(text: str) -> timedelta:
+    """``--for``: :func:`tui.timebox.parse_duration`."""
+    try:
+        return timebox.parse_duration(text)
+    except timebox.DurationError as e:
+        raise argparse.ArgumentTypeError(visible(str(e))) from None
+
+
 def export_format(text: str) -> export.Format:
     """``--as``: one of :class:`tui.export.Format`, any case."""
     try:
@@ -349,6 +368,18 @@ def _fields(p: argparse.ArgumentParser, *, edit: bool) -> dict[str, Any]:
     g = group("session fields" + (" (only the fields given change)" if edit else ""))
     g.add_argument("--name", metavar="TEXT", help="session name (at most 80 characters)")
     g.add_argument("--description", metavar="TEXT", help="description")
+    box = g.add_mutually_exclusive_group()
+    box.add_argument(
+        "--for",
+        dest="for_",
+        metavar="DURATION",
+        type=duration_value,
+        help="time-box the session: it expires after DURATION (30m, 2h, 1h30m, 1d; 1 minute to 30 days), "
+        "written at the end of its description; `dvmirror sessions expire` disables it then"
+        + (" (replaces an expiry it has)" if edit else ""),
+    )
+    if edit:
+        box.add_argument("--no-for", dest="no_for", action="store_true", help="remove the session's expiry")
     g.add_argument(
         "--type",
         dest="session_type",
