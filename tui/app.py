@@ -19,7 +19,7 @@ from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.timer import Timer
 
-from tui import drift, drift_store
+from tui import drift, drift_store, timebox
 from tui.backends import (
     EXIT_CONNECTION,
     Backend,
@@ -157,6 +157,8 @@ class DvMirrorApp(App[None]):
         self._baselines: dict[bool, BaselineStore] = {}
         """The session baselines (tui/drift_store.py), opened on the first complete inventory: the
         file's for vCenters, in memory for offline labs."""
+        self._expiry_offered: frozenset[tuple[str, str]] = frozenset()
+        """(switch, session) keys whose expiry was already said (:meth:`_offer_expire`)."""
 
     def notify(
         self,
@@ -343,6 +345,24 @@ class DvMirrorApp(App[None]):
                 if session is not None:
                     self.notify(drift.notice(session, problem), title="Session drift", severity="warning", markup=False)
         self.session_problems = found
+        self._offer_expire(inventory)
+
+    def _offer_expire(self, inventory: Inventory) -> None:
+        """Say once (per set of sessions) that enabled sessions' time boxes have passed, and how to end them."""
+        due = [(sw, s) for sw, s in timebox.expired(inventory, timebox.now_utc()) if s.enabled]
+        keys = frozenset((sw.key, s.key or "") for sw, s in due)
+        if not keys or keys <= self._expiry_offered:
+            return
+        self._expiry_offered |= keys
+        names = ", ".join(f"{s.name or s.key} on {sw.name}" for sw, s in due[:3]) + (" …" if len(due) > 3 else "")
+        self.notify(
+            f"{len(due)} mirror session{'s' * (len(due) != 1)} past {'their' if len(due) != 1 else 'its'} time box "
+            f"and still enabled: {names}. Open the sessions (S) and press E to disable them.",
+            title="Expired sessions",
+            severity="warning",
+            timeout=20,
+            markup=False,
+        )
 
     def build_index(self, inventory: Inventory, quiet: bool = False, context: str | None = None) -> None:
         """Build the search index in a thread (``quiet``: after a live update, without a progress

@@ -197,6 +197,9 @@ class Portgroup:
     uplink: bool = False
     """True for the switch's uplink portgroup."""
     num_ports: int = 0
+    nsx: bool = False
+    """Backed by NSX (``config.backingType`` ``nsx``, vSphere 7.0): its ports are NSX ports, those
+    ``PortCriteria.nsxPort`` selects ("NSX ports are ports of NSX port group", the API reference)."""
 
 
 @dataclass(frozen=True, slots=True)

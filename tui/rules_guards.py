@@ -17,6 +17,8 @@ GUARD_CODES: dict[str, str] = {
     "VmkernelSourceLoop": "An Encapsulated Remote Mirroring (L3) Source session mirrors a VMkernel port: if it is "
     "the vmk that sends the encapsulated copies, every copy is mirrored again until the uplink saturates "
     "(Broadcom KB 327931).",
+    "NsxPort": "A port of an NSX-backed portgroup (an NSX segment): NSX's own port mirroring applies to it "
+    '(vSphere API: PortCriteria.nsxPort, "NSX ports are ports of NSX port group").',
     "NotOnAllowList": "The session's name is not on config.toml's allowed_sessions: a STIG hardening run "
     "(VCSA-80-000300, VCFA-9X-000340; its vcenter_portMirrorSessions input) flags it for removal.",
 }
@@ -83,6 +85,28 @@ def _guard_vmkernel(ctx: SwitchView, s: MirrorSession, out: Findings) -> None:
     )
 
 
+def _guard_nsx(ctx: SwitchView, s: MirrorSession, out: Findings) -> None:
+    # The API reference of PortCriteria.nsxPort (7.0): "NSX ports are ports of NSX port group",
+    # a portgroup whose config.backingType is "nsx". NSX manages those ports, segment by segment,
+    # and mirrors them with its own port mirroring profiles (NSX Manager), not the switch's VSPAN.
+    for fld, keys in (
+        ("source_rx", s.source_rx.port_keys),
+        ("source_tx", s.source_tx.port_keys),
+        ("destination", s.destination.port_keys),
+    ):
+        nsx = [k for k in uniq(keys) if (pg := ctx.portgroup(ctx.port(k))) is not None and pg.nsx]
+        if nsx:
+            pgs = uniq(pg.name for k in nsx if (pg := ctx.portgroup(ctx.port(k))) is not None)
+            out.warn(
+                "NsxPort",
+                fld,
+                f"{_cap(join(ctx.port_ref(k) for k in nsx))} {'is an NSX port' if len(nsx) == 1 else 'are NSX ports'} "
+                f"(portgroup {join(pgs)} is backed by an NSX segment): NSX port mirroring applies to "
+                f"{'it' if len(nsx) == 1 else 'them'} instead. Set the mirroring up in NSX Manager "
+                "(Plan & Troubleshoot, Port Mirroring).",
+            )
+
+
 def _guard_allow_list(s: MirrorSession, allow_list: Collection[str], out: Findings) -> None:
     # The STIG's check (VCSA-80-000300; VCFA-9X-000340 in VMware's dod-compliance-and-automation
     # InSpec profile) lists every session by name and fails each one not in the
@@ -102,5 +126,6 @@ def _guard_allow_list(s: MirrorSession, allow_list: Collection[str], out: Findin
 def guard_session(ctx: SwitchView, s: MirrorSession, out: Findings, allow_list: Collection[str] | None = None) -> None:
     """The guard rails of one session (``allow_list``: config.toml's ``allowed_sessions``, if set)."""
     _guard_vmkernel(ctx, s, out)
+    _guard_nsx(ctx, s, out)
     if allow_list is not None:
         _guard_allow_list(s, allow_list, out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from tui import timebox
 from tui.completeness import describe_missing, missing_ends
 from tui.describe import FIELD_ORDER, session_fields
 from tui.lookup import ResolveError, resolve_port, split_direction
@@ -86,6 +87,8 @@ class Form:
     erspan_id: str = ""
     erspan_cos: str = ""
     erspan_ns: bool = False
+    expires: str = ""
+    """A time box to set (``30m``, ``2h``: from now), ``none`` to remove it, empty: keep the session's."""
 
 
 def _split(text: str) -> list[str]:
@@ -100,7 +103,7 @@ def from_session(session: MirrorSession) -> Form:
     return Form(
         session_type=t,
         name=session.name,
-        description=session.description,
+        description=timebox.with_expiry(session, None).description,  # the expiry has a field of its own
         enabled=session.enabled,
         normal_io=session.normal_traffic_allowed,
         sources=sources,
@@ -352,7 +355,32 @@ def build(inventory: Inventory, switch_key: str, form: Form, base: MirrorSession
         erspan_cos=erspan_cos,
         erspan_gra_nanosec=nanosec,
     )
-    return Built(session, problems, resolved)
+    return Built(_time_boxed(session, base, form, shown, problems), problems, resolved)
+
+
+NO_EXPIRY = ("none", "never", "off")
+"""What the time-box field takes to remove an expiry."""
+
+
+def _time_boxed(
+    session: MirrorSession, base: MirrorSession, form: Form, shown: Form, problems: list[Problem]
+) -> MirrorSession:
+    """``session`` with the expiry the form asks for (:mod:`tui.timebox`): a duration from now,
+    none, or (empty) the one ``base`` has, kept also when the description was edited."""
+    text = form.expires.strip()
+    if text.lower() in NO_EXPIRY:
+        return timebox.with_expiry(session, None)
+    if text:
+        try:
+            span = timebox.parse_duration(text)
+        except timebox.DurationError as e:
+            problems.append(Problem("InvalidArgument", f"Expires after: {e}", "description"))
+            return session
+        return timebox.with_expiry(session, timebox.now_utc() + span)
+    kept = timebox.expiry(base)
+    if kept is not None and form.description != shown.description:
+        return timebox.with_expiry(session, kept)
+    return session
 
 
 def incomplete(session: MirrorSession) -> str:

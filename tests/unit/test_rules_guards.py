@@ -5,6 +5,8 @@ Port 16 is esx-01's vmk0 on dvSwitchCloud (connectee ``hostVmkVnic``), 448 is F5
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.conftest import CLOUD
@@ -112,3 +114,27 @@ def test_the_loop_message_says_why_and_what_to_do(inv: Inventory) -> None:
             if x.code == "VmkernelSourceLoop"]  # fmt: skip
     assert "port 16 (esx-01 vmk0)" in p.message and "KB 327931" in p.message
     assert "Mirror VM ports instead" in p.message and "'mirror'" in p.message
+
+
+def with_nsx(inv: Inventory, port_key: str) -> Inventory:
+    """``inv`` with the portgroup of port ``port_key`` on dvSwitchCloud backed by NSX."""
+    port = inv.port(CLOUD, port_key)
+    assert port is not None and port.portgroup
+    pg = inv.portgroups[port.portgroup]
+    return replace(inv, portgroups={**inv.portgroups, pg.key: replace(pg, nsx=True)})
+
+
+def test_nsx_ports_are_said_for_each_list(inv: Inventory) -> None:
+    nsx = with_nsx(inv, VM_PORT)
+    s = session(SessionType.DV_PORT_MIRROR.value, (VM_PORT,), (VM_PORT,))
+    found = [p for p in rules.check(nsx, CLOUD, [SessionChange(ChangeOperation.ADD, s)]) if p.code == "NsxPort"]
+    assert [(p.field, p.severity) for p in found] == [
+        ("source_rx", Severity.WARNING),
+        ("source_tx", Severity.WARNING),
+    ]
+    assert "Port 448 (F5-LTM01 / Network adapter 2) is an NSX port" in found[0].message
+    assert "NSX port mirroring applies to it instead" in found[0].message
+    dest = with_nsx(inv, "2258")
+    found = [p for p in rules.session_warnings(dest, CLOUD, s) if p.code == "NsxPort"]
+    assert [p.field for p in found] == ["destination"]
+    assert not [p for p in rules.session_warnings(inv, CLOUD, s) if p.code == "NsxPort"]  # not NSX: nothing

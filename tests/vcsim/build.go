@@ -287,7 +287,7 @@ func (b *builder) switchesAndPortgroups() error {
 		net := folder(dc.NetworkFolder)
 
 		d := &DVS{
-			portIdx: map[string]int{}, uplinkPG: map[string]bool{}, started: b.now,
+			portIdx: map[string]int{}, uplinkPG: map[string]bool{}, nsxPG: map[string]bool{}, started: b.now,
 			pgVlan: map[string]types.BaseVmwareDistributedVirtualSwitchVlanSpec{},
 		}
 		b.setRef(d, "VmwareDistributedVirtualSwitch", s.Moid)
@@ -357,6 +357,7 @@ func (b *builder) switchesAndPortgroups() error {
 				ConfigVersion: "1",
 				AutoExpand:    bp(binding != "ephemeral"),
 				Uplink:        bp(l.Uplink),
+				BackingType:   backingType(l.Nsx),
 			}
 			pg.Host = hostRefs
 			putChild(net, pg)
@@ -368,6 +369,9 @@ func (b *builder) switchesAndPortgroups() error {
 			if l.Uplink {
 				uplinkPGs = append(uplinkPGs, pg.Self)
 				d.uplinkPG[pg.Key] = true
+			}
+			if l.Nsx {
+				d.nsxPG[pg.Key] = true
 			}
 			b.pgs[l.Key] = pg
 		}
@@ -722,4 +726,12 @@ func (b *builder) ports() error {
 		d.ports = append(d.ports, port)
 	}
 	return nil
+}
+
+// backingType is a portgroup's config.backingType (vSphere 7.0): "nsx" or "standard".
+func backingType(nsx bool) string {
+	if nsx {
+		return "nsx"
+	}
+	return "standard"
 }

@@ -24,6 +24,7 @@ type DVS struct {
 	ports    []types.DistributedVirtualPort
 	portIdx  map[string]int
 	uplinkPG map[string]bool                                             // keys of uplink portgroups
+	nsxPG    map[string]bool                                             // keys of NSX-backed portgroups
 	pgVlan   map[string]types.BaseVmwareDistributedVirtualSwitchVlanSpec // portgroup key -> its VLAN (mirror.go)
 	uplinkAt map[[2]string]int                                           // (host, uplink name) -> index of that uplink port, built on first use (mirror.go)
 	nextKey  int                                                         // next generated session key
@@ -45,12 +46,11 @@ func isUplinkPort(s *DVS, p *types.DistributedVirtualPort) bool {
 
 // match applies DistributedVirtualSwitchPortCriteria; unset flags do not filter.
 type portFilter struct {
-	c       *types.DistributedVirtualSwitchPortCriteria
-	keys    map[string]bool
-	pgs     map[string]bool
-	hosts   map[types.ManagedObjectReference]bool
-	inside  bool
-	nothing bool
+	c      *types.DistributedVirtualSwitchPortCriteria
+	keys   map[string]bool
+	pgs    map[string]bool
+	hosts  map[types.ManagedObjectReference]bool
+	inside bool
 }
 
 func newPortFilter(c *types.DistributedVirtualSwitchPortCriteria) *portFilter {
@@ -79,9 +79,6 @@ func newPortFilter(c *types.DistributedVirtualSwitchPortCriteria) *portFilter {
 			f.hosts[h] = true
 		}
 	}
-	if c.NsxPort != nil && *c.NsxPort {
-		f.nothing = true // no NSX ports here
-	}
 	return f
 }
 
@@ -90,7 +87,8 @@ func (f *portFilter) match(s *DVS, p *types.DistributedVirtualPort) bool {
 	if c == nil {
 		return true
 	}
-	if f.nothing {
+	// "NSX ports are ports of NSX port group" (the API reference of PortCriteria.nsxPort, 7.0).
+	if c.NsxPort != nil && *c.NsxPort != s.nsxPG[p.PortgroupKey] {
 		return false
 	}
 	if f.keys != nil && !f.keys[p.Key] {

@@ -47,6 +47,8 @@ type labPortgroup struct {
 	Promiscuous bool     `json:"promiscuous"`
 	Uplink      bool     `json:"uplink"`
 	NumPorts    int32    `json:"numPorts"`
+	// A portgroup of an NSX segment (the snapshot format's "nsx"): config.backingType "nsx" (7.0).
+	Nsx bool `json:"nsx"`
 }
 
 type labConnectee struct {

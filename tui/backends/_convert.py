@@ -181,6 +181,7 @@ def _portgroup_from_props(obj: Any, props: dict[str, Any], uuid_of: dict[str, st
         promiscuous=_promiscuous(setting),
         uplink=bool(props.get("config.uplink")) or obj._moId in uplink_pgs,
         num_ports=int(props.get("config.numPorts") or 0),
+        nsx=props.get("config.backingType") == "nsx",
     )
 
 

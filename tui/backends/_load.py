@@ -94,17 +94,27 @@ def retrieve(pc: Any, view: Any, paths: dict[Any, list[str]], page_size: int) ->
         result = pc.ContinueRetrievePropertiesEx(result.token)
 
 
+def portgroup_paths(version: str) -> list[str]:
+    """:data:`PORTGROUP_PATHS` and those the API ``version`` the stub speaks has: ``config.uplink``
+    (6.5, API version 11) and ``config.backingType`` (7.0); an older vCenter refuses a path it does not know."""
+    VmomiSupport = _support()
+    paths = list(PORTGROUP_PATHS)
+    if VmomiSupport.IsChildVersion(version, "vim.version.version11"):
+        paths.append("config.uplink")
+    if VmomiSupport.IsChildVersion(version, "vim.version.v7_0"):
+        paths.append("config.backingType")
+    return paths
+
+
 def read_tree(pc: Any, version: str, view: Any, root: Any, datacenter: str, page_size: int) -> Tree:
     """Phase 1: datacenters, switches, portgroups and hosts (pyVmomi: a few hundred objects).
 
     ``version`` is the API version the stub speaks; ``datacenter`` the name of ``root`` when
     the load is limited to one datacenter.
     """
-    vim, VmomiSupport = _vim(), _support()
+    vim = _vim()
 
-    pg_paths = list(PORTGROUP_PATHS)
-    if VmomiSupport.IsChildVersion(version, "vim.version.version11"):
-        pg_paths.append("config.uplink")
+    pg_paths = portgroup_paths(version)
     paths = {
         vim.Datacenter: ["name"],
         vim.Folder: ["parent"],

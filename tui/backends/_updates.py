@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.backends import BackendError
-from tui.backends._convert import _portgroup_from_props, _support, _vim, _vmodl
-from tui.backends._load import PORTGROUP_PATHS, SWITCH_PATHS, VM_PATHS, VMWARE_SWITCH_PATHS, filter_spec
+from tui.backends._convert import _portgroup_from_props, _vim, _vmodl
+from tui.backends._load import SWITCH_PATHS, VM_PATHS, VMWARE_SWITCH_PATHS, filter_spec, portgroup_paths
 from tui.inventory import Inventory
 from tui.inventory_objects import Port, Portgroup, Switch, Vm
 from tui.inventory_update import Change, Delta, LiveState, apply_change
@@ -188,7 +188,7 @@ class Follower:
         self.version = first.version
 
     def _create(self) -> None:
-        vim, VmomiSupport = _vim(), _support()
+        vim = _vim()
         from tui.backends._soap import RawSoap
 
         b = self.backend
@@ -197,9 +197,7 @@ class Follower:
         self.view = content.viewManager.CreateContainerView(
             root, [vim.DistributedVirtualSwitch, vim.dvs.DistributedVirtualPortgroup, vim.VirtualMachine], True
         )
-        pg_paths = list(PORTGROUP_PATHS)
-        if VmomiSupport.IsChildVersion(b._stub.version, "vim.version.version11"):
-            pg_paths.append("config.uplink")
+        pg_paths = portgroup_paths(b._stub.version)
         paths = {
             vim.DistributedVirtualSwitch: SWITCH_PATHS,
             vim.VmwareDistributedVirtualSwitch: VMWARE_SWITCH_PATHS,

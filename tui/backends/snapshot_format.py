@@ -216,6 +216,8 @@ class PortgroupJson(_Object, kw_only=True, rename="camel"):
     promiscuous: bool | None = None
     uplink: bool | None = None
     num_ports: Int | None = None
+    nsx: bool | UnsetType = UNSET
+    """Written only when true (an NSX-backed portgroup), so other snapshots stay as they were."""
 
 
 class ConnecteeJson(_Object, kw_only=True, rename="camel"):
@@ -544,6 +546,7 @@ def to_inventory(snap: SnapshotJson, source: str) -> Inventory:
                 promiscuous=pg.promiscuous or False,
                 uplink=pg.uplink or False,
                 num_ports=pg.num_ports or 0,
+                nsx=pg.nsx is True,
             )
             for pg in snap.portgroups
         ],
@@ -570,7 +573,10 @@ def from_inventory(inv: Inventory, saved: str, statistics: Iterable[PortStatisti
             )
             for s in inv.switches.values()
         ],
-        portgroups=[_json(PortgroupJson, pg, vlan=_vlan_json(pg.vlan)) for pg in inv.portgroups.values()],
+        portgroups=[
+            _json(PortgroupJson, pg, vlan=_vlan_json(pg.vlan), nsx=True if pg.nsx else UNSET)
+            for pg in inv.portgroups.values()
+        ],
         ports=[
             _json(PortJson, p, connectee=None if p.connectee is None else _json(ConnecteeJson, p.connectee))
             for p in inv.ports.values()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.console import Group
 from textual import on
 from textual.app import ComposeResult
@@ -11,7 +13,7 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
-from tui import drift
+from tui import drift, timebox
 from tui.describe import advise, endpoint_labels
 from tui.lookup import natural_key
 from tui.messages import ApplyChanges, CopyRequested, OpenWizard, app_state
@@ -75,6 +77,18 @@ class ConfirmDeleteScreen(ConfirmScreen):
             self.notify(f"Type {self.expected!r} exactly to delete it.", severity="warning", markup=False)
 
 
+def status_cell(s: MirrorSession, now: datetime) -> Text:
+    """``enabled``, ``disabled``, with the time box: ``enabled · 29 min left``, ``enabled · expired``."""
+    text = Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim")
+    left = timebox.left(s, now)
+    if left is not None:
+        expired = left.total_seconds() <= 0
+        text.append(" · " + ("expired" if expired else timebox.left_text(s, now).removesuffix(" left")))
+        if expired and s.enabled:
+            text.stylize("bold yellow")
+    return text
+
+
 class SessionsScreen(Screen[None]):
     """The mirror sessions of one switch."""
 
@@ -108,6 +122,14 @@ class SessionsScreen(Screen[None]):
             "History",
             id="sessions.history",
             tooltip="Who changed this switch's sessions, and when (vCenter's events)",
+            show=False,
+        ),
+        Binding(
+            "E",
+            "expire",
+            "Expire",
+            id="sessions.expire",
+            tooltip="Disable the sessions whose time box has passed",
             show=False,
         ),
         Binding(
@@ -225,6 +247,7 @@ class SessionsScreen(Screen[None]):
             self._compact_shown = compact
         else:
             table.clear()
+        now = timebox.now_utc()
         for s in self.sessions:
             sources, destinations = endpoint_labels(inventory, switch.key, s, short=True, names=not compact)
             warnings = [p for p in self._problems(inventory, s) if p.severity is not Severity.INFO]
@@ -232,7 +255,7 @@ class SessionsScreen(Screen[None]):
                 Text(visible(s.key or "")),
                 Text(visible(s.name or "(no name)")),
                 Text(SHORT_TYPES.get(s.session_type or "", s.type_label)),
-                Text("enabled" if s.enabled else "disabled", style="" if s.enabled else "dim"),
+                status_cell(s, now),
                 Text(visible((" " if compact else "  ").join(sources))),
                 Text(visible((" " if compact else "  ").join(destinations))),
                 Text(str(len(warnings)) if warnings else "", style="bold yellow"),
@@ -384,6 +407,35 @@ class SessionsScreen(Screen[None]):
                 self.query_one("#sessions-table", DataTable).move_cursor(row=row)
 
         self.app.push_screen(HistoryScreen(self.switch_key), chosen)
+
+    def action_expire(self) -> None:
+        """Disable this switch's enabled sessions whose time box has passed (one change), after asking."""
+        inv = app_state(self.app).inventory
+        if inv is None or self.switch_key not in inv.switches:
+            return
+        switch = inv.switches[self.switch_key]
+        now = timebox.now_utc()
+        due = [s for _, s in timebox.expired(inv, now, [switch]) if s.enabled]
+        if not due:
+            self.notify(f"No enabled session on {visible(switch.name)} has expired.", markup=False)
+            return
+        names = ", ".join(f"{s.key} ({s.name or 'no name'}, {timebox.left_text(s, now)})" for s in due)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                changes = [SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=False)) for s in due]
+                self.post_message(ApplyChanges(self.switch_key, changes))
+
+        count = f"{len(due)} session{'s' * (len(due) != 1)}"
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Disable {count} on {switch.name} whose time box has passed: {names}?",
+                yes="Disable",
+                no="Keep",
+                title="Expired sessions",
+            ),
+            confirmed,
+        )
 
     def action_export(self) -> None:
         """The selected session for another tool (tui/screens/export.py)."""

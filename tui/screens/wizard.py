@@ -222,6 +222,7 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         for section, problems in by_section.items():
             section.show(t)
             section.show_problems(problems)
+        self.query_one(NameSection).show_expiry(built.session)
         self.query_one(SourcesSection).show_resolved(built.resolved["sources"])
         self.query_one(DestinationSection).show_resolved(built.resolved["dest_ports"])
         line = self.query_one("#problem-general", Static)

@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, RadioSet, Select, SelectionList, Static
 
-from tui import sessionform
-from tui.model import EncapType, Problem, SessionType, SwitchCapability
+from tui import sessionform, timebox
+from tui.model import EncapType, MirrorSession, Problem, SessionType, SwitchCapability
 from tui.render import problem_text
 from tui.sessionform import Form
 from tui.text import SafeText as Text
@@ -188,11 +188,25 @@ class NameSection(Section):
         with Horizontal(classes="row"):
             yield field_label("Description")
             yield Input(f.description, placeholder="e.g. ticket 4711, Kerberos trace", id="description", compact=True)
+        with Horizontal(classes="row"):
+            yield field_label("Expires after")
+            yield Input(f.expires, placeholder="e.g. 30m, 2h or 1d", id="expires", compact=True)
+        yield Static(id="expires-hint", classes="hint")
 
     def read(self, form: Form) -> None:
         form.name = self.query_one("#name", Input).value
         form.description = self.query_one("#description", Input).value
         form.enabled = self.query_one("#enabled", Checkbox).value
+        form.expires = self.query_one("#expires", Input).value
+
+    def show_expiry(self, session: MirrorSession) -> None:
+        """When the session as it stands would expire (:mod:`tui.timebox`), under the field."""
+        when = timebox.expiry(session)
+        hint = self.query_one("#expires-hint", Static)
+        hint.display = when is not None
+        if when is not None:
+            left = timebox.left_text(session, timebox.now_utc())
+            hint.update(Text(f"Expires {when:%Y-%m-%d %H:%M} UTC ({left}) · none removes it", style="dim"))
 
 
 class SourcesSection(Section):
