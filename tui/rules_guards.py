@@ -8,6 +8,7 @@ Pure Python: no Textual, no pyVmomi.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 
 from tui.model import ConnecteeType, MirrorSession, SessionType
@@ -129,3 +130,24 @@ def guard_session(ctx: SwitchView, s: MirrorSession, out: Findings, allow_list: 
     _guard_nsx(ctx, s, out)
     if allow_list is not None:
         _guard_allow_list(s, allow_list, out)
+
+
+STIG_INPUT = "vcenter_portMirrorSessions"
+"""The input of VMware's vSphere STIG automation (dod-compliance-and-automation, InSpec profile,
+control VCFA-9X-000340; VCSA-80-000300 in 8.0) that lists authorized sessions by name."""
+
+
+def stig_inputs(vcenter: str, names: Collection[str]) -> str:
+    """``names`` as the STIG automation's YAML inputs file has them, with where they came from."""
+    from tui.text import visible
+
+    lines = [
+        f"# Port mirroring sessions on {visible(vcenter)} (dvmirror sessions --allow-list), in the form of the",
+        "# vSphere STIG automation's inputs (VCFA-9X-000340 / VCSA-80-000300): the sessions allowed by name.",
+        "# Review before use: a hardening run flags every session not listed. The same names can go in",
+        "# dvmirror's config.toml as allowed_sessions.",
+    ]
+    if not names:
+        return "\n".join([*lines, f"{STIG_INPUT}: []", ""])
+    # JSON strings are YAML double-quoted scalars: every character, hostile or not, comes back as it was.
+    return "\n".join([*lines, f"{STIG_INPUT}:", *(f"  - {json.dumps(n)}" for n in names), ""])

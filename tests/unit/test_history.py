@@ -90,7 +90,7 @@ def test_since_without_history_is_a_usage_error(capsys: pytest.CaptureFixture[st
 
 def test_check_and_history_together_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(capsys, "sessions", "--demo", "--check", "--history")
-    assert code == 2 and out == "" and "--check and --history are two different reports" in err
+    assert code == 2 and out == "" and "--check and --history are different reports and actions" in err
 
 
 # -- events → entries ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import CLOUD
-from tui import rules
+from tui import rules, rules_guards
 from tui.backends.snapshot import SnapshotBackend
 from tui.model import (
     ChangeOperation,
@@ -138,3 +138,24 @@ def test_nsx_ports_are_said_for_each_list(inv: Inventory) -> None:
     found = [p for p in rules.session_warnings(dest, CLOUD, s) if p.code == "NsxPort"]
     assert [p.field for p in found] == ["destination"]
     assert not [p for p in rules.session_warnings(inv, CLOUD, s) if p.code == "NsxPort"]  # not NSX: nothing
+
+
+def test_stig_inputs_give_back_every_name_exactly() -> None:
+    import yaml
+
+    names = ["DMZ-IDS", "vm[prod]", "[/x]", 'say "hi"\n\x1b[31m', "{{ lookup('pipe', 'id') }}", "- not a list item"]
+    text = rules_guards.stig_inputs("vc\x1b01", names)
+    assert "\x1b" not in text and "vc\\x1b01" in text  # the comment shows the vCenter escaped
+    assert yaml.safe_load(text) == {"vcenter_portMirrorSessions": names}
+    assert yaml.safe_load(rules_guards.stig_inputs("vc", [])) == {"vcenter_portMirrorSessions": []}
+
+
+def test_allow_list_cli_prints_the_demo_names(capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from tui.__main__ import main
+
+    assert main(["sessions", "--demo", "--allow-list"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out) == {"vcenter_portMirrorSessions": ["DMZ-IDS", "RSPAN-Core"]}
+    assert main(["sessions", "--demo", "--allow-list", "--history"]) == 2
+    assert "give one of them" in capsys.readouterr().err

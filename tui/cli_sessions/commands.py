@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
-from tui import drift, drift_store, export, rules, timebox, verify
+from tui import drift, drift_store, export, rules, rules_guards, timebox, verify
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, Backend, BackendError
 from tui.cli import UsageError, console, emit_json, err_console, find_switch, load, report_error
 from tui.cli_sessions.edit import EditError, Plan, plan, unknown_session
@@ -57,15 +57,17 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
     ``--history``: :func:`cmd_history`."""
     if getattr(args, "since", None) is not None and not getattr(args, "history", False):
         raise UsageError("--since goes with --history")
-    if getattr(args, "check", False) and getattr(args, "history", False):
-        raise UsageError("--check and --history are two different reports: give one of them")
     expire = getattr(args, "action", None) == "expire"
     if (getattr(args, "dry_run", False) or getattr(args, "remove", False)) and not expire:
         raise UsageError("--dry-run and --remove go with `dvmirror sessions expire`")
-    if expire and (getattr(args, "check", False) or getattr(args, "history", False)):
-        raise UsageError("expire changes sessions; --check and --history are reports: give one of them")
     if expire:
         return cmd_expire(backend, args)
+    reports = [f for f in ("check", "history", "allow_list") if getattr(args, f, False)]
+    if len(reports) > 1 or (expire and reports):
+        given = [*("--" + f.replace("_", "-") for f in reports), *(["expire"] if expire else [])]
+        raise UsageError(f"{' and '.join(given)} are different reports and actions: give one of them")
+    if getattr(args, "allow_list", False):
+        return cmd_allow_list(backend, args)
     if getattr(args, "check", False):
         return cmd_check(backend, args)
     if getattr(args, "history", False):
@@ -107,6 +109,28 @@ def cmd_check(backend: Backend, args: argparse.Namespace) -> int:
     if notice:
         err_console().print(Text(f"dvmirror: {notice}"))
     return EXIT_PROBLEMS if failing else EXIT_OK
+
+
+def cmd_allow_list(backend: Backend, args: argparse.Namespace) -> int:
+    """``dvmirror sessions --allow-list``: the names of the sessions (of one switch, or all), as the
+    vSphere STIG's automation lists authorized ones (:func:`tui.rules_guards.stig_inputs`)."""
+    inventory = load(backend, args.json)
+    switches = [find_switch(inventory, args.switch)] if args.switch else sorted_switches(inventory)
+    sessions = [s for sw in switches for s in sorted(sw.sessions, key=lambda x: natural_key(x.key or ""))]
+    names = [n for n in dict.fromkeys(s.name for s in sessions) if n]
+    unnamed = sum(1 for s in sessions if not s.name)
+    if args.json:
+        emit_json({rules_guards.STIG_INPUT: names, "unnamed": unnamed})
+    else:
+        sys.stdout.write(rules_guards.stig_inputs(inventory.vcenter, names))
+    if unnamed:
+        err_console().print(
+            Text(
+                f"dvmirror: {unnamed} session{'s have' if unnamed != 1 else ' has'} no name: a name-based "
+                "allow-list cannot authorize it; name it (dvmirror session edit --session KEY --name ...)"
+            )
+        )
+    return EXIT_OK
 
 
 def cmd_expire(backend: Backend, args: argparse.Namespace) -> int:

@@ -142,6 +142,7 @@ examples:
   dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
   dvmirror sessions --history --switch dvSwitchCloud --since 2d
   dvmirror sessions --history --since 2026-11-28T06:00Z --json
+  dvmirror sessions --allow-list > stig-inputs.yml  the names, as the STIG's inputs list them
   dvmirror sessions expire --dry-run                 what would be disabled now
   dvmirror sessions expire --remove --json           for cron: delete expired sessions
 
@@ -203,6 +204,11 @@ def add_commands(
         type=since_value,
         help="with --history: from WHEN, a duration back (30m, 2h, 7d) or an ISO 8601 date or time "
         "(2026-11-28, 2026-11-28T06:00Z; without an offset: UTC); default 7d",
+    )
+    sessions.add_argument(
+        "--allow-list",
+        action="store_true",
+        help="print the session names as the vSphere STIG's hardening inputs list them (vcenter_portMirrorSessions)",
     )
     sessions.add_argument("--dry-run", action="store_true", help="with expire: show what would change; send nothing")
     sessions.add_argument("--remove", action="store_true", help="with expire: delete expired sessions, not disable")
