@@ -344,13 +344,25 @@ def _bad_arguments(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _debug_messages() -> None:
+    """``DVMIRROR_DEBUG=1``: dvmirror's debug messages (why a saved session or cached inventory
+    was not used, :mod:`tui.warm`) on stderr, as ``dvmirror: debug: …``."""
+    import logging
+
+    class Stderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stderr.write(f"dvmirror: debug: {visible(record.getMessage())}\n")
+
+    logger = logging.getLogger("dvmirror")
+    logger.setLevel(logging.DEBUG)
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        logger.addHandler(Stderr())
+
+
 def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     env = os.environ if environ is None else environ
-    if env.get("DVMIRROR_DEBUG", "").strip() not in ("", "0"):
-        import logging
-
-        logging.basicConfig(format="dvmirror: debug: %(message)s")
-        logging.getLogger("dvmirror").setLevel(logging.DEBUG)
+    if (env.get("DVMIRROR_DEBUG") or os.environ.get("DVMIRROR_DEBUG", "")).strip() not in ("", "0"):
+        _debug_messages()
     problem = _bad_arguments(sys.argv[1:] if argv is None else argv)
     if problem:
         return cli.report_usage(problem)

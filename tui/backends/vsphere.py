@@ -187,8 +187,8 @@ class VsphereBackend:
             try:
                 if self._resume(ctx, thumbprint, saved.api, saved.session):
                     return
-            except vim.fault.NotAuthenticated:
-                pass
+            except vim.fault.NotAuthenticated:  # what vcsim says of a session id it never gave out
+                log.debug("saved session of %s@%s not used: vCenter no longer has it (NotAuthenticated)", s.user, s.url)
             except _vmodl().MethodFault as e:  # e.g. ManagedObjectNotFound: another server now answers there
                 log.debug("saved session of %s not used: %s", s.url, type(e).__name__)
             self._drop_stub()
