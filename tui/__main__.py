@@ -230,9 +230,9 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
     settings = config.keyring_password(settings)
     from tui.backends.vsphere import VsphereBackend
 
-    if tui:  # the TUI asks for a password in a modal, logs in afresh and out on quit (README "Warm start")
-        return VsphereBackend(settings)
     sessions, inventories = _warm_caches()
+    if tui:  # the TUI asks for a password in a modal, logs in afresh and out on quit (README "Warm start")
+        return VsphereBackend(settings, inventory_cache=inventories)
     ask = _password_prompt(settings, interactive)
     if settings.needs_password and (sessions is None or not sessions.has(settings)) and not _may_be_cached(args):
         settings = settings.with_password(ask())

@@ -50,6 +50,8 @@ SESSION_LIMIT = 16 << 10
 """A session file is a few hundred bytes; a larger one is not read."""
 DEFAULT_MAX_AGE = 300.0
 """Seconds a cached inventory answers ``find`` (``--max-age``; 5 minutes)."""
+TUI_MAX_AGE = 86400.0
+"""Seconds a cached inventory is shown by the TUI while its first load runs (a day)."""
 _SESSION_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,512}")
 """What a session id may hold: vCenter's are hex with dashes. No quote, semicolon, space or
 control character, so a planted file cannot add anything to the ``Cookie`` header."""

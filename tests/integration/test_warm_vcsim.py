@@ -318,3 +318,48 @@ def test_an_apply_from_a_cached_inventory_reads_the_switch_again(
         assert "From-The-Cache" in state(server)[1].values()
     finally:
         backend.close()
+
+
+async def test_the_tui_shows_the_cached_tree_at_once_then_the_live_one(start_vcsim: Callable[..., Any]) -> None:
+    """The tree of the last run is there before vCenter answers (the header says "cached, as of"),
+    then the live inventory replaces it with the cursor where it was; the TUI keeps the cache."""
+    from tests.integration.test_vsphere_backend import settings_for
+    from tui.app import build_app
+    from widgets.app_header import AppHeader
+    from widgets.inventory_tree import InventoryTree
+
+    server = start_vcsim(delay=150)  # every call takes 150 ms: the load takes seconds
+    settings = settings_for(server)
+    cache = InventoryCache()
+    seen = VsphereBackend(settings)
+    try:
+        first = seen.load()
+    finally:
+        seen.close()
+    cache.save(settings, first, saved=time.time() - 120)
+    app = build_app(VsphereBackend(settings, inventory_cache=cache), environ={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        started = time.monotonic()
+        while app.inventory is None and time.monotonic() - started < 10:
+            await pilot.pause(0.05)
+        assert app.inventory is not None and app.partial, "the cached tree, while the load runs"
+        assert time.monotonic() - started < 2
+        assert app.live_label.startswith("cached, as of ")
+        header = app.screen.query_one(AppHeader)
+        assert header.live.startswith("cached, as of ")
+        assert len(app.inventory.ports) == len(first.ports), "the whole cached inventory"
+        tree = app.screen.query_one(InventoryTree)
+        await pilot.pause(0.1)
+        await pilot.press("down", "down")
+        await pilot.pause(0.1)
+        assert tree.cursor_node is not None
+        label = str(tree.cursor_node.label)
+        while app.partial and time.monotonic() - started < 60:
+            await pilot.pause(0.1)
+        assert not app.partial and app.inventory is not first
+        assert not app.live_label.startswith("cached")
+        await pilot.pause(0.2)
+        assert tree.cursor_node is not None and str(tree.cursor_node.label) == label, "the cursor stayed"
+        app.backend.close()
+    again = cache.load(settings, 300)
+    assert again is not None and again.age < 60, "the live load was cached for the next start"
