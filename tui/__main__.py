@@ -234,7 +234,9 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
     if tui:  # the TUI asks for a password in a modal, logs in afresh and out on quit (README "Warm start")
         return VsphereBackend(settings, inventory_cache=inventories)
     ask = _password_prompt(settings, interactive)
-    if settings.needs_password and (sessions is None or not sessions.has(settings)) and not _may_be_cached(args):
+    saved = sessions is not None and sessions.has(settings)
+    cached = inventories is not None and _may_be_cached(args)
+    if settings.needs_password and not saved and not cached:
         settings = settings.with_password(ask())
     # Otherwise asked only when a login turns out to be needed: a saved session may do.
     return VsphereBackend(
