@@ -333,3 +333,23 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("session_user", "user", "same"),
+    [
+        ("user", "user", True),
+        ("VSPHERE.LOCAL\\Administrator", "administrator@vsphere.local", True),
+        ("VSPHERE.LOCAL\\Administrator", "Administrator", True),
+        ("root", "root", True),
+        ("VSPHERE.LOCAL\\admin", "administrator@vsphere.local", False),
+        ("OTHER.DOMAIN\\Administrator", "administrator@vsphere.local", False),
+        ("readonly@vsphere.local", "administrator@vsphere.local", False),
+        ("", "user", False),
+    ],
+)
+def test_whose_session_it_is(session_user: str, user: str, same: bool) -> None:
+    """vCenter names the session's user ``DOMAIN\\name``; dvmirror logs in as ``name@domain``."""
+    from tui.backends.vsphere import _same_user
+
+    assert _same_user(session_user, user) is same

@@ -333,7 +333,8 @@ class VsphereBackend:
         self._save_session()
 
     def close(self) -> None:
-        """Log out and drop connections, quietly.
+        """Log out (not with a session cache: the CLI keeps its session, see :meth:`_logout`) and
+        drop connections, quietly.
 
         If a call is running in another thread (a long load, or a vCenter that stopped
         answering), every connection is cut: that thread fails with ConnectionFailed at once and
