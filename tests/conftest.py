@@ -24,6 +24,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    # Saved sessions and inventories (tui/warm.py) are off unless a test turns them on
+    # (monkeypatch.delenv("DVMIRROR_CACHE")): a second command of a test reads vCenter as it is.
+    monkeypatch.setenv("DVMIRROR_CACHE", "off")
     monkeypatch.setenv("DVMIRROR_AUDIT_LOG", str(home / "audit.jsonl"))
     # Demo-lab and snapshot changes go to the practice log only; the same file here, so that
     # tests of the audit trail can use the demo lab (tests/unit/test_hostile.py unsets it).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -105,6 +105,22 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     config.add_connection_arguments(parser)
 
 
+def _cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-age`` and ``--fresh``: whether the last inventory may answer (README "Warm start")."""
+    from tui.warm import DEFAULT_MAX_AGE
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--max-age",
+        metavar="DURATION",
+        type=cli.max_age,
+        default=DEFAULT_MAX_AGE,
+        help=f"answer from the inventory cached by an earlier run if it is at most this old "
+        f"(90s, 5m, 2h; 0: never; default {DEFAULT_MAX_AGE / 60:g}m)",
+    )
+    group.add_argument("--fresh", action="store_true", help="always read vCenter (the cache is refreshed)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``dvmirror`` argument parser."""
     formatter = argparse.RawDescriptionHelpFormatter
@@ -135,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     ports.add_argument("--vm", metavar="V", help="only the ports of this VM")
     ports.add_argument("--connected", action="store_true", help="only connected ports")
     ports.add_argument("--json", action="store_true", help="JSON rows instead of a table")
+    _cache_arguments(ports)
     cli_table.add_arguments(ports, cli.PORT_COLUMNS)
     ports.set_defaults(func=cli.cmd_ports)
     finish(ports)
@@ -154,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="search every context (the profiles of config.toml) in parallel; each row names its context",
     )
+    _cache_arguments(find)
     cli_table.add_arguments(find, cli.FIND_COLUMNS)
     find.set_defaults(func=cli.cmd_find)
     finish(find)
@@ -210,8 +228,44 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
             "or --demo for the bundled demo lab"
         )
     settings = config.keyring_password(settings)
-    if settings.needs_password and not tui:
-        # The TUI asks in a modal; the CLI asks here, and never when nobody can answer.
+    from tui.backends.vsphere import VsphereBackend
+
+    sessions, inventories = _warm_caches()
+    if tui:  # the TUI asks for a password in a modal, logs in afresh and out on quit (README "Warm start")
+        return VsphereBackend(settings, inventory_cache=inventories)
+    ask = _password_prompt(settings, interactive)
+    saved = sessions is not None and sessions.has(settings)
+    cached = inventories is not None and _may_be_cached(args)
+    if settings.needs_password and not saved and not cached:
+        settings = settings.with_password(ask())
+    # Otherwise asked only when a login turns out to be needed: a saved session may do.
+    return VsphereBackend(
+        settings,
+        session_cache=sessions,
+        inventory_cache=inventories,
+        ask_password=ask if settings.needs_password else None,
+    )
+
+
+def _warm_caches() -> tuple[Any, Any]:
+    """The CLI's session and inventory caches (:mod:`tui.warm`), or ``(None, None)`` with ``DVMIRROR_CACHE=off``
+    (read from the process's environment, as ``XDG_CACHE_HOME`` is)."""
+    from tui import warm
+
+    if not warm.enabled():
+        return None, None
+    return warm.SessionCache(), warm.InventoryCache()
+
+
+def _may_be_cached(args: argparse.Namespace) -> bool:
+    """True for a command that may answer from the inventory cache (``find``, ``ports``), unless ``--fresh``."""
+    return getattr(args, "func", None) in (cli.cmd_find, cli.cmd_ports) and not getattr(args, "fresh", False)
+
+
+def _password_prompt(settings: config.Settings, interactive: bool) -> Callable[[], str]:
+    """Ask for the password on the terminal; never when nobody can answer (LoginFailed)."""
+
+    def ask() -> str:
         if not interactive:
             raise LoginFailed(
                 f"no password for {settings.user or 'the user'} on {settings.server}",
@@ -222,12 +276,11 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
 
         who = f"{settings.user}@{settings.server}" if settings.user else settings.server
         try:
-            settings = settings.with_password(getpass.getpass(f"Password for {who}: "))
+            return getpass.getpass(f"Password for {who}: ")
         except EOFError:  # ctrl+d at the prompt
             raise LoginFailed(f"no password given for {who}") from None
-    from tui.backends.vsphere import VsphereBackend
 
-    return VsphereBackend(settings)
+    return ask
 
 
 def context_backend(args: argparse.Namespace, environ: Mapping[str, str]) -> cli_contexts.BackendFactory:
@@ -293,8 +346,25 @@ def _bad_arguments(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _debug_messages() -> None:
+    """``DVMIRROR_DEBUG=1``: dvmirror's debug messages (why a saved session or cached inventory
+    was not used, :mod:`tui.warm`) on stderr, as ``dvmirror: debug: …``."""
+    import logging
+
+    class Stderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sys.stderr.write(f"dvmirror: debug: {visible(record.getMessage())}\n")
+
+    logger = logging.getLogger("dvmirror")
+    logger.setLevel(logging.DEBUG)
+    if not any(type(h).__name__ == "Stderr" for h in logger.handlers):
+        logger.addHandler(Stderr())
+
+
 def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     env = os.environ if environ is None else environ
+    if (env.get("DVMIRROR_DEBUG") or os.environ.get("DVMIRROR_DEBUG", "")).strip() not in ("", "0"):
+        _debug_messages()
     problem = _bad_arguments(sys.argv[1:] if argv is None else argv)
     if problem:
         return cli.report_usage(problem)

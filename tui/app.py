@@ -61,6 +61,7 @@ from tui.paths import STYLES_DIR
 from tui.screens.explorer import ExplorerScreen
 from tui.text import visible, visible_lines
 from tui.verify import DEFAULT_SECONDS
+from tui.warm import InventoryCache
 
 INDEX_DELAY = 2.0
 """Seconds after the last live update before the search index is built again (updates in a burst: once)."""
@@ -148,6 +149,8 @@ class DvMirrorApp(App[None]):
         self._complete: Inventory | None = None
         self._complete_at = ""
         """The last complete inventory (and when it was read), kept while a refresh runs."""
+        self._cached_at = ""
+        """When the cached inventory shown while the first load runs was loaded (:mod:`tui.warm`)."""
         self.explorer = ExplorerScreen()
         """The first screen, always at the bottom of the stack (palette requests go on to it)."""
         self._live_stop: threading.Event | None = None
@@ -245,8 +248,9 @@ class DvMirrorApp(App[None]):
         view = self.views.setdefault(name, ContextView(backend=backend))
         view.loading, view.error = True, None
         view.loads += 1
+        first = view.loads == 1 and view.inventory is None
         self.run_worker(
-            lambda: self._load_thread(name, backend),
+            lambda: self._load_thread(name, backend, first),
             thread=True,
             exclusive=True,
             group=f"load:{name}",
@@ -254,9 +258,12 @@ class DvMirrorApp(App[None]):
             description="Loading inventory",
         )
 
-    def _load_thread(self, name: str, backend: Backend) -> None:
+    def _load_thread(self, name: str, backend: Backend, first: bool = False) -> None:
+        cache = getattr(backend, "inventory_cache", None)
+        cached = self._show_cached(name, backend, cache) if first and cache is not None else False
+
         def progress(step: LoadProgress) -> None:
-            if step.partial is not None:
+            if step.partial is not None and not cached:  # the cached tree stays until the load is complete
                 self.post_message(InventoryLoaded(step.partial, partial=True, context=name))
             self.post_message(LoadProgressed(step, context=name))
 
@@ -270,6 +277,21 @@ class DvMirrorApp(App[None]):
             self.post_message(LoadFailed(error, context=name))
             return
         self.post_message(InventoryLoaded(inventory, context=name))
+        if cache is not None:
+            cache.save(backend.settings, inventory)  # for the next start (never for a change: apply re-reads)
+
+    def _show_cached(self, name: str, backend: Backend, cache: InventoryCache) -> bool:
+        """Post the inventory an earlier run cached (at most a day old) as a partial one, so that the
+        tree is there at once; the live load replaces it when it ends (README "Warm start")."""
+        from tui.warm import TUI_MAX_AGE
+
+        cached = cache.load(backend.settings, TUI_MAX_AGE)
+        if cached is None:
+            return False
+        when = datetime.fromtimestamp(cached.saved)
+        shown = when.strftime("%H:%M") if when.date() == datetime.now().date() else when.strftime("%b %d %H:%M")
+        self.post_message(InventoryLoaded(cached.inventory, partial=True, context=name, cached_at=shown))
+        return True
 
     def on_inventory_loaded(self, message: InventoryLoaded) -> None:
         """Publish the inventory to the screens; index it for search once it is on screen."""
@@ -281,6 +303,9 @@ class DvMirrorApp(App[None]):
                 view.complete_at = datetime.now().strftime("%H:%M:%S")
                 self.build_index(message.inventory, context=message.context)
             return
+        if message.cached_at and self.inventory is not None and not self.partial:
+            return  # the load ended first: a complete inventory is shown already
+        self._cached_at = message.cached_at if message.partial else ""
         if not message.partial:
             self.views[self._ctx_name].loading = False
         if message.partial and not self.partial:
@@ -393,6 +418,8 @@ class DvMirrorApp(App[None]):
         """The header's word on the update channel (see :class:`tui.messages.AppState`)."""
         if getattr(self.backend, "follow", None) is None:
             return ""  # the demo lab and snapshots do not change
+        if self.partial and self._cached_at:
+            return f"cached, as of {self._cached_at}"
         state = self.live
         if state is None or self._live_stop is None:
             return f"as of {self._complete_at}" if self._complete_at else ""

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
@@ -26,6 +27,7 @@ from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, PortlessNic, PortStatistics, Switch
 from tui.text import SafeText as Text
 from tui.text import ascii_digits, json_safe, json_text, visible, visible_lines
+from tui.warm import DEFAULT_MAX_AGE, Cached, parse_duration
 
 
 class UsageError(Exception):
@@ -94,8 +96,52 @@ def err_console() -> Console:
 
 
 def load(backend: Backend, quiet: bool) -> Inventory:
-    """Load the inventory, with a transient progress line on stderr when interactive."""
-    return _loading(backend, quiet, backend.load, lambda inv: inv)
+    """Load the inventory, with a transient progress line on stderr when interactive; a live
+    inventory is kept in the backend's inventory cache, if it has one (:mod:`tui.warm`)."""
+    inventory = _loading(backend, quiet, backend.load, lambda inv: inv)
+    cache = getattr(backend, "inventory_cache", None)
+    if cache is not None:
+        cache.save(backend.settings, inventory)
+    return inventory
+
+
+def load_or_cached(backend: Backend, args: argparse.Namespace) -> tuple[Inventory, Cached | None]:
+    """The cache decision of ``find`` and ``ports``: the backend's cached inventory when one of
+    at most ``--max-age`` is there and ``--fresh`` is not given (a note on stderr says how old it
+    is), else a live load (which refreshes the cache)."""
+    cache = getattr(backend, "inventory_cache", None)
+    if cache is not None and not getattr(args, "fresh", False):
+        max_age = getattr(args, "max_age", None)
+        cached = cache.load(backend.settings, DEFAULT_MAX_AGE if max_age is None else max_age)
+        if cached is not None:
+            err = err_console()
+            for warning in cached.inventory.warnings:
+                err.print(Text(f"dvmirror: warning: {warning}"))
+            err.print(Text(f"dvmirror: {cache_note(cached)} (--fresh reads vCenter)", style="dim"))
+            return cached.inventory, cached
+    return load(backend, getattr(args, "json", False)), None
+
+
+def cache_note(cached: Cached) -> str:
+    """``from the cache of 17:02:11 (42 s old)``."""
+    when = datetime.fromtimestamp(cached.saved).strftime("%H:%M:%S")
+    age = cached.age
+    shown = f"{age:.0f} s" if age < 120 else f"{age / 60:.0f} min" if age < 7200 else f"{age / 3600:.1f} h"
+    return f"from the cache of {when} ({shown} old)"
+
+
+def cache_field(cached: Cached) -> dict[str, Any]:
+    """The ``cache`` field of a JSON row answered from the cache: when it was loaded, and its age."""
+    saved = datetime.fromtimestamp(cached.saved, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"saved": saved, "age_seconds": round(cached.age, 1)}
+
+
+def max_age(text: str) -> float:
+    """An ``argparse`` type: ``--max-age`` (``90``, ``90s``, ``5m``, ``2h``, ``1d``) in seconds."""
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 _Loaded = TypeVar("_Loaded")
@@ -110,6 +156,8 @@ def _loading(
     """``run(progress)`` (a load), with a transient progress line on stderr when interactive, then
     the warnings of the inventory it read (``inventory_of`` finds it in what ``run`` returns)."""
     err = err_console()
+    if getattr(backend, "ask_password", None) is not None:
+        backend.connect()  # type: ignore[attr-defined]  # a password may be asked for: not under the progress line
     if quiet or not err.is_terminal:
         result = run()
     else:
@@ -283,11 +331,14 @@ def print_port_table(
 
 def cmd_ports(backend: Backend, args: argparse.Namespace) -> int:
     """``dvmirror ports``: list ports, optionally filtered."""
-    inventory = load(backend, args.json)
+    inventory, cached = load_or_cached(backend, args)
     ports = select_ports(inventory, args.switch, args.portgroup, args.vm)
     if args.connected:
         ports = [p for p in ports if p.connected]
     rows = [inventory.port_row(p) for p in ports]
+    if cached is not None and args.json:
+        for row in rows:
+            row["cache"] = cache_field(cached)
     if args.json:
         emit_json(rows)
     else:
@@ -312,7 +363,7 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     term = args.term.strip()
     if not term:
         raise UsageError("the search term is empty")
-    inventory = load(backend, args.json)
+    inventory, cached = load_or_cached(backend, args)
     hits = LookupIndex(inventory).search(term, limit=None)
     rows = []
     for hit in hits:
@@ -321,6 +372,8 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
         row["matched_field"] = hit.field.label
         row["matched_value"] = hit.text
         row["match"] = hit.match.name.lower()
+        if cached is not None:
+            row["cache"] = cache_field(cached)
         rows.append(row)
     if args.json:
         emit_json(rows)

@@ -198,6 +198,8 @@ class InventoryLoaded(Message):
     """The context whose load this is (tui/contexts.py; '' without contexts)."""
     delta: Delta | None = None
     """An update's change and the inventory it was applied to (the tree then updates only what changed)."""
+    cached_at: str = ""
+    """A partial inventory from the cache of an earlier run (:mod:`tui.warm`): when it was loaded (``17:02``)."""
 
 
 @dataclass

@@ -150,6 +150,9 @@ def apply_and_audit(
     except Exception as e:  # never a traceback: reported like any other failure
         answer = BackendError(f"The change failed unexpectedly: {e.__class__.__name__}: {e}")
     outcome = outcome_of(changes, answer, warnings)
+    cache = getattr(backend, "inventory_cache", None)
+    if cache is not None and outcome.sent:  # the cached inventory may no longer be so (tui.warm)
+        cache.forget(backend.settings)
     switch = inventory.switches.get(switch_key)
     failure = audit.record_change(
         backend, inventory, switch.name if switch else switch_key, outcome.changes, outcome.result, outcome.problems

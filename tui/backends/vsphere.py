@@ -31,6 +31,7 @@ Saving a live inventory for offline use (``dvmirror snapshot save``) is ``snapsh
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 import threading
 import time
@@ -76,13 +77,30 @@ from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, Sessi
 
 if TYPE_CHECKING:
     from tui.history import SessionHistoryEntry
+    from tui.warm import InventoryCache, SessionCache
 
 T = TypeVar("T")
+log = logging.getLogger("dvmirror.warm")
 
 PAGE_SIZE = 1000
 """``maxObjects`` per page (performance.md §4: 500-1000 is the sweet spot)."""
 _VM_PATHS = VM_PATHS
 """The VM properties a load reads (:data:`._load.VM_PATHS`), under the name this module gave them."""
+
+
+def _same_user(session_user: str, user: str) -> bool:
+    """Whether vCenter's ``currentSession.userName`` is the user dvmirror logs in as: vCenter
+    writes ``VSPHERE.LOCAL\\Administrator`` for ``administrator@vsphere.local``."""
+
+    def norm(name: str) -> tuple[str, str]:
+        domain, sep, rest = name.partition("\\")
+        if sep:
+            return rest.lower(), domain.lower()
+        rest, _, domain = name.partition("@")
+        return rest.lower(), domain.lower()
+
+    (a, ad), (b, bd) = norm(session_user), norm(user)
+    return a == b and (ad == bd or not ad or not bd)
 
 
 # -- the backend --------------------------------------------------------------------------
@@ -91,8 +109,25 @@ _VM_PATHS = VM_PATHS
 class VsphereBackend:
     """A live vCenter, through pyVmomi. Thread-safe: one call at a time."""
 
-    def __init__(self, settings: Settings, *, page_size: int = PAGE_SIZE, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        page_size: int = PAGE_SIZE,
+        timeout: float | None = None,
+        session_cache: SessionCache | None = None,
+        inventory_cache: InventoryCache | None = None,
+        ask_password: Callable[[], str] | None = None,
+    ) -> None:
         self.settings = settings
+        self.session_cache = session_cache
+        """Where the session is kept between runs (the CLI's; None: log in, and out on close)."""
+        self.inventory_cache = inventory_cache
+        """Where the CLI keeps the last inventory (:func:`tui.cli.load_or_cached`); None: not kept."""
+        self.ask_password = ask_password
+        """Asked for the password when a login needs one and none is set (after a saved session failed)."""
+        self.reused_session = False
+        """True when the session of a previous run was verified and used instead of a login."""
         self.read_only = settings.read_only
         self.label = f"vCenter {settings.server}"
         self.offline = False
@@ -133,7 +168,6 @@ class VsphereBackend:
 
     def _connect(self) -> None:
         vim, VmomiSupport = _vim(), _support()
-        from pyVmomi import SoapStubAdapter
 
         s = self.settings
         if not s.server:
@@ -148,7 +182,28 @@ class VsphereBackend:
             )
         self._conns.closing = False
         ctx, thumbprint = ssl_context(s) if s.scheme == "https" else (None, "")
+        saved = self.session_cache.load(s) if self.session_cache is not None else None
+        if saved is not None and saved.api in VmomiSupport.versionIdMap:
+            try:
+                if self._resume(ctx, thumbprint, saved.api, saved.session):
+                    return
+            except vim.fault.NotAuthenticated:  # what vcsim says of a session id it never gave out
+                log.debug("saved session of %s@%s not used: vCenter no longer has it (NotAuthenticated)", s.user, s.url)
+            except _vmodl().MethodFault as e:  # e.g. ManagedObjectNotFound: another server now answers there
+                log.debug("saved session of %s not used: %s", s.url, type(e).__name__)
+            self._drop_stub()
         version = self._negotiate_version(ctx, thumbprint)
+        stub, si, content = self._stub_for(ctx, thumbprint, version)
+        self._login(content)
+        self._connected(si, content, stub, version)
+
+    def _stub_for(self, ctx: ssl.SSLContext | None, thumbprint: str, version: str) -> tuple[Any, Any, Any]:
+        """A pyVmomi stub speaking ``version`` (trust and pinning as the settings say), its
+        ServiceInstance and its ServiceContent (one ``RetrieveServiceContent``)."""
+        vim = _vim()
+        from pyVmomi import SoapStubAdapter
+
+        s = self.settings
         port = s.port if s.scheme == "https" else -s.port
         stub: Any = SoapStubAdapter(
             host=s.server,
@@ -162,21 +217,74 @@ class VsphereBackend:
         if thumbprint:
             stub.scheme = _pinned_connection_class(thumbprint)
         stub.scheme = self._conns.factory(stub.scheme)
+        self._stub = stub  # close() can drop its connections from here on
         si = vim.ServiceInstance("ServiceInstance", stub)
         content: Any = si.RetrieveContent()
+        return stub, si, content
+
+    def _resume(self, ctx: ssl.SSLContext | None, thumbprint: str, version: str, session: str) -> bool:
+        """Use the session a previous run saved, if vCenter still has it for this user.
+
+        Two calls instead of three: ``RetrieveServiceContent`` and ``currentSession`` (unset when
+        the session is not valid, as govc's session cache checks it), no version negotiation and no
+        ``Login``. False (and the file forgotten) when the session is stale."""
+        s = self.settings
+        stub, si, content = self._stub_for(ctx, thumbprint, version)
+        stub.SetSessionId(session)
+        current = content.sessionManager.currentSession
+        user = getattr(current, "userName", None) if current is not None else None
+        if not isinstance(user, str) or not _same_user(user, s.user):
+            why = "vCenter no longer has it (expired or ended)" if current is None else "it is another user's"
+            log.debug("saved session of %s@%s not used: %s; logging in", s.user, s.url, why)
+            if self.session_cache is not None:
+                self.session_cache.forget(s)
+            return False
+        log.debug("reusing the saved session of %s@%s", s.user, s.url)
+        self.reused_session = True
+        self._connected(si, content, stub, version)
+        return True
+
+    def _drop_stub(self) -> None:
+        stub, self._stub = self._stub, None
+        if stub is not None:
+            with contextlib.suppress(Exception):
+                stub.DropConnections()
+
+    def _password(self) -> str:
+        """The password to log in with: the settings', else asked for (once) if a prompt is set."""
+        s = self.settings
+        if not s.password and self.ask_password is not None:
+            self.settings = s = s.with_password(self.ask_password())
+        return s.password
+
+    def _login(self, content: Any) -> None:
+        vim = _vim()
+        s = self.settings
         try:
-            content.sessionManager.Login(s.user, s.password, None)
+            content.sessionManager.Login(s.user, self._password(), None)
         except vim.fault.InvalidLogin:
+            s = self.settings
             where = f"from {s.source('password')}" if s.password else "none was given"
             raise LoginFailed(
                 f"vCenter {s.server} refused the user name or password for {s.user}",
                 hint=f"Check the user (e.g. administrator@vsphere.local) and the password ({where}).",
             ) from None
+
+    def _connected(self, si: Any, content: Any, stub: Any, version: str) -> None:
+        VmomiSupport = _support()
         from tui.backends._soap import RawSoap
 
         self._si, self._content, self._stub = si, content, stub
         self._raw = RawSoap(stub, self.stats)
         self.api_version = VmomiSupport.versionIdMap.get(version, version)
+        self._save_session()
+
+    def _save_session(self) -> None:
+        """Keep the session for the next run (only with a session cache: the CLI's)."""
+        if self.session_cache is not None and self._stub is not None:
+            session = self._stub.GetSessionId()
+            if isinstance(session, str) and session:
+                self.session_cache.save(self.settings, session, self._stub.version)
 
     def _negotiate_version(self, ctx: ssl.SSLContext | None, thumbprint: str) -> str:
         """The pyVmomi version to speak: its newest that ``vimServiceVersions.xml`` lists (:mod:`._versions`)."""
@@ -214,15 +322,19 @@ class VsphereBackend:
         vim = _vim()
 
         try:
-            self._content.sessionManager.Login(s.user, s.password, None)
+            self._content.sessionManager.Login(s.user, self._password(), None)
         except vim.fault.InvalidLogin:
+            if self.session_cache is not None:
+                self.session_cache.forget(s)
             raise SessionExpired(
                 f"the vCenter session expired and logging in again as {s.user} was refused",
                 hint="Connect again with the current password.",
             ) from None
+        self._save_session()
 
     def close(self) -> None:
-        """Log out and drop connections, quietly.
+        """Log out (not with a session cache: the CLI keeps its session, see :meth:`_logout`) and
+        drop connections, quietly.
 
         If a call is running in another thread (a long load, or a vCenter that stopped
         answering), every connection is cut: that thread fails with ConnectionFailed at once and
@@ -244,12 +356,15 @@ class VsphereBackend:
             self._stub.DropConnections()
 
     def _logout(self) -> None:
+        """Log out, unless the session is kept for the next run (a session cache): then only
+        the connections are dropped, and the session stays valid until vCenter expires it."""
         si, self._si = self._si, None
         self._closing = False
         if si is None:
             return
-        with contextlib.suppress(Exception):
-            self._content.sessionManager.Logout()
+        if self.session_cache is None:
+            with contextlib.suppress(Exception):
+                self._content.sessionManager.Logout()
         with contextlib.suppress(Exception):
             self._stub.DropConnections()
         self._switch_refs.clear()
