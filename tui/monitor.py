@@ -163,12 +163,15 @@ def free_vlan(inventory: Inventory, switch_key: str, preferred: int = DEFAULT_VL
     return start
 
 
-def host_is_member(inventory: Inventory, switch_key: str, host_key: str) -> bool:
+def host_is_member(inventory: Inventory, switch_key: str, host_key: str, but: str = "") -> bool:
     """Whether ``host_key`` is a member of the switch, as the inventory shows it: vCenter gives each member
-    host its uplink ports (``proxyHost``), and VMs of member hosts have ports there."""
+    host its uplink ports (``proxyHost``), and VMs of member hosts (other than ``but``) have ports there."""
     if any(p.host == host_key for p in inventory.ports_by_switch.get(switch_key, ())):
         return True
-    return any(vm.host == host_key and any(n.switch == switch_key for n in vm.nics) for vm in inventory.vms.values())
+    return any(
+        vm.key != but and vm.host == host_key and any(n.switch == switch_key for n in vm.nics)
+        for vm in inventory.vms.values()
+    )
 
 
 def _pick_nic(vm: Vm, wanted: str, mirror_pgs: set[str]) -> tuple[Nic | None, Problem | None]:
@@ -334,7 +337,7 @@ def plan(inventory: Inventory, request: MonitorRequest, facts: VmFacts | None = 
             _problem(
                 "PortgroupVlanMismatch",
                 f"{switch.name} already has a portgroup {existing.name}, on {existing.vlan.label}, not VLAN "
-                f"{request.vlan}: choose its VLAN ({existing.vlan.label}) or another portgroup name.",
+                f"{request.vlan}: ask for {existing.vlan.label} or give another portgroup name (--portgroup).",
                 fld="vlan",
             )
         )
@@ -348,7 +351,7 @@ def plan(inventory: Inventory, request: MonitorRequest, facts: VmFacts | None = 
                 fld="vlan",
             )
         )
-    if vm.host and not host_is_member(inventory, switch.key, vm.host):
+    if vm.host and not host_is_member(inventory, switch.key, vm.host, but=vm.key):
         problems.append(
             _problem(
                 "HostNotOnSwitch",
@@ -358,7 +361,8 @@ def plan(inventory: Inventory, request: MonitorRequest, facts: VmFacts | None = 
             )
         )
 
-    if existing is not None and nic.switch == switch.key and nic.portgroup == existing.key:
+    errors_so_far = any(p.severity is Severity.ERROR for p in problems)
+    if existing is not None and nic.switch == switch.key and nic.portgroup == existing.key and not errors_so_far:
         port = nic.port or "(none yet)"
         problems.append(
             _problem(
