@@ -515,6 +515,18 @@ class SnapshotBackend:
             return draft
         return monitor.plan(inventory, request, self._facts(inventory, draft.vm.key))
 
+    def _move_counters(self, switch: str, old: str, new: str) -> None:
+        """A NIC moved from port ``old`` to ``new``: ``old`` keeps its counters as they are now and stops
+        moving; ``new`` carries the VM's traffic from now on (from zero, or from where it stood)."""
+        if old == new or (switch, old) not in self._recorded:
+            return
+        now = self.clock()
+        base, rates = self._recorded[(switch, old)]
+        self._recorded[(switch, old)] = (projected(base, rates, now) if self._moving else base, {})
+        prev = self._recorded.get((switch, new))
+        start = (projected(prev[0], prev[1], now) if self._moving else prev[0]) if prev else None
+        self._recorded[(switch, new)] = (replace(start, read_at=now) if start else PortStatistics(read_at=now), rates)
+
     def _refuse_read_only(self) -> None:
         if self.read_only:
             raise ReadOnlyError(
@@ -545,6 +557,7 @@ class SnapshotBackend:
                 pg_key = pg.key
                 self._inventory = current
             current, port = om.move_nic(current, vm.key, nic.key, pg_key)
+            self._move_counters(switch.key, nic.port, port)
             self._vm_versions[vm.key] = self._vm_versions.get(vm.key, 1) + 1
             self._inventory = current
             return MonitorResult(
@@ -572,7 +585,10 @@ class SnapshotBackend:
             current = self.load()
             self._fold_mirrored(current, self.clock())
             port_key = str(spec["deviceChange"][0]["device"]["backing"]["port"].get("portKey", ""))
+            moved_from = next((n.port for v in current.vms.values() if v.key == record.vm_key for n in v.nics
+                               if n.key == record.nic_key), "")  # fmt: skip
             current, port = om.move_nic(current, record.vm_key, record.nic_key, record.portgroup, port_key)
+            self._move_counters(record.switch, moved_from, port)
             self._vm_versions[record.vm_key] = self._vm_versions.get(record.vm_key, 1) + 1
             self._inventory = current
             removed = False
