@@ -92,7 +92,7 @@ class ExplorerScreen(Screen[None]):
         Binding(
             "P",
             "prepare_monitor",
-            "Prepare monitor port",
+            "Monitor port",
             id="explorer.prepare_monitor",
             tooltip="Put this VM's adapter on a mirror portgroup (dvPgMirror), created if needed",
             show=False,
