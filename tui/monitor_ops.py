@@ -61,7 +61,9 @@ def store_for(backend: Backend) -> monitor_store.MonitorStore:
         store = monitor_store.MonitorStore.open(None if backend.offline else monitor_store.default_path())
         _stores[backend] = store
     elif store.path is not None:
-        store.records = store._read() or store.records  # another dvmirror may have written meanwhile
+        fresh = store._read()  # another dvmirror may have written meanwhile
+        if store.path is not None:
+            store.records = fresh
     return store
 
 

@@ -70,6 +70,8 @@ def test_prepare_creates_the_portgroup_moves_the_nic_and_restore_puts_it_back(
     assert plan.reconfig_spec["deviceChange"][0]["device"]["_type"] == "VirtualVmxnet3"
     teaming = plan.create_spec["defaultPortConfig"]["uplinkTeamingPolicy"]
     assert teaming["policy"]["value"] == "loadbalance_srcid"  # copied from the template, as the server has it
+    order = ["dvUplink1", "dvUplink2", "dvUplink3", "dvUplink4"]
+    assert teaming["uplinkPortOrder"]["activeUplinkPort"] == order
 
     outcome = monitor_ops.prepare(backend, inv, plan)
     assert outcome.result == "ok", outcome
@@ -78,6 +80,10 @@ def test_prepare_creates_the_portgroup_moves_the_nic_and_restore_puts_it_back(
     after = backend.load()
     mirror = next(pg for pg in after.portgroups.values() if pg.name == "dvPgMirror")
     assert mirror.vlan.vlan_id == 205 and mirror.key == outcome.done.portgroup_key
+    from tui.backends._monitor import portgroup_ref, read_teaming
+
+    created = read_teaming(backend._content.propertyCollector, portgroup_ref(backend._stub, mirror.key))
+    assert created is not None and created["uplinkPortOrder"]["activeUplinkPort"] == order  # as sent
     nic = nic_of(after)
     assert (nic.portgroup, nic.port) == (mirror.key, port)
     assert after.ports[(nic.switch, port)].connectee is not None
@@ -231,3 +237,20 @@ def test_cli_walkthrough_from_nothing(
     key = str(data["change"]["session"]["key"])
     code, data, err = helpers.run_cli_json(capsys, "session", "verify", "--session", key, "--seconds", "2", *conn)
     assert code == 0 and data["verdict"] == "mirroring", (data, err)
+
+
+def test_vcsim_refuses_a_bad_backing(lab_backend: tuple[Any, VsphereBackend]) -> None:
+    """ReconfigVM_Task to a portgroup the switch does not have: InvalidArgument, nothing moved."""
+    _server, backend = lab_backend
+    inv = backend.load()
+    plan = backend.monitor_plan(inv, MonitorRequest(vm=VM, nic=NIC, vlan=120, portgroup="dvPgServers"))
+    assert plan.reconfig_spec is not None and plan.vm is not None
+    bad = json.loads(json.dumps(plan.reconfig_spec))
+    bad["deviceChange"][0]["device"]["backing"]["port"]["portgroupKey"] = "dvportgroup-999"
+    from tui.backends._monitor import run_task, to_vim, vm_ref
+
+    ref = vm_ref(backend._stub, plan.vm.key)
+    with pytest.raises(ChangeRefused) as e:
+        backend._session("test", lambda: run_task(lambda: ref.ReconfigVM_Task(to_vim(bad)), "x", {}, lambda: False))
+    assert e.value.sent and [p.code for p in e.value.problems] == ["InvalidArgument"]
+    assert nic_of(backend.load()).port == "2258"

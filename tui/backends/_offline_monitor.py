@@ -24,7 +24,19 @@ TEAMING: dict[str, Any] = {
     "rollingOrder": {"_type": "BoolPolicy", "inherited": False, "value": False},
 }
 """The uplink teaming every portgroup of the demo lab has (a snapshot records none; the vcsim server
-serves this one, tests/vcsim/build.go ``portSetting``)."""
+serves this one, tests/vcsim/build.go ``portSetting``), with :func:`teaming`'s uplink order."""
+
+
+def teaming(uplinks: tuple[str, ...]) -> dict[str, Any]:
+    """:data:`TEAMING` with the switch's uplinks active in order, none standby (tests/vcsim ``withUplinkOrder``)."""
+    out = dict(TEAMING)
+    if uplinks:
+        out["uplinkPortOrder"] = {
+            "_type": "VMwareUplinkPortOrderPolicy",
+            "inherited": False,
+            "activeUplinkPort": list(uplinks),
+        }
+    return out
 
 
 def _rebuilt(inv: Inventory, portgroups: list[Portgroup], ports: list[Port], vms: list[Vm]) -> Inventory:

@@ -495,15 +495,16 @@ class SnapshotBackend:
 
     # -- monitor port (tui.monitor), in memory: tui.backends._offline_monitor ----------------------
 
-    def _facts(self, inv: Inventory, vm_key: str) -> VmFacts:
-        from tui.backends._offline_monitor import TEAMING
+    def _facts(self, inv: Inventory, vm_key: str, switch: str = "") -> VmFacts:
+        from tui.backends._offline_monitor import teaming
         from tui.monitor import VmFacts
 
         vm = inv.vms.get(vm_key)
+        sw = inv.switches.get(switch)
         return VmFacts(
             change_version=str(self._vm_versions.get(vm_key, 1)),
             device_types={n.key: "VirtualVmxnet3" for n in vm.nics} if vm else {},
-            teaming=TEAMING,
+            teaming=teaming(sw.uplink_names if sw else ()),
         )
 
     def monitor_plan(self, inventory: Inventory, request: MonitorRequest) -> MonitorPlan:
@@ -513,7 +514,8 @@ class SnapshotBackend:
         draft = monitor.plan(inventory, request)
         if draft.vm is None or draft.nic is None or draft.nothing_to_do:
             return draft
-        return monitor.plan(inventory, request, self._facts(inventory, draft.vm.key))
+        switch = draft.template.switch if draft.template else ""
+        return monitor.plan(inventory, request, self._facts(inventory, draft.vm.key, switch))
 
     def _move_counters(self, switch: str, old: str, new: str) -> None:
         """A NIC moved from port ``old`` to ``new``: ``old`` keeps its counters as they are now and stops
