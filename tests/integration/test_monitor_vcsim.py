@@ -212,6 +212,19 @@ def test_host_not_on_the_switch(start_vcsim: Any) -> None:
         plan = backend.monitor_plan(inv, MonitorRequest(vm="LONER", nic="Network adapter 2", vlan=205,
                                                         switch="dvSwitchCloud"))  # fmt: skip
         assert "HostNotOnSwitch" in [p.code for p in plan.errors]
+        # Sent anyway (the checks skipped): the server refuses the move after creating the portgroup, and the
+        # refusal says what was done.
+        from dataclasses import replace
+
+        with pytest.raises(ChangeRefused) as e:
+            backend.monitor_apply(inv, replace(plan, problems=()))
+        assert e.value.sent and [p.code for p in e.value.problems] == ["InvalidArgument"]
+        assert e.value.message.startswith("the portgroup dvPgMirror (dvportgroup-")
+        assert "was created" in e.value.message
+        after = backend.load()
+        assert "dvPgMirror" in {pg.name for pg in after.portgroups.values()}
+        loner = next(v for v in after.vms.values() if v.name == "LONER")
+        assert loner.nics[1].portgroup == ""  # not moved
     finally:
         backend.close()
 
