@@ -27,6 +27,7 @@ Without a subcommand dvmirror starts the interactive explorer."""
 EPILOG = """\
 examples:
   dvmirror --demo                              explore the bundled demo lab
+  dvmirror --walkthrough                       the demo lab before the walkthrough (no dvPgMirror yet)
   dvmirror --server vcsa01.lab.local --user admin@vsphere.local
   dvmirror find MGTSRVR003UX --demo            which port is this VM on?
   dvmirror ports --portgroup dvPgDMZ --json    ports of a portgroup as JSON
