@@ -11,10 +11,10 @@ reused or one is created, and the exact specs a backend will send, in the API's 
 *VirtualMachineConfigSpec*, *VirtualDeviceConfigSpec*).
 
 What the inventory does not hold is given by the backend, read just before planning
-(:class:`VmFacts`): the VM's ``config.changeVersion`` (sent in the spec, so vCenter refuses the
-change with ``ConcurrentAccess`` if the VM changed since: API reference, ``changeVersion`` "the
-server will return an error if the changeVersion differs") , the NIC's device type, and the
-teaming policy of the portgroup whose uplinks the new one copies.
+(:class:`VmFacts`): the VM's ``config.changeVersion`` (sent in the spec: the API reference says a
+``changeVersion`` given in an update makes the change apply only while the current one matches, and
+lists ``ConcurrentAccess`` among ``ReconfigVM_Task``'s faults), the NIC's device (sent whole, with the
+new backing), and the uplink teaming policy of the portgroup whose uplinks the new one copies.
 
 Guest addresses, decided here: moving the VM's **only** NIC is refused (``OnlyNic``: the VM would
 leave its network); moving a NIC that carries **every** guest IP the VM reports is refused
