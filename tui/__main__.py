@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from tui import cli, cli_contexts, cli_sessions, cli_table, config
+from tui import cli, cli_contexts, cli_monitor, cli_sessions, cli_table, config
 from tui.argrecord import Recorder
 from tui.backends import Backend, BackendError, LoginFailed
 from tui.text import visible, visible_lines
@@ -27,6 +27,7 @@ Without a subcommand dvmirror starts the interactive explorer."""
 EPILOG = """\
 examples:
   dvmirror --demo                              explore the bundled demo lab
+  dvmirror --walkthrough                       the demo lab before the walkthrough (no dvPgMirror yet)
   dvmirror --server vcsa01.lab.local --user admin@vsphere.local
   dvmirror find MGTSRVR003UX --demo            which port is this VM on?
   dvmirror ports --portgroup dvPgDMZ --json    ports of a portgroup as JSON
@@ -99,6 +100,11 @@ def _source_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("inventory source")
     exclusive = group.add_mutually_exclusive_group()
     exclusive.add_argument("--demo", action="store_true", help="use the bundled demo lab (no vCenter needed)")
+    exclusive.add_argument(
+        "--walkthrough",
+        action="store_true",
+        help="the demo lab before the walkthrough: no dvPgMirror yet (see `dvmirror monitor prepare`)",
+    )
     exclusive.add_argument(
         "--snapshot", metavar="FILE", type=Path, help="use a snapshot saved by `dvmirror snapshot save`"
     )
@@ -201,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     finish(save)
 
     cli_sessions.add_commands(command, finish)
+    cli_monitor.add_commands(command, finish)
     return parser
 
 
@@ -215,12 +222,14 @@ def _version() -> str:
 
 def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interactive: bool, tui: bool = False) -> Backend:
     """The backend the arguments ask for. Raises BackendError or cli.UsageError."""
-    if getattr(args, "demo", False) or getattr(args, "snapshot", None):
+    walkthrough = getattr(args, "walkthrough", False)
+    if getattr(args, "demo", False) or getattr(args, "snapshot", None) or walkthrough:
         from tui.backends.snapshot import SnapshotBackend
 
         # DVMIRROR_READ_ONLY and a profile's read_only hold here too, not only --read-only.
         read_only, source = config.resolve_read_only(args, environ)
-        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only, read_only_source=source)
+        lab = "walkthrough" if walkthrough else ""
+        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only, read_only_source=source, lab=lab)
     settings = config.resolve_settings(args, environ)
     if not settings.server:
         raise cli.UsageError(

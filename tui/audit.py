@@ -219,3 +219,34 @@ def record_change(
     return record(
         path=path, user=user, vcenter=vcenter, switch=switch, changes=changes, result=result, problems=problems
     )
+
+
+def record_monitor(
+    backend: Backend,
+    inventory: Inventory,
+    switch: str,
+    change: dict[str, Any],
+    result: str,
+    problems: Iterable[Problem] = (),
+) -> str | None:
+    """Record a monitor-port change (:mod:`tui.monitor_ops`) like :func:`record_change` does a session change.
+
+    ``change`` is ``{"operation": "monitorPrepare" | "monitorRestore", "vm", "nic", ..., the specs sent}``;
+    it is the entry's one element of ``changes`` (the history of sessions skips it: no ``session``).
+    """
+    path: str | None = None
+    if backend.offline:
+        path = os.environ.get(ENV_PRACTICE_PATH, "").strip()
+        if not path:
+            return None
+    log = AuditLog(path)
+    user = backend.settings.user or _local_user()
+    vcenter = inventory.vcenter + (f" ({backend.label})" if backend.offline else "")
+    entry = log.entry(user=user, vcenter=vcenter, switch=switch, changes=(), result=result, problems=problems)
+    entry["changes"] = [change]
+    try:
+        line = json_text(entry, separators=(",", ":"), default=str) + "\n"
+        log._append(line.encode("utf-8", "backslashreplace"))
+    except (TypeError, ValueError, RecursionError, OSError, _NotAFile) as e:
+        return f"The change was not recorded in the audit log {log.path}: {e}."
+    return None

@@ -110,6 +110,22 @@ func portSetting(vlan types.BaseVmwareDistributedVirtualSwitchVlanSpec, promiscu
 	}
 }
 
+// withUplinkOrder is a portgroup's default setting with its teaming's uplinkPortOrder as vCenter reports it: the
+// switch's uplinks active, in order, none standby (what `monitor prepare` copies to a new portgroup). An uplink
+// portgroup has no teaming order.
+func withUplinkOrder(s *types.VMwareDVSPortSetting, uplinks []string, uplink bool) *types.VMwareDVSPortSetting {
+	if uplink || s.UplinkTeamingPolicy == nil || len(uplinks) == 0 {
+		return s
+	}
+	out := *s
+	teaming := *s.UplinkTeamingPolicy
+	teaming.UplinkPortOrder = &types.VMwareUplinkPortOrderPolicy{
+		ActiveUplinkPort: append([]string(nil), uplinks...),
+	}
+	out.UplinkTeamingPolicy = &teaming
+	return &out
+}
+
 // buildLab turns the stock (empty) VPX model into the lab's inventory.
 func buildLab(l *lab) error {
 	b := &builder{
@@ -338,12 +354,13 @@ func (b *builder) switchesAndPortgroups() error {
 			setting := portSetting(vlan, l.Promiscuous)
 			b.settings[l.Key+"/"+fmt.Sprint(l.Promiscuous)] = setting
 			dref := d.Self
+			pgSetting := withUplinkOrder(setting, s.UplinkNames, l.Uplink) // the ports' settings stay as they were
 			pg.Config = types.DVPortgroupConfigInfo{
 				Key:                      pg.Key,
 				Name:                     l.Name,
 				NumPorts:                 l.NumPorts,
 				DistributedVirtualSwitch: &dref,
-				DefaultPortConfig:        setting,
+				DefaultPortConfig:        pgSetting,
 				Type:                     binding,
 				Policy: &types.VMwareDVSPortgroupPolicy{
 					DVPortgroupPolicy: types.DVPortgroupPolicy{

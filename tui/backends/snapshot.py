@@ -44,6 +44,7 @@ from tui.backends import (
     SnapshotError,
     StaleSwitch,
     check_or_refuse,
+    labs,
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
@@ -54,6 +55,7 @@ from tui.model import (
     PortStatistics,
     Problem,
     SessionChange,
+    Severity,
     Switch,
     projected,
 )
@@ -62,6 +64,7 @@ from tui.text import ascii_digits, json_safe, visible
 
 if TYPE_CHECKING:
     from tui.history import SessionHistoryEntry
+    from tui.monitor import MonitorPlan, MonitorRequest, MonitorResult, RestoreRecord, VmFacts
 
 FORMAT = snapshot_format.FORMAT
 VERSION = snapshot_format.VERSION
@@ -299,8 +302,11 @@ class SnapshotBackend:
     offline = True
     insecure = False
 
-    def __init__(self, path: Path | None = None, *, read_only: bool = False, read_only_source: str = "") -> None:
-        """Use ``path``, or the bundled demo lab when ``path`` is ``None``.
+    def __init__(
+        self, path: Path | None = None, *, read_only: bool = False, read_only_source: str = "", lab: str = ""
+    ) -> None:
+        """Use ``path``, or the bundled demo lab when ``path`` is ``None`` (``lab="walkthrough"``: the demo
+        lab before the walkthrough, :func:`tui.backends.labs.walkthrough`).
 
         ``read_only_source`` says where read-only mode was set (``Settings.source`` style:
         ``"DVMIRROR_READ_ONLY"``, ``"profile 'lab' (…)"``); the refusal names it.
@@ -310,6 +316,11 @@ class SnapshotBackend:
         self.settings = Settings(read_only=read_only, sources={"read_only": read_only_source or "--read-only"})
         """No vCenter to log in to: only where read-only mode was set."""
         self.label = "demo lab" if path is None else f"snapshot {path.name}"
+        self.lab = lab if path is None else ""
+        if self.lab:
+            self.label = f"demo lab ({self.lab})"
+        self._vm_versions: dict[str, int] = {}
+        """VM key → its ``changeVersion`` in this run (each NIC move counts one up)."""
         self._inventory: Inventory | None = None
         self._recorded: snapshot_format.RecordedStatistics = {}
         self._moving = False
@@ -331,6 +342,8 @@ class SnapshotBackend:
             progress(LoadProgress(f"Reading {self.label}"))
         if self.path is None:
             raw = resources.files("tui.backends.labs").joinpath(DEMO_LAB).read_bytes()
+            if self.lab == labs.WALKTHROUGH:
+                raw = json.dumps(labs.walkthrough(json.loads(raw))).encode()
             inv, recorded = decode_snapshot(raw, DEMO_LAB, self.label)
         else:
             inv, recorded = decode_snapshot(_read_bytes(self.path), self.path, self.label)
@@ -479,6 +492,137 @@ class SnapshotBackend:
         history), oldest first, every one ``ours`` with ``source`` ``run``."""
         with self._lock:
             return [e for e in self._history if e.switch == switch.name and (since is None or e.time >= since)]
+
+    # -- monitor port (tui.monitor), in memory: tui.backends._offline_monitor ----------------------
+
+    def _facts(self, inv: Inventory, vm_key: str, switch: str = "") -> VmFacts:
+        from tui.backends._offline_monitor import teaming
+        from tui.monitor import VmFacts
+
+        vm = inv.vms.get(vm_key)
+        sw = inv.switches.get(switch)
+        return VmFacts(
+            change_version=str(self._vm_versions.get(vm_key, 1)),
+            device_types={n.key: "VirtualVmxnet3" for n in vm.nics} if vm else {},
+            teaming=teaming(sw.uplink_names if sw else ()),
+        )
+
+    def monitor_plan(self, inventory: Inventory, request: MonitorRequest) -> MonitorPlan:
+        """:func:`tui.monitor.plan` with the VM's ``changeVersion`` of this run and the lab's teaming."""
+        from tui import monitor
+
+        draft = monitor.plan(inventory, request)
+        if draft.vm is None or draft.nic is None or draft.nothing_to_do:
+            return draft
+        switch = draft.template.switch if draft.template else ""
+        return monitor.plan(inventory, request, self._facts(inventory, draft.vm.key, switch))
+
+    def _move_counters(self, switch: str, old: str, new: str) -> None:
+        """A NIC moved from port ``old`` to ``new``: ``old`` keeps its counters as they are now and stops
+        moving; ``new`` carries the VM's traffic from now on (from zero, or from where it stood)."""
+        if old == new or (switch, old) not in self._recorded:
+            return
+        now = self.clock()
+        base, rates = self._recorded[(switch, old)]
+        self._recorded[(switch, old)] = (projected(base, rates, now) if self._moving else base, {})
+        prev = self._recorded.get((switch, new))
+        start = (projected(prev[0], prev[1], now) if self._moving else prev[0]) if prev else None
+        self._recorded[(switch, new)] = (replace(start, read_at=now) if start else PortStatistics(read_at=now), rates)
+
+    def _refuse_read_only(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(
+                "read-only mode: no change was made", hint=read_only_hint(self.settings.source("read_only"))
+            )
+
+    def monitor_apply(self, inventory: Inventory, plan: MonitorPlan) -> MonitorResult:
+        """Create the portgroup and move the NIC in memory, refusing what vCenter would refuse."""
+        from tui.backends import _offline_monitor as om
+        from tui.monitor import MonitorResult
+
+        self._refuse_read_only()
+        vm, nic, switch, spec = plan.vm, plan.nic, plan.switch, plan.reconfig_spec
+        if plan.errors or vm is None or nic is None or switch is None or spec is None:
+            raise ChangeRefused("the plan has problems; nothing was sent", plan.errors, sent=False)
+        with self._lock:
+            current = self.load()
+            if spec.get("changeVersion") != str(self._vm_versions.get(vm.key, 1)):
+                raise ChangeRefused(
+                    f"{vm.name} changed since the plan was made; nothing was sent",
+                    [Problem("ConcurrentAccess", "The VM's changeVersion differs from the one reviewed: plan again.")],
+                    sent=False,
+                )
+            self._fold_mirrored(current, self.clock())
+            pg_key = plan.portgroup.key if plan.portgroup else ""
+            if plan.create_spec is not None:
+                current, pg = om.create_portgroup(current, switch.key, plan.create_spec)
+                pg_key = pg.key
+                self._inventory = current
+            current, port = om.move_nic(current, vm.key, nic.key, pg_key)
+            self._move_counters(switch.key, nic.port, port)
+            self._vm_versions[vm.key] = self._vm_versions.get(vm.key, 1) + 1
+            self._inventory = current
+            return MonitorResult(
+                vm=vm.name,
+                nic=nic.label,
+                portgroup=plan.portgroup_name,
+                portgroup_key=pg_key,
+                port=port,
+                created=plan.create_spec is not None,
+            )
+
+    def monitor_restore(
+        self, inventory: Inventory, record: RestoreRecord, *, remove_portgroup: bool = False, dry_run: bool = False
+    ) -> tuple[dict[str, Any] | None, Problem, MonitorResult | None]:
+        """Put the NIC back in memory (see :meth:`tui.backends.vsphere.VsphereBackend.monitor_restore`)."""
+        from tui import monitor
+        from tui.backends import _offline_monitor as om
+
+        current = self.load()
+        spec, note = monitor.restore_spec(current, record, self._facts(current, record.vm_key))
+        if spec is None or dry_run:
+            return spec, note, None
+        self._refuse_read_only()
+        with self._lock:
+            current = self.load()
+            self._fold_mirrored(current, self.clock())
+            port_key = str(spec["deviceChange"][0]["device"]["backing"]["port"].get("portKey", ""))
+            moved_from = next((n.port for v in current.vms.values() if v.key == record.vm_key for n in v.nics
+                               if n.key == record.nic_key), "")  # fmt: skip
+            current, port = om.move_nic(current, record.vm_key, record.nic_key, record.portgroup, port_key)
+            self._move_counters(record.switch, moved_from, port)
+            self._vm_versions[record.vm_key] = self._vm_versions.get(record.vm_key, 1) + 1
+            self._inventory = current
+            removed = False
+            warnings: list[Problem] = []
+            created = current.portgroups.get(record.to_portgroup)
+            if remove_portgroup and record.created_portgroup and created is not None:
+                busy = [p.key for p in current.ports_by_portgroup.get(created.key, ()) if p.connectee is not None]
+                if busy:
+                    warnings.append(
+                        Problem(
+                            "PortgroupInUse",
+                            f"{created.name} was kept: ports {', '.join(busy)} are still connected.",
+                            severity=Severity.WARNING,
+                        )
+                    )
+                else:
+                    self._inventory = current = om.remove_portgroup(current, created.key)
+                    removed = True
+            pg = current.portgroups.get(record.portgroup)
+            return (
+                spec,
+                note,
+                monitor.MonitorResult(
+                    vm=record.vm_name,
+                    nic=record.nic_label,
+                    portgroup=pg.name if pg else record.portgroup,
+                    portgroup_key=record.portgroup,
+                    port=port,
+                    removed=removed,
+                    warnings=tuple(warnings),
+                ),
+            )
 
 
 def _next_version(version: str) -> int:

@@ -31,6 +31,7 @@ Saving a live inventory for offline use (``dvmirror snapshot save``) is ``snapsh
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import ssl
 import threading
@@ -73,7 +74,8 @@ from tui.backends._tasks import refusal, send, settle, wait
 from tui.backends._tls import _Connections, _pinned_connection_class, ssl_context
 from tui.config import Settings, read_only_hint
 from tui.inventory_update import LiveState
-from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, SessionChange, Switch, Vm
+from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, SessionChange, Severity, Switch, Vm
+from tui.monitor import MonitorPlan, MonitorRequest, MonitorResult, RestoreRecord
 
 if TYPE_CHECKING:
     from tui.history import SessionHistoryEntry
@@ -775,4 +777,266 @@ class VsphereBackend:
             audit=audit.AuditLog().entries(),
             vcenter=self._vcenter(),
             since=since,
+        )
+
+    # -- monitor port (tui.monitor; helper tui.backends._monitor) --------------------------------
+
+    def monitor_plan(self, inventory: Inventory, request: MonitorRequest) -> MonitorPlan:
+        """:func:`tui.monitor.plan` with what vCenter says now: the VM's ``changeVersion`` and NIC devices,
+        and the uplink teaming of the portgroup the new one copies (nothing is changed)."""
+        from tui import monitor
+        from tui.backends._monitor import read_facts
+
+        draft = monitor.plan(inventory, request)
+        if draft.vm is None or draft.nic is None or draft.nothing_to_do:
+            return draft
+        vm_key, template = draft.vm.key, draft.template.key if draft.template else ""
+        facts = self._session(
+            f"reading {draft.vm.name}",
+            lambda: read_facts(self._content.propertyCollector, self._stub, vm_key, template),
+        )
+        return monitor.plan(inventory, request, facts)
+
+    def monitor_apply(self, inventory: Inventory, plan: MonitorPlan) -> MonitorResult:
+        """Create the mirror portgroup if the plan says so (read back), then move the NIC with
+        ``ReconfigVM_Task`` and the plan's ``changeVersion``; the NIC's port read back. A refusal or a
+        failure says what the server shows afterwards (:func:`tui.backends._monitor`)."""
+        from tui.backends._monitor import nic_backing, read_vm, run_task, to_vim, vm_ref
+
+        if self.read_only:
+            raise ReadOnlyError(
+                "read-only mode: nothing was sent to vCenter", hint=read_only_hint(self.settings.source("read_only"))
+            )
+        vm, nic, switch, spec_vm = plan.vm, plan.nic, plan.switch, plan.reconfig_spec
+        if plan.errors or vm is None or nic is None or switch is None or spec_vm is None:
+            raise ChangeRefused("the plan has problems; nothing was sent", plan.errors, sent=False)
+        pc = self._content.propertyCollector
+        ref = vm_ref(self._stub, vm.key)
+        doing = f"preparing {vm.name} / {nic.label}"
+        version, _devices = self._session(doing, lambda: read_vm(pc, ref))
+        if spec_vm.get("changeVersion", version) != version:
+            raise ChangeRefused(
+                f"{vm.name} changed since the plan was made; nothing was sent",
+                [Problem("ConcurrentAccess", "The VM's changeVersion differs from the one reviewed: plan again.")],
+                sent=False,
+            )
+        created_key = ""
+        if plan.create_spec is not None:
+            created_key = self._monitor_create(switch, plan.create_spec, plan.request.vlan)
+        pg_key = created_key or (plan.portgroup.key if plan.portgroup else "")
+        spec = copy.deepcopy(spec_vm)
+        spec["deviceChange"][0]["device"]["backing"]["port"]["portgroupKey"] = pg_key
+        made = f"the portgroup {plan.request.portgroup} ({created_key}) was created; " if created_key else ""
+        try:
+            self._session(
+                doing,
+                lambda: run_task(
+                    lambda: ref.ReconfigVM_Task(to_vim(spec, self._stub)),
+                    f"moving {nic.label}",
+                    self._host_names,
+                    lambda: self._closing,
+                ),
+                idempotent=False,
+            )
+        except ChangeRefused as e:
+            e.message = made + e.message
+            e.args = (e.message,)
+            raise
+        except ConnectionFailed as e:
+            where = self._monitor_where(ref, nic.key)
+            raise ConnectionFailed(
+                f"{made}{e.message}; "
+                + (f"the adapter is now on {where}" if where else "where the adapter is now could not be read"),
+                hint="Refresh (r) and look at the VM's adapter before trying again.",
+            ) from None
+        backing = self._session(doing, lambda: nic_backing(pc, ref, nic.key))
+        port = backing[2] if backing and backing[1] == pg_key else ""
+        if backing is None or backing[1] != pg_key:
+            raise ChangeRefused(
+                f"{made}vCenter accepted the reconfigure of {vm.name}, but its adapter {nic.label} read back "
+                f"afterwards is not on that portgroup",
+                [Problem("NotApplied", "The adapter is not where the change put it: look at the VM in vCenter.")],
+                sent=True,
+            )
+        if not port:
+            port = self._monitor_port_of(switch, pg_key, vm.key, nic.key)
+        return MonitorResult(
+            vm=vm.name,
+            nic=nic.label,
+            portgroup=plan.portgroup_name,
+            portgroup_key=pg_key,
+            port=port,
+            created=bool(created_key),
+        )
+
+    def _monitor_create(self, switch: Switch, create_spec: dict[str, Any], vlan: int) -> str:
+        from tui.backends._monitor import portgroup_config, portgroup_ref, run_task, to_vim
+
+        dvs = self._switch_ref(switch)
+        name = str(create_spec.get("name", ""))
+        doing = f"creating {name} on {switch.name}"
+        result = self._session(
+            doing,
+            lambda: run_task(
+                lambda: dvs.CreateDVPortgroup_Task(to_vim(create_spec, self._stub)),
+                f"creating {name}",
+                self._host_names,
+                lambda: self._closing,
+            ),
+            idempotent=False,
+        )
+        key = str(getattr(result, "_moId", "") or "")
+        if not key:  # the task's result is not the portgroup: find it by name
+            key = self._monitor_find_portgroup(switch, name)
+        got = self._session(
+            doing, lambda: portgroup_config(self._content.propertyCollector, portgroup_ref(self._stub, key))
+        )
+        if got["vlan"] != vlan or got["name"] != name:
+            raise ChangeRefused(
+                f"vCenter created a portgroup ({key}), but it reads back as {got['name']} on VLAN {got['vlan']}, "
+                f"not {name} on VLAN {vlan}; the adapter was not moved",
+                [Problem("NotApplied", "Look at the new portgroup in vCenter before trying again.")],
+                sent=True,
+            )
+        return key
+
+    def _monitor_find_portgroup(self, switch: Switch, name: str) -> str:
+        from tui.backends._monitor import _props
+
+        dvs = self._switch_ref(switch)
+        pc = self._content.propertyCollector
+
+        def find() -> str:
+            for pg in _props(pc, dvs, ["portgroup"]).get("portgroup") or ():
+                if _props(pc, pg, ["name"]).get("name") == name:
+                    return str(pg._moId)
+            return ""
+
+        key = self._session("reading portgroups", find)
+        if key:
+            return key
+        raise ChangeRefused(
+            f"vCenter's task to create {name} succeeded, but {switch.name} has no portgroup of that name",
+            [Problem("NotApplied", "Refresh (r) and look at the switch's portgroups.")],
+            sent=True,
+        )
+
+    def _monitor_where(self, ref: Any, nic_key: int) -> str:
+        from tui.backends._monitor import nic_backing
+
+        try:
+            with self._lock, contextlib.suppress(Exception):
+                self._stub.DropConnections()
+            got = self._session(
+                "reading the VM again", lambda: nic_backing(self._content.propertyCollector, ref, nic_key)
+            )
+        except BackendError:
+            return ""
+        return f"portgroup {got[1]}, port {got[2] or '(none yet)'}" if got else "no distributed port"
+
+    def _monitor_port_of(self, switch: Switch, pg_key: str, vm_key: str, nic_key: int) -> str:
+        vim = _vim()
+        dvs = self._switch_ref(switch)
+
+        def fetch() -> str:
+            criteria = vim.dvs.PortCriteria(portgroupKey=[pg_key], inside=True, connected=True)
+            for p in dvs.FetchDVPorts(criteria) or ():
+                c = p.connectee
+                if (
+                    c is not None
+                    and getattr(c.connectedEntity, "_moId", "") == vm_key
+                    and str(c.nicKey) == str(nic_key)
+                ):
+                    return str(p.key)
+            return ""
+
+        return self._session("reading the new port", fetch)
+
+    def monitor_restore(
+        self, inventory: Inventory, record: RestoreRecord, *, remove_portgroup: bool = False, dry_run: bool = False
+    ) -> tuple[dict[str, Any] | None, Problem, MonitorResult | None]:
+        """Put the NIC of ``record`` back (``ReconfigVM_Task`` with the VM's ``changeVersion``); with
+        ``remove_portgroup``, remove the portgroup dvmirror created if no port of it is connected
+        (``Destroy_Task``). Returns the spec, a note, and what was done (None on a dry run or nothing to do)."""
+        from tui import monitor
+        from tui.backends._monitor import (
+            connected_ports,
+            nic_backing,
+            portgroup_ref,
+            read_facts,
+            run_task,
+            to_vim,
+            vm_ref,
+        )
+
+        facts = self._session(
+            f"reading {record.vm_name}",
+            lambda: read_facts(self._content.propertyCollector, self._stub, record.vm_key, ""),
+        )
+        spec, note = monitor.restore_spec(inventory, record, facts)
+        if spec is None or dry_run:
+            return spec, note, None
+        if self.read_only:
+            raise ReadOnlyError(
+                "read-only mode: nothing was sent to vCenter", hint=read_only_hint(self.settings.source("read_only"))
+            )
+        ref = vm_ref(self._stub, record.vm_key)
+        doing = f"restoring {record.vm_name} / {record.nic_label}"
+        self._session(
+            doing,
+            lambda: run_task(
+                lambda: ref.ReconfigVM_Task(to_vim(spec, self._stub)),
+                f"moving {record.nic_label} back",
+                self._host_names,
+                lambda: self._closing,
+            ),
+            idempotent=False,
+        )
+        backing = self._session(doing, lambda: nic_backing(self._content.propertyCollector, ref, record.nic_key))
+        if backing is None or backing[1] != record.portgroup:
+            raise ChangeRefused(
+                f"vCenter accepted the reconfigure of {record.vm_name}, but {record.nic_label} read back is not on "
+                "its old portgroup",
+                [Problem("NotApplied", "Look at the VM's adapter in vCenter.")],
+                sent=True,
+            )
+        port = backing[2]
+        pg = inventory.portgroups.get(record.portgroup)
+        removed = False
+        warnings: list[Problem] = []
+        switch = inventory.switches.get(record.switch)
+        created = inventory.portgroups.get(record.to_portgroup)
+        if remove_portgroup and record.created_portgroup and switch is not None and created is not None:
+            dvs = self._switch_ref(switch)
+            busy = self._session("reading the mirror portgroup", lambda: connected_ports(dvs, record.to_portgroup))
+            if busy:
+                warnings.append(
+                    Problem(
+                        "PortgroupInUse",
+                        f"{created.name} was kept: ports {', '.join(busy)} are still connected.",
+                        severity=Severity.WARNING,
+                    )
+                )
+            else:
+                pg_ref = portgroup_ref(self._stub, record.to_portgroup)
+                self._session(
+                    f"removing {created.name}",
+                    lambda: run_task(
+                        pg_ref.Destroy_Task, f"removing {created.name}", self._host_names, lambda: self._closing
+                    ),
+                    idempotent=False,
+                )
+                removed = True
+        return (
+            spec,
+            note,
+            MonitorResult(
+                vm=record.vm_name,
+                nic=record.nic_label,
+                portgroup=pg.name if pg else record.portgroup,
+                portgroup_key=record.portgroup,
+                port=port,
+                removed=removed,
+                warnings=tuple(warnings),
+            ),
         )

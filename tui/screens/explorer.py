@@ -90,6 +90,14 @@ class ExplorerScreen(Screen[None]):
         ),
         Binding("S", "sessions", "Sessions", id="explorer.sessions", tooltip="Mirror sessions of this switch"),
         Binding(
+            "P",
+            "prepare_monitor",
+            "Monitor port",
+            id="explorer.prepare_monitor",
+            tooltip="Put this VM's adapter on a mirror portgroup (dvPgMirror), created if needed",
+            show=False,
+        ),
+        Binding(
             "C",
             "app.contexts",
             "Contexts",
@@ -643,6 +651,20 @@ class ExplorerScreen(Screen[None]):
         switch_key = self._switch_in_view()
         if switch_key is not None:
             self.post_message(OpenSessions(switch_key))
+
+    def action_prepare_monitor(self) -> None:
+        """Prepare a monitor port for the VM's adapter on the port shown (tui/screens/monitor.py)."""
+        from tui.screens.monitor import MonitorDone, MonitorScreen
+
+        inv, port = self.inventory, self.current_port
+        pair = inv.vm_nic(port) if inv is not None and port is not None else None
+        vm, nic = (pair[0].name, pair[1].label) if pair else ("", "")
+
+        def done(result: MonitorDone | None) -> None:
+            if result is not None and result.result is not None:
+                self.notify(f"Port {result.port} is ready to be a mirror destination (d marks it).", title="Ready")
+
+        self.app.push_screen(MonitorScreen(vm, nic, port.switch if port else ""), done)
 
     def _change_applied(self, change: AppliedChange | None) -> None:
         """Forget the marks once a session made from them exists."""

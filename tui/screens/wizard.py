@@ -354,6 +354,22 @@ class SessionWizard(ModalScreen[SessionChange | None]):
             return
         self.post_message(CopyRequested(self.filter, f"Capture filter {self.filter}"))
 
+    @on(Button.Pressed, "#dest-prepare")
+    def _prepare_monitor(self) -> None:
+        """No destination yet: prepare a monitor port (tui/screens/monitor.py) and take its port."""
+        from tui.screens.monitor import MonitorDone, MonitorScreen
+
+        def done(result: MonitorDone | None) -> None:
+            if result is None or not result.port:
+                return
+            if result.inventory is not None and self.switch_key in result.inventory.switches:
+                self.inventory = result.inventory  # the new port is in it
+            field = self.query_one("#dest-ports", Input)
+            field.value = result.port
+            field.focus()
+
+        self.app.push_screen(MonitorScreen(switch_key=self.switch_key), done)
+
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self._leave()

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, RadioSet, Select, SelectionList, Static
+from textual.widgets import Button, Label, RadioSet, Select, SelectionList, Static
 
 from tui import sessionform, timebox
 from tui.model import EncapType, MirrorSession, Problem, SessionType, SwitchCapability
@@ -260,6 +260,7 @@ class DestinationSection(Section):
                 f.dest_ports, placeholder="e.g. 2258, MGTSRVR003UX/Network adapter 2", id="dest-ports", compact=True
             )
         yield Static(id="resolved-dest", classes="hint")
+        yield Button("Prepare a monitor port…", id="dest-prepare", compact=True)
         with Horizontal(classes="row", id="row-dest-uplinks"):
             yield field_label("Uplinks", "u")
             yield TickList(*[(Text(u), u, u in f.dest_uplinks) for u in self.uplinks], id="dest-uplinks", compact=True)
@@ -280,6 +281,8 @@ class DestinationSection(Section):
             ("#row-dest-ips", "dest_ips"),
         ):
             self.query_one(widget).display = sessionform.shows(t, name)
+        empty = not self.query_one("#dest-ports", Input).value.strip()
+        self.query_one("#dest-prepare").display = empty and sessionform.shows(t, "dest_ports")
 
     def show_resolved(self, labels: Iterable[str]) -> None:
         """What each destination entry resolved to."""
