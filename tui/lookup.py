@@ -379,7 +379,7 @@ class LookupIndex:
         targets: list[Target] = [*ports, *inv.portless]
         tables: dict[Field, defaultdict[str, list[int]]] = {f: defaultdict(list) for f in Field}
         by_port, by_vm, by_ip, by_mac = tables[Field.PORT], tables[Field.VM], tables[Field.IP], tables[Field.MAC]
-        by_vmnic, by_nic, by_pg, by_host = tables[Field.VM_NIC], tables[Field.NIC], tables[Field.PORTGROUP], tables[Field.HOST]
+        by_vmnic, by_nic, by_pg, by_host = (tables[f] for f in (Field.VM_NIC, Field.NIC, Field.PORTGROUP, Field.HOST))
         portgroup, owner, hosts = inv.portgroups.get, inv.nic_by_port.get, inv.hosts.get
         for tid, port in enumerate(ports):
             by_port[port.key].append(tid)
@@ -531,7 +531,7 @@ class LookupIndex:
                     best = (m, field, text)
             if best is not None:
                 m, field, text = best
-                tie = (len(target.key), target.key) if type(target) is Port else (_AFTER_PORTS, "")  # type: ignore[union-attr]
+                tie = (len(target.key), target.key) if type(target) is Port else (_AFTER_PORTS, "")
                 cand = (len(text), text.lower(), (*tie, self._position(target)), target, text)
                 out.setdefault((m, field), []).append(cand)
         return out

@@ -25,9 +25,23 @@ from tui.model import Connectee, ConnecteeType, Host, Inventory, Nic, Port, Port
 # -- the reference ----------------------------------------------------------------------------
 
 
+Entry = tuple[str, Field, str, Port | PortlessNic, str]
+"""(lower-cased text, or "" for a value matched only exactly; field; text; target; exact key)"""
+
+_entries: dict[int, tuple[Inventory, list[Entry]]] = {}
+
+
 def reference_search(inv: Inventory, query: str, limit: int | None = 200) -> list[Hit]:
     """Brute force: every (value, field, target) of the inventory, each compared with the query."""
-    entries: list[tuple[str, Field, str, Port | PortlessNic, str]] = []  # (low or "", field, text, target, key)
+    kept = _entries.get(id(inv))
+    if kept is None or kept[0] is not inv:
+        kept = _entries[id(inv)] = (inv, reference_entries(inv))
+    return reference_scan(kept[1], query, limit)
+
+
+def reference_entries(inv: Inventory) -> list[Entry]:
+    """Every searchable value of the inventory, in the order of its targets."""
+    entries: list[Entry] = []
 
     def add(text: str, field: Field, target: Port | PortlessNic, key: str | None = None, sub: bool = True) -> None:
         entries.append((text.lower() if sub else "", field, text, target, key if key is not None else text.lower()))
@@ -75,20 +89,23 @@ def reference_search(inv: Inventory, query: str, limit: int | None = 200) -> lis
                 add(network, Field.PORTGROUP, item)
         if inv.host_name(item.vm.host):
             add(inv.host_name(item.vm.host), Field.HOST, item, sub=False)
+    return entries
 
+
+def reference_scan(entries: list[Entry], query: str, limit: int | None) -> list[Hit]:
     q = query.strip().lower()
     if not q:
         return []
-    mac = normalize_mac(q)
+    whole = normalize_mac(q)
     fragment = _mac_fragment(q)
     order: dict[int, int] = {}  # id(target) -> its place: ports, then NICs on no port
     best: dict[int, tuple[Match, Field, int]] = {}
     for i, (low, field, _text, target, key) in enumerate(entries):
         order.setdefault(id(target), len(order))
         found: list[Match] = []
-        if key == q or key == mac:
+        if key in (q, whole):
             found.append(Match.EXACT)
-        if field is Field.MAC and fragment is not None and key != mac and fragment in key:
+        if field is Field.MAC and fragment is not None and key != whole and fragment in key:
             found.append(Match.PREFIX if key.startswith(fragment) else Match.SUBSTRING)
         if low and low != q and q in low:
             found.append(Match.PREFIX if low.startswith(q) else Match.SUBSTRING)
@@ -114,7 +131,23 @@ def same(a: list[Hit], b: list[Hit]) -> bool:
 
 # -- random inventories ----------------------------------------------------------------------
 
-HOSTILE = ["", "a", "A", "web", "WEB", "Web01", "İstanbul", "ß", "ﬃ", "x\x00y", "\x1f", "\ufdd0", "a/b", "10.0", "00:50"]
+HOSTILE = [
+    "",
+    "a",
+    "A",
+    "web",
+    "WEB",
+    "Web01",
+    "İstanbul",
+    "ß",
+    "ﬃ",
+    "x\x00y",
+    "\x1f",
+    "\ufdd0",
+    "a/b",
+    "10.0",
+    "00:50",
+]
 
 
 def name(rng: random.Random) -> str:
@@ -175,7 +208,10 @@ def random_inventory(rng: random.Random, vms: int = 30) -> Inventory:
                     switch=port.switch if port else rng.choice(["", switches[0].key]),
                     portgroup=port.portgroup if port else rng.choice(["", "pg-0", "pg-nope"]),
                     port=port.key if port else rng.choice(["", "", "999"]),
-                    ips=tuple(rng.choice(["10.0.0.1", "10.0.0.12", f"10.0.{v}.{n}", name(rng)]) for _ in range(rng.randint(0, 3))),
+                    ips=tuple(
+                        rng.choice(["10.0.0.1", "10.0.0.12", f"10.0.{v}.{n}", name(rng)])
+                        for _ in range(rng.randint(0, 3))
+                    ),
                     network=rng.choice(["", "VM Network", name(rng)]),
                 )
             )
@@ -188,7 +224,9 @@ def random_inventory(rng: random.Random, vms: int = 30) -> Inventory:
             vm = rng.choice(vm_list)
             p = replace(p, connectee=Connectee(ConnecteeType.VM_VNIC, vm.key, str(4000 + rng.randrange(2))))
         elif r < 0.3:
-            p = replace(p, connectee=Connectee(ConnecteeType.HOST_VMK_VNIC, rng.choice(hosts).key, f"vmk{rng.randrange(3)}"))
+            p = replace(
+                p, connectee=Connectee(ConnecteeType.HOST_VMK_VNIC, rng.choice(hosts).key, f"vmk{rng.randrange(3)}")
+            )
         connected.append(p)
     vm_list.sort(key=lambda v: v.name.lower())
     return Inventory.build(
