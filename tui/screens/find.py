@@ -24,6 +24,8 @@ from tui.text import visible
 from widgets.safe_input import SafeInput
 
 LIMIT = 200
+FIRST = 40
+"""Results put in the list at once; the others (up to :data:`LIMIT`) follow once it is painted."""
 
 
 class FindScreen(ModalScreen[Target | None]):
@@ -63,6 +65,8 @@ class FindScreen(ModalScreen[Target | None]):
         """Keys typed so far (a search for an earlier one is stale)."""
         self._done = 0
         """The key whose search is shown."""
+        self._searches = 0
+        """Searches made (the list shows the last one's results)."""
         self._poll: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -143,13 +147,18 @@ class FindScreen(ModalScreen[Target | None]):
         return found
 
     def _search(self, query: str) -> None:
+        self._searches += 1
         matched = self._searched(query)
         self.hits = [h for _, _, h in matched]
         self.hit_contexts = [c for c, _, _ in matched]
         results = self.query_one("#find-results", OptionList)
         results.clear_options()
         shown = self.hits[:LIMIT]
-        results.add_options(Option(label) for label in self._labels(matched[:LIMIT]))
+        # Each line costs a fraction of a millisecond to make and for the list to measure: the first
+        # screenful is shown at once, the rest once it is painted (unless another key came first).
+        results.add_options(Option(label) for label in self._labels(matched[:LIMIT], 0, FIRST))
+        if len(shown) > FIRST:
+            self.call_after_refresh(self._add_rest, self._searches, matched[:LIMIT])
         if shown:
             results.highlighted = 0
         if not query.strip():
@@ -166,6 +175,11 @@ class FindScreen(ModalScreen[Target | None]):
         if self.all_contexts:
             text.append_text(self._scope_note())
         self.query_one("#find-status", Label).update(text)
+
+    def _add_rest(self, search: int, found: list[tuple[str, Inventory, Hit]]) -> None:
+        if search == self._searches:  # else the list shows another search's results now
+            labels = self._labels(found, FIRST)
+            self.query_one("#find-results", OptionList).add_options(Option(label) for label in labels)
 
     def _scope_note(self) -> Text:
         """What is not searched yet, and why: ``  · b: loading · c: nothing is listening…``."""
@@ -197,11 +211,12 @@ class FindScreen(ModalScreen[Target | None]):
             width = min(110, int(self.app.size.width * 0.9)) - 4
         return max(20, width - 2)
 
-    def _labels(self, found: list[tuple[str, Inventory, Hit]]) -> list[Text]:
+    def _labels(self, found: list[tuple[str, Inventory, Hit]], start: int = 0, stop: int | None = None) -> list[Text]:
         """One line per hit, never wrapped: port, VM / NIC, why it matched (the whole value: a MAC
         or IP found by its first digits shows the MAC or IP, the typed part underlined), then
         portgroup and host while they fit (host goes first, then the portgroup; a long VM / NIC
-        is shortened last)."""
+        is shortened last). The columns fit every hit of ``found``; the lines are those of
+        ``found[start:stop]``."""
         hits = [h for _, _, h in found]
         names = [visible(c) for c, _, _ in found]
         w_ctx = min(16, max((len(n) for n in names), default=0))
@@ -221,7 +236,8 @@ class FindScreen(ModalScreen[Target | None]):
             w_who = max(8, w_who + rest)
         query = self.query_one("#find-input", Input).value.strip().lower()
         out = []
-        for hit, (who, pg, host), why, name in zip(hits, cols, whys, names, strict=True):
+        lines = zip(hits[start:stop], cols[start:stop], whys[start:stop], names[start:stop], strict=True)
+        for hit, (who, pg, host), why, name in lines:
             text = Text()
             if w_ctx:
                 text.append(f"{_cut(name, w_ctx):<{w_ctx}}  ", style="bold")
