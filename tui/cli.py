@@ -22,6 +22,7 @@ from rich.table import Table
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
 from tui.cli_table import Column, ColumnError, render
 from tui.config import Settings
+from tui.gcpause import freeze_large
 from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, PortlessNic, PortStatistics, Switch
 from tui.text import SafeText as Text
@@ -94,8 +95,14 @@ def err_console() -> Console:
 
 
 def load(backend: Backend, quiet: bool) -> Inventory:
-    """Load the inventory, with a transient progress line on stderr when interactive."""
-    return _loading(backend, quiet, backend.load, lambda inv: inv)
+    """Load the inventory, with a transient progress line on stderr when interactive.
+
+    A large one is frozen for the cyclic garbage collector (:func:`tui.gcpause.freeze_large`): it
+    lives until the command ends, and the collector's scans of it would cost more than the command.
+    """
+    inventory = _loading(backend, quiet, backend.load, lambda inv: inv)
+    freeze_large(len(inventory.ports))
+    return inventory
 
 
 _Loaded = TypeVar("_Loaded")

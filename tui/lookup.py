@@ -360,14 +360,15 @@ class LookupIndex:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        with gc_paused():
-            self._build(inventory)
-            freeze_large(len(self._targets))
         self._base: LookupIndex | None = None
         """The full index this one derives from (``None`` when built in full: no reference cycle)."""
         self._layer: _Layer | None = None
         self._port_ids: dict[tuple[str, str], int] | None = None
         self._vm_ids: dict[str, list[int]] | None = None
+        with gc_paused():
+            self._build(inventory)
+            self._ids()  # for live updates: made here (in the app's thread), not on the first update
+            freeze_large(len(self._targets))
         self._positions: tuple[dict[tuple[str, str], int], dict[tuple[int, int], int]] | None = None
 
     def _build(self, inv: Inventory) -> None:
@@ -495,15 +496,15 @@ class LookupIndex:
         seen |= taken
         return out
 
-    def _order(self, tid: int, tie: tuple[int, str]) -> tuple[int, str, Any]:
+    def _order(self, tid: int, tie: tuple[int, str]) -> tuple[int, str, _Place]:
         """How a target of the full index ranks among equals in this (derived) index's inventory."""
-        return (*tie, self._position(self._full._targets[tid]))
+        return (*tie, _Place(self, self._full._targets[tid]))
 
     def _position(self, target: Target) -> int:
         """A target's place in this (derived) index's inventory: in ``ports``, or in ``portless``.
 
-        Looked up in maps made on the first search (a full index's target ids are in that order
-        already, and it never asks)."""
+        Looked up in maps made the first time two hits tie on all else (a full index never asks: its
+        target ids are in that order already)."""
         if self._positions is None:
             inv = self.inventory
             self._positions = (
@@ -532,7 +533,7 @@ class LookupIndex:
             if best is not None:
                 m, field, text = best
                 tie = (len(target.key), target.key) if type(target) is Port else (_AFTER_PORTS, "")
-                cand = (len(text), text.lower(), (*tie, self._position(target)), target, text)
+                cand = (len(text), text.lower(), (*tie, _Place(self, target)), target, text)
                 out.setdefault((m, field), []).append(cand)
         return out
 
@@ -608,6 +609,24 @@ class LookupIndex:
                 vm_ids.setdefault(targets[tid].vm.key, []).append(tid)  # type: ignore[union-attr]
             self._vm_ids = vm_ids
         return self._port_ids, self._vm_ids
+
+
+class _Place:
+    """A target's place in a derived index's inventory, looked up only when two hits tie on all
+    else (a port key on two switches): most searches never build the maps of places."""
+
+    __slots__ = ("index", "target")
+
+    def __init__(self, index: LookupIndex, target: Target) -> None:
+        self.index, self.target = index, target
+
+    def __lt__(self, other: _Place) -> bool:
+        return self.index._position(self.target) < self.index._position(other.target)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Place) and self.index._position(self.target) == other.index._position(other.target)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _key_length(port: Port) -> int:

@@ -176,10 +176,15 @@ class FindScreen(ModalScreen[Target | None]):
             text.append_text(self._scope_note())
         self.query_one("#find-status", Label).update(text)
 
-    def _add_rest(self, search: int, found: list[tuple[str, Inventory, Hit]]) -> None:
-        if search == self._searches:  # else the list shows another search's results now
-            labels = self._labels(found, FIRST)
-            self.query_one("#find-results", OptionList).add_options(Option(label) for label in labels)
+    def _add_rest(self, search: int, found: list[tuple[str, Inventory, Hit]], start: int = FIRST) -> None:
+        """The next screenful of results after ``start``, then the others after the next paint: a key
+        typed meanwhile waits for one screenful at most."""
+        if search != self._searches:  # the list shows another search's results now
+            return
+        labels = self._labels(found, start, start + FIRST)
+        self.query_one("#find-results", OptionList).add_options(Option(label) for label in labels)
+        if start + FIRST < len(found):
+            self.call_after_refresh(self._add_rest, search, found, start + FIRST)
 
     def _scope_note(self) -> Text:
         """What is not searched yet, and why: ``  · b: loading · c: nothing is listening…``."""
