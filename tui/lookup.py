@@ -4,10 +4,10 @@ VM NICs on no port (``Inventory.portless``: a standard or opaque network, no bac
 key) and VMs without a NIC are searchable too, by VM name, NIC, MAC and IP: their hits carry a
 :class:`~tui.model.PortlessNic` instead of a port.
 
-Built once per inventory in memory (no vCenter call per keystroke). Exact matches rank
-first, then prefixes, then substrings; comparisons ignore case, and MAC addresses match
-in any common notation (``00:50:56:9a:1b:2c``, ``00-50-56-9A-1B-2C``, ``0050.569a.1b2c``,
-``0050569a1b2c``).
+Built once per inventory in memory (no vCenter call per keystroke), and derived from the previous
+index after a live update (:meth:`LookupIndex.derived`). Exact matches rank first, then prefixes,
+then substrings; comparisons ignore case, and MAC addresses match in any common notation
+(``00:50:56:9a:1b:2c``, ``00-50-56-9A-1B-2C``, ``0050.569a.1b2c``, ``0050569a1b2c``).
 """
 
 from __future__ import annotations
@@ -419,8 +419,13 @@ class LookupIndex:
         self._size = sum(len(g) for c in self._columns.values() for g in c.groups)
 
     def __len__(self) -> int:
-        """How many values are indexed (every target's, counted per target)."""
-        return self._full._size if self._layer is None else self._full._size + len(self._layer) * 6
+        """How many values are indexed, counted per target (for a derived index: the full index's,
+        the changed targets' old values included, plus their new ones)."""
+        layer = self._layer
+        if layer is None:
+            return self._full._size
+        values = sum(len(v) for _, v in layer.ports.values())
+        return self._full._size + values + sum(len(v) for items in layer.portless.values() for _, v in items)
 
     @property
     def _full(self) -> LookupIndex:
