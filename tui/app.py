@@ -316,8 +316,16 @@ class DvMirrorApp(App[None]):
             self.check_drift(message.inventory)  # a drift that happens live is notified
             self.inventory_delta = message.delta
             self.inventory = message.inventory
-            # Keep the index until the new one is built: search stays usable, no progress bar. Built
-            # once updates pause for a moment (at 50,000 ports it costs a second of CPU).
+            # The index of the new inventory is derived from the current one in proportion to the
+            # change (LookupIndex.derived). When it cannot be (another inventory indexed, a portgroup
+            # renamed, many changes), keep the index until a new one is built: search stays usable,
+            # no progress bar. Built in full once updates pause for a moment (0.3 s at 50,000 ports).
+            derived = None
+            if message.delta is not None and self.index is not None:
+                derived = self.index.derived(message.delta)
+            if derived is not None:
+                self.index = derived
+                return
             if self._index_timer is not None:
                 self._index_timer.stop()
             self._index_timer = self.set_timer(INDEX_DELAY, lambda: self.build_index(message.inventory, True))

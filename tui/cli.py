@@ -23,6 +23,7 @@ from rich.table import Table
 from tui.backends import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Backend, BackendError, LoadProgress
 from tui.cli_table import Column, ColumnError, render
 from tui.config import Settings
+from tui.gcpause import freeze_large
 from tui.lookup import LookupIndex
 from tui.model import Inventory, Port, PortlessNic, PortStatistics, Switch
 from tui.text import SafeText as Text
@@ -97,11 +98,16 @@ def err_console() -> Console:
 
 def load(backend: Backend, quiet: bool) -> Inventory:
     """Load the inventory, with a transient progress line on stderr when interactive; a live
-    inventory is kept in the backend's inventory cache, if it has one (:mod:`tui.warm`)."""
+    inventory is kept in the backend's inventory cache, if it has one (:mod:`tui.warm`).
+
+    A large one is frozen for the cyclic garbage collector (:func:`tui.gcpause.freeze_large`): it
+    lives until the command ends, and the collector's scans of it would cost more than the command.
+    """
     inventory = _loading(backend, quiet, backend.load, lambda inv: inv)
     cache = getattr(backend, "inventory_cache", None)
     if cache is not None:
         cache.save(backend.settings, inventory)
+    freeze_large(len(inventory.ports))
     return inventory
 
 

@@ -38,3 +38,22 @@ def gc_paused() -> Iterator[None]:
             _gc_depth -= 1
             if _gc_depth == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+FREEZE_AT = 5_000
+"""Ports from which a finished inventory (or its index) is frozen (:func:`freeze_large`)."""
+
+
+def freeze_large(ports: int) -> None:
+    """Move every object the collector tracks to its permanent generation (``gc.freeze``) when
+    ``ports`` is at least :data:`FREEZE_AT`: what was just built outlives the next scans.
+
+    After a pause every object made during it is young, so the next collections go over all of
+    them, and every full collection goes over them again: at 40,000 VMs 0.5 s of CPU for the next
+    200,000 small allocations and 0.2 s per full collection, 0.04 s and 0.003 s once frozen
+    (bench_snapshot.py). Frozen objects are still freed when nothing refers to them (the
+    inventory and the index hold no reference cycles); only a cycle that becomes garbage later
+    waits for ``gc.unfreeze``, which is why a small inventory (tests, the demo lab) is not frozen.
+    """
+    if ports >= FREEZE_AT:
+        gc.freeze()

@@ -11,7 +11,8 @@ Prints a table; asserts nothing. Figures:
 - *key*: mean CPU time of a cursor-down in the tree; *expand*: CPU time to open a portgroup;
   *search*: one index search for a VM name; *find → jump*: enter in ``/`` until the port is
   selected in the tree, table and detail.
-- *find CLI*: wall time of ``dvmirror find 2258 --snapshot LAB --json``, and peak RSS of each process.
+- *find CLI*: wall time of ``dvmirror find 2258 --snapshot LAB --json``, and peak RSS of each process;
+  *json.load*: wall time of a Python process that only ``json.load``s the same file (issue 12's floor).
 """
 
 from __future__ import annotations
@@ -143,6 +144,13 @@ def headless(lab: Path, vm: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def json_load(lab: Path) -> float:
+    """Wall time of a Python process that only ``json.load``s the lab (the floor ``find`` is held to)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import json, sys; json.load(open(sys.argv[1]))", str(lab)], check=True)
+    return time.perf_counter() - t
+
+
 def find_cli(lab: Path) -> tuple[float, float]:
     """Wall time of the real console script, and peak RSS of the same command run in Python."""
     t = time.perf_counter()
@@ -175,6 +183,7 @@ def main() -> int:
             frames = [f for f in (first_frame_tmux(lab, marker) for _ in range(args.runs)) if f is not None]
             runs = [headless(lab, vm) for _ in range(args.runs)]
             clis = [find_cli(lab) for _ in range(args.runs)]
+            floors = [json_load(lab) for _ in range(args.runs)]
 
             def med(key: str, runs: list[dict[str, float]] = runs) -> float:
                 return statistics.median(r[key] for r in runs)
@@ -191,6 +200,7 @@ def main() -> int:
                     f"{med('jump') * 1000:.0f} ms",
                     f"{med('rss_mb'):.0f} MB",
                     f"{statistics.median(c[0] for c in clis):.2f} s",
+                    f"{statistics.median(floors):.2f} s",
                     f"{max(c[1] for c in clis):.0f} MB",
                 )
             )
@@ -206,6 +216,7 @@ def main() -> int:
         "find → jump",
         "TUI peak RSS",
         "find CLI",
+        "json.load",
         "CLI peak RSS",
     )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]

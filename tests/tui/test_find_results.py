@@ -76,3 +76,26 @@ def test_hit_reason_has_the_whole_mac_and_ip(demo: Inventory) -> None:
     assert all(h.field is Field.MAC and h.match is Match.PREFIX for h in mac)
     ip = index.search("172.24.4.5")
     assert [h.reason for h in ip] == ["ip: 172.24.4.52"]
+
+
+async def test_more_results_than_a_screen_come_after_the_first_laid_out_as_one_list() -> None:
+    """The first screenful is in the list at once, the rest after the paint, every line in the
+    columns of the whole list, and a stale search's rest never lands in a newer one's list."""
+    from tui.screens.find import FIRST, LIMIT
+
+    app = demo_app()
+    async with started(app, size=(120, 40)) as pilot:
+        await pilot.press("slash", "1")
+        finder = app.screen
+        assert isinstance(finder, FindScreen)
+        results = finder.query_one("#find-results", OptionList)
+        await settle(pilot)
+        assert len(finder.hits) > FIRST, "the demo lab has more ports with a 1 than a screenful"
+        assert results.option_count == min(LIMIT, len(finder.hits))
+        lines = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+        whole = finder._labels([("", finder.inventory, h) for h in finder.hits[:LIMIT]])
+        assert lines == [str(t) for t in whole]
+        finder._search("1")  # searched again, then at once another query: only its results remain
+        finder._search("MGTSRVR003UX")
+        await settle(pilot)
+        assert results.option_count == len(finder.hits) == 2

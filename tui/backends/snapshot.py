@@ -48,6 +48,7 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
+from tui.gcpause import freeze_large, gc_paused
 from tui.mirror_traffic import lab_mirrored_rates
 from tui.model import (
     ChangeOperation,
@@ -286,14 +287,21 @@ def decode_snapshot(raw: bytes, path: Path | str, source: str) -> tuple[Inventor
     refuses the file, Python's parser and :func:`parse_inventory` read it again to say what is wrong
     in the same words as for any parsed JSON: the line and column of bad JSON, the format and
     version first, then the JSON path of the first problem.
+
+    The cyclic garbage collector is paused meanwhile (:func:`tui.gcpause.gc_paused`): its scans of
+    the growing inventory cost more than the decoding (bench_snapshot.py, last row).
     """
-    try:
-        snapshot = snapshot_format.decode(raw)
-    except msgspec.MsgspecError:
-        return parse_snapshot(_parse_json(raw, path), source)
-    if snapshot.format != FORMAT or snapshot.version not in READABLE_VERSIONS:
-        return parse_snapshot(_parse_json(raw, path), source)
-    return _inventory(snapshot, source)
+    with gc_paused():
+        try:
+            snapshot = snapshot_format.decode(raw)
+        except msgspec.MsgspecError:
+            return parse_snapshot(_parse_json(raw, path), source)
+        if snapshot.format != FORMAT or snapshot.version not in READABLE_VERSIONS:
+            return parse_snapshot(_parse_json(raw, path), source)
+        loaded = _inventory(snapshot, source)
+        del snapshot  # the Structs are garbage now: freed before the inventory is frozen
+        freeze_large(len(loaded[0].ports))
+        return loaded
 
 
 class SnapshotBackend:
