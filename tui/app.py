@@ -803,16 +803,17 @@ class DvMirrorApp(App[None]):
                 out.append(ContextScope(c.name, c.where, self.inventory, self.index, "current", message))
                 continue
             view = self.views.get(c.name)
-            if load and (view is None or (view.inventory is None and not view.loading and view.error is None)):
+            idle = view is None or (view.inventory is None and not view.loading and view.error is None)
+            if load and idle:
                 backend = self._backend_of(c.name)
                 view = self.views.get(c.name)
-                if backend is not None and view is not None:
-                    if backend.settings.needs_password:
-                        view.error = LoginFailed(f"needs a password: switch to {c.name} (C) to give it")
-                    else:
-                        self._start_load(c.name, backend)
+                if backend is not None and view is not None and not backend.settings.needs_password:
+                    self._start_load(c.name, backend)
             if view is None:
                 out.append(ContextScope(c.name, c.where))
+            elif idle and view.backend is not None and view.backend.settings.needs_password:
+                # Never asked in the background: switching to it (C) asks, as for any context.
+                out.append(ContextScope(c.name, c.where, state="needs a password"))
             elif view.error is not None and view.inventory is None:
                 out.append(ContextScope(c.name, c.where, state="failed", error=view.error.message))
             elif view.index is not None:
