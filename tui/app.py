@@ -25,9 +25,11 @@ from tui.backends import (
     Backend,
     BackendError,
     ChangeInterrupted,
+    Followable,
     LoadProgress,
     LoginFailed,
     StaleSwitch,
+    followable,
 )
 from tui.clipboard import CopyResult, copy_text
 from tui.commands import ContextCommands, InventoryCommands
@@ -371,7 +373,7 @@ class DvMirrorApp(App[None]):
     @property
     def live_label(self) -> str:
         """The header's word on the update channel (see :class:`tui.messages.AppState`)."""
-        if getattr(self.backend, "follow", None) is None:
+        if followable(self.backend) is None:
             return ""  # the demo lab and snapshots do not change
         state = self.live
         if state is None or self._live_stop is None:
@@ -393,19 +395,19 @@ class DvMirrorApp(App[None]):
         ``catch_up`` reads it again first, for what changed while it was not followed), ending the
         channel before: only the context shown is followed."""
         self._stop_following()
-        follow = getattr(self.backend, "follow", None)  # the demo lab and snapshots do not change
-        if follow is None or not self.backend.settings.live:
+        backend = followable(self.backend)  # the demo lab and snapshots do not change
+        if backend is None or not self.backend.settings.live:
             return
         self._live_stop = stop = threading.Event()
         # A daemon thread of its own, not a worker: it runs until the app ends, and nothing that
         # waits for the workers to finish (or quitting) waits for it. It is handed this context's
         # backend: a switch meanwhile does not change what it follows.
         threading.Thread(
-            target=self.follow_updates, args=(follow, inventory, stop, catch_up), name="dvmirror-live", daemon=True
+            target=self.follow_updates, args=(backend, inventory, stop, catch_up), name="dvmirror-live", daemon=True
         ).start()
 
     def follow_updates(
-        self, follow: Callable[..., None], inventory: Inventory, stop: threading.Event, catch_up: bool = False
+        self, backend: Followable, inventory: Inventory, stop: threading.Event, catch_up: bool = False
     ) -> None:
         """The backend's update channel, until ``stop`` is set (in its thread); reports arrive as
         :class:`LiveChanged`, and one posted after ``stop`` is set is dropped."""
@@ -415,7 +417,7 @@ class DvMirrorApp(App[None]):
                 self.post_message(LiveChanged(state, stop))
 
         try:
-            follow(inventory, report, stop, resync=catch_up)
+            backend.follow(inventory, report, stop, resync=catch_up)
         except Exception as e:  # the channel never raises on purpose: say so rather than crash
             report(LiveState("lost", reason=f"{e.__class__.__name__}: {e}"))
 
