@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Hashable, ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import Set as AbstractSet
 from math import isqrt
 from typing import Any, TypeVar
 
@@ -103,7 +104,25 @@ class Patched(Mapping[K, V]):
     def items(self) -> ItemsView[K, V]:
         return self._flatten().items()
 
+    def _views(self) -> list[tuple[dict[K, V], Mapping[K, V], AbstractSet[K]]]:
+        """``(base, set, removed)`` ways of reading this mapping (flattened or not)."""
+        out: list[tuple[dict[K, V], Mapping[K, V], AbstractSet[K]]] = []
+        if self._flat is not None:
+            out.append((self._flat, {}, frozenset()))
+        out.append((self._base, self._top, self._gone))
+        return out
+
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        theirs: list[tuple[object, Mapping[Any, Any], AbstractSet[Any]]] = []
+        theirs += other._views() if isinstance(other, Patched) else [(other, {}, frozenset())]
+        for base, top, gone in self._views():
+            for their_base, their_top, their_gone in theirs:
+                if base is their_base:  # one dictionary under both: only what either patched may differ
+                    assert isinstance(other, Mapping)
+                    keys = {*top, *gone, *their_top, *their_gone}
+                    return all(self.get(k, _MISSING) == other.get(k, _MISSING) for k in keys)
         if isinstance(other, Patched):
             other = other._flatten()
         if not isinstance(other, Mapping):
@@ -184,19 +203,29 @@ def patch(
 class Regrouped(Mapping[G, tuple[T, ...]]):
     """Groups of ``base`` (shared) with some members replaced; a group is built again when first read.
 
-    Build with :func:`regroup`."""
+    Build with :func:`regroup`. Where each member sits in its base group (``_positions``) is found once
+    per group and shared by the whole chain of patches over one base."""
 
-    __slots__ = ("_base", "_built", "_ident", "_pending", "_size")
+    __slots__ = ("_base", "_built", "_ident", "_pending", "_positions", "_size")
 
     def __init__(
         self,
         base: Mapping[G, tuple[T, ...]],
         pending: dict[G, dict[Hashable, T]],
         ident: Callable[[T], Hashable],
+        positions: dict[G, dict[Hashable, int]],
     ) -> None:
-        self._base, self._pending, self._ident = base, pending, ident
+        self._base, self._pending, self._ident, self._positions = base, pending, ident, positions
         self._built: dict[G, tuple[T, ...]] = {}
         self._size = sum(len(v) for v in pending.values())
+
+    def _where(self, group: G) -> dict[Hashable, int]:
+        where = self._positions.get(group)
+        if where is None:
+            ident = self._ident
+            where = {ident(m): i for i, m in enumerate(self._base[group])}
+            self._positions[group] = where  # two threads may both find it: equal dictionaries
+        return where
 
     def __getitem__(self, group: G) -> tuple[T, ...]:
         members = self._base[group]
@@ -205,8 +234,11 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
             return members
         built = self._built.get(group)
         if built is None:
-            ident = self._ident
-            built = tuple(replaced.get(ident(m), m) for m in members)
+            where = self._where(group)
+            copy = list(members)
+            for key, member in replaced.items():
+                copy[where[key]] = member
+            built = tuple(copy)
             self._built[group] = built  # two threads may both build it: equal tuples
         return built
 
@@ -228,11 +260,32 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
     def _flatten(self) -> dict[G, tuple[T, ...]]:
         return {g: self[g] for g in self._base}
 
+    def _member(self, group: G, key: Hashable) -> T:
+        replaced = self._pending.get(group)
+        if replaced is not None and key in replaced:
+            return replaced[key]
+        return self._base[group][self._where(group)[key]]
+
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if isinstance(other, Regrouped) and other._base is self._base:
+            # One base under both: only the members either replaced may differ.
+            mine, theirs = self._pending, other._pending
+            for group in {*mine, *theirs}:
+                a, b = mine.get(group), theirs.get(group)
+                if a is b:
+                    continue
+                for key in {*(a or ()), *(b or ())}:
+                    if self._member(group, key) != other._member(group, key):
+                        return False
+            return True
         if isinstance(other, Regrouped):
             other = other._flatten()
         if not isinstance(other, Mapping):
             return NotImplemented
+        if other is self._base:
+            return all(self._member(g, k) == other[g][self._where(g)[k]] for g, r in self._pending.items() for k in r)
         return self._flatten() == (other if isinstance(other, dict) else dict(other.items()))
 
     __hash__ = None  # type: ignore[assignment]
@@ -250,21 +303,23 @@ def regroup(
     ident: Callable[[T], Hashable],
 ) -> Mapping[G, tuple[T, ...]]:
     """``groups`` with each ``(group, member)`` of ``replaced`` put in place of the member of that group with
-    the same ``ident``; ``groups`` is not modified. A group not in ``groups`` is left out (nothing to replace)."""
+    the same ``ident``; ``groups`` is not modified. A member with no such member in its group is left out."""
     if isinstance(groups, Regrouped):
-        base, pending = groups._base, dict(groups._pending)
+        base, pending, positions = groups._base, dict(groups._pending), groups._positions
         ident = groups._ident
     else:
-        base, pending = groups, {}
+        base, pending, positions = groups, {}, {}
+    result = Regrouped(base, pending, ident, positions)
     copied: set[G] = set()
     for group, member in replaced:
-        if group not in base:
+        key = ident(member)
+        if group not in base or key not in result._where(group):
             continue
         if group not in copied:
             pending[group] = dict(pending.get(group, {}))
             copied.add(group)
-        pending[group][ident(member)] = member
-    result = Regrouped(base, pending, ident)
+        pending[group][key] = member
+    result._size = sum(len(v) for v in pending.values())
     if isinstance(groups, Regrouped):  # groups already built stay built
         result._built.update((g, b) for g, b in groups._built.items() if g not in copied)
     if result._size > budget(len(base)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import pickle
 import random
+from typing import Any
 
 import pytest
 
@@ -104,3 +105,41 @@ def test_regroup_builds_a_group_again_only_when_read() -> None:
     assert r2 == {"a": ((1, "x"), (2, "Y"), (3, "Z")), "b": ((4, "W"),)}
     assert r == {"a": ((1, "x"), (2, "Y"), (3, "z")), "b": ((4, "w"),)}, "the first is unchanged"
     assert list(r2) == ["a", "b"] and len(r2) == 2 and "nowhere" not in r2 and r2.get("nowhere") is None
+
+
+def test_equality_of_mappings_sharing_a_dictionary_reads_only_what_was_patched() -> None:
+    """Versions of one chain compared with each other (and with plain copies) give what comparing their
+    items gives, both ways, equal or not; a patch back to the same values is equal again."""
+    rnd = random.Random(5)
+    base = {i: i for i in range(2000)}
+    versions: list[Any] = [base]
+    for step in range(150):
+        current = versions[-1]
+        keys = rnd.sample(range(2000), 3)
+        if step % 10 == 9:  # the same values again: equal to the version before
+            updates = {k: current[k] for k in keys if k in current}
+            versions.append(patch(current, updates))
+            assert versions[-1] == current and current == versions[-1]
+            continue
+        versions.append(patch(current, {k: -step for k in keys[:2]}, keys[2:] if step % 3 == 0 else ()))
+        if step % 4 == 0:
+            list(versions[-1])  # flattened now and then
+    for _ in range(300):
+        a, b = rnd.choice(versions), rnd.choice(versions)
+        expected = dict(a.items()) == dict(b.items())
+        assert (a == b) is expected and (b == a) is expected
+        assert (a == dict(b.items())) is expected and (dict(a.items()) == b) is expected
+    one, two = patch(base, {1: "x"}), patch(base, {2: "x"})
+    assert one != two and one != base and patch(one, {1: 1}) == base
+
+
+def test_equality_of_regrouped_groups_compares_the_replaced_members() -> None:
+    groups = {"a": tuple((i, "x") for i in range(100)), "b": ((500, "w"),)}
+    ident = lambda m: m[0]  # noqa: E731
+    one = regroup(groups, [("a", (7, "y"))], ident)
+    again = regroup(one, [("a", (7, "x"))], ident)  # back as it was
+    other = regroup(one, [("b", (500, "v"))], ident)
+    assert one != groups and groups != one and one == regroup(groups, [("a", (7, "y"))], ident)
+    assert again == groups and groups == again and again != one
+    assert other != one and other == {"a": one["a"], "b": ((500, "v"),)}
+    assert regroup(groups, [("a", (999, "not a member"))], ident) == groups
