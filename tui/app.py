@@ -159,6 +159,8 @@ class DvMirrorApp(App[None]):
         self._baselines: dict[bool, BaselineStore] = {}
         """The session baselines (tui/drift_store.py), opened on the first complete inventory: the
         file's for vCenters, in memory for offline labs."""
+        self._drift_of: tuple[Inventory, BaselineStore] | None = None
+        """The inventory ``session_problems`` were found on, and with which baselines."""
 
     def notify(
         self,
@@ -288,7 +290,7 @@ class DvMirrorApp(App[None]):
         self.partial = message.partial
         if message.update:
             self._complete_at = datetime.now().strftime("%H:%M:%S")
-            self.check_drift(message.inventory)  # a drift that happens live is notified
+            self.check_drift(message.inventory, delta=message.delta)  # a drift that happens live is notified
             self.inventory_delta = message.delta
             self.inventory = message.inventory
             # Keep the index until the new one is built: search stays usable, no progress bar. Built
@@ -319,10 +321,11 @@ class DvMirrorApp(App[None]):
             return f"{self.backend.label}: {inventory.vcenter}"
         return drift_store.scope(self.backend.settings, inventory)
 
-    def check_drift(self, inventory: Inventory, *, quiet: bool = False) -> None:
+    def check_drift(self, inventory: Inventory, *, quiet: bool = False, delta: Delta | None = None) -> None:
         """Every session's drift and rule warnings (:mod:`tui.drift`) into ``session_problems``; the
         baselines of sessions seen for the first time are recorded. After the first check, each new
-        problem is a notification (unless ``quiet``: after a change made here)."""
+        problem is a notification (unless ``quiet``: after a change made here). ``delta``: a live
+        update of the inventory checked last; only the sessions it touches are checked again."""
         view = self.views.get(self._ctx_name)
         first = view is None or not view.drift_checked
         if view is not None:
@@ -333,7 +336,12 @@ class DvMirrorApp(App[None]):
             store = self._baselines[offline] = BaselineStore.open(None if offline else drift_store.default_path())
             if store.message:
                 self.notify(store.message, title="Session baselines", severity="warning", markup=False)
-        found = store.check(self._drift_scope(inventory), inventory)
+        since = None
+        last = self._drift_of
+        if delta is not None and delta.inventory is inventory and last and last[0] is delta.base and last[1] is store:
+            since = (delta, self.session_problems)
+        found = store.check(self._drift_scope(inventory), inventory, since=since)
+        self._drift_of = (inventory, store)
         failed = store.save()
         if failed and failed != store.message:
             store.message = failed  # said once, not on every update
@@ -773,7 +781,7 @@ class DvMirrorApp(App[None]):
             self._follow(view.inventory, catch_up=True)  # only the context shown is followed live
         else:
             self._stop_following()
-            self.live, self.session_problems = None, {}
+            self.live, self.session_problems, self._drift_of = None, {}, None
         self.inventory = view.inventory
         self.explorer.show_header()
         if view.inventory is None:

@@ -187,15 +187,15 @@ def _incremental(
     by_pg = inv.ports_by_portgroup
     by_sw = inv.ports_by_switch
     if change.ports:
-        replaced: dict[tuple[str, str], Port] = {}
+        replaced: dict[tuple[str, str], tuple[Port, Port]] = {}
         for port in change.ports:
             old_port = ports.get((port.switch, port.key))
             if old_port is None or old_port.portgroup != port.portgroup:
                 return None
-            replaced[(port.switch, port.key)] = port
-        ports = patch(ports, replaced)
-        by_pg = regroup(by_pg, [(p.portgroup, p) for p in replaced.values() if p.portgroup], _port_ident)
-        by_sw = regroup(by_sw, [(p.switch, p) for p in replaced.values()], _port_ident)
+            replaced[(port.switch, port.key)] = (old_port, port)
+        ports = patch(ports, {k: new for k, (_, new) in replaced.items()})
+        by_pg = regroup(by_pg, [(p.portgroup, o, p) for o, p in replaced.values() if p.portgroup], _port_ident)
+        by_sw = regroup(by_sw, [(p.switch, o, p) for o, p in replaced.values()], _port_ident)
     vms = inv.vms
     if change.vms:
         updates = {vm.key: vm for vm in change.vms}

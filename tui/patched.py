@@ -203,15 +203,16 @@ def patch(
 class Regrouped(Mapping[G, tuple[T, ...]]):
     """Groups of ``base`` (shared) with some members replaced; a group is built again when first read.
 
-    Build with :func:`regroup`. Where each member sits in its base group (``_positions``) is found once
-    per group and shared by the whole chain of patches over one base."""
+    Build with :func:`regroup`. Each replaced member is kept with the member it replaced in ``base``
+    (so two of one chain compare in the size of what they replaced); where each member sits in its
+    base group is found when a group is first built, once for the whole chain over one base."""
 
     __slots__ = ("_base", "_built", "_ident", "_pending", "_positions", "_size")
 
     def __init__(
         self,
         base: Mapping[G, tuple[T, ...]],
-        pending: dict[G, dict[Hashable, T]],
+        pending: dict[G, dict[Hashable, tuple[T, T]]],
         ident: Callable[[T], Hashable],
         positions: dict[G, dict[Hashable, int]],
     ) -> None:
@@ -236,7 +237,7 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
         if built is None:
             where = self._where(group)
             copy = list(members)
-            for key, member in replaced.items():
+            for key, (_, member) in replaced.items():
                 copy[where[key]] = member
             built = tuple(copy)
             self._built[group] = built  # two threads may both build it: equal tuples
@@ -260,12 +261,6 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
     def _flatten(self) -> dict[G, tuple[T, ...]]:
         return {g: self[g] for g in self._base}
 
-    def _member(self, group: G, key: Hashable) -> T:
-        replaced = self._pending.get(group)
-        if replaced is not None and key in replaced:
-            return replaced[key]
-        return self._base[group][self._where(group)[key]]
-
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
@@ -273,19 +268,22 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
             # One base under both: only the members either replaced may differ.
             mine, theirs = self._pending, other._pending
             for group in {*mine, *theirs}:
-                a, b = mine.get(group), theirs.get(group)
+                a, b = mine.get(group, {}), theirs.get(group, {})
                 if a is b:
                     continue
-                for key in {*(a or ()), *(b or ())}:
-                    if self._member(group, key) != other._member(group, key):
+                for key in {*a, *b}:
+                    ea, eb = a.get(key), b.get(key)
+                    va = ea[1] if ea is not None else eb[0]  # type: ignore[index]
+                    vb = eb[1] if eb is not None else ea[0]  # type: ignore[index]
+                    if va != vb:
                         return False
             return True
+        if other is self._base:
+            return all(new == was for r in self._pending.values() for was, new in r.values())
         if isinstance(other, Regrouped):
             other = other._flatten()
         if not isinstance(other, Mapping):
             return NotImplemented
-        if other is self._base:
-            return all(self._member(g, k) == other[g][self._where(g)[k]] for g, r in self._pending.items() for k in r)
         return self._flatten() == (other if isinstance(other, dict) else dict(other.items()))
 
     __hash__ = None  # type: ignore[assignment]
@@ -299,27 +297,28 @@ class Regrouped(Mapping[G, tuple[T, ...]]):
 
 def regroup(
     groups: Mapping[G, tuple[T, ...]],
-    replaced: Iterable[tuple[G, T]],
+    replaced: Iterable[tuple[G, T, T]],
     ident: Callable[[T], Hashable],
 ) -> Mapping[G, tuple[T, ...]]:
-    """``groups`` with each ``(group, member)`` of ``replaced`` put in place of the member of that group with
-    the same ``ident``; ``groups`` is not modified. A member with no such member in its group is left out."""
+    """``groups`` with, for each ``(group, old, new)`` of ``replaced``, ``new`` in place of ``old`` (the member
+    of that group with the same ``ident``, which the caller guarantees is there); ``groups`` is not modified.
+    A group not in ``groups`` is left out."""
     if isinstance(groups, Regrouped):
         base, pending, positions = groups._base, dict(groups._pending), groups._positions
         ident = groups._ident
     else:
         base, pending, positions = groups, {}, {}
-    result = Regrouped(base, pending, ident, positions)
     copied: set[G] = set()
-    for group, member in replaced:
-        key = ident(member)
-        if group not in base or key not in result._where(group):
+    for group, old, new in replaced:
+        if group not in base:
             continue
         if group not in copied:
             pending[group] = dict(pending.get(group, {}))
             copied.add(group)
-        pending[group][key] = member
-    result._size = sum(len(v) for v in pending.values())
+        key = ident(new)
+        was = pending[group].get(key)
+        pending[group][key] = (was[0] if was is not None else old, new)  # the member of the base it replaces
+    result = Regrouped(base, pending, ident, positions)
     if isinstance(groups, Regrouped):  # groups already built stay built
         result._built.update((g, b) for g, b in groups._built.items() if g not in copied)
     if result._size > budget(len(base)):

@@ -97,11 +97,11 @@ def test_copies_are_plain_dictionaries() -> None:
 
 def test_regroup_builds_a_group_again_only_when_read() -> None:
     groups = {"a": ((1, "x"), (2, "y"), (3, "z")), "b": ((4, "w"),)}
-    r = regroup(groups, [("a", (2, "Y")), ("nowhere", (9, "q"))], ident=lambda m: m[0])
+    r = regroup(groups, [("a", (2, "y"), (2, "Y")), ("nowhere", (9, "q"), (9, "Q"))], ident=lambda m: m[0])
     assert isinstance(r, Regrouped)
     assert r["b"] is groups["b"], "a group without a replaced member is shared"
     assert r["a"] == ((1, "x"), (2, "Y"), (3, "z")) and groups["a"][1] == (2, "y")
-    r2 = regroup(r, [("a", (3, "Z")), ("b", (4, "W"))], ident=lambda m: m[0])
+    r2 = regroup(r, [("a", (3, "z"), (3, "Z")), ("b", (4, "w"), (4, "W"))], ident=lambda m: m[0])
     assert r2 == {"a": ((1, "x"), (2, "Y"), (3, "Z")), "b": ((4, "W"),)}
     assert r == {"a": ((1, "x"), (2, "Y"), (3, "z")), "b": ((4, "w"),)}, "the first is unchanged"
     assert list(r2) == ["a", "b"] and len(r2) == 2 and "nowhere" not in r2 and r2.get("nowhere") is None
@@ -136,10 +136,11 @@ def test_equality_of_mappings_sharing_a_dictionary_reads_only_what_was_patched()
 def test_equality_of_regrouped_groups_compares_the_replaced_members() -> None:
     groups = {"a": tuple((i, "x") for i in range(100)), "b": ((500, "w"),)}
     ident = lambda m: m[0]  # noqa: E731
-    one = regroup(groups, [("a", (7, "y"))], ident)
-    again = regroup(one, [("a", (7, "x"))], ident)  # back as it was
-    other = regroup(one, [("b", (500, "v"))], ident)
-    assert one != groups and groups != one and one == regroup(groups, [("a", (7, "y"))], ident)
-    assert again == groups and groups == again and again != one
-    assert other != one and other == {"a": one["a"], "b": ((500, "v"),)}
-    assert regroup(groups, [("a", (999, "not a member"))], ident) == groups
+    one = regroup(groups, [("a", (7, "x"), (7, "y"))], ident)
+    again = regroup(one, [("a", (7, "y"), (7, "x"))], ident)  # back as it was
+    other = regroup(one, [("b", (500, "w"), (500, "v"))], ident)
+    same = regroup(groups, [("a", (7, "x"), (7, "y"))], ident)
+    assert one != groups and groups != one and one == same and same == one
+    assert again == groups and groups == again and again != one and one != again
+    assert other != one and one != other and other == {"a": one["a"], "b": ((500, "v"),)}
+    assert regroup(groups, [("a", (8, "x"), (8, "x"))], ident) == groups, "replaced by an equal member"
