@@ -234,7 +234,7 @@ async def test_a_context_needing_a_password_met_in_the_finder_asks_when_switched
         assert (scope.state, scope.error) == ("needs a password", "")
         assert app.views["edge"].error is None and not app.views["edge"].loading
         status = str(finder.query_one("#find-status").render())
-        assert "edge: needs a password" in status and "C switches to it and asks" in status
+        assert "edge: needs a password" in status and "not searched; C asks for it" in status
         assert set(finder.hit_contexts) == {"demo"}
         await pilot.press("escape")
         await pilot.pause()

@@ -172,7 +172,7 @@ class FindScreen(ModalScreen[Target | None]):
             if s.error:
                 text.append(f"  · {visible(s.name)}: {visible(s.error)}", style="red")
             elif s.state == "needs a password":
-                text.append(f"  · {visible(s.name)}: needs a password (not searched; C switches to it and asks)")
+                text.append(f"  · {visible(s.name)}: needs a password (not searched; C asks for it)")
             elif s.state != "current" and s.index is None:
                 text.append(f"  · {visible(s.name)}: {s.state}", style="dim")
         return text
