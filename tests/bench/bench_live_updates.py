@@ -46,6 +46,18 @@ def ref(kind, moid):
     return obj
 for line in sys.stdin:
     verb, moid, arg = line.split()
+    if verb == "session":  # session 1 of switch moid renamed, as another client would
+        dvs = ref(vim.dvs.VmwareDistributedVirtualSwitch, moid)
+        session = next(s for s in dvs.config.vspanSession if s.key == "1")
+        session.name = arg
+        VSW = vim.dvs.VmwareDistributedVirtualSwitch
+        spec = VSW.ConfigSpec(
+            configVersion=dvs.config.configVersion,
+            vspanConfigSpec=[VSW.VspanConfigSpec(operation="edit", vspanSession=session)],
+        )
+        WaitForTask(dvs.ReconfigureDvs_Task(spec))
+        print("ok", flush=True)
+        continue
     vm = ref(vim.VirtualMachine, moid)
     if verb == "rename":
         WaitForTask(vm.Rename_Task(arg))
@@ -87,23 +99,27 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
     port_hosts = {p.host for p in inv.ports_by_switch[vm.nics[0].switch] if p.host}
     out: dict[str, Any] = {"vms": len(inv.vms), "ports": len(inv.ports), "load_s": load_s, "start_s": start_s}
     # The app checks every session for drift on each new inventory (tui/app.py check_drift): the same here.
+    first_switch = next(iter(inv.switches.values()))
     store = BaselineStore.open(None)
     found = store.check("bench", inv)
     out["sessions"] = len(found)
     try:
-        for kind in ("rename", "vmotion"):
+        for kind in KINDS:
             measured = []
             for i in range(runs):
                 current = inv.vms[vm.key]
+                target = first_switch.moid if kind == "session" else vm.key
                 if kind == "rename":
                     arg = f"{vm.name}-r{i}"
+                elif kind == "session":
+                    arg = f"edited-{i}"
                 else:
                     arg = sorted(port_hosts - {current.host})[i % max(1, len(port_hosts) - 1)]
                 time.sleep(1.5)  # let any pending wait return, so one update is measured
                 while not states.empty():
                     states.get()
                 r0, s0, b0, c0, t0 = wire.requests, wire.sent, wire.received, time.process_time(), time.monotonic()
-                changer.stdin.write(f"{kind} {vm.key} {arg}\n")
+                changer.stdin.write(f"{kind} {target} {arg}\n")
                 changer.stdin.flush()
                 changer.stdout.readline()
                 while True:
@@ -115,7 +131,10 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
                 found = store.check("bench", state.inventory, since=since)
                 drift_cpu = time.process_time() - c1
                 inv = state.inventory
-                done = inv.vms[vm.key].name == arg if kind == "rename" else inv.vms[vm.key].host == arg
+                if kind == "session":
+                    done = any(x.name == arg for x in inv.switches[first_switch.key].sessions)
+                else:
+                    done = inv.vms[vm.key].name == arg if kind == "rename" else inv.vms[vm.key].host == arg
                 measured.append(
                     {
                         "requests": wire.requests - r0,
@@ -188,6 +207,8 @@ asyncio.run(main())
 """
 
 
+KINDS = ("rename", "vmotion", "session")
+"""The changes measured: a VM renamed, moved to another host, a session renamed by another client."""
 SESSIONS = 50
 """Mirror sessions added to the scaled lab (its first switch), for the drift check."""
 
@@ -271,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
             results.append(r)
             name = f"{r['vms']:,} VMs, {r['ports']:,} ports"
-            for kind in ("rename", "vmotion"):
+            for kind in KINDS:
                 m = r[kind]
 
                 def med(field: str, m: list[dict[str, Any]] = m) -> float:
