@@ -3,9 +3,13 @@
 A live update (DESIGN.md: the PropertyCollector's ``WaitForUpdatesEx``) names the objects that
 changed; the backend reads just those again and hands them here as a :class:`Change`. The old
 inventory is never modified. A change to switches or portgroups only keeps every port and VM
-index as it is (shared, they are immutable); a change to VMs or ports re-derives the NIC ↔ port
-indexes with :meth:`Inventory.build` over the merged objects (linear in the inventory, no I/O).
-Also the :class:`LiveState` the backend reports to the app. Pure Python: no Textual, no pyVmomi.
+index as it is (shared, they are immutable). The common changes to VMs and ports (renamed,
+moved to another host, a NIC on another port) patch the large mappings
+(:mod:`tui.patched`: they share the old dictionaries and hold only what changed), so they cost
+the size of the change; anything structural (a VM or port removed or new, a portgroup changed)
+re-derives the indexes with :meth:`Inventory.build` over the merged objects (linear in the
+inventory, no I/O). Also the :class:`LiveState` the backend reports to the app. Pure Python: no
+Textual, no pyVmomi.
 """
 
 from __future__ import annotations
