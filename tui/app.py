@@ -25,9 +25,11 @@ from tui.backends import (
     Backend,
     BackendError,
     ChangeInterrupted,
+    Followable,
     LoadProgress,
     LoginFailed,
     StaleSwitch,
+    followable,
 )
 from tui.clipboard import CopyResult, copy_text
 from tui.commands import ContextCommands, InventoryCommands
@@ -162,6 +164,8 @@ class DvMirrorApp(App[None]):
         file's for vCenters, in memory for offline labs."""
         self._expiry_offered: frozenset[tuple[str, str]] = frozenset()
         """(switch, session) keys whose expiry was already said (:meth:`_offer_expire`)."""
+        self._drift_of: tuple[Inventory, BaselineStore] | None = None
+        """The inventory ``session_problems`` were found on, and with which baselines."""
 
     def notify(
         self,
@@ -313,7 +317,7 @@ class DvMirrorApp(App[None]):
         self.partial = message.partial
         if message.update:
             self._complete_at = datetime.now().strftime("%H:%M:%S")
-            self.check_drift(message.inventory)  # a drift that happens live is notified
+            self.check_drift(message.inventory, delta=message.delta)  # a drift that happens live is notified
             self.inventory_delta = message.delta
             self.inventory = message.inventory
             # The index of the new inventory is derived from the current one in proportion to the
@@ -352,10 +356,11 @@ class DvMirrorApp(App[None]):
             return f"{self.backend.label}: {inventory.vcenter}"
         return drift_store.scope(self.backend.settings, inventory)
 
-    def check_drift(self, inventory: Inventory, *, quiet: bool = False) -> None:
+    def check_drift(self, inventory: Inventory, *, quiet: bool = False, delta: Delta | None = None) -> None:
         """Every session's drift and rule warnings (:mod:`tui.drift`) into ``session_problems``; the
         baselines of sessions seen for the first time are recorded. After the first check, each new
-        problem is a notification (unless ``quiet``: after a change made here)."""
+        problem is a notification (unless ``quiet``: after a change made here). ``delta``: a live
+        update of the inventory checked last; only the sessions it touches are checked again."""
         view = self.views.get(self._ctx_name)
         first = view is None or not view.drift_checked
         if view is not None:
@@ -366,7 +371,12 @@ class DvMirrorApp(App[None]):
             store = self._baselines[offline] = BaselineStore.open(None if offline else drift_store.default_path())
             if store.message:
                 self.notify(store.message, title="Session baselines", severity="warning", markup=False)
-        found = store.check(self._drift_scope(inventory), inventory)
+        since = None
+        last = self._drift_of
+        if delta is not None and delta.inventory is inventory and last and last[0] is delta.base and last[1] is store:
+            since = (delta, self.session_problems)
+        found = store.check(self._drift_scope(inventory), inventory, since=since)
+        self._drift_of = (inventory, store)
         failed = store.save()
         if failed and failed != store.message:
             store.message = failed  # said once, not on every update
@@ -424,7 +434,7 @@ class DvMirrorApp(App[None]):
     @property
     def live_label(self) -> str:
         """The header's word on the update channel (see :class:`tui.messages.AppState`)."""
-        if getattr(self.backend, "follow", None) is None:
+        if followable(self.backend) is None:
             return ""  # the demo lab and snapshots do not change
         if self.partial and self._cached_at:
             return f"cached, as of {self._cached_at}"
@@ -448,19 +458,19 @@ class DvMirrorApp(App[None]):
         ``catch_up`` reads it again first, for what changed while it was not followed), ending the
         channel before: only the context shown is followed."""
         self._stop_following()
-        follow = getattr(self.backend, "follow", None)  # the demo lab and snapshots do not change
-        if follow is None or not self.backend.settings.live:
+        backend = followable(self.backend)  # the demo lab and snapshots do not change
+        if backend is None or not self.backend.settings.live:
             return
         self._live_stop = stop = threading.Event()
         # A daemon thread of its own, not a worker: it runs until the app ends, and nothing that
         # waits for the workers to finish (or quitting) waits for it. It is handed this context's
         # backend: a switch meanwhile does not change what it follows.
         threading.Thread(
-            target=self.follow_updates, args=(follow, inventory, stop, catch_up), name="dvmirror-live", daemon=True
+            target=self.follow_updates, args=(backend, inventory, stop, catch_up), name="dvmirror-live", daemon=True
         ).start()
 
     def follow_updates(
-        self, follow: Callable[..., None], inventory: Inventory, stop: threading.Event, catch_up: bool = False
+        self, backend: Followable, inventory: Inventory, stop: threading.Event, catch_up: bool = False
     ) -> None:
         """The backend's update channel, until ``stop`` is set (in its thread); reports arrive as
         :class:`LiveChanged`, and one posted after ``stop`` is set is dropped."""
@@ -470,7 +480,7 @@ class DvMirrorApp(App[None]):
                 self.post_message(LiveChanged(state, stop))
 
         try:
-            follow(inventory, report, stop, resync=catch_up)
+            backend.follow(inventory, report, stop, resync=catch_up)
         except Exception as e:  # the channel never raises on purpose: say so rather than crash
             report(LiveState("lost", reason=f"{e.__class__.__name__}: {e}"))
 
@@ -826,7 +836,7 @@ class DvMirrorApp(App[None]):
             self._follow(view.inventory, catch_up=True)  # only the context shown is followed live
         else:
             self._stop_following()
-            self.live, self.session_problems = None, {}
+            self.live, self.session_problems, self._drift_of = None, {}, None
         self.inventory = view.inventory
         self.explorer.show_header()
         if view.inventory is None:
@@ -858,16 +868,17 @@ class DvMirrorApp(App[None]):
                 out.append(ContextScope(c.name, c.where, self.inventory, self.index, "current", message))
                 continue
             view = self.views.get(c.name)
-            if load and (view is None or (view.inventory is None and not view.loading and view.error is None)):
+            idle = view is None or (view.inventory is None and not view.loading and view.error is None)
+            if load and idle:
                 backend = self._backend_of(c.name)
                 view = self.views.get(c.name)
-                if backend is not None and view is not None:
-                    if backend.settings.needs_password:
-                        view.error = LoginFailed(f"needs a password: switch to {c.name} (C) to give it")
-                    else:
-                        self._start_load(c.name, backend)
+                if backend is not None and view is not None and not backend.settings.needs_password:
+                    self._start_load(c.name, backend)
             if view is None:
                 out.append(ContextScope(c.name, c.where))
+            elif idle and view.backend is not None and view.backend.settings.needs_password:
+                # Never asked in the background: switching to it (C) asks, as for any context.
+                out.append(ContextScope(c.name, c.where, state="needs a password"))
             elif view.error is not None and view.inventory is None:
                 out.append(ContextScope(c.name, c.where, state="failed", error=view.error.message))
             elif view.index is not None:

@@ -341,11 +341,14 @@ class _ConfigFile:
     profile: dict[str, Any] = field(default_factory=dict)
 
 
-def _read_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Path, str, dict[str, Any]]:
+def _read_config(
+    args: argparse.Namespace, environ: Mapping[str, str], profile_errors: dict[str, str] | None = None
+) -> tuple[Path, str, dict[str, Any]]:
     """``(path, where the path came from, checked contents)`` of the profile file.
 
     The file given by ``--config`` or ``DVMIRROR_CONFIG`` must exist; the default one
-    (:func:`default_config_path`) is read if present, else the contents are empty.
+    (:func:`default_config_path`) is read if present, else the contents are empty. With
+    ``profile_errors``, bad profiles are put there instead of failing (:func:`load_config_file`).
     """
     if _arg(args, "config"):
         text, path_source = str(_arg(args, "config")), "--config"
@@ -353,15 +356,17 @@ def _read_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[
         text, path_source = _env(environ, "DVMIRROR_CONFIG") or "", "DVMIRROR_CONFIG"
     if not text:
         default = default_config_path()
-        return default, "default", load_config_file(default, required=False)
+        return default, "default", load_config_file(default, required=False, profile_errors=profile_errors)
     path = Path(os.path.expanduser(text))
-    return path, path_source, load_config_file(path, required=True)
+    return path, path_source, load_config_file(path, required=True, profile_errors=profile_errors)
 
 
-def _config_file(args: argparse.Namespace, environ: Mapping[str, str]) -> _ConfigFile:
+def _config_file(args: argparse.Namespace, environ: Mapping[str, str], *, lenient: bool = False) -> _ConfigFile:
     """The profile file (:func:`_read_config`) and its profile chosen by ``--profile``,
-    ``DVMIRROR_PROFILE`` or ``default_profile``."""
-    path, path_source, data = _read_config(args, environ)
+    ``DVMIRROR_PROFILE`` or ``default_profile``. ``lenient``: only the chosen profile's own
+    problems fail (the others' are for whoever chooses them)."""
+    errors: dict[str, str] | None = {} if lenient else None
+    path, path_source, data = _read_config(args, environ, errors)
     name, source = "", ""
     if _arg(args, "profile"):
         name, source = str(_arg(args, "profile")), "--profile"
@@ -374,6 +379,8 @@ def _config_file(args: argparse.Namespace, environ: Mapping[str, str]) -> _Confi
         known = ", ".join(sorted(profiles)) or "none"
         where = str(path) if data else f"{path} (missing or empty)"
         raise ConfigError(f"unknown profile {name!r} (from {source}); profiles in {where}: {known}")
+    if errors and name in errors:
+        raise ConfigError(errors[name])
     return _ConfigFile(path, path_source, data, name, source, profiles[name] if name else {})
 
 
@@ -381,14 +388,15 @@ def _profile_source(cfg: _ConfigFile) -> str:
     return f"profile {cfg.profile_name!r} ({cfg.path})"
 
 
-def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str], *, lenient: bool = False) -> Settings:
     """Combine flags, environment and the profile file (see the module docstring for the order).
 
     ``args`` is a namespace from a parser given :func:`add_connection_arguments` (missing
     attributes count as not given); ``environ`` is usually ``os.environ``. Raises
-    :class:`ConfigError`.
+    :class:`ConfigError`: for a bad value of any profile, or with ``lenient`` (contexts, where
+    each profile is judged on its own) only of the chosen one.
     """
-    cfg = _config_file(args, environ)
+    cfg = _config_file(args, environ, lenient=lenient)
     layers = _environment_layers(args, environ)
     if cfg.profile:
         layers.append(_profile_layer(cfg.profile, _profile_source(cfg), SETTINGS))

@@ -94,11 +94,14 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         os.close(fd)
 
 
-def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
+def load_config_file(path: Path, *, required: bool, profile_errors: dict[str, str] | None = None) -> dict[str, Any]:
     """Read and check the TOML profile file. A missing default file is an empty config.
 
     Only a regular file of at most :data:`CONFIG_SIZE_LIMIT` bytes of UTF-8 TOML is read;
-    anything else is a :class:`ConfigError` naming the file.
+    anything else is a :class:`ConfigError` naming the file. With ``profile_errors``, a profile
+    whose own keys or values are bad does not fail the file: its message is put there under its
+    name (the profile stays in the contents, unchecked: its user must refuse it). A password
+    anywhere still fails the whole file.
     """
     try:
         raw = read_regular_file(path, CONFIG_SIZE_LIMIT)
@@ -120,7 +123,7 @@ def load_config_file(path: Path, *, required: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is nested too deeply") from None
     except ValueError as e:  # e.g. an integer of more than 4,300 digits
         raise ConfigError(f"config file {path} has a value that cannot be read: {e}") from None
-    _check_config(data, path)
+    _check_config(data, path, profile_errors)
     return data
 
 
@@ -135,8 +138,9 @@ def _dotted(*keys: str) -> str:
 _PROFILE_TYPES: dict[str, str] = {s.profile: s.kind for s in SETTINGS if s.profile}
 
 
-def _check_config(data: dict[str, Any], path: Path) -> None:
-    """Refuse passwords on disk and unknown or mistyped keys; flatten ``[keymap.SCREEN]`` tables."""
+def _check_config(data: dict[str, Any], path: Path, profile_errors: dict[str, str] | None = None) -> None:
+    """Refuse passwords on disk and unknown or mistyped keys; flatten ``[keymap.SCREEN]`` tables.
+    A bad profile's message goes to ``profile_errors`` when given (see :func:`load_config_file`)."""
     _refuse_passwords(data, path, "")
     _known_keys(data, TOP_LEVEL_KEYS, path)
     for key in ("default_profile", "theme"):
@@ -148,11 +152,20 @@ def _check_config(data: dict[str, Any], path: Path) -> None:
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")
     for name, prof in profiles.items():
-        if not isinstance(prof, dict):
-            raise ConfigError(f"{path}: [{_dotted('profiles', name)}] must be a table")
-        _known_keys(prof, PROFILE_KEYS, path, "profiles", name)
-        for key, value in prof.items():
-            _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
+        try:
+            _check_profile(name, prof, path)
+        except ConfigError as e:
+            if profile_errors is None:
+                raise
+            profile_errors[name] = str(e)
+
+
+def _check_profile(name: str, prof: Any, path: Path) -> None:
+    if not isinstance(prof, dict):
+        raise ConfigError(f"{path}: [{_dotted('profiles', name)}] must be a table")
+    _known_keys(prof, PROFILE_KEYS, path, "profiles", name)
+    for key, value in prof.items():
+        _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
 
 
 def _known_keys(table: dict[str, Any], known: tuple[str, ...], path: Path, *where: str) -> None:

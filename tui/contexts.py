@@ -93,8 +93,12 @@ def _namespace(args: argparse.Namespace, **changes: Any) -> argparse.Namespace:
 
 
 def profile_settings(name: str, args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
-    """The settings of profile ``name`` as a context (see the module docstring). Raises ConfigError."""
-    _, _, data = _read_config(args, environ)
+    """The settings of profile ``name`` as a context (see the module docstring). Raises ConfigError
+    for its own problems only: another profile's bad value is that profile's."""
+    errors: dict[str, str] = {}
+    _, _, data = _read_config(args, environ, errors)
+    if name in errors:
+        raise ConfigError(errors[name])
     profile: dict[str, Any] = data.get("profiles", {}).get(name, {})
     url = profile.get("url", "")
     names_user = bool(profile.get("user")) or bool(isinstance(url, str) and url and parse_server(url, name).user)
@@ -104,7 +108,7 @@ def profile_settings(name: str, args: argparse.Namespace, environ: Mapping[str, 
         dropped |= set(_USER_VARIABLES)
         changes["user"] = None
     env = {k: v for k, v in environ.items() if k not in dropped}
-    settings = resolve_settings(_namespace(args, **changes), env)
+    settings = resolve_settings(_namespace(args, **changes), env, lenient=True)
     if not settings.server:
         raise ConfigError(f"profile {name!r} has no url")
     return settings
@@ -114,9 +118,11 @@ def list_contexts(args: argparse.Namespace, environ: Mapping[str, str]) -> list[
     """Every context: the ad hoc one first (if any), then the profiles in the file's order.
 
     Raises :class:`ConfigError` for a bad profile file or an unknown chosen profile (as
-    ``dvmirror`` itself would); a profile whose settings are bad is listed with its ``error``.
+    ``dvmirror`` itself would); a profile whose settings are bad (a bad value in the file, no
+    url) is listed with its ``error``, the chosen one too, and the others are not held up.
     """
-    _, _, data = _read_config(args, environ)
+    errors: dict[str, str] = {}
+    _, _, data = _read_config(args, environ, errors)
     profiles: dict[str, Any] = data.get("profiles", {})
     default = str(data.get("default_profile", ""))
     contexts: list[Context] = []
@@ -127,10 +133,17 @@ def list_contexts(args: argparse.Namespace, environ: Mapping[str, str]) -> list[
         name = Path(offline).name if snapshot else "demo"
         contexts.append(Context(_unique(name, profiles), Settings(), current=True, adhoc=True, offline=offline))
     else:
-        chosen = resolve_settings(args, environ)
-        if chosen.server and not chosen.source("server").startswith("profile"):
+        try:
+            chosen: Settings | None = resolve_settings(args, environ, lenient=True)
+        except ConfigError as e:
+            # The chosen profile's own bad value: listed (current) with it, as the others are.
+            current = next((name for name, message in errors.items() if message == str(e)), "")
+            if not current:
+                raise
+            chosen = None
+        if chosen is not None and chosen.server and not chosen.source("server").startswith("profile"):
             contexts.append(Context(_unique(chosen.server, profiles), chosen, current=True, adhoc=True))
-        else:
+        elif chosen is not None:
             current = chosen.profile
     for name in profiles:
         try:

@@ -175,8 +175,12 @@ def baseline_of(inventory: Inventory, switch_key: str, session: MirrorSession, s
     return Baseline(fingerprint(session), tuple(e for e in ends if e is not None), seen)
 
 
-def _keys(session: MirrorSession) -> list[str]:
+def session_port_keys(session: MirrorSession) -> list[str]:
+    """The keys of the session's source and destination ports, each once."""
     return uniq((*session.source_rx.port_keys, *session.source_tx.port_keys, *session.destination.port_keys))
+
+
+_keys = session_port_keys
 
 
 def _role(session: MirrorSession, key: str) -> tuple[str, str]:

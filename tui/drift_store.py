@@ -34,7 +34,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +43,8 @@ from typing import Any
 import platformdirs
 
 from tui.config import Settings, redact_url
-from tui.drift import Baseline, Endpoint, baseline_of, check_session, fingerprint
+from tui.drift import Baseline, Endpoint, baseline_of, check_session, fingerprint, session_port_keys
+from tui.inventory_update import Delta
 from tui.model import Inventory, MirrorSession, Problem
 
 ENV_PATH = "DVMIRROR_BASELINES"
@@ -200,14 +201,24 @@ class BaselineStore:
         self._changed.setdefault(vcenter, {})[ident] = baseline
 
     def check(
-        self, vcenter: str, inventory: Inventory, switch_keys: Iterable[str] | None = None
+        self,
+        vcenter: str,
+        inventory: Inventory,
+        switch_keys: Iterable[str] | None = None,
+        *,
+        since: tuple[Delta, Mapping[SessionId, Sequence[Problem]]] | None = None,
     ) -> dict[SessionId, list[Problem]]:
         """Every session's problems (:func:`tui.drift.check_session`) on the switches ``switch_keys``
         (default: all), recording the baselines of sessions new or changed and forgetting those of
-        sessions no longer there. Call :meth:`save` to write them."""
+        sessions no longer there. Call :meth:`save` to write them.
+
+        ``since``: ``inventory`` is a live update (the delta) of the inventory checked last, whose
+        problems are given: a session the change cannot touch (:meth:`touched`) keeps its problems,
+        so an update costs the sessions it touches, not all of them."""
         keys = list(inventory.switches) if switch_keys is None else list(switch_keys)
         out: dict[SessionId, list[Problem]] = {}
         now = _now()
+        touched = self.touched(vcenter, since[0]) if since is not None and since[0].inventory is inventory else None
         for sw_key in keys:
             switch = inventory.switches.get(sw_key)
             if switch is None:
@@ -217,12 +228,53 @@ class BaselineStore:
                 if not s.key:
                     continue
                 present.add(s.key)
+                ident = (sw_key, s.key)
+                if touched is not None and since is not None and ident not in touched and ident in since[1]:
+                    out[ident] = list(since[1][ident])  # nothing it depends on changed
+                    continue
                 before = self.get(vcenter, sw_key, s.key)
                 out[(sw_key, s.key)] = check_session(before, inventory, sw_key, s)
                 if before is None or before.fingerprint != fingerprint(s):
                     self.put(vcenter, (sw_key, s.key), baseline_of(inventory, sw_key, s, now))
             for ident in [i for i in self.baselines.get(vcenter, {}) if i[0] == sw_key and i[1] not in present]:
                 self.put(vcenter, ident, None)
+        return out
+
+    def touched(self, vcenter: str, delta: Delta) -> set[SessionId] | None:
+        """The sessions whose problems ``delta`` may change (``None``: any of them).
+
+        A session depends on its switch (its own configuration and the others', compared by the
+        rules), on its ports (what holds them, where they run, how they are named), on the VMs
+        of its baseline (a NIC reconnected elsewhere is found by its VM) and on the portgroups
+        (VLANs, uplinks). So: every session of a changed switch, every session naming a port
+        that changed or that a changed VM held or holds, every session whose baseline names a
+        changed VM, and all of them when a portgroup changed."""
+        change, base, inv = delta.change, delta.base, delta.inventory
+        if change.portgroups:
+            return None
+        out: set[SessionId] = set()
+        for sw in change.switches:
+            for switch in (base.switches.get(sw.key), inv.switches.get(sw.key)):
+                out.update((sw.key, s.key) for s in (switch.sessions if switch else ()) if s.key)
+        ports = {(p.switch, p.key) for p in change.ports} | set(change.ports_gone)
+        vms = {vm.key for vm in change.vms} | set(change.vms_gone)
+        names: set[str] = set()  # a VM gone from its baseline is looked for by name
+        for key in vms:
+            for vm in (base.vms.get(key), inv.vms.get(key)):
+                ports.update((n.switch, n.port) for n in (vm.nics if vm else ()) if n.switch and n.port)
+                names.update([vm.name] if vm else [])
+        for sw_key, switch in inv.switches.items():
+            for s in switch.sessions:
+                if not s.key or (sw_key, s.key) in out:
+                    continue
+                if any((sw_key, k) in ports for k in session_port_keys(s)):
+                    out.add((sw_key, s.key))
+                    continue
+                baseline = self.get(vcenter, sw_key, s.key)
+                if baseline is not None and any(
+                    e.vm_key in vms or e.vm in names for e in baseline.endpoints if e.vm_key
+                ):
+                    out.add((sw_key, s.key))
         return out
 
     def reset(self, vcenter: str, inventory: Inventory, switch_key: str, session: MirrorSession) -> None:

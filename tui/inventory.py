@@ -8,6 +8,7 @@ DESIGN.md §10. Pure Python: no Textual, no pyVmomi.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -39,7 +40,9 @@ class PortlessNic(NamedTuple):
 class Inventory:
     """Everything dvmirror knows about one vCenter, immutable.
 
-    Build it with :meth:`build`, which also fills the lookup dictionaries.
+    Build it with :meth:`build`, which also fills the lookup dictionaries. The large ones (VMs,
+    ports and their indexes) are read-only mappings: a live update shares them with the inventory
+    it was applied to and holds only what changed (:mod:`tui.patched`).
     """
 
     vcenter: str
@@ -49,14 +52,14 @@ class Inventory:
     hosts: dict[str, Host]
     switches: dict[str, Switch]
     portgroups: dict[str, Portgroup]
-    ports: dict[tuple[str, str], Port]
+    ports: Mapping[tuple[str, str], Port]
     """Keyed by ``(switch key, port key)``: port keys are unique per switch only."""
-    vms: dict[str, Vm]
+    vms: Mapping[str, Vm]
     # Derived indexes (filled by build()).
-    ports_by_portgroup: dict[str, tuple[Port, ...]] = field(default_factory=dict)
-    ports_by_switch: dict[str, tuple[Port, ...]] = field(default_factory=dict)
+    ports_by_portgroup: Mapping[str, tuple[Port, ...]] = field(default_factory=dict)
+    ports_by_switch: Mapping[str, tuple[Port, ...]] = field(default_factory=dict)
     portgroups_by_switch: dict[str, tuple[Portgroup, ...]] = field(default_factory=dict)
-    nic_by_port: dict[tuple[str, str], tuple[Vm, Nic]] = field(default_factory=dict)
+    nic_by_port: Mapping[tuple[str, str], tuple[Vm, Nic]] = field(default_factory=dict)
     portless: tuple[PortlessNic, ...] = ()
     """Every VM NIC that no port holds, and every VM without a NIC, in VM order."""
     warnings: tuple[str, ...] = ()

@@ -3,20 +3,24 @@
 A live update (DESIGN.md: the PropertyCollector's ``WaitForUpdatesEx``) names the objects that
 changed; the backend reads just those again and hands them here as a :class:`Change`. The old
 inventory is never modified. A change to switches or portgroups only keeps every port and VM
-index as it is (shared, they are immutable); a change to VMs or ports re-derives the NIC ↔ port
-indexes with :meth:`Inventory.build` over the merged objects (linear in the inventory, no I/O).
-Also the :class:`LiveState` the backend reports to the app. Pure Python: no Textual, no pyVmomi.
+index as it is (shared, they are immutable). The common changes to VMs and ports (renamed,
+moved to another host, a NIC on another port) patch the large mappings
+(:mod:`tui.patched`: they share the old dictionaries and hold only what changed), so they cost
+the size of the change; anything structural (a VM or port removed or new, a portgroup changed)
+re-derives the indexes with :meth:`Inventory.build` over the merged objects (linear in the
+inventory, no I/O). Also the :class:`LiveState` the backend reports to the app. Pure Python: no
+Textual, no pyVmomi.
 """
 
 from __future__ import annotations
 
-import bisect
 import time
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tui.inventory import Inventory
-from tui.inventory_objects import Port, Portgroup, Switch, Vm
+from tui.inventory_objects import Nic, Port, Portgroup, Switch, Vm
+from tui.patched import patch, regroup
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ def apply_change(inv: Inventory, change: Change) -> Inventory:
         return quick
     vms = inv.vms
     if change.vms or change.vms_gone:
-        vms = dict(inv.vms)
+        vms = dict(inv.vms.items())
         renamed = False
         for key in change.vms_gone:
             vms.pop(key, None)
@@ -94,7 +98,7 @@ def apply_change(inv: Inventory, change: Change) -> Inventory:
             vms = {vm.key: vm for vm in sorted(vms.values(), key=lambda v: v.name.lower())}
     ports = inv.ports
     if change.ports or change.ports_gone:
-        ports = dict(inv.ports)
+        ports = dict(inv.ports.items())
         for gone in change.ports_gone:
             ports.pop(gone, None)
         for port in change.ports:
@@ -116,23 +120,26 @@ def _lower(vm: Vm) -> str:
     return vm.name.lower()
 
 
-def _moved_to_its_name(vms: dict[str, Vm], vm: Vm) -> dict[str, Vm]:
-    """``vms`` (in name order but for ``vm``, just renamed) with ``vm`` at its place by name.
-
-    ``vms`` out of name order (a snapshot as written) gets ``vm`` at some place: the order of the
-    others is kept as it was."""
-    keys, values = list(vms), list(vms.values())
-    at = keys.index(vm.key)
-    del keys[at], values[at]
-    # In name order, as every load and build gives them: the place is found in O(log n) names.
-    to = bisect.bisect_right(values, _lower(vm), key=_lower)
-    keys.insert(to, vm.key)
-    values.insert(to, vm)
-    return dict(zip(keys, values, strict=True))
-
-
 def _claims(vm: Vm) -> list[tuple[str, str]]:
     return [(n.switch, n.port) for n in vm.nics if n.switch and n.port]
+
+
+def _port_ident(port: Port) -> tuple[str, str]:
+    return (port.switch, port.key)
+
+
+def _listed_portless(inv: Inventory, vm: Vm) -> bool:
+    """Whether ``inv.portless`` may list ``vm`` (without reading it): no NIC, a NIC on no port, a NIC
+    that does not hold the port it names or whose port was not read. (Errs towards yes: a full build.)"""
+    if not vm.nics:
+        return True
+    for nic in vm.nics:
+        if not (nic.switch and nic.port):
+            return True
+        owner = inv.nic_by_port.get((nic.switch, nic.port))
+        if owner is None or owner[0] is not vm or owner[1] is not nic or (nic.switch, nic.port) not in inv.ports:
+            return True
+    return False
 
 
 def _incremental(
@@ -149,57 +156,55 @@ def _incremental(
     and the ownership of every other port stay as they were: the NIC ↔ port index is patched for
     the changed VMs only. Anything else (a VM or port removed, a NIC on no port, two NICs on one
     port, a port new to its switch or moved to another portgroup) returns ``None``: a full build.
+
+    Costs the size of the change: the large mappings are patched (:func:`tui.patched.patch`), not
+    copied; a renamed VM is put at its place by name when ``vms`` is next iterated.
     """
     if change.vms_gone or change.ports_gone or change.portgroups:
         return None
-    portless_vms = {item.vm.key for item in inv.portless}
-    nic_by_port = dict(inv.nic_by_port)
     ports = inv.ports
-    waiting = {(item.nic.switch, item.nic.port) for item in inv.portless if item.nic is not None and item.nic.port}
+    given_up: set[tuple[str, str]] = set()
+    released: set[tuple[str, str]] = set()
     for vm in change.vms:
         old = inv.vms.get(vm.key)
-        if old is None or not vm.nics or vm.key in portless_vms:
+        if old is None or not vm.nics or _listed_portless(inv, old):
             return None
+        now = set(_claims(vm))
         for claim in _claims(old):
-            if claim in waiting and claim not in _claims(vm):
-                return None  # another NIC names the port given up: a build decides who holds it
-            nic_by_port.pop(claim, None)
+            released.add(claim)
+            if claim not in now:
+                given_up.add(claim)
+    if given_up:
+        waiting = {(i.nic.switch, i.nic.port) for i in inv.portless if i.nic is not None and i.nic.port}
+        if given_up & waiting:
+            return None  # another NIC names the port given up: a build decides who holds it
+    claimed: dict[tuple[str, str], tuple[Vm, Nic]] = {}
     for vm in change.vms:
         claims = _claims(vm)
         if len(claims) != len(vm.nics):
             return None  # a NIC on no port: it would be listed in ``portless``
         for claim, nic in zip(claims, vm.nics, strict=True):
-            if claim in nic_by_port or claim not in ports:
+            if claim in claimed or (claim in inv.nic_by_port and claim not in released) or claim not in ports:
                 return None  # contested, or a port not read
-            nic_by_port[claim] = (vm, nic)
+            claimed[claim] = (vm, nic)
+    nic_by_port = patch(inv.nic_by_port, claimed, released) if change.vms else inv.nic_by_port
     by_pg = inv.ports_by_portgroup
     by_sw = inv.ports_by_switch
     if change.ports:
-        replaced: dict[tuple[str, str], Port] = {}
+        replaced: dict[tuple[str, str], tuple[Port, Port]] = {}
         for port in change.ports:
             old_port = ports.get((port.switch, port.key))
             if old_port is None or old_port.portgroup != port.portgroup:
                 return None
-            replaced[(port.switch, port.key)] = port
-        ports = dict(ports)
-        ports.update(replaced)
-        by_pg, by_sw = dict(by_pg), dict(by_sw)
-        for group, key in [
-            (by_pg, {p.portgroup for p in change.ports if p.portgroup}),
-            (by_sw, {p.switch for p in change.ports}),
-        ]:
-            for k in key:
-                group[k] = tuple(replaced.get((p.switch, p.key), p) for p in group.get(k, ()))
-    vms = dict(inv.vms)
-    renamed = []
-    for vm in change.vms:
-        if vms[vm.key].name != vm.name:
-            renamed.append(vm)
-        vms[vm.key] = vm
-    if len(renamed) == 1:
-        vms = _moved_to_its_name(vms, renamed[0])
-    elif renamed:
-        vms = {vm.key: vm for vm in sorted(vms.values(), key=lambda v: v.name.lower())}
+            replaced[(port.switch, port.key)] = (old_port, port)
+        ports = patch(ports, {k: new for k, (_, new) in replaced.items()})
+        by_pg = regroup(by_pg, [(p.portgroup, o, p) for o, p in replaced.values() if p.portgroup], _port_ident)
+        by_sw = regroup(by_sw, [(p.switch, o, p) for o, p in replaced.values()], _port_ident)
+    vms = inv.vms
+    if change.vms:
+        updates = {vm.key: vm for vm in change.vms}
+        renamed = [vm.key for vm in updates.values() if inv.vms[vm.key].name != vm.name]
+        vms = patch(inv.vms, updates, moved=renamed, order=_lower)
     # A NIC some port names as its connectee may now be another VM's: the owner of a port stays
     # the NIC that claims it, as in a build (contested claims were excluded above).
     return replace(

@@ -46,6 +46,18 @@ def ref(kind, moid):
     return obj
 for line in sys.stdin:
     verb, moid, arg = line.split()
+    if verb == "session":  # session 1 of switch moid renamed, as another client would
+        dvs = ref(vim.dvs.VmwareDistributedVirtualSwitch, moid)
+        session = next(s for s in dvs.config.vspanSession if s.key == "1")
+        session.name = arg
+        VSW = vim.dvs.VmwareDistributedVirtualSwitch
+        spec = VSW.ConfigSpec(
+            configVersion=dvs.config.configVersion,
+            vspanConfigSpec=[VSW.VspanConfigSpec(operation="edit", vspanSession=session)],
+        )
+        WaitForTask(dvs.ReconfigureDvs_Task(spec))
+        print("ok", flush=True)
+        continue
     vm = ref(vim.VirtualMachine, moid)
     if verb == "rename":
         WaitForTask(vm.Rename_Task(arg))
@@ -59,6 +71,7 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
     from tests.bench.wire import Wire
     from tests.integration.test_vsphere_backend import settings_for
     from tui.backends.vsphere import VsphereBackend
+    from tui.drift_store import BaselineStore
     from tui.inventory_update import LiveState
 
     wire = Wire()
@@ -85,20 +98,28 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
     vm = next(v for v in inv.vms.values() if any(n.port for n in v.nics))
     port_hosts = {p.host for p in inv.ports_by_switch[vm.nics[0].switch] if p.host}
     out: dict[str, Any] = {"vms": len(inv.vms), "ports": len(inv.ports), "load_s": load_s, "start_s": start_s}
+    # The app checks every session for drift on each new inventory (tui/app.py check_drift): the same here.
+    first_switch = next(iter(inv.switches.values()))
+    store = BaselineStore.open(None)
+    found = store.check("bench", inv)
+    out["sessions"] = len(found)
     try:
-        for kind in ("rename", "vmotion"):
+        for kind in KINDS:
             measured = []
             for i in range(runs):
                 current = inv.vms[vm.key]
+                target = first_switch.moid if kind == "session" else vm.key
                 if kind == "rename":
                     arg = f"{vm.name}-r{i}"
+                elif kind == "session":
+                    arg = f"edited-{i}"
                 else:
                     arg = sorted(port_hosts - {current.host})[i % max(1, len(port_hosts) - 1)]
                 time.sleep(1.5)  # let any pending wait return, so one update is measured
                 while not states.empty():
                     states.get()
                 r0, s0, b0, c0, t0 = wire.requests, wire.sent, wire.received, time.process_time(), time.monotonic()
-                changer.stdin.write(f"{kind} {vm.key} {arg}\n")
+                changer.stdin.write(f"{kind} {target} {arg}\n")
                 changer.stdin.flush()
                 changer.stdout.readline()
                 while True:
@@ -106,14 +127,21 @@ def run_lab(server: Any, runs: int, idle: float) -> dict[str, Any]:
                     if state.inventory is not None:
                         break
                 c1, t1 = time.process_time(), time.monotonic()
+                since = (state.delta, found) if state.delta is not None and state.delta.base is inv else None
+                found = store.check("bench", state.inventory, since=since)
+                drift_cpu = time.process_time() - c1
                 inv = state.inventory
-                done = inv.vms[vm.key].name == arg if kind == "rename" else inv.vms[vm.key].host == arg
+                if kind == "session":
+                    done = any(x.name == arg for x in inv.switches[first_switch.key].sessions)
+                else:
+                    done = inv.vms[vm.key].name == arg if kind == "rename" else inv.vms[vm.key].host == arg
                 measured.append(
                     {
                         "requests": wire.requests - r0,
                         "sent": wire.sent - s0,
                         "received": wire.received - b0,
                         "cpu": c1 - c0,
+                        "drift": drift_cpu,
                         "wall": t1 - t0,
                         "changed": state.changed,
                         "applied": done,
@@ -179,6 +207,31 @@ asyncio.run(main())
 """
 
 
+KINDS = ("rename", "vmotion", "session")
+"""The changes measured: a VM renamed, moved to another host, a session renamed by another client."""
+SESSIONS = 50
+"""Mirror sessions added to the scaled lab (its first switch), for the drift check."""
+
+
+def with_sessions(data: dict[str, Any], count: int) -> dict[str, Any]:
+    """``data`` (a ``tests.labgen`` lab) with ``count`` Distributed Port Mirroring sessions on its first
+    switch, each from one VM's port to the next VM's, spread over the whole lab (the first VM's included)."""
+    from tests import labgen
+
+    switch = data["switches"][0]
+    used = [
+        p["key"]
+        for p in data["ports"]
+        if p["switch"] == switch["key"] and (p.get("connectee") or {}).get("type") == "vmVnic"
+    ]
+    step = max(2, len(used) // count)
+    switch["sessions"] = [
+        labgen._session(str(i + 1), f"bench-{i + 1}", "dvPortMirror", rx=[used[i * step]], dst=[used[i * step + 1]])
+        for i in range(min(count, len(used) // 2))
+    ]
+    return data
+
+
 def app_side(vms: int, runs: int) -> list[dict[str, float]]:
     """The app's handling of one update at ``vms`` VMs (snapshot-backed, headless), in a fresh process."""
     from tests import labgen
@@ -219,19 +272,19 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.app_only:
         return 0
+    from tests import labgen
     from tests.integration.conftest import build_vcsim, start_server
 
     binary = build_vcsim()
     print(f"vcsim test server, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; medians of {args.runs}")
-    print("| lab | load | follow start | change | objects | requests | sent | received | client CPU | wall |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|", flush=True)
+    print(f"drift check: as the app does on each update, {SESSIONS} sessions on the first switch")
+    print("| lab | load | follow start | change | objects | requests | sent | received | client CPU | drift | wall |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="dvmirror-bench-") as tmp:
         for vms in args.vms:
             lab = Path(tmp) / f"lab-{vms}.json"
-            subprocess.run(
-                [sys.executable, "-m", "tests.labgen", "scaled", "--vms", str(vms), str(lab)], cwd=REPO, check=True
-            )
+            labgen.write(with_sessions(labgen.scaled_lab(vms), SESSIONS), lab)
             server = start_server(binary, lab, timeout=600)
             try:
                 r = run_lab(server, args.runs, args.idle)
@@ -239,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
             results.append(r)
             name = f"{r['vms']:,} VMs, {r['ports']:,} ports"
-            for kind in ("rename", "vmotion"):
+            for kind in KINDS:
                 m = r[kind]
 
                 def med(field: str, m: list[dict[str, Any]] = m) -> float:
@@ -249,13 +302,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"| {name} | {r['load_s']:.1f} s | {r['start_s']:.1f} s | {kind}{ok} | {med('changed'):.0f} "
                     f"| {med('requests'):.0f} | {med('sent'):,.0f} B | {med('received'):,.0f} B "
-                    f"| {med('cpu') * 1000:.1f} ms | {med('wall') * 1000:.0f} ms |",
+                    f"| {med('cpu') * 1000:.1f} ms | {med('drift') * 1000:.1f} ms | {med('wall') * 1000:.0f} ms |",
                     flush=True,
                 )
             idle = r["idle"]
             print(
                 f"| {name} | | | idle {idle['seconds']:.0f} s | | {idle['requests']} | | "
-                f"| {idle['cpu'] * 1000:.1f} ms ({idle['cpu'] / idle['seconds'] * 100:.2f} %) | |",
+                f"| {idle['cpu'] * 1000:.1f} ms ({idle['cpu'] / idle['seconds'] * 100:.2f} %) | | |",
                 flush=True,
             )
     if args.json:

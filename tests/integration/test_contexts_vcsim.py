@@ -201,3 +201,46 @@ async def test_find_across_contexts_with_one_stopped(tui_contexts: tuple[Any, An
         await wait_until(pilot, lambda: app.context_name == "edge" and app.explorer.current_port is not None)
         assert app.explorer.current_port == target
         assert app.views["edge"].loads == 1
+
+
+async def test_a_context_needing_a_password_met_in_the_finder_asks_when_switched_to(
+    start_vcsim: Any, tmp_path: Path
+) -> None:
+    """The finder's ctrl+t never asks in the background: the context is named as needing a password (not
+    an error), and switching to it asks for the password at once (no error first), then loads it."""
+    import argparse
+
+    from tests.helpers import started, type_text
+    from tui.__main__ import context_backend
+    from tui.app import build_app
+    from tui.backends.snapshot import SnapshotBackend
+    from tui.contexts import list_contexts
+    from tui.screens.connect import PasswordScreen
+    from tui.screens.find import FindScreen
+
+    edge = start_vcsim()
+    config = write_config(tmp_path / "config.toml", {"edge": edge})
+    args = argparse.Namespace(demo=True, config=str(config))
+    contexts = list_contexts(args, {})  # no password anywhere
+    app = build_app(SnapshotBackend(), environ={}, contexts=contexts, context_backend=context_backend(args, {}))
+    async with started(app) as pilot:
+        await pilot.press("slash")
+        finder = app.screen
+        assert isinstance(finder, FindScreen)
+        await type_text(pilot, "01")
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: any(s.name == "edge" and s.state != "not loaded" for s in finder.scopes))
+        scope = next(s for s in finder.scopes if s.name == "edge")
+        assert (scope.state, scope.error) == ("needs a password", "")
+        assert app.views["edge"].error is None and not app.views["edge"].loading
+        status = str(finder.query_one("#find-status").render())
+        assert "edge: needs a password" in status and "not searched; C asks for it" in status
+        assert set(finder.hit_contexts) == {"demo"}
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("C", "enter")  # the context after the current one: edge
+        await wait_until(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await type_text(pilot, edge.password)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.context_name == "edge" and app.index is not None)
+        assert app.inventory is not None and app.views["edge"].loads == 1

@@ -7,6 +7,8 @@ pending one.
 from __future__ import annotations
 
 import asyncio
+import http.client
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +36,25 @@ from widgets.inventory_tree import InventoryTree, NodeRef  # noqa: E402
 from widgets.port_table import PortTable  # noqa: E402
 
 pytestmark = pytest.mark.vcsim
+
+_METHOD = re.compile(rb"<(?:\w+:)?Body>\s*<(\w+)")
+
+
+@pytest.fixture
+def soap_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SOAP method of every request this process sends from now on (any thread, pyVmomi's and the
+    streamed ones alike: both go through ``http.client``), read from the request bodies."""
+    calls: list[str] = []
+    request = http.client.HTTPConnection.request
+
+    def recorded(conn: Any, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        data = body.encode() if isinstance(body, str) else bytes(body or b"")
+        found = _METHOD.search(data)
+        calls.append(found.group(1).decode() if found else "")
+        return request(conn, method, url, body, *args, **kwargs)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "request", recorded)
+    return calls
 
 
 async def until(pilot: Pilot[Any], done: Callable[[], bool], seconds: float = 15) -> None:
@@ -122,21 +143,22 @@ async def test_the_sessions_screen_follows_another_clients_session(start_vcsim: 
         assert "live" in header(screen)
 
 
-async def test_no_live_makes_no_update_calls_and_says_as_of(start_vcsim: Any) -> None:
+async def test_no_live_makes_no_update_calls_and_says_as_of(start_vcsim: Any, soap_calls: list[str]) -> None:
     server = start_vcsim()
     backend = VsphereBackend(replace(settings_for(server), live=False))
     app = build_app(backend, environ={})
     async with started(app) as pilot:
         await settle(pilot)
         await pilot.pause(1.5)
-        assert getattr(backend, "follower", None) is None, "no update channel: no WaitForUpdatesEx"
+        assert "RetrievePropertiesEx" in soap_calls, "the load's requests are seen"
+        assert "WaitForUpdatesEx" not in soap_calls and "CreatePropertyCollector" not in soap_calls, "no channel"
         assert "as of " in header(explorer(app))
         WaitForTask(find(server.connect(), vim.VirtualMachine, F5).Rename_Task("unseen"))
         await pilot.pause(2)
         assert app.inventory is not None and app.inventory.vms[F5].name == "F5-LTM01"
 
 
-async def test_quitting_does_not_wait_for_a_pending_wait(start_vcsim: Any) -> None:
+async def test_quitting_does_not_wait_for_a_pending_wait(start_vcsim: Any, soap_calls: list[str]) -> None:
     server = start_vcsim()
     backend = VsphereBackend(settings_for(server))
     app = build_app(backend, environ={})
@@ -144,10 +166,11 @@ async def test_quitting_does_not_wait_for_a_pending_wait(start_vcsim: Any) -> No
     async with started(app) as pilot:
         await until(pilot, lambda: "live" in header(explorer(app)))
         await pilot.pause(0.3)  # a WaitForUpdatesEx is pending
-        follower = backend.follower
+        assert "WaitForUpdatesEx" in soap_calls
         (live,) = [t for t in threading.enumerate() if t.name == "dvmirror-live" and t not in before]
         started_at = time.monotonic()
         await pilot.press("q")
     assert time.monotonic() - started_at < 1.0
     await asyncio.to_thread(live.join, 3)
-    assert not live.is_alive() and follower.pc is None, "the channel ended and dropped its collector"
+    assert not live.is_alive()
+    assert "DestroyPropertyCollector" in soap_calls, "the channel ended and dropped its collector"

@@ -96,3 +96,28 @@ async def test_a_change_made_here_resets_the_baseline_one_by_another_client_is_a
             ("SessionChanged", Severity.INFO),
         ]
         assert not [m for m in shown if m.startswith("Session ")]
+
+
+async def test_the_sessions_screen_heads_each_severity_apart() -> None:
+    """A note (info: SessionChanged) is under "Notes", not under "Warnings" with the session's warnings."""
+    app = demo_app()
+    async with started(app) as pilot:
+        inv = app.inventory
+        assert inv is not None
+        sw = inv.switches[CLOUD]
+        renamed = tuple(replace(s, name="DMZ-IDS3") if s.key == "1" else s for s in sw.sessions)
+        app.post_message(InventoryLoaded(inv.with_switch(replace(sw, sessions=renamed))))
+        await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SessionsScreen)
+        info = plain(screen.query_one("#session-info", Static))  # type: ignore[arg-type]
+        lines = info.splitlines()
+        assert "Warnings" in lines and "Notes" in lines
+        warnings = lines[lines.index("Warnings") + 1 : lines.index("Notes")]
+        notes = lines[lines.index("Notes") + 1 :]
+        assert "CrossHostMirror" in " ".join(warnings) and "SessionChanged" not in " ".join(warnings)
+        assert notes[0].startswith("i ") and "SessionChanged" in " ".join(notes)
+        table = screen.query_one("#sessions-table", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "1", "the Warn column counts warnings, not notes"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
 
 from tui.backends import BackendError, ConnectionFailed, LoginFailed
 from tui.cli_contexts import ContextAnswer, exit_code, prepare
-from tui.config import ConfigError
+from tui.config import ConfigError, resolve_settings
 from tui.contexts import Context, list_contexts, profile_settings
 
 CONFIG = """\
@@ -134,3 +135,71 @@ def test_exit_codes() -> None:
     assert exit_code([down, login]) == 3
     assert exit_code([fault]) == 4
     assert exit_code([fault, down]) == 3
+
+
+BAD_ONE = """\
+default_profile = "lab"
+
+[profiles.lab]
+url = "vcsa01.lab.local"
+user = "administrator@vsphere.local"
+
+[profiles.broken]
+url = "vcsa02.lab.local"
+read_only = "maybe"
+
+[profiles.typo]
+urll = "vcsa03.lab.local"
+"""
+
+
+def test_a_profile_with_a_bad_value_is_that_contexts_problem_only(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(BAD_ONE)
+    contexts = {c.name: c for c in list_contexts(ns(path), {})}
+    assert list(contexts) == ["lab", "broken", "typo"]
+    lab, broken, typo = contexts["lab"], contexts["broken"], contexts["typo"]
+    assert lab.settings is not None and lab.vcenter == "vcsa01.lab.local" and lab.current and not lab.error
+    assert broken.settings is None and "profiles.broken.read_only must be true or false" in broken.error
+    assert typo.settings is None and "profiles.typo.urll: unknown setting 'urll'" in typo.error
+    assert profile_settings("lab", ns(path), {}).server == "vcsa01.lab.local"
+    with pytest.raises(ConfigError, match="read_only must be true or false"):
+        profile_settings("broken", ns(path), {})
+    # The chosen profile itself bad: listed, current, with its error; the others still listed.
+    chosen = list_contexts(ns(path, profile="broken"), {})
+    assert [(c.name, c.current, bool(c.error)) for c in chosen] == [
+        ("lab", False, False),
+        ("broken", True, True),
+        ("typo", False, True),
+    ]
+    # dvmirror itself (one profile, not contexts) still refuses a file with a bad value anywhere.
+    with pytest.raises(ConfigError, match="read_only must be true or false"):
+        resolve_settings(ns(path), {})
+
+
+def test_a_password_in_any_profile_still_fails_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(BAD_ONE + '\n[profiles.leak]\nurl = "vc"\npassword = "hunter2"\n')
+    with pytest.raises(ConfigError, match="never reads passwords from files"):
+        list_contexts(ns(path), {})
+
+
+def test_contexts_and_find_all_report_a_bad_profile_and_go_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.__main__ import main
+
+    path = tmp_path / "config.toml"
+    path.write_text(BAD_ONE.replace("vcsa01.lab.local", "http://127.0.0.1:9/sdk"))
+    env = {"DVMIRROR_CONFIG": str(path), "DVMIRROR_PASSWORD": "x", "DVMIRROR_TIMEOUT": "5"}
+    assert main(["contexts", "--json"], environ=env) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["name"], bool(r["error"])) for r in rows] == [("lab", False), ("broken", True), ("typo", True)]
+    code = main(["find", "web", "--all", "--json"], environ=env)
+    out = json.loads(capsys.readouterr().out)
+    errors = {e["context"]: e for e in out["errors"]}
+    assert "read_only must be true or false" in errors["broken"]["error"] and errors["broken"]["exit_code"] == 2
+    assert "unknown setting 'urll'" in errors["typo"]["error"]
+    # lab was tried (nothing listens on port 9): a connection failure of its own, not the file's.
+    assert errors["lab"]["exit_code"] == 3 and "read_only" not in errors["lab"]["error"]
+    assert code == 3, "the failures disagree: 3"

@@ -404,3 +404,101 @@ def test_hostile_text_in_the_file_is_shown_harmlessly(demo: Inventory, tmp_path:
     shown = out.getvalue()
     assert "EVIL" in shown and "\\x1b]52;" in shown  # shown as text, escaped
     assert "\x07" not in shown and "\x1b]" not in shown and "\u202e" not in shown
+
+
+def _live_changes(inv: Inventory) -> list[object]:
+    """Changes as the update channel makes them, one after another: every VM on a session's port renamed,
+    moved, its NIC reconnected; one VM renamed to a session VM's name; a session edited and one added."""
+    from tui.inventory_update import Change
+
+    hosts = sorted(inv.hosts)
+    used = {k for sw in inv.switches.values() for s in sw.sessions for k in drift.session_port_keys(s)}
+    session_vms = [v for v in inv.vms.values() if any(n.switch == CLOUD and n.port in used for n in v.nics) and v.nics]
+    others = [v for v in inv.vms.values() if v not in session_vms and v.nics and all(n.port for n in v.nics)]
+    out: list[object] = [Change(vms=(replace(others[0], name="elsewhere"),))]
+    for i, vm in enumerate(session_vms):
+        out.append(("rename", vm.key, f"{vm.name}-{i}"))
+        out.append(("vmotion", vm.key, hosts[i % len(hosts)]))
+        out.append(("reconnect", vm.key, ""))
+    out.append(("rename", others[1].key, session_vms[0].name))  # takes a session VM's old name
+    out.append(("edit", "1", "DMZ-IDS-edited"))
+    nic = others[2].nics[0]
+    free = next(
+        p.key
+        for p in inv.ports_by_portgroup[nic.portgroup]
+        if p.connectee is None and (p.switch, p.key) not in inv.nic_by_port
+    )
+    out.append(("add", "77", free))  # a session to a free port...
+    out.append(("onto", others[2].key, free))  # ...that another VM's NIC is then reconnected to
+    return out
+
+
+def _change_for(inv: Inventory, step: object) -> object:
+    from tui.inventory_update import Change
+
+    if not isinstance(step, tuple):
+        return step
+    verb, key, arg = step
+    if verb in ("edit", "add"):
+        sw = inv.switches[CLOUD]
+        if verb == "edit":
+            sessions = tuple(replace(s, name=arg) if s.key == key else s for s in sw.sessions)
+        else:
+            src = next(p.key for p in inv.ports_by_switch[CLOUD] if inv.vm_nic(p))
+            added = MirrorSession(
+                key=key, name="added", source_rx=VspanPorts(port_keys=(src,)), destination=VspanPorts(port_keys=(arg,))
+            )
+            sessions = (*sw.sessions, added)
+        return Change(switches=(replace(sw, sessions=sessions, config_version=str(int(sw.config_version) + 1)),))
+    vm = inv.vms[key]
+    if verb == "rename":
+        return Change(vms=(replace(vm, name=arg),))
+    owned = [p for p in inv.ports.values() if (o := inv.vm_nic(p)) and o[0].key == key]
+    if verb == "vmotion":
+        return Change(vms=(replace(vm, host=arg),), ports=tuple(replace(p, host=arg) for p in owned))
+    nic = next(n for n in vm.nics if n.port)
+    free = (
+        inv.ports[(nic.switch, arg)]
+        if verb == "onto"
+        else next(
+            p
+            for p in inv.ports_by_portgroup[nic.portgroup]
+            if p.connectee is None and (p.switch, p.key) not in inv.nic_by_port
+        )
+    )
+    was = inv.ports[(nic.switch, nic.port)]
+    moved = replace(vm, nics=tuple(replace(n, port=free.key) if n is nic else n for n in vm.nics))
+    return Change(vms=(moved,), ports=(replace(was, connectee=None), replace(free, connectee=was.connectee)))
+
+
+def test_a_live_update_checks_only_the_sessions_it_touches_and_finds_what_a_full_check_finds(
+    demo: Inventory,
+) -> None:
+    """The incremental check (``since``) against a full check of every session, update after update:
+    the same problems and the same baselines, while most updates check only a few sessions again."""
+    from tui.inventory_update import Change, Delta, apply_change
+
+    full, quick = BaselineStore.open(None), BaselineStore.open(None)
+    inv = demo
+    found_full = full.check("vc", inv)
+    found_quick = quick.check("vc", inv)
+    before = found_full
+    partial = 0
+    for step in _live_changes(demo):
+        change = _change_for(inv, step)
+        assert isinstance(change, Change)
+        new = apply_change(inv, change)
+        delta = Delta(inv, change, new)
+        touched = quick.touched("vc", delta)
+        found_full = full.check("vc", new)
+        found_quick = quick.check("vc", new, since=(delta, found_quick))
+        assert found_quick == found_full, step
+        assert quick.baselines == full.baselines, step
+        if touched is not None:  # every session whose problems changed was checked again
+            assert {k for k in found_full if found_full[k] != before.get(k)} <= touched, step
+        before = found_full
+        sessions = sum(len(sw.sessions) for sw in new.switches.values())
+        partial += touched is not None and len(touched) < sessions
+        inv = new
+    assert partial > len(_live_changes(demo)) / 2, "most updates touch only some sessions"
+    assert any(p.code == "EndpointMoved" for ps in found_full.values() for p in ps), "the changes drift"

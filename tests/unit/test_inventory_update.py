@@ -7,6 +7,7 @@ from dataclasses import replace
 from tests.conftest import CLOUD
 from tui.inventory import Inventory
 from tui.inventory_update import Change, apply_change
+from tui.patched import Patched
 
 F5 = "vm-1000"
 
@@ -110,3 +111,63 @@ def test_a_port_given_up_goes_to_the_nic_waiting_for_it(demo: Inventory) -> None
     after = apply_change(inv, Change(vms=(moved,)))
     assert after.nic_by_port[(CLOUD, nic.port)][0].key in {other.key, holder.key}
     assert after == rebuilt(inv, vms=[moved if v.key == holder.key else v for v in inv.vms.values()])
+
+
+def test_a_chain_of_live_changes_equals_a_build_at_every_step(demo: Inventory) -> None:
+    """Renames, vMotions and reconnected NICs applied one after another (each to the previous result, as
+    the update channel does) equal a full build of the same objects, VM order included."""
+    inv = rebuilt(demo, vms=sorted(demo.vms.values(), key=lambda v: v.name.lower()))
+    hosts = sorted(inv.hosts)
+    vms = [v for v in inv.vms.values() if v.nics and all(n.port for n in v.nics)]
+    quick = 0
+    for i, vm in enumerate(vms * 2):
+        vm = inv.vms[vm.key]
+        name = f"{'abz'[i % 3]}{i}-{vm.name}"
+        host = hosts[(hosts.index(vm.host) + 1) % len(hosts)] if vm.host else ""
+        moved = replace(vm, name=name, host=host)
+        ports = [replace(p, host=host) for p in inv.ports.values() if (o := inv.vm_nic(p)) and o[0].key == vm.key]
+        if i % 4 == 3:  # its first NIC reconnected to a free port of its portgroup
+            nic = vm.nics[0]
+            free = next(
+                (
+                    p
+                    for p in inv.ports_by_portgroup.get(nic.portgroup, ())
+                    if p.connectee is None and (p.switch, p.key) not in inv.nic_by_port
+                ),
+                None,
+            )
+            if free is not None:
+                moved = replace(moved, nics=(replace(nic, port=free.key), *vm.nics[1:]))
+                was = inv.ports[(nic.switch, nic.port)]
+                ports = [p for p in ports if p.key != was.key]
+                ports += [replace(was, connectee=None), replace(free, connectee=was.connectee, host=host)]
+        after = apply_change(inv, Change(vms=(moved,), ports=tuple(ports)))
+        changed = {(p.switch, p.key): p for p in ports}
+        expected = rebuilt(
+            inv,
+            vms=sorted([moved, *(v for v in inv.vms.values() if v.key != vm.key)], key=lambda v: v.name.lower()),
+            ports=[changed.get((p.switch, p.key), p) for p in inv.ports.values()],
+        )
+        assert after == expected, (i, vm.name)
+        quick += after.portless is inv.portless
+        if i % 5 == 0:  # iterated now and then (flattened), else patched again unread
+            assert list(after.vms) == list(expected.vms)
+            assert after.ports_by_switch == expected.ports_by_switch
+        inv = after
+    assert list(inv.vms) == list(expected.vms)
+    assert quick > len(vms), "most changes take the incremental path"
+
+
+def test_a_rename_or_vmotion_shares_the_large_mappings(demo: Inventory) -> None:
+    """The inventory after a live change holds what changed, not copies of its VMs and ports (the cost of
+    one update follows the change, not the inventory: tests/bench/bench_live_updates.py)."""
+    vm = demo.vms[F5]
+    renamed = apply_change(demo, Change(vms=(replace(vm, name="zzz"),)))
+    assert renamed.ports is demo.ports and renamed.ports_by_switch is demo.ports_by_switch
+    assert isinstance(renamed.vms, Patched) and renamed.vms._base is demo.vms and len(renamed.vms._top) == 1
+    assert isinstance(renamed.nic_by_port, Patched) and renamed.nic_by_port._base is demo.nic_by_port
+    ports = tuple(replace(demo.ports[(CLOUD, n.port)], host="host-26") for n in vm.nics if n.switch == CLOUD)
+    moved = apply_change(renamed, Change(vms=(replace(renamed.vms[F5], host="host-26"),), ports=ports))
+    assert isinstance(moved.ports, Patched) and moved.ports._base is demo.ports
+    assert isinstance(moved.vms, Patched) and moved.vms._base is demo.vms
+    assert demo.vms[F5] is vm and renamed.vms[F5].host == vm.host

@@ -1,7 +1,8 @@
 """Backends: where an :class:`~tui.model.Inventory` comes from and where changes go.
 
 A backend is anything with ``load``, ``apply``, ``port_statistics``, ``close`` and ``settings``
-(:class:`Backend`). The
+(:class:`Backend`). One whose inventory changes under it (vCenter) can also follow the changes:
+:class:`Followable`, found with :func:`followable`. The
 snapshot backend reads a JSON file; the vsphere backend talks to vCenter through pyVmomi
 and is imported lazily so that ``--demo`` never loads pyVmomi.
 
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tui.model import Inventory, PortStatistics, Problem, SessionChange, Switch
 
 if TYPE_CHECKING:
+    import threading
     from datetime import datetime
 
     from tui.config import Settings
     from tui.history import SessionHistoryEntry
+    from tui.inventory_update import LiveState
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -245,3 +248,30 @@ class Backend(Protocol):
         made in this run. Raises a connection error or a :class:`BackendError`.
         """
         ...
+
+
+@runtime_checkable
+class Followable(Protocol):
+    """An optional capability of a :class:`Backend`: following the changes of its inventory after a
+    load (the vsphere backend: the PropertyCollector's ``WaitForUpdatesEx``). The demo lab and
+    snapshots do not change under dvmirror and do not have it."""
+
+    def follow(
+        self,
+        inventory: Inventory,
+        on_update: Callable[[LiveState], None],
+        stop: threading.Event,
+        *,
+        resync: bool = False,
+    ) -> None:
+        """Follow changes after ``inventory`` was loaded until ``stop`` is set (blocking; run it in a
+        thread; ``stop`` is noticed within a second or so). ``resync``: read the inventory again once
+        the channel is set up (it may be old). Every update (a new inventory) and every state of the
+        channel (live, reconnecting, lost) is a :class:`~tui.inventory_update.LiveState` passed to
+        ``on_update``, from that thread. Never raises for a failure of the channel: it is reported."""
+        ...
+
+
+def followable(backend: object) -> Followable | None:
+    """``backend`` if it can follow its inventory's changes (:class:`Followable`), else ``None``."""
+    return backend if isinstance(backend, Followable) else None

@@ -165,7 +165,7 @@ class Follower:
         if (
             any(k != "modify" for k in updated.switches.values())
             or any(k != "modify" for k in updated.portgroups.values())
-            or any(m not in self._pg_keys() for m in updated.portgroups)
+            or any(m not in self.inventory.portgroups for m in updated.portgroups)
         ):
             self.inventory = self.backend.load()
             self.on_update(LiveState("live", self.inventory, resync=True))
@@ -242,9 +242,6 @@ class Follower:
 
     # -- reading what changed ------------------------------------------------------------
 
-    def _pg_keys(self) -> set[str]:
-        return set(self.inventory.portgroups)
-
     def _read(self, updated: Updated) -> Change:
         """The objects ``updated`` names, read again (under the backend's lock and retries)."""
         vim = _vim()
@@ -290,7 +287,7 @@ class Follower:
             found = self._read_ports(sw, vim.dvs.PortCriteria(portKey=sorted(port_keys)))
             ports += found
             ports_gone |= {(switch_key, k) for k in port_keys} - {(p.switch, p.key) for p in found}
-            ports_gone &= inv.ports.keys()
+            ports_gone = {k for k in ports_gone if k in inv.ports}  # not .keys(): that flattens the mapping
         for pg in portgroups:
             sw = inv.switches.get(pg.switch)
             if sw is None:
@@ -302,7 +299,7 @@ class Follower:
             }
         return Change(
             vms=tuple(vms),
-            vms_gone=frozenset(gone & inv.vms.keys()),
+            vms_gone=frozenset(m for m in gone if m in inv.vms),
             switches=tuple(switches),
             portgroups=tuple(portgroups),
             ports=tuple(ports),

@@ -502,8 +502,7 @@ class VsphereBackend:
         """
         from tui.backends._updates import Follower
 
-        self.follower = Follower(self, inventory, on_update, stop, resync=resync)
-        self.follower.run()
+        Follower(self, inventory, on_update, stop, resync=resync).run()
 
     def _vcenter(self) -> str:
         """vCenter's own name (``VirtualCenter.FQDN`` / ``InstanceName``), else the server we dialled."""

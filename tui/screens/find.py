@@ -113,7 +113,8 @@ class FindScreen(ModalScreen[Target | None]):
         if [(s.state, s.index is None) for s in scopes] != [(s.state, s.index is None) for s in self.scopes]:
             self.scopes = scopes
             self._search(self.query_one("#find-input", Input).value)
-        if not any(s.index is None and not s.error for s in scopes) and self._poll is not None:
+        waiting = [s for s in scopes if s.index is None and not s.error and s.state != "needs a password"]
+        if not waiting and self._poll is not None:
             self._poll.stop()
             self._poll = None
 
@@ -192,6 +193,8 @@ class FindScreen(ModalScreen[Target | None]):
         for s in self.scopes:
             if s.error:
                 text.append(f"  · {visible(s.name)}: {visible(s.error)}", style="red")
+            elif s.state == "needs a password":
+                text.append(f"  · {visible(s.name)}: needs a password (not searched; C asks for it)")
             elif s.state != "current" and s.index is None:
                 text.append(f"  · {visible(s.name)}: {s.state}", style="dim")
         return text

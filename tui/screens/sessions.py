@@ -322,9 +322,16 @@ class SessionsScreen(Screen[None]):
             self.filter = ""
             return
         parts: list[object] = [session_table(inv, self.switch_key, s)]
-        warnings = self._problems(inv, s)
-        if warnings:
-            parts += [Text("\nWarnings", style="bold"), problem_text(warnings)]
+        problems = self._problems(inv, s)
+        # One heading per severity, as ``dvmirror session`` prints them: an info note is no warning.
+        for severity, heading in (
+            (Severity.ERROR, "Problems"),
+            (Severity.WARNING, "Warnings"),
+            (Severity.INFO, "Notes"),
+        ):
+            these = [p for p in problems if p.severity is severity]
+            if these:
+                parts += [Text(f"\n{heading}", style="bold"), problem_text(these)]
         advice = advise(inv, self.switch_key, s)
         self.filter = advice.capture_filter
         parts += advice_parts(advice)
