@@ -7,6 +7,7 @@ Source and connection options are accepted before or after the subcommand
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -229,7 +230,13 @@ def make_backend(args: argparse.Namespace, environ: Mapping[str, str], interacti
         # DVMIRROR_READ_ONLY and a profile's read_only hold here too, not only --read-only.
         read_only, source = config.resolve_read_only(args, environ)
         lab = "walkthrough" if walkthrough else ""
-        return SnapshotBackend(getattr(args, "snapshot", None), read_only=read_only, read_only_source=source, lab=lab)
+        offline = SnapshotBackend(
+            getattr(args, "snapshot", None), read_only=read_only, read_only_source=source, lab=lab
+        )
+        allowed = config.allowed_sessions(args, environ)
+        if allowed is not None:
+            offline.settings = dataclasses.replace(offline.settings, allowed_sessions=allowed)
+        return offline
     settings = config.resolve_settings(args, environ)
     if not settings.server:
         raise cli.UsageError(

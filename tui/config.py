@@ -62,6 +62,7 @@ from tui.configfile import load_config_file as load_config_file
 from tui.configfile import read_known_hosts as read_known_hosts
 from tui.configfile import read_regular_file as read_regular_file
 from tui.setting_table import (
+    ALLOWED_SESSIONS,
     BOOL,
     DEFAULT_PATH,
     DEFAULT_PORT,
@@ -121,6 +122,8 @@ class Settings:
     theme: str = ""
     config_file: str = ""
     """The profile file that was read ('' if none)."""
+    allowed_sessions: tuple[str, ...] | None = None
+    """config.toml's ``allowed_sessions`` (the profile's, else the top level's); ``None``: not set."""
     sources: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -432,6 +435,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str], *, le
         profile=cfg.profile_name,
         keymap=dict(cfg.data.get("keymap", {})),
         theme=str(cfg.data.get("theme", "")),
+        allowed_sessions=cfg.profile.get(ALLOWED_SESSIONS, cfg.data.get(ALLOWED_SESSIONS)),
         config_file=str(cfg.path) if cfg.data else "",
         sources=sources,
     )
@@ -444,6 +448,14 @@ def preferences(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[d
     """
     _, _, data = _read_config(args, environ)
     return dict(data.get("keymap", {})), str(data.get("theme", ""))
+
+
+def allowed_sessions(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[str, ...] | None:
+    """config.toml's ``allowed_sessions`` for the demo lab and snapshots (the chosen profile's, else
+    the top level's), without resolving any connection setting; ``None`` when not set."""
+    cfg = _config_file(args, environ, lenient=True)
+    found: tuple[str, ...] | None = cfg.profile.get(ALLOWED_SESSIONS, cfg.data.get(ALLOWED_SESSIONS))
+    return found
 
 
 def read_only_hint(source: str) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.setting_table import (
+    ALLOWED_SESSIONS,
     BOOL,
     PROFILE_KEYS,
     SECONDS,
@@ -32,7 +33,7 @@ from tui.setting_table import (
     parse_server,
     profile_timeout,
 )
-from tui.text import visible
+from tui.text import has_unsafe, visible
 
 CONFIG_SIZE_LIMIT = 1 << 20
 """config.toml and known-hosts files larger than this (1 MiB) are refused."""
@@ -148,6 +149,8 @@ def _check_config(data: dict[str, Any], path: Path, profile_errors: dict[str, st
             raise ConfigError(f"{path}: {key} must be text")
     if "keymap" in data:
         data["keymap"] = _flat_keymap(data["keymap"], path)
+    if ALLOWED_SESSIONS in data:
+        data[ALLOWED_SESSIONS] = _session_names(data[ALLOWED_SESSIONS], path, ALLOWED_SESSIONS)
     profiles = data.get("profiles", {})
     if not isinstance(profiles, dict):
         raise ConfigError(f"{path}: profiles must be tables such as [profiles.lab]")
@@ -165,7 +168,22 @@ def _check_profile(name: str, prof: Any, path: Path) -> None:
         raise ConfigError(f"{path}: [{_dotted('profiles', name)}] must be a table")
     _known_keys(prof, PROFILE_KEYS, path, "profiles", name)
     for key, value in prof.items():
-        _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
+        if key == ALLOWED_SESSIONS:
+            prof[key] = _session_names(value, path, _dotted("profiles", name, key))
+        else:
+            _check_profile_value(_PROFILE_TYPES[key], value, path, _dotted("profiles", name, key))
+
+
+def _session_names(value: Any, path: Path, where: str) -> tuple[str, ...]:
+    """``allowed_sessions``: a list of session names (as vCenter takes them: at most 80 characters)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'{path}: {where} must be a list of session names, such as ["DMZ-IDS"]')
+    for v in value:
+        if len(v) > 80 or has_unsafe(v):
+            raise ConfigError(
+                f"{path}: {where}: {visible(v)!r} is not a session name (at most 80 characters, no control characters)"
+            )
+    return tuple(value)
 
 
 def _known_keys(table: dict[str, Any], known: tuple[str, ...], path: Path, *where: str) -> None:

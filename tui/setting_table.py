@@ -134,9 +134,11 @@ SETTINGS: tuple[Setting, ...] = (
 )  # fmt: skip
 """Every connection setting, in the order ``--show-config`` lists them."""
 
-PROFILE_KEYS = tuple(s.profile for s in SETTINGS if s.profile)
+ALLOWED_SESSIONS = "allowed_sessions"
+"""The session names a hardening allow-list keeps (top level, or per profile): :mod:`tui.rules_guards`."""
+PROFILE_KEYS = (*(s.profile for s in SETTINGS if s.profile), ALLOWED_SESSIONS)
 """The keys a ``[profiles.NAME]`` table may hold."""
-TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", "profiles")
+TOP_LEVEL_KEYS = ("default_profile", "theme", "keymap", ALLOWED_SESSIONS, "profiles")
 
 
 # -- reading values -----------------------------------------------------------------------

@@ -471,6 +471,7 @@ def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
         "insecure": "true",
         "timeout": "9",
         "thumbprint": '"' + "ab" * 20 + '"',
+        "allowed_sessions": '["DMZ-IDS"]',
     }
     lines = [f"{key} = {values.get(key, chr(34) + 'x' + chr(34))}" for key in setting_table.PROFILE_KEYS]
     cfg = write_config(tmp_path, 'default_profile = "p"\n[profiles.p]\n' + "\n".join(lines) + "\n")
@@ -479,6 +480,7 @@ def test_profile_layer_covers_every_profile_key(tmp_path: Path) -> None:
         if setting.profile:
             assert s.source(setting.name) == f"profile 'p' ({cfg})", setting.name
     assert (s.server, s.timeout, s.read_only, s.insecure, s.live) == ("vc", 9.0, True, True, False)
+    assert s.allowed_sessions == ("DMZ-IDS",)
 
 
 @pytest.mark.parametrize(
@@ -528,3 +530,35 @@ def test_resolve_read_only_names_where_an_unknown_profile_came_from(tmp_path: Pa
     cfg = write_config(tmp_path, "[profiles.lab]\n")
     with pytest.raises(ConfigError, match=r"unknown profile 'nope' \(from DVMIRROR_PROFILE\); profiles in .*: lab"):
         config.resolve_read_only(parse("--config", str(cfg)), {"DVMIRROR_PROFILE": "nope"})
+
+
+def test_allowed_sessions_top_level_and_per_profile(tmp_path: Path) -> None:
+    text = (
+        'allowed_sessions = ["DMZ-IDS", "vm[prod]"]\n'
+        '[profiles.a]\nurl = "vc-a"\n'
+        '[profiles.b]\nurl = "vc-b"\nallowed_sessions = []\n'
+    )
+    cfg = write_config(tmp_path, text)
+    assert resolve("--config", str(cfg), "--profile", "a").allowed_sessions == ("DMZ-IDS", "vm[prod]")
+    assert resolve("--config", str(cfg), "--profile", "b").allowed_sessions == ()  # nothing allowed
+    assert (
+        resolve("--config", str(write_config(tmp_path, '[profiles.a]\nurl = "x"\n')), "--profile", "a").allowed_sessions
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('allowed_sessions = "DMZ-IDS"', "allowed_sessions must be a list of session names"),
+        ("allowed_sessions = [1, 2]", "allowed_sessions must be a list of session names"),
+        ('allowed_sessions = ["a\\u001b[31m"]', "is not a session name"),
+        ('allowed_sessions = ["' + "x" * 81 + '"]', "at most 80 characters"),
+        ('[profiles.p]\nurl = "vc"\nallowed_sessions = "x"', "profiles.p.allowed_sessions must be a list"),
+    ],
+)
+def test_bad_allowed_sessions_are_refused(tmp_path: Path, text: str, says: str) -> None:
+    cfg = write_config(tmp_path, text + "\n")
+    with pytest.raises(ConfigError) as e:
+        resolve("--config", str(cfg), *(["--profile", "p"] if "profiles.p" in text else []))
+    assert says in str(e.value) and "\x1b" not in str(e.value)

@@ -159,3 +159,21 @@ def test_allow_list_cli_prints_the_demo_names(capsys: pytest.CaptureFixture[str]
     assert yaml.safe_load(capsys.readouterr().out) == {"vcenter_portMirrorSessions": ["DMZ-IDS", "RSPAN-Core"]}
     assert main(["sessions", "--demo", "--allow-list", "--history"]) == 2
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_cli_warns_of_a_name_off_the_configured_allow_list(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    from pathlib import Path
+
+    from tui.__main__ import main
+
+    cfg = Path(str(tmp_path)) / "config.toml"
+    cfg.write_text('allowed_sessions = ["DMZ-IDS", "F5 DMZ to monitor"]\n', encoding="utf-8")
+    base = ["session", "create", "--demo", "--config", str(cfg), "--source", "450", "--dest", "2258", "--dry-run"]
+    assert main([*base, "--name", "adhoc", "--json"]) == 0  # a warning: allowed, said
+    codes = [p["code"] for p in json.loads(capsys.readouterr().out)["problems"]]
+    assert "NotOnAllowList" in codes
+    assert main([*base, "--name", "F5 DMZ to monitor", "--json"]) == 0
+    assert "NotOnAllowList" not in [p["code"] for p in json.loads(capsys.readouterr().out)["problems"]]

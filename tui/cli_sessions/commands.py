@@ -379,7 +379,7 @@ def _run(backend: Backend, args: argparse.Namespace, inventory: Inventory, plan:
     elif plan.stored is not None and change.operation is ChangeOperation.EDIT and change.session == plan.stored:
         result.unchanged = True
     else:
-        result.problems = rules.check(inventory, switch.key, [change])
+        result.problems = rules.check(inventory, switch.key, [change], allow_list=backend.settings.allowed_sessions)
         if plan.verb in ("create", "edit") and not getattr(args, "allow_empty", False):
             # No accidental empty session: it mirrors nothing, so it needs --allow-empty.
             result.problems = refuse_empty(result.problems, "add --allow-empty to send it anyway")

@@ -142,9 +142,9 @@ examples:
   dvmirror sessions --check --switch dvSwitchMgmt --json   for cron: exit 1 on any problem
   dvmirror sessions --history --switch dvSwitchCloud --since 2d
   dvmirror sessions --history --since 2026-11-28T06:00Z --json
-  dvmirror sessions --allow-list > stig-inputs.yml  the names, as the STIG's inputs list them
-  dvmirror sessions expire --dry-run                 what would be disabled now
-  dvmirror sessions expire --remove --json           for cron: delete expired sessions
+  dvmirror sessions --allow-list --switch dvSwitchCloud  names as the STIG's inputs list them
+  dvmirror sessions expire --dry-run                     what would be disabled now
+  dvmirror sessions expire --remove --json               for cron: delete expired sessions
 
 JSON: one object per session with the vSphere API's field names (as config.vspanSession), plus
 "switch", "typeLabel", "portLabels" ({port key: "VM / NIC"}) and "warnings".

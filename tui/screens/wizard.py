@@ -33,7 +33,7 @@ from textual.widgets import (
 
 from tui import rules, sessionform
 from tui.describe import advise, notes
-from tui.messages import CopyRequested
+from tui.messages import CopyRequested, app_state
 from tui.model import (
     ChangeOperation,
     Inventory,
@@ -213,7 +213,8 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         t = form.session_type
         self.built = built = sessionform.build(self.inventory, self.switch_key, form, self.base)
         change = SessionChange(self.operation, built.session)
-        self.problems = [*built.problems, *rules.check(self.inventory, self.switch_key, [change])]
+        allowed = app_state(self.app).backend.settings.allowed_sessions
+        self.problems = [*built.problems, *rules.check(self.inventory, self.switch_key, [change], allow_list=allowed)]
         by_section: dict[Section, list[Problem]] = {section: [] for section in self.query(Section)}
         general: list[Problem] = []
         for p in self.problems:
