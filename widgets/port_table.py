@@ -74,7 +74,7 @@ def _width(text: str) -> int:
 def _index(key: object, rows: int) -> int | None:
     """The row index a row key of :class:`_RowIndex` stands for (``None``: no such row)."""
     value = key.value if isinstance(key, StringKey) else key
-    if not isinstance(value, str) or not value.isdigit():
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
         return None
     i = int(value)
     return i if i < rows else None
@@ -661,8 +661,11 @@ class PortTable(DataTable[Text]):
                 del self._cells[key]
         if self.inventory is None:
             return
-        if self._plan() != self.layout_now or self.sort_column == "mirror" or self.filter_text:
-            self._rebuild(self.current_port)  # the rows or their widths change
+        if self.sort_column == "mirror" or self.filter_text:
+            self._rebuild(self.current_port)  # the rows change
+            return
+        if self._plan() != self.layout_now:
+            self._redraw(self.current_port)  # the Mirror column's width changes: the rows stay measured
             return
         # Only the marked rows' cells change: drop those made, and let DataTable draw them again.
         for i in [i for i in self._drawn if self.ports[i].key in changed]:

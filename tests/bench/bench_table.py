@@ -202,6 +202,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", metavar="COMMIT", help="also run COMMIT's explorer, interleaved (git archive)")
+    parser.add_argument("--json", metavar="PATH", help="write every run's figures (seconds) to PATH")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lab = Path(tmp) / "table.json"
@@ -220,12 +221,20 @@ def main() -> int:
             for name, repo in repos.items():
                 runs[name].append(run(lab, repo))
     load = os.getloadavg()
+    if args.json:
+        Path(args.json).write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
 
     def ms(name: str, key: str, i: int) -> str:
-        got = [r[key] for r in runs[name] if key in r]
-        if not got:
+        """The median of figure ``i`` of step ``key`` (a step's figures are a list, the filter's one number)."""
+        values: list[float] = []
+        for r in runs[name]:
+            got = r.get(key)
+            if isinstance(got, list) and i < len(got):
+                values.append(float(got[i]))
+            elif isinstance(got, float):
+                values.append(got)
+        if not values:
             return "n/a"
-        values = [float(v[i]) if isinstance(v, list) else float(v) for v in got]  # type: ignore[arg-type]
         return f"{statistics.median(values) * 1000:.0f} ms"
 
     header = ["step"]
