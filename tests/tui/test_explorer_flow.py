@@ -422,27 +422,102 @@ async def test_a_palette_go_to_is_handled_once(monkeypatch: pytest.MonkeyPatch) 
         assert calls == ["448"]
 
 
-async def test_filter_and_sort_reach_past_the_first_500_rows(tmp_path: Path) -> None:
-    """A switch of thousands of ports lists its first 500; the filter and the sort work on all
-    of them (the filter waiting for a pause in typing), not only on the rows shown."""
+async def _loaded_big(app: DvMirrorApp, pilot: object) -> None:
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    for _ in range(300):  # 5,000 VMs: indexing takes a moment on a busy machine
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if app.index is not None:
+            break
+    assert app.index is not None, "the inventory did not load"
+    await settle(pilot)
+
+
+def _big_app(tmp_path: Path) -> DvMirrorApp:
     from tests import labgen
     from tui.app import build_app
     from tui.backends.snapshot import SnapshotBackend
-    from widgets.port_table import MAX_ROWS
 
     path = tmp_path / "scaled.json"
     labgen.write(labgen.scaled_lab(5000), path)
-    app = build_app(SnapshotBackend(path), environ={})
-    async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(300):  # 5,000 VMs: indexing takes a moment on a busy machine
-            await app.workers.wait_for_complete()
-            await pilot.pause(0.05)
-            if app.index is not None:
-                break
-        assert app.index is not None, "the inventory did not load"
-        await settle(pilot)
+    return build_app(SnapshotBackend(path), environ={})
+
+
+async def _until_measured(pilot: object, table: PortTable) -> None:
+    """Wait until the columns are fitted to every row (a big listing's are, just after its first frame)."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    for _ in range(100):
+        if not table.measuring:
+            break
+        await pilot.pause(0.02)
+    assert not table.measuring
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_whole_switch_lists_every_port(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A switch of thousands of ports lists every one of them: G reaches the last row (on screen,
+    in the detail panel), the columns fit every row once measured (the last row's VM name is not
+    cut), a row far down can be marked (its Mirror cell, the marks bar)."""
+    from widgets.port_table import MEASURE_AT_ONCE
+
+    app = _big_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await _loaded_big(app, pilot)
         table = table_of(app)
-        assert len(table.listed) > 2000 and table.row_count == MAX_ROWS
+        await _until_measured(pilot, table)
+        assert app.inventory is not None
+        switch = next(iter(app.inventory.switches))
+        assert len(table.listed) == len(app.inventory.ports_by_switch[switch]) > MEASURE_AT_ONCE
+        assert table.row_count == len(table.listed) == len(table.ports), "every port is a row"
+        table.focus()
+        await pilot.press("G")
+        await settle(pilot)
+        last = table.ports[-1]
+        assert table.cursor_row == table.row_count - 1 and row_on_screen(table, table.cursor_row)
+        assert shown_port(table) == last.key and app.explorer.current_port == last
+        assert explorer(app).query_one(PortDetail).border_title == f"Port {last.key}"
+        # The columns fit rows far below the first screen (measured after it): no VM name is cut.
+        on_vm = [i for i, p in enumerate(table.ports) if app.inventory.vm_nic(p) is not None]
+        for i in (on_vm[0], on_vm[-1]):
+            vmnic = app.inventory.vm_nic(table.ports[i])
+            assert vmnic is not None
+            assert str(table.get_row_at(i)[table.layout_now.keys.index("vm")]) == vmnic[0].name
+        await pilot.press("s")
+        await settle(pilot)
+        mirror = table.layout_now.keys.index("mirror")
+        assert "[src ⇄]" in str(table.get_row_at(table.row_count - 1)[mirror])
+        assert app.explorer.marks.sources and app.explorer.marks.sources[0][0] == last.key
+        assert last.key in str(explorer(app).query_one(MarksBar).line(0))
+        await pilot.press("g")
+        await settle(pilot)
+        assert table.cursor_row == 0 and row_on_screen(table, 0)
+        # Page by page to the end (DataTable's paging), and scrolled to the end: every row is reachable.
+        pages = 0
+        while table.cursor_row < table.row_count - 1 and pages < 1000:
+            await pilot.press("pagedown")
+            pages += 1
+        assert table.cursor_row == table.row_count - 1 and pages > table.row_count // table.size.height
+        await pilot.press("g")
+        table.scroll_end(animate=False, immediate=True)
+        await settle(pilot)
+        assert table.row_count - 1 in table.visible_rows() and table.cursor_row == 0
+
+
+async def test_filter_and_sort_reach_every_row(tmp_path: Path) -> None:
+    """On a switch of thousands of ports, the filter and the sort work on all of them (the filter
+    waiting for a pause in typing); clearing the filter brings every row back, the cursor staying
+    on the port found."""
+    app = _big_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _loaded_big(app, pilot)
+        table = table_of(app)
+        await _until_measured(pilot, table)
+        assert len(table.listed) > 2000 and table.row_count == len(table.listed)
         last_vm = max(p for p in (str(c) for c in (table.get_row_at(i)[1] for i in range(table.row_count))))
         await pilot.press("ctrl+f", *"vm-04999")
         await pilot.pause(0.4)  # a whole switch: the filter waits for a pause in typing
@@ -450,13 +525,13 @@ async def test_filter_and_sort_reach_past_the_first_500_rows(tmp_path: Path) -> 
         assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == ["vm-04999"]
         assert "1 of" in str(table.border_subtitle)
         await pilot.press("escape")
-        await settle(pilot)
-        # All rows back, and the cursor stays on the port found (its row added after the first 500).
-        assert table.row_count == MAX_ROWS + 1 and str(table.get_row_at(table.cursor_row)[1]) == "vm-04999"
-        assert row_on_screen(table, table.cursor_row)
+        await _until_measured(pilot, table)
+        # All rows back, and the cursor stays on the port found, far down the table.
+        assert table.row_count == len(table.listed) and str(table.get_row_at(table.cursor_row)[1]) == "vm-04999"
+        assert table.cursor_row > 2000 and row_on_screen(table, table.cursor_row)
         await pilot.press("o", "o", "O")  # sort by VM, reversed
-        await settle(pilot)
+        await _until_measured(pilot, table)
         assert app.inventory is not None
         names = [vn[0].name for p in table.listed if (vn := app.inventory.vm_nic(p)) is not None]
         first = str(table.get_row_at(0)[1])
-        assert first == max(names) and first > last_vm
+        assert first == max(names) and first == last_vm

@@ -37,11 +37,9 @@ from widgets.app_header import AppHeader
 from widgets.inventory_tree import InventoryTree, NodeRef
 from widgets.marks_bar import MarksBar
 from widgets.port_detail import PortDetail
-from widgets.port_table import MAX_ROWS, PortTable
+from widgets.port_table import PortTable
 from widgets.safe_input import SafeInput
 
-# Rows above which the table is filled a moment after the cursor stops (keeps the tree snappy).
-_DEBOUNCE_ROWS = 200
 # Ports listed above which the filter waits for a pause in typing.
 _DEBOUNCE_FILTER = 2_000
 # The worker group of the live-traffic readings (one at a time, of the port shown).
@@ -141,7 +139,6 @@ class ExplorerScreen(Screen[None]):
         self.marks = Marks()
         self.current_port: Port | None = None
         self._selection: NodeRef | None = None
-        self._pending: Timer | None = None
         self._filter_timer: Timer | None = None
         self._listing: tuple[str, str] = ("", "")
         """What the port table lists now, e.g. ``("portgroup", "dvportgroup-46")``."""
@@ -362,9 +359,6 @@ class ExplorerScreen(Screen[None]):
         if inv is None or ref.kind in ("info", "vcenter", "datacenter"):
             return
         self._selection = ref
-        if self._pending is not None:
-            self._pending.stop()
-            self._pending = None
         listing, title, ports, port = self._ports_for(ref)
         if port is not None:
             self._set_port(port)
@@ -375,10 +369,10 @@ class ExplorerScreen(Screen[None]):
             # Same ports as shown (moving between ports of one portgroup): just move the row cursor.
             if port is not None:
                 table.select_port(port)
-        elif now or len(ports) < _DEBOUNCE_ROWS or loose is not None:
-            self._fill_table(listing, title, ports, port)
         else:
-            self._pending = self.set_timer(0.15, lambda: self._fill_table(listing, title, ports, port))
+            # At once, with no debounce: the table draws only the rows on screen, so a 25,000-port
+            # switch fills in about the time of a portgroup (tests/bench/bench_table.py).
+            self._fill_table(listing, title, ports, port)
         if loose is not None:  # after the table, which may have cleared the detail pane
             self.show_portless(loose)
 
@@ -412,8 +406,6 @@ class ExplorerScreen(Screen[None]):
             parts.append("connected only")
         if table.filter_text or table.connected_only:
             parts.append(f"{table.total} of {len(table.listed)}")
-        if table.total > MAX_ROWS:
-            parts.append(f"first {MAX_ROWS:,} shown: open a portgroup, filter, or press / to find")
         if table.sort_column is not None:
             parts.append(f"sorted by {table.sort_title}{', reversed' if table.sort_reverse else ''}")
         table.border_subtitle = escape(visible(" · ".join(parts)))
