@@ -42,6 +42,8 @@ SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
     "capture": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "@host", *"KRBCLIENT01")),
     "sessions": ((120, 40), (*MARKED, "m", "@walkthrough", "ctrl+r", "enter", "escape", "S", "down", "down")),
     "verify": ((120, 40), (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "enter")),
+    "monitor": ((120, 40), ("slash", *"2258", "enter", "P", "ctrl+r")),
+    "monitor-done": ((120, 40), ("slash", *"2258", "enter", "P", "ctrl+r", "enter")),
     "verify-disabled": (
         (120, 40),
         (*MARKED, "m", "@walkthrough", "@clock", "ctrl+r", "enter", "escape", "S", "down", "down", "space", "v"),
@@ -49,9 +51,13 @@ SCENES: dict[str, tuple[tuple[int, int], Sequence[str]]] = {
 }
 
 
+WALKTHROUGH_LAB = {"monitor", "monitor-done"}
+"""Scenes on ``dvmirror --walkthrough``: the demo lab before dvPgMirror exists."""
+
+
 async def render(name: str, size: tuple[int, int], keys: Sequence[str], out: Path) -> Path:
     """Run one scene and save its SVG."""
-    app = build_app(SnapshotBackend(), environ={})
+    app = build_app(SnapshotBackend(lab="walkthrough" if name in WALKTHROUGH_LAB else ""), environ={})
     async with app.run_test(size=size) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -309,7 +309,7 @@ async def test_walkthrough_by_keyboard_alone_at_80x24() -> None:
             "enter",
             "tab",  # name
             *"F5 DMZ to monitor",
-            *["tab"] * 6,  # enabled, description, sources, destinations, uplinks, encapsulation
+            *["tab"] * 7,  # enabled, description, expires after, sources, destinations, uplinks, encapsulation
             "space",
             "tab",  # encapsulation VLAN
             *"205",

@@ -112,6 +112,6 @@ async def test_help_shows_this_screens_keys_with_the_footers_labels(size: tuple[
         for part in border.split(" · "):
             key, _, label = part.partition(" ")
             assert key not in footer and keys[key][0] == label, (part, rows)
-        assert re.fullmatch(r"c Clone · f Capture · v Verify · h History · w Next switch", border)
+        assert re.fullmatch(r"c Clone · f Capture · v Verify · h History · E Expire · x Export · w Next switch", border)
         screen_keys = {b.id for b in SessionsScreen.BINDINGS if isinstance(b, Binding)}
         assert len(screen_keys) == len([r for r in rows if r[1] and r[1] not in ("Quit", "Help")])
