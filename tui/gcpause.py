@@ -53,7 +53,9 @@ def freeze_large(ports: int) -> None:
     200,000 small allocations and 0.2 s per full collection, 0.04 s and 0.003 s once frozen
     (bench_snapshot.py). Frozen objects are still freed when nothing refers to them (the
     inventory and the index hold no reference cycles); only a cycle that becomes garbage later
-    waits for ``gc.unfreeze``, which is why a small inventory (tests, the demo lab) is not frozen.
+    waits for ``gc.unfreeze``, which is why a small inventory (tests, the demo lab) is not frozen,
+    and why only the CLI freezes (:func:`tui.cli.load`: a process that ends with the command): in the
+    app, garbage made meanwhile by other threads, and screens dismissed later, would stay for good.
     """
     if ports >= FREEZE_AT:
         gc.freeze()

@@ -23,7 +23,7 @@ from itertools import accumulate
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tui.gcpause import freeze_large, gc_paused
+from tui.gcpause import gc_paused
 from tui.model import Direction, Inventory, MirrorSession, Port, PortlessNic, Switch, Vm
 
 if TYPE_CHECKING:
@@ -368,7 +368,6 @@ class LookupIndex:
         with gc_paused():
             self._build(inventory)
             self._ids()  # for live updates: made here (in the app's thread), not on the first update
-            freeze_large(len(self._targets))
         self._positions: tuple[dict[tuple[str, str], int], dict[tuple[int, int], int]] | None = None
 
     def _build(self, inv: Inventory) -> None:

@@ -97,11 +97,24 @@ def prepare(backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan) ->
     }
     warnings = tuple(p for p in plan.problems if p not in plan.errors)
     notices: list[str] = []
+    store = store_for(backend)
+    pending: RestoreRecord | None = None
+    had_record = False
+    if not plan.errors and plan.vm is not None and plan.nic is not None:
+        # Written before anything is sent, so a move that happens (even one whose answer is lost) can
+        # be undone; a record of this NIC kept from an earlier prepare keeps where it was first.
+        had_record = bool(store.find(scope(backend, inventory), plan.vm.key, plan.nic.key))
+        pending = _record(backend, inventory, plan, plan.portgroup.key if plan.portgroup else "", False)
+        stored = store.put(pending)
+        if stored:
+            notices.append(stored)
     try:
         if plan.errors:
             raise ChangeRefused("the checks found errors; nothing was sent", plan.errors, sent=False)
         done = backend.monitor_apply(inventory, plan)
     except BackendError as e:
+        if pending is not None and not had_record and isinstance(e, ChangeRefused) and not e.sent:
+            store.drop(pending)  # known not to have moved: nothing to undo
         result, code, problems = _failure(e)
         failure = audit.record_monitor(backend, inventory, switch, change, result, (*problems, *warnings))
         return MonitorOutcome(
@@ -116,8 +129,18 @@ def prepare(backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan) ->
     failure = audit.record_monitor(backend, inventory, switch, change, "ok", warnings)
     if failure:
         notices.append(failure)
+    stored = store.put(_record(backend, inventory, plan, done.portgroup_key, done.created))
+    if stored and stored not in notices:
+        notices.append(stored)
+    return MonitorOutcome("ok", EXIT_OK, done=done, problems=warnings, notices=tuple(notices))
+
+
+def _record(
+    backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan, to_portgroup: str, created: bool
+) -> RestoreRecord:
+    """Where the plan's NIC is now, and where it goes."""
     assert plan.vm is not None and plan.nic is not None
-    record = RestoreRecord(
+    return RestoreRecord(
         vcenter=scope(backend, inventory),
         vm_key=plan.vm.key,
         vm_name=plan.vm.name,
@@ -126,14 +149,10 @@ def prepare(backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan) ->
         switch=plan.nic.switch,
         portgroup=plan.nic.portgroup,
         port=plan.nic.port,
-        to_portgroup=done.portgroup_key,
-        created_portgroup=done.created,
+        to_portgroup=to_portgroup,
+        created_portgroup=created,
         at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    stored = store_for(backend).put(record)
-    if stored:
-        notices.append(stored)
-    return MonitorOutcome("ok", EXIT_OK, done=done, problems=warnings, notices=tuple(notices))
 
 
 def restore(

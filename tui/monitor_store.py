@@ -24,7 +24,7 @@ import json
 import os
 import stat
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
@@ -117,9 +117,15 @@ class MonitorStore:
         return [r for r in self.records if r.vcenter == vcenter and r.vm_key == vm_key and nic_key in (None, r.nic_key)]
 
     def put(self, record: RestoreRecord) -> str | None:
-        """Remember ``record`` unless the NIC already has one (it keeps where it was first); write."""
-        if any(_same(r, record) for r in self.records):
-            return None
+        """Remember ``record``; write. A NIC that already has one keeps where it was first, and takes
+        where it was moved to now (and whether dvmirror created that portgroup)."""
+        old = next((r for r in self.records if _same(r, record)), None)
+        if old is not None:
+            if (old.to_portgroup, old.created_portgroup) == (record.to_portgroup, record.created_portgroup):
+                return None
+            record = replace(old, to_portgroup=record.to_portgroup, created_portgroup=record.created_portgroup)
+            self.records = [record if _same(r, record) else r for r in self.records]
+            return self._write(drop=old, add=record)
         self.records.append(record)
         return self._write(add=record)
 

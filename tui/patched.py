@@ -150,12 +150,16 @@ def _flat(
     if len(moved) > MOVED_SORT:
         return dict(sorted(flat.items(), key=lambda kv: order(kv[1])))
     # Taken out first, then each put back at its place: bisect needs the others in order.
+    was = {k: i for i, k in enumerate(flat)}
     out = [k for k in dict.fromkeys(moved) if k in flat]
     placing = [(k, flat.pop(k)) for k in out]
     keys, values = list(flat), list(flat.values())
     for key, value in placing:
         # In ``order``, as every load and build gives them: the place is found in O(log n) comparisons.
-        to = bisect.bisect_right(values, order(value), key=order)
+        # Among equal ones (two VMs of one name), where it was before, as the stable sort above keeps it.
+        rank = order(value)
+        lo, hi = bisect.bisect_left(values, rank, key=order), bisect.bisect_right(values, rank, key=order)
+        to = lo + bisect.bisect_left(keys[lo:hi], was[key], key=was.__getitem__)
         keys.insert(to, key)
         values.insert(to, value)
     return dict(zip(keys, values, strict=True))

@@ -171,3 +171,17 @@ def test_a_rename_or_vmotion_shares_the_large_mappings(demo: Inventory) -> None:
     assert isinstance(moved.ports, Patched) and moved.ports._base is demo.ports
     assert isinstance(moved.vms, Patched) and moved.vms._base is demo.vms
     assert demo.vms[F5] is vm and renamed.vms[F5].host == vm.host
+
+
+def test_a_vm_renamed_to_another_vms_name_keeps_the_stable_sort_order() -> None:
+    """Two VMs of one name (normal in vSphere: other folders): the patched order is a stable sort's."""
+    from tui.backends.snapshot import SnapshotBackend
+
+    demo = SnapshotBackend().load()
+    inv = rebuilt(demo, vms=sorted(demo.vms.values(), key=lambda v: v.name.lower()))
+    ported = [v for v in inv.vms.values() if v.nics and all(n.port for n in v.nics)]
+    for a, b in ((ported[0], ported[3]), (ported[3], ported[0])):
+        renamed = replace(a, name=b.name)
+        after = apply_change(inv, Change(vms=(renamed,)))
+        stable = sorted([renamed if v.key == a.key else v for v in inv.vms.values()], key=lambda v: v.name.lower())
+        assert list(after.vms) == [v.key for v in stable]

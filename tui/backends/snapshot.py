@@ -48,7 +48,7 @@ from tui.backends import (
     snapshot_format,
 )
 from tui.config import FileProblem, Settings, read_only_hint, read_regular_file
-from tui.gcpause import freeze_large, gc_paused
+from tui.gcpause import gc_paused
 from tui.mirror_traffic import lab_mirrored_rates
 from tui.model import (
     ChangeOperation,
@@ -298,10 +298,7 @@ def decode_snapshot(raw: bytes, path: Path | str, source: str) -> tuple[Inventor
             return parse_snapshot(_parse_json(raw, path), source)
         if snapshot.format != FORMAT or snapshot.version not in READABLE_VERSIONS:
             return parse_snapshot(_parse_json(raw, path), source)
-        loaded = _inventory(snapshot, source)
-        del snapshot  # the Structs are garbage now: freed before the inventory is frozen
-        freeze_large(len(loaded[0].ports))
-        return loaded
+        return _inventory(snapshot, source)
 
 
 class SnapshotBackend:
