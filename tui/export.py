@@ -168,6 +168,16 @@ def ansible_limits(session: MirrorSession) -> list[str]:
     return out
 
 
+def ansible_notes(session: MirrorSession) -> list[str]:
+    """What the module does beyond the session, read off its source: said in comments of the task."""
+    notes = ["the module finds the switch by name (not unique across datacenters) and the session by name"]
+    if session.type in (SessionType.DV_PORT_MIRROR, SessionType.REMOTE_MIRROR_DEST):
+        notes.append("it also turns promiscuous mode on for the destination port")
+    if session.type is SessionType.REMOTE_MIRROR_DEST:
+        notes.append("it refuses a source VLAN that no portgroup of the switch uses (QueryUsedVlanIdInDvs)")
+    return notes
+
+
 _JINJA = ("{{", "{%", "{#", "}}", "%}", "#}")
 
 
@@ -239,8 +249,7 @@ def _ansible(inventory: Inventory, switch: Switch, session: MirrorSession, limit
             options.append((option, getattr(session, attr)))
     options.append(("strip_original_vlan", session.strip_original_vlan))
     options.append(("normal_traffic_allowed", session.normal_traffic_allowed))
-    if kind in (SessionType.DV_PORT_MIRROR, SessionType.REMOTE_MIRROR_DEST):
-        lines.append("# Note: the module also turns promiscuous mode on for the destination port.")
+    lines += [f"# Note: {note}." for note in ansible_notes(session)]
     lines += [
         "# With state: present, an existing session of this name is removed and created again (new key).",
         f"- name: {_yaml('Create ' + _plain_title(session, switch))}",
@@ -280,7 +289,12 @@ def _ps(text: str) -> str:
             literal += ch * 2 if ch in _PS_QUOTES else ch
     if literal or not parts:
         parts.append(f"'{literal}'")
-    return parts[0] if len(parts) == 1 else "(" + " + ".join(parts) + ")"
+    if len(parts) == 1:
+        return parts[0]
+    if not parts[0].startswith("'"):
+        # The left operand decides what + does: a [char] first would add numbers, not join text.
+        parts.insert(0, "''")
+    return "(" + " + ".join(parts) + ")"
 
 
 def _ps_value(value: Any) -> str:

@@ -27,10 +27,11 @@ Pure Python: no Textual, no pyVmomi.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.model import Inventory, Nic, Portgroup, Problem, Severity, Switch, Vm
+from tui.text import has_unsafe
 
 DEFAULT_PORTGROUP = "dvPgMirror"
 DEFAULT_VLAN = 205
@@ -309,8 +310,15 @@ def plan(inventory: Inventory, request: MonitorRequest, facts: VmFacts | None = 
     if not 1 <= request.vlan <= 4094:
         problems.append(_problem("BadVlan", f"VLAN {request.vlan} cannot be a mirroring VLAN: use 1-4094.", fld="vlan"))
     name = request.portgroup.strip()
-    if not name or len(name) > 80:
-        problems.append(_problem("BadPortgroupName", "A portgroup name has 1 to 80 characters.", fld="portgroup"))
+    request = replace(request, portgroup=name)  # as checked, so as sent
+    if not name or len(name) > 80 or has_unsafe(name):
+        problems.append(
+            _problem(
+                "BadPortgroupName",
+                "A portgroup name has 1 to 80 characters, none of them control characters.",
+                fld="portgroup",
+            )
+        )
     vm = find_vm(inventory, request.vm)
     if vm is None:
         problems.append(_problem("VmNotFound", f"No VM called {request.vm} in {inventory.vcenter}.", fld="vm"))

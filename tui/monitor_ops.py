@@ -99,11 +99,14 @@ def prepare(backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan) ->
     notices: list[str] = []
     store = store_for(backend)
     pending: RestoreRecord | None = None
-    had_record = False
-    if not plan.errors and plan.vm is not None and plan.nic is not None:
-        # Written before anything is sent, so a move that happens (even one whose answer is lost) can
-        # be undone; a record of this NIC kept from an earlier prepare keeps where it was first.
-        had_record = bool(store.find(scope(backend, inventory), plan.vm.key, plan.nic.key))
+    # Written before anything is sent, so a move that happens (even one whose answer is lost) can be
+    # undone; a record of this NIC kept from an earlier prepare keeps where it was first.
+    if (
+        not plan.errors
+        and plan.vm is not None
+        and plan.nic is not None
+        and not store.find(scope(backend, inventory), plan.vm.key, plan.nic.key)
+    ):
         pending = _record(backend, inventory, plan, plan.portgroup.key if plan.portgroup else "", False)
         stored = store.put(pending)
         if stored:
@@ -113,7 +116,7 @@ def prepare(backend: MonitorBackend, inventory: Inventory, plan: MonitorPlan) ->
             raise ChangeRefused("the checks found errors; nothing was sent", plan.errors, sent=False)
         done = backend.monitor_apply(inventory, plan)
     except BackendError as e:
-        if pending is not None and not had_record and isinstance(e, ChangeRefused) and not e.sent:
+        if pending is not None and isinstance(e, ChangeRefused) and not e.sent:
             store.drop(pending)  # known not to have moved: nothing to undo
         result, code, problems = _failure(e)
         failure = audit.record_monitor(backend, inventory, switch, change, result, (*problems, *warnings))

@@ -68,3 +68,4 @@ def test_file_names_keep_only_safe_characters() -> None:
 
     assert file_name(MirrorSession(name="vm[prod] /../x\n"), Format.PYVMOMI) == "dvmirror-vm-prod-x.py"
     assert file_name(MirrorSession(key="7", name="[/]"), Format.ANSIBLE) == "dvmirror-session-7.yml"
+    assert file_name(MirrorSession(key="../x/7", name=""), Format.JSON) == "dvmirror-session-x-7.json"

@@ -62,6 +62,8 @@ HOSTILE = [
     "bidi \u202eevil\u202c",
     "back\\slash \\N{BULLET}",
     "$(rm -rf ~) `whoami` $env:PATH",
+    "\tstarts with a control character",
+    "\x1b\x1b",
 ]
 
 P = VspanPorts
@@ -267,6 +269,8 @@ def _ps_string(expr: str) -> str:
     """Decode a string expression as PowerShell would: ``'…'`` (a doubled quote is one), ``[char]0xNNNN``, ``+``."""
     if expr.startswith("(") and expr.endswith(")"):
         expr = expr[1:-1]
+        # PowerShell's + takes its meaning from the left operand: a string must come first.
+        assert expr.startswith("'"), f"a string expression that does not start with a string: {expr!r}"
     out, at = [], 0
     while at < len(expr):
         m = _PS_TOKEN.match(expr, at)

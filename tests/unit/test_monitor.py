@@ -212,3 +212,38 @@ def test_cli_prepare_dry_run_json_and_exit_codes(capsys: pytest.CaptureFixture[s
     assert code == 0 and "ready to be the destination: dvmirror session create --dest 3005" in out
     code, data, _ = run_cli_json(capsys, "--demo", "monitor", "restore", "--vm", VM)
     assert code == 1 and data["problems"][0]["code"] == "NothingToRestore"
+
+
+def test_a_move_whose_answer_is_lost_can_still_be_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The restore record is written before anything is sent: a lost answer leaves it; a refusal with
+    nothing sent takes it away again."""
+    from tui.backends import ChangeRefused, ConnectionFailed
+
+    backend = SnapshotBackend(None, lab="walkthrough")
+    inv = backend.load()
+    p = backend.monitor_plan(inv, MonitorRequest(vm=VM, vlan=205))
+    real = backend.monitor_apply
+
+    def lost(inventory: Inventory, the_plan: monitor.MonitorPlan) -> object:
+        real(inventory, the_plan)  # the change is made...
+        raise ConnectionFailed("the connection was lost")  # ...and its answer lost
+
+    monkeypatch.setattr(backend, "monitor_apply", lost)
+    assert monitor_ops.prepare(backend, inv, p).result == "error"
+    back = monitor_ops.restore(backend, backend.load(), VM)
+    assert back.result == "ok" and back.done is not None and back.done.port == "2258"
+
+    def refused(inventory: Inventory, the_plan: monitor.MonitorPlan) -> object:
+        raise ChangeRefused("no", [], sent=False)
+
+    monkeypatch.setattr(backend, "monitor_apply", refused)
+    assert monitor_ops.prepare(backend, backend.load(), p).result == "refused"
+    assert monitor_ops.restore(backend, backend.load(), VM).problems[0].code == "NothingToRestore"
+
+
+def test_portgroup_names_are_sent_as_checked() -> None:
+    inv = SnapshotBackend(None, lab="walkthrough").load()
+    spaced = plan(inv, MonitorRequest(vm=VM, vlan=205, portgroup="  dvPgMirror "))
+    assert spaced.create_spec is not None and spaced.create_spec["name"] == "dvPgMirror"
+    hostile = plan(inv, MonitorRequest(vm=VM, vlan=205, portgroup="ev\x1b[2Jil"))
+    assert "BadPortgroupName" in [x.code for x in hostile.errors]

@@ -65,3 +65,31 @@ def test_time_left_and_expired() -> None:
     assert timebox.left_text(s, NOW + timedelta(hours=1)) == "expired 30 min ago"
     assert not timebox.is_expired(s, NOW) and timebox.is_expired(s, NOW + timedelta(minutes=30))
     assert timebox.left_text(MirrorSession(), NOW) == "" and not timebox.is_expired(MirrorSession(), NOW)
+
+
+def test_expire_sends_the_sessions_it_can_and_says_which_it_cannot(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One expired session whose port is gone (refused by the rules) does not hold up another."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from tui.__main__ import main
+
+    lab = json.loads((Path(__file__).resolve().parents[2] / "tui/backends/labs/demo.json").read_text(encoding="utf-8"))
+    cloud = next(s for s in lab["switches"] if s["name"] == "dvSwitchCloud")
+    gone, old = copy.deepcopy(cloud["sessions"][0]), copy.deepcopy(cloud["sessions"][0])
+    gone.update(key="90", name="gone", description="x [dvmirror: expires 2026-01-01T00:00Z]")
+    gone["sourcePortReceived"]["portKey"] = gone["sourcePortTransmitted"]["portKey"] = ["99999"]
+    gone["destinationPort"]["portKey"] = ["2258"]
+    old.update(key="91", name="old", description="y [dvmirror: expires 2026-01-01T00:00Z]")
+    old["sourcePortReceived"]["portKey"], old["sourcePortTransmitted"]["portKey"] = ["450"], []
+    old["destinationPort"]["portKey"] = ["2259"]
+    cloud["sessions"] += [gone, old]
+    path = Path(str(tmp_path)) / "lab.json"
+    path.write_text(json.dumps(lab), encoding="utf-8")
+    assert main(["sessions", "expire", "--snapshot", str(path), "--json"]) == 1
+    rows = {r["key"]: r for r in json.loads(capsys.readouterr().out)["sessions"]}
+    assert rows["91"]["done"] is True and rows["91"]["problems"] == []
+    assert rows["90"]["done"] is False and {p["code"] for p in rows["90"]["problems"]} == {"NotFound"}

@@ -60,12 +60,12 @@ def cmd_sessions(backend: Backend, args: argparse.Namespace) -> int:
     expire = getattr(args, "action", None) == "expire"
     if (getattr(args, "dry_run", False) or getattr(args, "remove", False)) and not expire:
         raise UsageError("--dry-run and --remove go with `dvmirror sessions expire`")
-    if expire:
-        return cmd_expire(backend, args)
     reports = [f for f in ("check", "history", "allow_list") if getattr(args, f, False)]
     if len(reports) > 1 or (expire and reports):
         given = [*("--" + f.replace("_", "-") for f in reports), *(["expire"] if expire else [])]
         raise UsageError(f"{' and '.join(given)} are different reports and actions: give one of them")
+    if expire:
+        return cmd_expire(backend, args)
     if getattr(args, "allow_list", False):
         return cmd_allow_list(backend, args)
     if getattr(args, "check", False):
@@ -144,27 +144,41 @@ def cmd_expire(backend: Backend, args: argparse.Namespace) -> int:
     code = EXIT_OK
     failure: BackendError | None = None
     out = None if args.json else console()
+
+    def change_of(s: MirrorSession) -> SessionChange:
+        if args.remove:
+            return SessionChange(ChangeOperation.REMOVE, s)
+        return SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=False))
+
     for sw in switches:
         due = [s for s_sw, s in found if s_sw is sw and (args.remove or s.enabled)]
         if not due:
             continue
-        if args.remove:
-            changes = [SessionChange(ChangeOperation.REMOVE, s) for s in due]
-        else:
-            changes = [SessionChange(ChangeOperation.EDIT, s.with_changes(enabled=False)) for s in due]
-        problems = [p for p in rules.check(inventory, sw.key, changes) if p.severity is Severity.ERROR]
-        done = False
-        if not problems and not args.dry_run:
-            outcome = apply_and_audit(backend, inventory, sw.key, changes)
-            problems = [p for p in outcome.problems if p.severity is Severity.ERROR]
-            done = outcome.exit_code == EXIT_OK
+
+        # Each session is checked on its own (one that cannot be changed does not hold up the others);
+        # those that pass go in one change of the switch.
+        refused = {
+            s.key: errors
+            for s in due
+            if (errors := [p for p in rules.check(inventory, sw.key, [change_of(s)]) if p.severity is Severity.ERROR])
+        }
+        sendable = [s for s in due if s.key not in refused]
+        done_keys: set[str | None] = set()
+        sent_problems: list[Problem] = []
+        if refused:
+            code = EXIT_PROBLEMS
+        if sendable and not args.dry_run:
+            outcome = apply_and_audit(backend, inventory, sw.key, [change_of(s) for s in sendable])
+            sent_problems = [p for p in outcome.problems if p.severity is Severity.ERROR]
+            if outcome.exit_code == EXIT_OK:
+                done_keys = {s.key for s in sendable}
             if outcome.error is not None:
                 failure = outcome.error
-            if not done and code == EXIT_OK:
+            if outcome.exit_code != EXIT_OK and code == EXIT_OK:
                 code = outcome.exit_code
-        elif problems:
-            code = EXIT_PROBLEMS
         for s in due:
+            problems = refused.get(s.key, sent_problems if s in sendable else [])
+            done = s.key in done_keys
             rows.append(
                 {
                     "switch": sw.name,
@@ -179,12 +193,15 @@ def cmd_expire(backend: Backend, args: argparse.Namespace) -> int:
             )
         if out is not None:
             action = "delete" if args.remove else "disable"
-            verb = f"Would {action}" if args.dry_run else (f"{action.capitalize()}d" if done else f"Could not {action}")
             for s in due:
                 label = f"session {s.key} ({s.name or 'no name'}) on {sw.name}"
-                out.print(Text(f"{verb} {label}: {timebox.left_text(s, now)}"))
-            for p in problems:
-                out.print(problem_line(p))
+                ok = s.key not in refused and (args.dry_run or s.key in done_keys)
+                said = (
+                    (f"Would {action}" if args.dry_run else f"{action.capitalize()}d") if ok else f"Could not {action}"
+                )
+                out.print(Text(f"{said} {label}: {timebox.left_text(s, now)}"))
+                for p in refused.get(s.key, sent_problems if s in sendable else []):
+                    out.print(problem_line(p))
     skipped = [(sw, s) for sw, s in found if not args.remove and not s.enabled]
     if args.json:
         emit_json(

@@ -32,7 +32,8 @@ SUFFIX = {Format.ANSIBLE: "yml", Format.POWERCLI: "ps1", Format.PYVMOMI: "py", F
 def file_name(session: MirrorSession, fmt: Format) -> str:
     """``dvmirror-<session name>.<suffix>``: letters, digits, ``_``, ``-`` and single dots only."""
     stem = re.sub(r"[^A-Za-z0-9._-]+|\.{2,}", "-", session.name)
-    stem = re.sub(r"-{2,}", "-", stem).strip("-.")[:60] or f"session-{session.key or 'new'}"
+    key = re.sub(r"[^A-Za-z0-9_-]+", "-", session.key or "new").strip("-")[:20] or "new"
+    stem = re.sub(r"-{2,}", "-", stem).strip("-.")[:60] or f"session-{key}"
     return f"dvmirror-{stem}.{SUFFIX[fmt]}"
 
 

@@ -60,9 +60,13 @@ class MonitorScreen(ModalScreen[MonitorDone | None]):
         Binding("ctrl+r", "review", "Review", id="monitor.review", tooltip="Check and show the specs to send"),
     ]
 
-    def __init__(self, vm: str = "", nic: str = "", switch_key: str = "", vlan: int | None = None) -> None:
+    def __init__(
+        self, vm: str = "", nic: str = "", switch_key: str = "", vlan: int | None = None, *, pin_switch: bool = False
+    ) -> None:
         super().__init__()
         self.vm, self.nic, self.switch_key = vm, nic, switch_key
+        self.pin_switch = pin_switch
+        """Plan on ``switch_key`` only (the wizard's switch), not on whatever switch the NIC is on."""
         self.vlan = vlan
         self.plan: MonitorPlan | None = None
         self.done: MonitorDone | None = None
@@ -111,6 +115,7 @@ class MonitorScreen(ModalScreen[MonitorDone | None]):
             nic=self.query_one("#monitor-nic", Input).value.strip(),
             vlan=int(text),
             portgroup=self.query_one("#monitor-portgroup", Input).value.strip() or DEFAULT_PORTGROUP,
+            switch=self.switch_key if self.pin_switch else "",
         )
 
     def _status(self, text: str) -> None:
@@ -216,8 +221,11 @@ class MonitorScreen(ModalScreen[MonitorDone | None]):
             return
         made = f"Created {done.portgroup} ({done.portgroup_key}). " if done.created else ""
         text = f"{made}{done.nic} of {done.vm} is on {done.portgroup}, port {done.port or '?'}."
+        said = [*outcome.notices, *(f"{p.code}: {p.message}" for p in outcome.problems)]
+        for notice in outcome.notices:  # e.g. the restore record not saved: the move cannot be undone by dvmirror
+            self.notify(notice, severity="warning", markup=False)
         self.query_one("#monitor-text", Static).update(
-            Text(f"{text}\n\nPort {done.port} is ready to be the destination of a mirror session.")
+            Text("\n".join([text, *said, "", f"Port {done.port} is ready to be the destination of a mirror session."]))
         )
         switch = next((n.switch for v in (fresh.vms.values() if fresh else ()) if v.name == done.vm for n in v.nics
                        if n.label == done.nic), "")  # fmt: skip

@@ -363,13 +363,16 @@ class SessionWizard(ModalScreen[SessionChange | None]):
         def done(result: MonitorDone | None) -> None:
             if result is None or not result.port:
                 return
+            if result.switch_key != self.switch_key:  # a port key means something on its own switch only
+                self.notify("The monitor port is on another switch: not taken as this session's destination.")
+                return
             if result.inventory is not None and self.switch_key in result.inventory.switches:
                 self.inventory = result.inventory  # the new port is in it
             field = self.query_one("#dest-ports", Input)
             field.value = result.port
             field.focus()
 
-        self.app.push_screen(MonitorScreen(switch_key=self.switch_key), done)
+        self.app.push_screen(MonitorScreen(switch_key=self.switch_key, pin_switch=True), done)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
