@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,6 +94,10 @@ class ContextView:
     """The explorer's marks and selection in this context (ExplorerScreen.save_view)."""
     drift_checked: bool = False
     """Its sessions were checked for drift once (new problems are notified from then on)."""
+
+
+CACHED_WAIT = 120.0
+"""Seconds a change made on the cached tree waits for the live load before it is given up."""
 
 
 class DvMirrorApp(App[None]):
@@ -549,7 +554,25 @@ class DvMirrorApp(App[None]):
     @work(thread=True, group="apply", exit_on_error=False, description="Applying a session change")
     def apply_changes(self, switch_key: str, changes: list[SessionChange], offer_verify: bool = False) -> None:
         """Send ``changes`` to one switch in a thread; the outcome arrives as a message
-        (``offer_verify``: the wizard's Create, whose new session is offered a verify)."""
+        (``offer_verify``: the wizard's Create, whose new session is offered a verify).
+
+        While the tree shown is the cached one (:mod:`tui.warm`), the change waits for the live load
+        and is checked and sent against it: never on the strength of a cache."""
+        if self.partial and self._cached_at:
+            self.call_from_thread(
+                self.notify, "The tree is the cached one: the change is sent once the live load ends.", timeout=6
+            )
+            deadline = time.monotonic() + CACHED_WAIT
+            while self.partial and self._cached_at and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if self.partial:
+                self.call_from_thread(
+                    self.notify,
+                    "Nothing was sent: the live load has not ended. Try again once it has.",
+                    severity="error",
+                    markup=False,
+                )
+                return
         inventory = self.inventory
         if inventory is None:
             return

@@ -120,13 +120,27 @@ def read_private(path: Path, limit: int) -> bytes | None:
         os.close(fd)
 
 
+def _private_folders(folder: Path) -> None:
+    """``folder`` and dvmirror's cache folder above it, each 0700 (``mkdir``'s mode applies only to
+    the last folder it makes, and the umask trims it): names and times of the files stay private."""
+    root = cache_root()
+    folders = [folder]
+    while folders[-1] != root and folders[-1].parent != folders[-1] and root in folders[-1].parents:
+        folders.append(folders[-1].parent)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for f in folders:
+        st = f.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            f.chmod(0o700)
+
+
 def write_private(path: Path, parts: list[bytes]) -> str | None:
     """Write ``parts`` to ``path`` atomically (a fresh 0600 temporary file in the same folder,
     fsync, rename); the folders are created with mode 0700. Returns why it failed, or None."""
     folder = path.parent
     tmp = ""
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private_folders(folder)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as f:
             for part in parts:

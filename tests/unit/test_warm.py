@@ -353,3 +353,18 @@ def test_whose_session_it_is(session_user: str, user: str, same: bool) -> None:
     from tui.backends.vsphere import _same_user
 
     assert _same_user(session_user, user) is same
+
+
+def test_cache_folders_are_private_whatever_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    old = os.umask(0o022)
+    try:
+        root = warm.cache_root()
+        assert warm.write_private(root / "sessions" / "x", [b"{}"]) is None
+    finally:
+        os.umask(old)
+    for folder in (root, root / "sessions"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    (root / "sessions").chmod(0o755)  # loosened by hand: tightened again on the next write
+    assert warm.write_private(root / "sessions" / "y", [b"{}"]) is None
+    assert stat.S_IMODE((root / "sessions").stat().st_mode) == 0o700
