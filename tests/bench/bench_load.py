@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True, help="also run the naive walk")
     parser.add_argument("--repeat", type=int, default=1, help="runs per loader and size (the median is shown)")
     parser.add_argument("--delay", type=int, default=0, help="milliseconds vcsim adds to every SOAP call")
+    parser.add_argument(
+        "--devices", type=int, default=12, help="devices per VM, NICs included, as real VMs have (vcsim -devices)"
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--child", choices=["dvmirror", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -247,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(
                 [sys.executable, "-m", "tests.labgen", "scaled", "--vms", str(vms), str(lab)], cwd=REPO, check=True
             )
-            server = start_server(binary, lab, delay=args.delay)
+            server = start_server(binary, lab, delay=args.delay, args=("-devices", str(args.devices)))
             try:
                 by_loader: dict[str, dict[str, Any]] = {}
                 for approach in ["dvmirror"] + (["naive"] if args.naive else []):
