@@ -346,6 +346,7 @@ def run_floor(url: str, user: str, password: str) -> dict[str, Any]:
     from tui.backends._load import filter_spec as spec_for
     from tui.backends._soap import CHUNK
 
+    vmware_dvs: Any = vim.VmwareDistributedVirtualSwitch  # type: ignore[attr-defined]  # missing from the stubs
     wire = Wire()
     backend = _backend(url, user, password)
     started = time.perf_counter()
@@ -391,7 +392,7 @@ def run_floor(url: str, user: str, password: str) -> dict[str, Any]:
         vim.Datacenter: ["name"],
         vim.Folder: ["parent"],
         vim.DistributedVirtualSwitch: SWITCH_PATHS,
-        vim.VmwareDistributedVirtualSwitch: VMWARE_SWITCH_PATHS,
+        vmware_dvs: VMWARE_SWITCH_PATHS,
         vim.dvs.DistributedVirtualPortgroup: [*PORTGROUP_PATHS, "config.uplink"],
         vim.HostSystem: ["name"],
     }
@@ -399,7 +400,7 @@ def run_floor(url: str, user: str, password: str) -> dict[str, Any]:
     first = time.perf_counter() - t0
     pages(spec_for(view, {vim.VirtualMachine: VM_MAP_PATHS}))
     for moid in dict.fromkeys(re.findall(rb'<obj type="VmwareDistributedVirtualSwitch">([^<]+)</obj>', tree_body)):
-        read(vim.VmwareDistributedVirtualSwitch(moid.decode(), backend._stub), "FetchPorts", [None])
+        read(vmware_dvs(moid.decode(), backend._stub), "FetchPorts", [None])
     mapped, map_cpu = time.perf_counter() - t0, _cpu() - cpu0
     map_calls, map_received = wire.requests, wire.received
     pages(spec_for(view, {vim.VirtualMachine: VM_DETAIL_PATHS}))

@@ -216,7 +216,7 @@ def test_port_map_before_details_gives_the_same_port_rows(vcsim: Any, backend_fo
     labelled = unclaimed = 0
     for key, port in inv.ports.items():
         full, early = inv.port_row(port), port_map.port_row(port_map.ports[key])
-        fields = PORT_MAP_FIELDS
+        fields: tuple[str, ...] = PORT_MAP_FIELDS
         if port.connectee is None and full["vm"]:
             # The demo lab's powered-off WEB13: its NIC's backing names port 113, which has no
             # connectee; only its device list says whose it is.

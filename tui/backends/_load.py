@@ -3,10 +3,13 @@
 The tree (datacenters, folders, switches, portgroups, hosts) is a few hundred objects and goes
 through pyVmomi, paged (:func:`retrieve`, :func:`read_tree`); the VMs and the ports are the bulk
 and are streamed page by page through :class:`._soap.RawSoap` and parsed by :mod:`._parse`
-(:func:`read_vms`, :func:`read_ports`). :func:`read_switch` reads one switch again (before and
-after a change). Nothing here holds a connection or a lock: the backend passes in its
-PropertyCollector, its stub's streaming reader and its switch references, and runs these
-inside its error mapping and retries.
+(:func:`read_vm_pages`, the next page read ahead while one is parsed; :func:`read_ports`). A load
+reads the VMs twice: :data:`VM_MAP_PATHS` for the port map (:func:`port_map_vms` gives each VM the
+NICs its ports' connectees name), then :data:`VM_DETAIL_PATHS` (:func:`with_details`).
+:func:`read_switch` reads one switch again (before and after a change). Nothing here holds a
+connection or a lock: the backend passes in its PropertyCollector, its stub's streaming reader,
+its switch references and the threads that read ahead, and runs these inside its error mapping
+and retries.
 """
 
 from __future__ import annotations

@@ -9,20 +9,26 @@ about a change sent), :mod:`._versions` (API version negotiation), :mod:`._load`
 PropertyCollector for, page by page), :mod:`._tasks` (a reconfigure task sent and waited for), and
 :mod:`._soap` with :mod:`._parse` (the streaming reader for bulk replies).
 
-How a load goes (DESIGN.md §9, performance.md §8):
+How a load goes (DESIGN.md §9, performance.md §8, issue 12):
 
 1. one container view over datacenters, folders, switches, portgroups, hosts and VMs;
 2. one ``RetrievePropertiesEx`` (pyVmomi, paged) for the switches, portgroups and hosts with a
    minimal ``pathSet`` → a partial inventory is reported at once so the tree can appear;
-3. the VMs (name, host, power state, NIC devices, guest IPs) with ``RetrievePropertiesEx`` +
-   ``ContinueRetrievePropertiesEx``, ``maxObjects`` 1000, parsed as a stream (:mod:`._soap`);
-4. one ``FetchDVPorts`` per switch (criteria unset: explicit false flags are ambiguous,
-   peers.md §2.0), parsed as a stream, with progress per switch.
+3. the port map, without the device lists: the VMs' name, host and power state
+   (``RetrievePropertiesEx`` + ``ContinueRetrievePropertiesEx``, ``maxObjects`` 1000, parsed as a
+   stream by :mod:`._soap`, the next page read ahead on another connection while one is parsed)
+   while one ``FetchDVPorts`` per switch (criteria unset: explicit false flags are ambiguous,
+   peers.md §2.0) is read on connections of its own (at most :data:`PORT_FETCHERS`). A port's
+   connectee names its VM and NIC key, its runtime state the MAC: the port map is reported as a
+   partial inventory with ``details`` False (tree, port table and search work; no NIC labels,
+   NICs on no distributed port or guest IPs yet);
+4. the VMs' ``config.hardware.device`` and ``guest.net`` (the same paging): the complete
+   inventory, whose rows are those of a one-pass load.
 
 So the number of SOAP calls grows only with pages of 1000 VMs: 3 to log in (service versions,
-``RetrieveServiceContent``, ``Login``), then ``4 + ceil(VMs / 1000) + switches`` per load
-(``QueryOptions`` for vCenter's name, the view, the tree, the VM pages, the ports, ``DestroyView``):
-16 at 10,000 VMs on 2 switches. Changes go through pyVmomi: read ``configVersion``, one
+``RetrieveServiceContent``, ``Login``), then ``4 + 2 × ceil(VMs / 1000) + switches`` per load
+(``QueryOptions`` for vCenter's name, the view, the tree, the two passes over the VMs, the ports,
+``DestroyView``): 26 at 10,000 VMs on 2 switches. Changes go through pyVmomi: read ``configVersion``, one
 ``ReconfigureDvs_Task``, wait, re-read (vspan.md §5).
 
 Saving a live inventory for offline use (``dvmirror snapshot save``) is ``snapshot.save_inventory(load())``.
