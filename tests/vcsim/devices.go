@@ -103,11 +103,11 @@ func otherDevices(name string, n int) []types.BaseVirtualDevice {
 			}}
 		},
 	}
-	for _, make := range rest {
+	for _, next := range rest {
 		if len(out) == n {
 			return out
 		}
-		out = append(out, make())
+		out = append(out, next())
 	}
 	for i := 1; len(out) < n && i < 60; i++ {
 		out = append(out, disk(i))
