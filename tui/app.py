@@ -350,9 +350,10 @@ class DvMirrorApp(App[None]):
         if not message.partial:
             for warning in message.inventory.warnings:
                 self.notify(warning, title="Warning", severity="warning", timeout=20, markup=False)
+        if not message.partial or message.inventory.ports:  # the port map is searchable before its details
             self.index = None
             # Indexing holds the GIL for a second at 50,000 ports: paint the tree first.
-            self.call_after_refresh(self.build_index, message.inventory)
+            self.call_after_refresh(self.build_index, message.inventory, message.partial)
 
     def _drift_scope(self, inventory: Inventory) -> str:
         """Whose baselines: the vCenter's (drift_store.scope); an offline lab's are its own, so the

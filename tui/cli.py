@@ -370,6 +370,8 @@ def cmd_find(backend: Backend, args: argparse.Namespace) -> int:
     if not term:
         raise UsageError("the search term is empty")
     inventory, cached = load_or_cached(backend, args)
+    if not inventory.details:  # a port map read before the device lists: no guest IP is known yet
+        err_console().print(Text("IPs still loading: a search by IP finds nothing yet.", style="yellow"))
     hits = LookupIndex(inventory).search(term, limit=None)
     rows = []
     for hit in hits:

@@ -64,6 +64,10 @@ class Inventory:
     """Every VM NIC that no port holds, and every VM without a NIC, in VM order."""
     warnings: tuple[str, ...] = ()
     """What the load could not show as vCenter has it (two switches with one UUID...), for people."""
+    details: bool = True
+    """False for the port map of a load still running: its ports, VMs and the NIC on each port (key,
+    MAC) are known, but not yet the NIC labels, the NICs on no distributed port, VMs without a NIC
+    and guest IPs (so a search by IP cannot find anything yet). The complete inventory follows."""
 
     @classmethod
     def build(
@@ -79,12 +83,14 @@ class Inventory:
         vms: list[Vm] | tuple[Vm, ...],
         warnings: tuple[str, ...] | list[str] = (),
         ports_read: bool = True,
+        details: bool = True,
     ) -> Inventory:
         """Assemble an inventory and its indexes. Port order is preserved per portgroup.
 
         ``ports_read=False`` marks a partial inventory shown while the ports are still being read:
         a NIC whose backing names a port is not listed in ``portless`` (every one would be, for a
-        moment); those naming none are.
+        moment); those naming none are. ``details=False`` marks the port map read before the device
+        lists (:attr:`details`): a VM without NICs is not listed in ``portless`` (its NICs are not known).
         """
         by_pg: dict[str, list[Port]] = {}
         by_sw: dict[str, list[Port]] = {}
@@ -101,7 +107,7 @@ class Inventory:
         portless: list[PortlessNic] = []
         contested: list[tuple[Vm, Nic]] = []
         for vm in vms:
-            if not vm.nics:
+            if not vm.nics and details:
                 portless.append(PortlessNic(vm))
             for nic in vm.nics:
                 if nic.switch and nic.port:
@@ -120,7 +126,7 @@ class Inventory:
             portless = [
                 PortlessNic(vm, nic)
                 for vm in vms
-                for nic in (vm.nics or (None,))
+                for nic in (vm.nics or ((None,) if details else ()))
                 if nic is None
                 or (owner := owners((nic.switch, nic.port))) is None
                 or owner[1] is not nic
@@ -141,6 +147,7 @@ class Inventory:
             nic_by_port=nic_by_port,
             portless=tuple(portless),
             warnings=tuple(warnings),
+            details=details,
         )
 
     # -- convenience lookups -------------------------------------------------------------

@@ -148,9 +148,10 @@ def codes(result: dict[str, Any], severity: str = "error") -> list[str]:
     return [p["code"] for p in result["problems"] if p["severity"] == severity]
 
 
-# The load of the demo lab through the CLI makes RetrievePropertiesEx calls #1 (tree) and #2 (VMs);
-# a change then reads the switch with #3 before sending ReconfigureDvs_Task.
-PRE_READ = 3
+# The load of the demo lab through the CLI makes RetrievePropertiesEx calls #1 (tree), #2 (VM names
+# and hosts, for the port map) and #3 (VM devices and guest IPs); a change then reads the switch
+# with #4 before sending ReconfigureDvs_Task.
+PRE_READ = 4
 
 
 # -- session expired or terminated between load and apply ----------------------------------------
@@ -519,7 +520,8 @@ def test_cli_load_cut_in_every_port_list_is_interrupted(
     server = start_vcsim()
     proxy = proxies(server, Fault("FetchDVPorts", "cut_mid", nth=0, at_byte=4000))
     code, result, err = cli(capsys, "ports", *via(proxy, server))
-    assert proxy.calls["FetchDVPorts"] == 2, "one retry on fresh connections, then the truth"
+    # The demo lab's two switches are read at once: one FetchDVPorts per switch in each attempt.
+    assert proxy.calls["FetchDVPorts"] == 2 * 2, "one retry on fresh connections, then the truth"
     assert code == 3 and result is None
     assert "loading the inventory" in err and "was interrupted" in err
     assert "nothing is listening" not in err and "Traceback" not in err
@@ -682,6 +684,6 @@ def test_the_proxy_speaks_tls_on_both_sides(vcsim_tls: Any, proxies: Callable[..
             backend.close()
         assert len(inventory.ports) == 437
         assert proxy.url().startswith("https://") and proxy.fired == [("FetchDVPorts", "cut_mid")]
-        assert proxy.calls["FetchDVPorts"] == 3  # two switches, one of them read again after the cut
+        assert proxy.calls["FetchDVPorts"] == 4  # two switches read at once, both read again after the cut
     finally:
         proxy.stop()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests import helpers
-from tests.labgen import scaled_lab
+from tests.labgen import portless_lab, scaled_lab
 from tui.backends import ChangeRefused, LoadProgress, ReadOnlyError, StaleSwitch
 from tui.backends.snapshot import SnapshotBackend, dump_inventory, save_inventory
 from tui.backends.vsphere import VsphereBackend
@@ -197,6 +197,64 @@ def test_partial_tree_comes_first(vcsim: Any, backend_for: Any) -> None:
     assert all(p.total == len(inv.switches) for p in per_switch)
 
 
+PORT_MAP_FIELDS = ("switch", "portgroup", "port", "vm", "mac", "host", "vlan", "connected")
+"""What a port's row says before the device lists are read (no NIC label, no guest IPs)."""
+
+
+def test_port_map_before_details_gives_the_same_port_rows(vcsim: Any, backend_for: Any) -> None:
+    steps: list[LoadProgress] = []
+    inv = backend_for(vcsim).load(steps.append)
+    maps = [p.partial for p in steps if p.partial is not None and p.partial.ports]
+    assert len(maps) == 1, "one port map, reported before the load ends"
+    port_map = maps[0]
+    assert not port_map.details and inv.details
+    assert port_map.ports == inv.ports and port_map.switches == inv.switches
+    assert port_map.portgroups == inv.portgroups and port_map.hosts == inv.hosts
+    assert {k: (v.name, v.host, v.power) for k, v in port_map.vms.items()} == {
+        k: (v.name, v.host, v.power) for k, v in inv.vms.items()
+    }
+    labelled = unclaimed = 0
+    for key, port in inv.ports.items():
+        full, early = inv.port_row(port), port_map.port_row(port_map.ports[key])
+        fields: tuple[str, ...] = PORT_MAP_FIELDS
+        if port.connectee is None and full["vm"]:
+            # The demo lab's powered-off WEB13: its NIC's backing names port 113, which has no
+            # connectee; only its device list says whose it is.
+            assert early["vm"] == "" and early["mac"] == ""
+            fields = tuple(f for f in fields if f not in ("vm", "mac"))
+            unclaimed += 1
+        assert {f: early[f] for f in fields} == {f: full[f] for f in fields}, key
+        assert early["ips"] == []
+        if full["vm"]:
+            assert early["nic"] == "" and full["nic"].startswith("Network adapter")
+            labelled += 1
+    assert labelled > 50 and unclaimed == 1 and any(inv.port_row(p)["ips"] for p in inv.ports.values())
+    assert port_map.portless == ()
+
+
+def test_nics_on_no_port_come_with_the_device_lists(start_vcsim: Any, backend_for: Any) -> None:
+    """The port map lists no NIC on no distributed port and no VM without a NIC: it cannot know them."""
+    steps: list[LoadProgress] = []
+    inv = backend_for(start_vcsim(lab=portless_lab())).load(steps.append)
+    port_map = next(p.partial for p in steps if p.partial is not None and p.partial.ports)
+    assert port_map.portless == () and not port_map.details
+    assert len(inv.portless) >= 3 and inv.details
+    assert {k: (v.name, v.host) for k, v in port_map.vms.items()} == {k: (v.name, v.host) for k, v in inv.vms.items()}
+
+
+def test_realistic_device_lists_change_nothing(start_vcsim: Any, backend_for: Any) -> None:
+    """VMs with 12 devices each (-devices 12: controllers, disk, CD-ROM, video... as real VMs
+    have) load into the same inventory as VMs carrying only their NICs."""
+    lab = scaled_lab(300, nics=2)
+    dumps = []
+    for args in ((), ("-devices", "12")):
+        inv = backend_for(start_vcsim(lab=lab, args=args)).load()
+        dump = dump_inventory(inv)
+        dump.pop("saved")
+        dumps.append(dump)
+    assert dumps[0] == dumps[1] and len(dumps[0]["vms"]) == 300
+
+
 class _CountRequests:
     """Counts every HTTP request any connection sends (pyVmomi's and ours)."""
 
@@ -229,11 +287,13 @@ def test_soap_calls_grow_only_with_pages(start_vcsim: Any, backend_for: Any, mon
         assert len(inv.vms) == vms
         counts[vms] = counter.methods
     small, big = counts[100], counts[2500]
-    # 2,500 VMs need two more pages of 1,000 than 100 VMs; nothing else changes.
-    assert len(big) - len(small) == 2
-    assert big.count("ContinueRetrievePropertiesEx") == 2
+    # 2,500 VMs need two more pages of 1,000 than 100 VMs in each of the two passes over the VMs
+    # (names and hosts for the port map, then device lists and guest IPs); nothing else changes.
+    assert len(big) - len(small) == 4
+    assert big.count("ContinueRetrievePropertiesEx") == 4
+    assert big.count("RetrievePropertiesEx") == 3  # the tree, then each pass's first page
     assert big.count("FetchDVPorts") == 2
-    assert len(big) <= 12
+    assert len(big) <= 14
 
 
 # -- snapshots --------------------------------------------------------------------------------

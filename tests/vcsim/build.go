@@ -525,6 +525,9 @@ func (b *builder) vms() error {
 		on := power == types.VirtualMachinePowerStatePoweredOn
 
 		var devices []types.BaseVirtualDevice
+		if extraDevices > len(l.Nics) {
+			devices = otherDevices(l.Name, extraDevices-len(l.Nics))
+		}
 		var nicInfo []types.GuestNicInfo
 		var networks []types.ManagedObjectReference
 		var firstIP string

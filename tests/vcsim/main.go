@@ -89,6 +89,7 @@ func main() {
 	user := flag.String("user", "user", "user name to accept")
 	password := flag.String("password", "pass", "password to accept")
 	delay := flag.Int("delay", 0, "milliseconds added to every SOAP call")
+	flag.IntVar(&extraDevices, "devices", 0, "devices per VM, its NICs included, as real VMs have (controllers, disk, CD-ROM, video...; 0: only the NICs)")
 	idle := flag.String("session-idle", "0", "expire sessions idle this long: seconds or a Go duration (1.5, 2s, 500ms; 0 = never)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", true, "exit when standard input reaches end of file")
 	trace := flag.Bool("trace", false, "log every SOAP request and response to standard error")

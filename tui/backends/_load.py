@@ -3,22 +3,26 @@
 The tree (datacenters, folders, switches, portgroups, hosts) is a few hundred objects and goes
 through pyVmomi, paged (:func:`retrieve`, :func:`read_tree`); the VMs and the ports are the bulk
 and are streamed page by page through :class:`._soap.RawSoap` and parsed by :mod:`._parse`
-(:func:`read_vms`, :func:`read_ports`). :func:`read_switch` reads one switch again (before and
-after a change). Nothing here holds a connection or a lock: the backend passes in its
-PropertyCollector, its stub's streaming reader and its switch references, and runs these
-inside its error mapping and retries.
+(:func:`read_vm_pages`, the next page read ahead while one is parsed; :func:`read_ports`). A load
+reads the VMs twice: :data:`VM_MAP_PATHS` for the port map (:func:`port_map_vms` gives each VM the
+NICs its ports' connectees name), then :data:`VM_DETAIL_PATHS` (:func:`with_details`).
+:func:`read_switch` reads one switch again (before and after a change). Nothing here holds a
+connection or a lock: the backend passes in its PropertyCollector, its stub's streaming reader,
+its switch references and the threads that read ahead, and runs these inside its error mapping
+and retries.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tui.backends import EXIT_USAGE, BackendError, ChangeRefused, LoadProgress, ProgressCallback
 from tui.backends._convert import _portgroup_from_props, _support, _switch_from_props, _unescape, _vim, _vmodl
-from tui.model import Host, Port, Portgroup, PortStatistics, Problem, Switch, Vm
+from tui.model import ConnecteeType, Host, Nic, Port, Portgroup, PortStatistics, Problem, Switch, Vm
 from tui.text import visible
 
 SWITCH_PATHS = [
@@ -42,6 +46,16 @@ PORTGROUP_PATHS = [
     "config.numPorts",
 ]
 VM_PATHS = ["name", "runtime.host", "runtime.powerState", "config.hardware.device", "guest.net"]
+"""Everything a VM is read for (the live channel's filter, a VM read again): :data:`VM_MAP_PATHS`
+and :data:`VM_DETAIL_PATHS` together."""
+VM_MAP_PATHS = ["name", "runtime.host", "runtime.powerState"]
+"""What the port map needs of a VM (its name for the ports its connectees name, its host and power
+state for the tree): about 0.4 KB per VM, against about 5 KB more for the device list of a VM with
+12 devices (bench_load.py). A port's NIC key and MAC come with the port."""
+VM_DETAIL_PATHS = ["config.hardware.device", "guest.net"]
+"""What only the device list and the guest have: NIC labels, the backings of NICs on no
+distributed port, each NIC's connected flag, and the guest IPs. The PropertyCollector cannot
+filter the device list by type, so the whole list is read; it is read after the port map."""
 
 
 class NoSuchDatacenter(BackendError, title="Unknown datacenter", exit_code=EXIT_USAGE):
@@ -219,15 +233,96 @@ def stream_vms(
         elements = raw.stream(pc, "ContinueRetrievePropertiesEx", [token], items)
 
 
-def read_ports(raw: Any, dvs: Any, switch_key: str) -> list[Port]:
+def read_vm_pages(
+    raw: Any,
+    pc: Any,
+    spec: Any,
+    page_size: int,
+    ahead: Executor,
+    cancel: Any = None,
+    page_read: Callable[[int], None] | None = None,
+) -> list[Vm]:
+    """:func:`stream_vms`, with the network overlapped: as soon as a page's token has been parsed
+    (vCenter writes it first), ``ahead`` (one thread) sends ``ContinueRetrievePropertiesEx`` and
+    reads the next page whole while this thread parses the rest of the current one. The first
+    page is parsed as it streams in. ``cancel`` (a :class:`._soap.Cancel`) stops both."""
+    vmodl = _vmodl()
+
+    from tui.backends._parse import OBJECTS, TOKEN, parse_vm
+    from tui.backends._soap import elements
+
+    options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
+    vms: list[Vm] = []
+    items = frozenset({OBJECTS, TOKEN})
+    pages: Iterator[Any] = raw.stream(pc, "RetrievePropertiesEx", [[spec], options], items, cancel)
+    pending: Future[Any] | None = None
+    try:
+        while True:
+            for elem in pages:
+                if elem.tag == TOKEN:
+                    token = elem.text or ""
+                    if token and pending is None:
+                        pending = ahead.submit(raw.fetch, pc, "ContinueRetrievePropertiesEx", [token], cancel)
+                else:
+                    vms.append(parse_vm(elem))
+            if page_read is not None:
+                page_read(len(vms))
+            if pending is None:
+                return vms
+            reply, pending = pending.result(), None
+            pages = elements(reply, items)
+    finally:
+        if pending is not None:  # this thread failed: the page read ahead is not wanted
+            if cancel is not None:
+                cancel()
+            with contextlib.suppress(BaseException):
+                pending.result()
+
+
+def port_map_vms(vms: list[Vm], ports: Iterable[Port]) -> list[Vm]:
+    """``vms`` (read with :data:`VM_MAP_PATHS`: no NICs) with a NIC for each port whose connectee
+    names one of them: the connectee's NIC key, the port's runtime MAC and the port itself. Labels,
+    guest IPs and NICs on no distributed port are not known yet (:data:`VM_DETAIL_PATHS`)."""
+    nics: dict[str, list[Nic]] = {}
+    for port in ports:
+        c = port.connectee
+        if c is None or c.type is not ConnecteeType.VM_VNIC:
+            continue
+        key = c.nic_key
+        nics.setdefault(c.entity, []).append(
+            Nic(
+                key=int(key) if key.isascii() and key.isdigit() else 0,
+                label="",
+                mac=port.mac,
+                switch=port.switch,
+                portgroup=port.portgroup,
+                port=port.key,
+            )
+        )
+    out = []
+    for vm in vms:
+        found = nics.get(vm.key)
+        out.append(replace(vm, nics=tuple(sorted(found, key=lambda n: n.key))) if found else vm)
+    return out
+
+
+def with_details(vms: list[Vm], details: list[Vm]) -> list[Vm]:
+    """The VMs of the port map (``vms``: name, host, power) with the NICs of ``details`` (read
+    with :data:`VM_DETAIL_PATHS`), in ``vms``' order. A VM in only one of them was created or
+    removed between the two reads and is left out (the live channel, or a reload, shows it)."""
+    nics = {vm.key: vm.nics for vm in details}
+    return [replace(vm, nics=nics[vm.key]) for vm in vms if vm.key in nics]
+
+
+def read_ports(raw: Any, dvs: Any, switch_key: str, cancel: Any = None) -> list[Port]:
     """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed."""
     from tui.backends._parse import RETURNVAL, parse_port
 
-    return [parse_port(e, switch_key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}))]
+    return [parse_port(e, switch_key) for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}), cancel)]
 
 
 def read_ports_and_counters(
-    raw: Any, dvs: Any, switch_key: str, read_at: float
+    raw: Any, dvs: Any, switch_key: str, read_at: float, cancel: Any = None
 ) -> tuple[list[Port], dict[str, PortStatistics]]:
     """:func:`read_ports`, keeping each port's ``state.stats`` too (read at ``read_at``): the same
     one streamed ``FetchDVPorts``, so counters for a snapshot cost no second fetch."""
@@ -235,7 +330,7 @@ def read_ports_and_counters(
 
     ports: list[Port] = []
     counters: dict[str, PortStatistics] = {}
-    for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL})):
+    for e in raw.stream(dvs, "FetchPorts", [None], frozenset({RETURNVAL}), cancel):
         port = parse_port(e, switch_key)
         ports.append(port)
         try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,29 +52,87 @@ class WireStats:
     bytes_sent: int = 0
 
 
+class Cancel:
+    """Stops the requests of one load at once: set from the load's thread when one part of it
+    failed, so that the others (on other connections) end now rather than read on.
+
+    Every connection a request of the load holds is registered here while it is read; calling
+    the object shuts them all down, and any later read of the load raises ``ConnectionAbortedError``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conns: set[Any] = set()
+        self.cancelled = False
+
+    def add(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.add(conn)
+        if self.cancelled:
+            _cut(conn)
+
+    def discard(self, conn: Any) -> None:
+        with self._lock:
+            self._conns.discard(conn)
+
+    def __call__(self) -> None:
+        self.cancelled = True
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            _cut(conn)
+
+
+def _cut(conn: Any) -> None:
+    """Shut a connection's socket down (another thread's read then fails at once)."""
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        import socket
+
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass
+class Reply:
+    """A whole reply read ahead (:meth:`RawSoap.fetch`), decoded, not yet parsed."""
+
+    chunks: list[bytes]
+    what: str
+    received: int
+
+
 class RawSoap:
-    """Send pyVmomi-serialized requests on pyVmomi's stub; stream-parse the responses."""
+    """Send pyVmomi-serialized requests on pyVmomi's stub; stream-parse the responses.
+
+    Thread-safe: several threads may each have a request on its own connection of the stub's
+    pool (the cookie is shared), as a load does to overlap the network with the parser.
+    """
 
     def __init__(self, stub: Any, stats: WireStats | None = None) -> None:
         self.stub = stub
         self.stats = stats or WireStats()
-        self.active: Any = None
-        """The connection of the response being read (for :meth:`abort`)."""
+        self._active: set[Any] = set()
+        """The connections of the responses being read (for :meth:`abort`)."""
+        self._lock = threading.Lock()
         self.aborted = False
 
-    def abort(self) -> None:
-        """Cut the response being read (from another thread) and refuse further calls.
+    @property
+    def active(self) -> Any:
+        """One connection whose response is being read, or ``None``."""
+        with self._lock:
+            return next(iter(self._active), None)
 
-        The reading thread then fails with a connection error.
+    def abort(self) -> None:
+        """Cut every response being read (from another thread) and refuse further calls.
+
+        The reading threads then fail with a connection error.
         """
         self.aborted = True
-        conn = self.active
-        sock = getattr(conn, "sock", None)
-        if sock is not None:
-            import socket
-
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            conns = list(self._active)
+        for conn in conns:
+            _cut(conn)
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -84,7 +143,15 @@ class RawSoap:
             "User-Agent": "dvmirror (pyVmomi session)",
         }
 
-    def stream(self, mo: Any, method: str, args: list[Any], items: frozenset[str]) -> Iterator[ET.Element]:
+    def _count(self, sent: int = 0, received: int = 0) -> None:
+        with self._lock:
+            self.stats.requests += 1 if sent else 0
+            self.stats.bytes_sent += sent
+            self.stats.bytes_received += received
+
+    def stream(
+        self, mo: Any, method: str, args: list[Any], items: frozenset[str], cancel: Cancel | None = None
+    ) -> Iterator[ET.Element]:
         """Call ``mo.method(*args)`` and yield every finished element whose tag is in ``items``.
 
         Each yielded element is cleared once the consumer asks for the next one, so memory
@@ -92,22 +159,51 @@ class RawSoap:
         Socket and HTTP errors propagate as they are (the caller maps them, and may retry);
         a reply that arrived but cannot be read (unknown or corrupt content encoding, XML
         that is malformed, cut short or not a SOAP response) raises :class:`ConnectionFailed`
-        with a message naming what was wrong.
+        with a message naming what was wrong. ``cancel`` ends the read at once when called.
         """
-        from http.client import HTTPException
-
         if self.aborted:
             raise ConnectionAbortedError("closed")
+        conn, resp, decoder, what = self._send(mo, method, args, cancel)
+        reusable = False
+        try:
+            counter = [0]
+            yield from _elements(self._chunks(resp, decoder, counter, cancel), items, what, counter)
+            reusable = True
+        finally:
+            self._release(conn, reusable, cancel)
+
+    def fetch(self, mo: Any, method: str, args: list[Any], cancel: Cancel | None = None) -> Reply:
+        """Call ``mo.method(*args)`` and read the whole reply, decoded but not parsed (for
+        :func:`elements` later): the network's part of a request, which a thread can do while
+        another parses. Raises as :meth:`stream` does (a fault at once, a broken reply when parsed)."""
+        if self.aborted:
+            raise ConnectionAbortedError("closed")
+        conn, resp, decoder, what = self._send(mo, method, args, cancel)
+        reusable = False
+        try:
+            counter = [0]
+            chunks = list(self._chunks(resp, decoder, counter, cancel))
+            reusable = True
+        finally:
+            self._release(conn, reusable, cancel)
+        return Reply(chunks, what, counter[0])
+
+    def _send(self, mo: Any, method: str, args: list[Any], cancel: Cancel | None) -> tuple[Any, Any, _Decoder, str]:
+        """Send the request; the connection, the response (status 200) and its decoder."""
+        from http.client import HTTPException
+
         stub = self.stub
         info = type(mo)._GetMethodInfo(method)
         what = f"vCenter's reply to {getattr(info, 'wsdlName', None) or method}"
         body = stub.SerializeRequest(mo, info, args)
         conn = stub.GetConnection()
-        self.active = conn
+        with self._lock:
+            self._active.add(conn)
+        if cancel is not None:
+            cancel.add(conn)
         reusable = False
         try:
-            self.stats.requests += 1
-            self.stats.bytes_sent += len(body)
+            self._count(sent=len(body))
             conn.request("POST", stub.path, body, self._headers())
             resp = conn.getresponse()
             cookie = resp.getheader("Set-Cookie")
@@ -120,50 +216,73 @@ class RawSoap:
                 raise _fault(stub, data, info, what)
             if resp.status != 200:
                 raise HTTPException(f"{resp.status} {resp.reason}")
-            parser: Any = ET.XMLPullParser(events=("end",))
-            last = None
-            received = 0
-            closing = False
-            try:  # XMLPullParser reports an error from feed() at the next read_events()
-                while True:
-                    chunk = resp.read(CHUNK)
-                    if not chunk:
-                        break
-                    received += len(chunk)
-                    self.stats.bytes_received += len(chunk)
-                    parser.feed(decoder.decode(chunk))
-                    for _event, last in parser.read_events():
-                        if last.tag in items:
-                            yield last
-                            last.clear()
-                if self.aborted:
-                    raise ConnectionAbortedError("closed")
-                parser.feed(decoder.finish())
-                closing = True
-                parser.close()
-                for _event, last in parser.read_events():
-                    if last.tag in items:
-                        yield last
-                        last.clear()
-            except ET.ParseError as e:
-                if closing:
-                    message = f"{what} ended early: the XML stops after {received} bytes"
-                else:
-                    message = f"{what} is not well-formed XML ({e}, within the first {received} bytes)"
-                raise ConnectionFailed(message, hint=_BAD_REPLY_HINT) from None
-            _check_envelope(last, what)
-            reusable = True
-        finally:
-            self.active = None
-            if reusable:
-                stub.ReturnConnection(conn)
-            else:
-                conn.close()
+        except BaseException:
+            self._release(conn, reusable, cancel)
+            raise
+        return conn, resp, decoder, what
+
+    def _release(self, conn: Any, reusable: bool, cancel: Cancel | None) -> None:
+        with self._lock:
+            self._active.discard(conn)
+        if cancel is not None:
+            cancel.discard(conn)
+        if reusable and not (cancel is not None and cancel.cancelled):
+            self.stub.ReturnConnection(conn)
+        else:
+            conn.close()
+
+    def _chunks(self, resp: Any, decoder: _Decoder, counter: list[int], cancel: Cancel | None) -> Iterator[bytes]:
+        """The decoded body, piece by piece (the last piece is what the decoder holds at the end)."""
+        while True:
+            chunk = resp.read(CHUNK)
+            if not chunk:
+                break
+            counter[0] += len(chunk)
+            self._count(received=len(chunk))
+            yield decoder.decode(chunk)
+            if cancel is not None and cancel.cancelled:
+                raise ConnectionAbortedError("cancelled")
+        if self.aborted or (cancel is not None and cancel.cancelled):
+            raise ConnectionAbortedError("closed")
+        yield decoder.finish()
 
     def _read_all(self, resp: Any, decoder: _Decoder) -> bytes:
         raw = resp.read()
-        self.stats.bytes_received += len(raw)
+        self._count(received=len(raw))
         return decoder.decode(raw) + decoder.finish()
+
+
+def elements(reply: Reply, items: frozenset[str]) -> Iterator[ET.Element]:
+    """The elements of a :class:`Reply` read ahead, as :meth:`RawSoap.stream` yields them."""
+    return _elements(iter(reply.chunks), items, reply.what, [reply.received])
+
+
+def _elements(chunks: Iterator[bytes], items: frozenset[str], what: str, counter: list[int]) -> Iterator[ET.Element]:
+    """Parse ``chunks`` (the decoded body, the last one the decoder's end) and yield every finished
+    element whose tag is in ``items``, clearing each once the consumer asks for the next."""
+    parser: Any = ET.XMLPullParser(events=("end",))
+    last = None
+    closing = False
+    try:  # XMLPullParser reports an error from feed() at the next read_events()
+        for data in chunks:
+            parser.feed(data)
+            for _event, last in parser.read_events():
+                if last.tag in items:
+                    yield last
+                    last.clear()
+        closing = True
+        parser.close()
+        for _event, last in parser.read_events():
+            if last.tag in items:
+                yield last
+                last.clear()
+    except ET.ParseError as e:
+        if closing:
+            message = f"{what} ended early: the XML stops after {counter[0]} bytes"
+        else:
+            message = f"{what} is not well-formed XML ({e}, within the first {counter[0]} bytes)"
+        raise ConnectionFailed(message, hint=_BAD_REPLY_HINT) from None
+    _check_envelope(last, what)
 
 
 _BAD_REPLY_HINT = "vCenter, or a proxy between, sent a broken reply; try again (r)."

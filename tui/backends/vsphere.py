@@ -9,20 +9,26 @@ about a change sent), :mod:`._versions` (API version negotiation), :mod:`._load`
 PropertyCollector for, page by page), :mod:`._tasks` (a reconfigure task sent and waited for), and
 :mod:`._soap` with :mod:`._parse` (the streaming reader for bulk replies).
 
-How a load goes (DESIGN.md §9, performance.md §8):
+How a load goes (DESIGN.md §9, performance.md §8, issue 12):
 
 1. one container view over datacenters, folders, switches, portgroups, hosts and VMs;
 2. one ``RetrievePropertiesEx`` (pyVmomi, paged) for the switches, portgroups and hosts with a
    minimal ``pathSet`` → a partial inventory is reported at once so the tree can appear;
-3. the VMs (name, host, power state, NIC devices, guest IPs) with ``RetrievePropertiesEx`` +
-   ``ContinueRetrievePropertiesEx``, ``maxObjects`` 1000, parsed as a stream (:mod:`._soap`);
-4. one ``FetchDVPorts`` per switch (criteria unset: explicit false flags are ambiguous,
-   peers.md §2.0), parsed as a stream, with progress per switch.
+3. the port map, without the device lists: the VMs' name, host and power state
+   (``RetrievePropertiesEx`` + ``ContinueRetrievePropertiesEx``, ``maxObjects`` 1000, parsed as a
+   stream by :mod:`._soap`, the next page read ahead on another connection while one is parsed)
+   while one ``FetchDVPorts`` per switch (criteria unset: explicit false flags are ambiguous,
+   peers.md §2.0) is read on connections of its own (at most :data:`PORT_FETCHERS`). A port's
+   connectee names its VM and NIC key, its runtime state the MAC: the port map is reported as a
+   partial inventory with ``details`` False (tree, port table and search work; no NIC labels,
+   NICs on no distributed port or guest IPs yet);
+4. the VMs' ``config.hardware.device`` and ``guest.net`` (the same paging): the complete
+   inventory, whose rows are those of a one-pass load.
 
 So the number of SOAP calls grows only with pages of 1000 VMs: 3 to log in (service versions,
-``RetrieveServiceContent``, ``Login``), then ``4 + ceil(VMs / 1000) + switches`` per load
-(``QueryOptions`` for vCenter's name, the view, the tree, the VM pages, the ports, ``DestroyView``):
-16 at 10,000 VMs on 2 switches. Changes go through pyVmomi: read ``configVersion``, one
+``RetrieveServiceContent``, ``Login``), then ``4 + 2 × ceil(VMs / 1000) + switches`` per load
+(``QueryOptions`` for vCenter's name, the view, the tree, the two passes over the VMs, the ports,
+``DestroyView``): 26 at 10,000 VMs on 2 switches. Changes go through pyVmomi: read ``configVersion``, one
 ``ReconfigureDvs_Task``, wait, re-read (vspan.md §5).
 
 Saving a live inventory for offline use (``dvmirror snapshot save``) is ``snapshot.save_inventory(load())``.
@@ -37,6 +43,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -58,13 +65,19 @@ from tui.backends import (
 from tui.backends._convert import _config_spec, _support, _vim, _vmodl
 from tui.backends._faults import _dropped, mapped_errors
 from tui.backends._load import (
+    VM_DETAIL_PATHS,
+    VM_MAP_PATHS,
     VM_PATHS,
+    filter_spec,
     find_datacenter,
+    port_map_vms,
     read_ports,
     read_switch,
     read_tree,
+    read_vm_pages,
     read_vms,
     vcenter_name,
+    with_details,
 )
 from tui.backends._load import NoSuchDatacenter as NoSuchDatacenter
 from tui.backends._recovery import _not_applied, applied_result, judge
@@ -78,6 +91,7 @@ from tui.model import Host, Inventory, Portgroup, PortStatistics, Problem, Sessi
 from tui.monitor import MonitorPlan, MonitorRequest, MonitorResult, RestoreRecord
 
 if TYPE_CHECKING:
+    from tui.backends._soap import Cancel
     from tui.history import SessionHistoryEntry
     from tui.warm import InventoryCache, SessionCache
 
@@ -86,6 +100,8 @@ log = logging.getLogger("dvmirror.warm")
 
 PAGE_SIZE = 1000
 """``maxObjects`` per page (performance.md §4: 500-1000 is the sweet spot)."""
+PORT_FETCHERS = 3
+"""Connections (threads) reading switches' ports at once during a load, besides the VM pages'."""
 _VM_PATHS = VM_PATHS
 """The VM properties a load reads (:data:`._load.VM_PATHS`), under the name this module gave them."""
 
@@ -458,7 +474,7 @@ class VsphereBackend:
                 datacenters = tuple(sorted(set(self._dc_names.values())))
             switches, portgroups, hosts = tree
 
-            def build(vms: list[Any], ports: list[Any] | None) -> Inventory:
+            def build(vms: list[Any], ports: list[Any] | None, details: bool = True) -> Inventory:
                 return Inventory.build(
                     vcenter=vcenter,
                     source="vCenter",
@@ -470,17 +486,37 @@ class VsphereBackend:
                     vms=vms,
                     warnings=warnings,
                     ports_read=ports is not None,
+                    details=details and ports is not None,
                 )
 
             report(LoadProgress(f"{len(switches)} switches, {len(portgroups)} portgroups", partial=build([], None)))
-            vms = self._read_vms(view, report)
-            report(LoadProgress(f"{len(vms)} VMs", partial=build(vms, None)))
-            ports = []
-            for i, sw in enumerate(switches):
-                report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
-                ports.extend(self._read_ports(sw))
-            report(LoadProgress(f"{len(ports)} ports", done=len(switches), total=len(switches)))
-            return build(vms, ports)
+            # The port map first: the VMs' names and hosts (small pages) here while every switch's
+            # ports are read on connections of their own; the device lists and guest IPs after it.
+            from tui.backends._soap import Cancel
+
+            cancel = Cancel()
+            ahead = ThreadPoolExecutor(1, thread_name_prefix="dvmirror-page")
+            fetchers = ThreadPoolExecutor(
+                min(PORT_FETCHERS, max(1, len(switches))), thread_name_prefix="dvmirror-ports"
+            )
+            try:
+                port_reads = [fetchers.submit(self._read_ports, sw, cancel) for sw in switches]
+                vms = self._read_vm_pages(view, VM_MAP_PATHS, ahead, cancel, "Reading VMs", report)
+                ports = []
+                for i, (sw, read) in enumerate(zip(switches, port_reads, strict=True)):
+                    report(LoadProgress(f"Reading ports of {sw.name}", done=i, total=len(switches)))
+                    ports.extend(read.result())
+                mapped = port_map_vms(vms, ports)
+                report(LoadProgress(f"{len(ports)} ports; reading NICs and IPs", partial=build(mapped, ports, False)))
+                details = self._read_vm_pages(view, VM_DETAIL_PATHS, ahead, cancel, "Reading NICs and IPs", report)
+            except BaseException:
+                cancel()
+                raise
+            finally:
+                ahead.shutdown(wait=True, cancel_futures=True)
+                fetchers.shutdown(wait=True, cancel_futures=True)
+            report(LoadProgress(f"{len(vms)} VMs, {len(ports)} ports", done=len(switches), total=len(switches)))
+            return build(with_details(vms, details), ports)
         finally:
             with contextlib.suppress(Exception):
                 view.DestroyView()
@@ -525,10 +561,29 @@ class VsphereBackend:
         return tree.switches, tree.portgroups, tree.hosts
 
     def _read_vms(self, view: Any, report: ProgressCallback) -> list[Vm]:
-        """Phase 2: VMs with their NICs and guest IPs, streamed page by page."""
+        """VMs with everything a load reads of them (:data:`._load.VM_PATHS`) in one pass, streamed page by page."""
         return read_vms(self._raw, self._content.propertyCollector, view, self.page_size, report)
 
-    def _read_ports(self, switch: Switch) -> list[Any]:
+    def _read_vm_pages(
+        self, view: Any, paths: list[str], ahead: Executor, cancel: Cancel, doing: str, report: ProgressCallback
+    ) -> list[Vm]:
+        """The VMs of ``view`` with ``paths``, page by page, the next page read ahead (:func:`._load.read_vm_pages`)."""
+        vim = _vim()
+
+        spec = filter_spec(view, {vim.VirtualMachine: paths})
+        vms = read_vm_pages(
+            self._raw,
+            self._content.propertyCollector,
+            spec,
+            self.page_size,
+            ahead,
+            cancel,
+            lambda n: report(LoadProgress(f"{doing}: {n}", done=n)),
+        )
+        vms.sort(key=lambda v: v.name.lower())
+        return vms
+
+    def _read_ports(self, switch: Switch, cancel: Cancel | None = None) -> list[Any]:
         """Phase 3: every port of one switch (``FetchDVPorts`` without criteria), streamed.
 
         During :meth:`load_with_counters` the switch's port states are refreshed first
@@ -537,7 +592,7 @@ class VsphereBackend:
         ``state.stats`` are kept."""
         dvs = self._switch_ref(switch)
         if self._load_counters is None:
-            return read_ports(self._raw, dvs, switch.key)
+            return read_ports(self._raw, dvs, switch.key, cancel)
         from tui.backends._load import read_ports_and_counters
 
         vmodl = _vmodl()
@@ -548,8 +603,8 @@ class VsphereBackend:
             self._load_counters_missing = (
                 "this server does not implement RefreshDVPortState, so port counters cannot be read fresh"
             )
-            return read_ports(self._raw, dvs, switch.key)
-        ports, counters = read_ports_and_counters(self._raw, dvs, switch.key, (start + time.time()) / 2)
+            return read_ports(self._raw, dvs, switch.key, cancel)
+        ports, counters = read_ports_and_counters(self._raw, dvs, switch.key, (start + time.time()) / 2, cancel)
         self._load_counters.update(((switch.key, k), v) for k, v in counters.items())
         return ports
 

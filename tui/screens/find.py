@@ -173,6 +173,8 @@ class FindScreen(ModalScreen[Target | None]):
             if loose:
                 found += f", {loose} VM NIC{'s' * (loose != 1)} on no port"
             text = Text(f"{found}{more}", style="dim")
+        if query.strip() and not self.inventory.details:  # the port map of a load still running
+            text.append("  · IPs still loading", style="yellow")
         if self.all_contexts:
             text.append_text(self._scope_note())
         self.query_one("#find-status", Label).update(text)
