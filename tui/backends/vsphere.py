@@ -1073,14 +1073,24 @@ class VsphereBackend:
                 )
             else:
                 pg_ref = portgroup_ref(self._stub, record.to_portgroup)
-                self._session(
-                    f"removing {created.name}",
-                    lambda: run_task(
-                        pg_ref.Destroy_Task, f"removing {created.name}", self._host_names, lambda: self._closing
-                    ),
-                    idempotent=False,
-                )
-                removed = True
+                try:
+                    self._session(
+                        f"removing {created.name}",
+                        lambda: run_task(
+                            pg_ref.Destroy_Task, f"removing {created.name}", self._host_names, lambda: self._closing
+                        ),
+                        idempotent=False,
+                    )
+                    removed = True
+                except BackendError as e:  # the adapter is back all the same: say both
+                    warnings.append(
+                        Problem(
+                            "PortgroupNotRemoved",
+                            f"{record.nic_label} is back on its portgroup, but removing {created.name} failed: "
+                            f"{e.message}. Remove it in vCenter once nothing uses it.",
+                            severity=Severity.WARNING,
+                        )
+                    )
         return (
             spec,
             note,
