@@ -103,8 +103,15 @@ def export(inventory: Inventory, switch: Switch, session: MirrorSession, fmt: Fo
 
 
 def _set_fields(session: MirrorSession) -> list[tuple[str, Any]]:
-    """``(API name, value)`` of every optional scalar the session sets, in API order."""
-    return [
+    """``(API name, value)`` of every scalar the session sets, in API order: the name and description
+    when not empty, ``enabled``, the type when set, then the optional fields that are set."""
+    head: list[tuple[str, Any]] = [
+        *([("name", session.name)] if session.name else []),
+        *([("description", session.description)] if session.description else []),
+        ("enabled", session.enabled),
+        *([("sessionType", session.session_type)] if session.session_type is not None else []),
+    ]
+    return head + [
         (API_NAMES[attr], getattr(session, attr))
         for attr in _SCALARS
         if attr in _ALWAYS or getattr(session, attr) is not None
@@ -316,13 +323,6 @@ def _powercli(inventory: Inventory, switch: Switch, session: MirrorSession) -> s
         f"if (-not $dvs) {{ throw ('No distributed switch with UUID ' + $uuid + ', named ' + {_ps(switch.name)}) }}",
         "$session = New-Object VMware.Vim.VMwareVspanSession",
     ]
-    if session.name:
-        lines.append(f"$session.Name = {_ps(session.name)}")
-    if session.description:
-        lines.append(f"$session.Description = {_ps(session.description)}")
-    lines.append(f"$session.Enabled = {_ps_value(session.enabled)}")
-    if session.session_type is not None:
-        lines.append(f"$session.SessionType = {_ps(session.session_type)}")
     for api, value in _set_fields(session):
         lines.append(f"$session.{api[0].upper()}{api[1:]} = {_ps_value(value)}")
     for attr, api in _LISTS:
@@ -428,13 +428,6 @@ def _pyvmomi(inventory: Inventory, switch: Switch, session: MirrorSession) -> st
         "    VS = vim.dvs.VmwareDistributedVirtualSwitch",
         "    s = VS.VspanSession()",
     ]
-    if session.name:
-        lines.append(f"    s.name = {session.name!r}")
-    if session.description:
-        lines.append(f"    s.description = {session.description!r}")
-    lines.append(f"    s.enabled = {session.enabled!r}")
-    if session.session_type is not None:
-        lines.append(f"    s.sessionType = {session.session_type!r}")
     for api, value in _set_fields(session):
         lines.append(f"    s.{api} = {value!r}")
     for attr, api in _LISTS:

@@ -566,3 +566,12 @@ def restore_spec(inventory: Inventory, record: RestoreRecord, facts: VmFacts) ->
         )
     )
     return reconfig_spec(nic, record.switch, record.portgroup, facts, record.port if keep else ""), note
+
+
+def kept_in_use(portgroup: str, busy: list[str]) -> Problem:
+    """The warning of a restore that keeps the mirror portgroup: ports of it are still connected."""
+    return Problem(
+        "PortgroupInUse",
+        f"{portgroup} was kept: ports {', '.join(busy)} are still connected.",
+        severity=Severity.WARNING,
+    )

@@ -56,7 +56,6 @@ from tui.model import (
     PortStatistics,
     Problem,
     SessionChange,
-    Severity,
     Switch,
     projected,
 )
@@ -604,13 +603,7 @@ class SnapshotBackend:
             if remove_portgroup and record.created_portgroup and created is not None:
                 busy = [p.key for p in current.ports_by_portgroup.get(created.key, ()) if p.connectee is not None]
                 if busy:
-                    warnings.append(
-                        Problem(
-                            "PortgroupInUse",
-                            f"{created.name} was kept: ports {', '.join(busy)} are still connected.",
-                            severity=Severity.WARNING,
-                        )
-                    )
+                    warnings.append(monitor.kept_in_use(created.name, busy))
                 else:
                     self._inventory = current = om.remove_portgroup(current, created.key)
                     removed = True

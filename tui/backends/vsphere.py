@@ -1064,13 +1064,7 @@ class VsphereBackend:
             dvs = self._switch_ref(switch)
             busy = self._session("reading the mirror portgroup", lambda: connected_ports(dvs, record.to_portgroup))
             if busy:
-                warnings.append(
-                    Problem(
-                        "PortgroupInUse",
-                        f"{created.name} was kept: ports {', '.join(busy)} are still connected.",
-                        severity=Severity.WARNING,
-                    )
-                )
+                warnings.append(monitor.kept_in_use(created.name, busy))
             else:
                 pg_ref = portgroup_ref(self._stub, record.to_portgroup)
                 try:
