@@ -29,11 +29,9 @@ Pure Python: no Textual, no pyVmomi.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +44,7 @@ from tui.config import Settings, redact_url
 from tui.drift import Baseline, Endpoint, baseline_of, check_session, fingerprint, session_port_keys
 from tui.inventory_update import Delta
 from tui.model import Inventory, MirrorSession, Problem
+from tui.privatefile import write_private
 
 ENV_PATH = "DVMIRROR_BASELINES"
 """Environment variable that moves the baselines file."""
@@ -304,18 +303,7 @@ class BaselineStore:
                     mine[ident] = b
         text = dump({vc: s for vc, s in ondisk.items() if s})
         try:
-            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600
-                    f.write(text)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_private(path, text)
         except OSError as e:
             return f"The session baselines were not saved to {path}: {e.strerror or e}."
         self._changed.clear()

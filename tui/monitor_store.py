@@ -19,17 +19,16 @@ Pure Python: no Textual, no pyVmomi.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
 
 from tui.monitor import RestoreRecord
+from tui.privatefile import write_private
 
 ENV_PATH = "DVMIRROR_MONITOR_STATE"
 VERSION = 1
@@ -146,18 +145,7 @@ class MonitorStore:
         if add is not None and not any(_same(r, add) for r in ondisk):
             ondisk.append(add)
         try:
-            path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:  # mkstemp: mode 0600
-                    f.write(dump(ondisk))
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_private(path, dump(ondisk))
         except OSError as e:
             return f"The monitor port record was not saved to {path}: {e.strerror or e}."
         self.records = ondisk
